@@ -1,0 +1,145 @@
+//! The standalone IdP command (`oidc-harness idp`, also the `mock-idp` binary): serves a
+//! tenant until interrupted, printing its issuer URLs.
+
+use std::io::Write;
+use std::net::SocketAddr;
+use std::path::PathBuf;
+
+use crate::{Clock, MockIdp, Tenant, TlsConfig};
+
+/// Options of `oidc-harness idp`.
+#[derive(clap::Args, Debug, Clone)]
+pub struct IdpArgs {
+    /// Tenant file (TOML, see docs/tenant-format.md). Default: the built-in fixture tenant
+    /// (fixtures/tenants/default.toml).
+    #[arg(long, value_name = "FILE")]
+    pub tenant: Option<PathBuf>,
+    /// Address to listen on. Port 0 picks a free port.
+    #[arg(long, value_name = "IP:PORT", default_value = "127.0.0.1:9000")]
+    pub addr: SocketAddr,
+    /// Serve HTTPS. Without --tls-cert, uses the fixture certificate (localhost,
+    /// 127.0.0.1, ::1) signed by the fixture CA, whose file is printed at start.
+    #[arg(long)]
+    pub tls: bool,
+    /// PEM certificate chain for --tls (with --tls-key and --tls-ca).
+    #[arg(long, value_name = "FILE", requires_all = ["tls", "tls_key", "tls_ca"])]
+    pub tls_cert: Option<PathBuf>,
+    /// PEM private key for --tls-cert.
+    #[arg(long, value_name = "FILE", requires = "tls_cert")]
+    pub tls_key: Option<PathBuf>,
+    /// PEM CA certificate that signed --tls-cert (printed for clients to trust).
+    #[arg(long, value_name = "FILE", requires = "tls_cert")]
+    pub tls_ca: Option<PathBuf>,
+    /// Host name to put in issuer URLs (default: the listening IP).
+    #[arg(long)]
+    pub host: Option<String>,
+    /// Freeze the IdP's clock at this Unix time (move it with POST /_harness/clock).
+    #[arg(long, value_name = "UNIX_SECS")]
+    pub frozen_clock: Option<i64>,
+    /// Token for the admin API (/_harness/). Required by the API only on a non-loopback
+    /// address, where one is generated and printed if not given.
+    #[arg(long, env = "MOCK_IDP_ADMIN_TOKEN", hide_env_values = true)]
+    pub admin_token: Option<String>,
+}
+
+/// Why the command failed, with the exit code to use.
+#[derive(Debug, thiserror::Error)]
+pub enum CliError {
+    /// Bad input file or option: exit code 2.
+    #[error("{0}")]
+    Input(String),
+    /// The IdP could not run: exit code 3.
+    #[error("{0}")]
+    Run(String),
+}
+
+impl CliError {
+    /// The process exit code: 2 bad input, 3 could not run.
+    pub fn exit_code(&self) -> i32 {
+        match self {
+            Self::Input(_) => 2,
+            Self::Run(_) => 3,
+        }
+    }
+}
+
+fn read(path: &PathBuf) -> Result<String, CliError> {
+    std::fs::read_to_string(path).map_err(|e| CliError::Input(format!("{}: cannot read: {e}", path.display())))
+}
+
+/// Writes `contents` to `path` atomically (temporary file, then rename).
+pub fn write_atomic(path: &std::path::Path, contents: &[u8]) -> std::io::Result<()> {
+    let tmp = path.with_extension(format!("tmp{}", std::process::id()));
+    {
+        let mut f = std::fs::File::create(&tmp)?;
+        f.write_all(contents)?;
+        f.sync_all()?;
+    }
+    std::fs::rename(&tmp, path)
+}
+
+/// Starts the IdP as `args` say; returns it with the lines to print.
+pub async fn start(args: &IdpArgs) -> Result<(MockIdp, Vec<String>), CliError> {
+    let tenant = match &args.tenant {
+        Some(path) => Tenant::from_file(path).map_err(|e| CliError::Input(e.to_string()))?,
+        None => Tenant::fixture(),
+    };
+    let mut builder = MockIdp::builder().tenant(tenant).addr(args.addr);
+    if let Some(h) = &args.host {
+        builder = builder.host(h.clone());
+    }
+    if let Some(t) = args.frozen_clock {
+        builder = builder.clock(Clock::frozen(t));
+    }
+    if let Some(t) = &args.admin_token {
+        builder = builder.admin_token(t.clone());
+    }
+    let mut ca_file = None;
+    if args.tls {
+        let tls = match (&args.tls_cert, &args.tls_key, &args.tls_ca) {
+            (Some(c), Some(k), Some(ca)) => {
+                ca_file = Some(ca.clone());
+                TlsConfig::from_pem(read(c)?, read(k)?, read(ca)?)
+            }
+            _ => {
+                let tls = TlsConfig::fixture();
+                let path = std::env::temp_dir().join("oidc-harness-ca.pem");
+                write_atomic(&path, tls.ca_pem().as_bytes())
+                    .map_err(|e| CliError::Run(format!("{}: cannot write the CA file: {e}", path.display())))?;
+                ca_file = Some(path);
+                tls
+            }
+        };
+        builder = builder.tls(tls);
+    }
+    let idp = builder.start().await.map_err(|e| CliError::Run(e.to_string()))?;
+    let mut lines = vec![format!("mock IdP (Okta on the wire) listening on {}", idp.uri())];
+    for (id, issuer) in idp.issuers() {
+        let label = if id == "org" { "org".to_string() } else { format!("oauth2/{id}") };
+        lines.push(format!("  issuer {label:<28} {issuer}"));
+    }
+    lines.push(format!("  discovery (default)          {}/.well-known/openid-configuration", idp.issuer("default")));
+    lines.push(format!("  journal                      {}/_harness/journal", idp.uri()));
+    if let Some(ca) = ca_file {
+        lines.push(format!("  CA file (trust it)           {}", ca.display()));
+    }
+    if let Some(token) = idp.admin_token() {
+        lines.push(format!("  admin token                  {token}"));
+    }
+    lines.push("Press Ctrl-C to stop.".into());
+    Ok((idp, lines))
+}
+
+/// Runs the IdP until Ctrl-C.
+pub async fn run(args: IdpArgs) -> Result<(), CliError> {
+    let (idp, lines) = start(&args).await?;
+    for l in lines {
+        println!("{l}");
+    }
+    tokio::signal::ctrl_c()
+        .await
+        .map_err(|e| CliError::Run(format!("cannot wait for Ctrl-C: {e}")))?;
+    drop(idp);
+    eprintln!("stopped");
+    Ok(())
+}

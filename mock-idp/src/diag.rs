@@ -1,0 +1,130 @@
+//! Diagnostics that point at the text of an input file: `file:line:col`, the line, a
+//! caret under the span, and a "did you mean" where one helps (as hurl does).
+
+use std::fmt;
+use std::ops::Range;
+
+/// An error located in an input file.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Diagnostic {
+    /// The file's name as the user gave it.
+    pub file: String,
+    /// 1-based line.
+    pub line: usize,
+    /// 1-based column, in characters.
+    pub col: usize,
+    /// What is wrong: what was expected and what was found.
+    pub message: String,
+    /// The text of the offending line.
+    pub source_line: String,
+    /// How many characters the caret underlines (at least one).
+    pub width: usize,
+    /// A suggestion, such as the field name that was probably meant.
+    pub help: Option<String>,
+}
+
+impl Diagnostic {
+    /// Builds a diagnostic for byte range `span` of `text` (clamped to the text).
+    pub fn at(file: &str, text: &str, span: Range<usize>, message: impl Into<String>) -> Self {
+        let start = floor_char_boundary(text, span.start.min(text.len()));
+        let end = floor_char_boundary(text, span.end.clamp(start, text.len()));
+        let line_start = text[..start].rfind('\n').map_or(0, |i| i + 1);
+        let line_end = text[start..].find('\n').map_or(text.len(), |i| start + i);
+        let line = text[..start].matches('\n').count() + 1;
+        let col = text[line_start..start].chars().count() + 1;
+        let width = text[start..end.min(line_end)].chars().count().max(1);
+        Self {
+            file: file.to_string(),
+            line,
+            col,
+            message: message.into(),
+            source_line: text[line_start..line_end].trim_end_matches('\r').to_string(),
+            width,
+            help: None,
+        }
+    }
+
+    /// Adds a suggestion.
+    pub fn with_help(mut self, help: impl Into<String>) -> Self {
+        self.help = Some(help.into());
+        self
+    }
+}
+
+fn floor_char_boundary(s: &str, mut i: usize) -> usize {
+    while i > 0 && !s.is_char_boundary(i) {
+        i -= 1;
+    }
+    i
+}
+
+impl fmt::Display for Diagnostic {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let num = self.line.to_string();
+        let pad = " ".repeat(num.len());
+        writeln!(f, "{}:{}:{}: {}", self.file, self.line, self.col, self.message)?;
+        writeln!(f, "{pad} |")?;
+        writeln!(f, "{num} | {}", self.source_line)?;
+        write!(
+            f,
+            "{pad} | {}{}",
+            " ".repeat(self.col - 1),
+            "^".repeat(self.width)
+        )?;
+        if let Some(help) = &self.help {
+            write!(f, "\n{pad} = help: {help}")?;
+        }
+        Ok(())
+    }
+}
+
+impl std::error::Error for Diagnostic {}
+
+/// The candidate closest to `word` by edit distance, if it is close enough to be a typo.
+pub fn did_you_mean<'a>(word: &str, candidates: impl IntoIterator<Item = &'a str>) -> Option<&'a str> {
+    candidates
+        .into_iter()
+        .map(|c| (edit_distance(word, c), c))
+        .filter(|(d, c)| *d <= (c.len().max(word.len()) / 3).max(1))
+        .min_by_key(|(d, _)| *d)
+        .map(|(_, c)| c)
+}
+
+fn edit_distance(a: &str, b: &str) -> usize {
+    let b: Vec<char> = b.chars().collect();
+    let mut prev: Vec<usize> = (0..=b.len()).collect();
+    for (i, ca) in a.chars().enumerate() {
+        let mut cur = vec![i + 1; b.len() + 1];
+        for (j, cb) in b.iter().enumerate() {
+            let cost = usize::from(ca != *cb);
+            cur[j + 1] = (prev[j] + cost).min(prev[j + 1] + 1).min(cur[j] + 1);
+        }
+        prev = cur;
+    }
+    prev[b.len()]
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn points_at_line_and_column() {
+        let text = "a = 1\nredirect_uri = \"x\"\n";
+        let d = Diagnostic::at("t.toml", text, 6..18, "unknown field `redirect_uri`")
+            .with_help("did you mean `redirect_uris`?");
+        assert_eq!((d.line, d.col, d.width), (2, 1, 12));
+        assert_eq!(
+            d.to_string(),
+            "t.toml:2:1: unknown field `redirect_uri`\n  |\n2 | redirect_uri = \"x\"\n  | ^^^^^^^^^^^^\n  = help: did you mean `redirect_uris`?"
+        );
+    }
+
+    #[test]
+    fn suggests_close_names_only() {
+        let names = ["redirect_uris", "client_id", "grant_types"];
+        assert_eq!(did_you_mean("redirect_uri", names), Some("redirect_uris"));
+        assert_eq!(did_you_mean("grant_type", names), Some("grant_types"));
+        assert_eq!(did_you_mean("banana", names), None);
+    }
+}

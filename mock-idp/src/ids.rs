@@ -1,0 +1,68 @@
+//! Okta-shaped identifiers: `00u…` users, `0oa…` clients, `ID.`/`AT.` token ids.
+
+use base64::Engine;
+use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+
+const ALPHANUM: &[u8] = b"0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz";
+
+/// `n` random bytes from the operating system's generator.
+pub fn random_bytes(n: usize) -> Vec<u8> {
+    let mut buf = vec![0u8; n];
+    // The system generator only fails when the OS has no entropy source at all.
+    aws_lc_rs::rand::fill(&mut buf).expect("the operating system's random generator failed");
+    buf
+}
+
+/// A random base64url string of `bytes` bytes of entropy (32 bytes give 43 characters).
+pub fn random_b64(bytes: usize) -> String {
+    URL_SAFE_NO_PAD.encode(random_bytes(bytes))
+}
+
+fn alphanum_from(bytes: &[u8], len: usize) -> String {
+    bytes
+        .iter()
+        .cycle()
+        .take(len)
+        .map(|b| ALPHANUM[(*b as usize) % ALPHANUM.len()] as char)
+        .collect()
+}
+
+/// A random Okta id: `prefix` + 17 alphanumerics (`00u…`, `0oa…`, `oae…`).
+pub fn random_okta_id(prefix: &str) -> String {
+    format!("{prefix}{}", alphanum_from(&random_bytes(17), 17))
+}
+
+/// A stable Okta id derived from a name, so tenant files need not spell ids out and runs
+/// stay reproducible: `stable_okta_id("00u", "alice@example.com")`.
+pub fn stable_okta_id(prefix: &str, name: &str) -> String {
+    let digest = aws_lc_rs::digest::digest(&aws_lc_rs::digest::SHA256, name.as_bytes());
+    format!("{prefix}{}", alphanum_from(digest.as_ref(), 17))
+}
+
+/// A token id as Okta writes it: `ID.` or `AT.` + 43 base64url characters.
+pub fn jti(prefix: &str) -> String {
+    format!("{prefix}.{}", random_b64(32))
+}
+
+/// Okta's `errorId` on API errors: `oae` + 22 characters.
+pub fn error_id() -> String {
+    format!("oae{}", &random_b64(17)[..22])
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn ids_have_okta_shapes() {
+        let u = random_okta_id("00u");
+        assert_eq!(u.len(), 20);
+        assert!(u.starts_with("00u"));
+        assert_eq!(stable_okta_id("0oa", "x"), stable_okta_id("0oa", "x"));
+        assert_ne!(stable_okta_id("0oa", "x"), stable_okta_id("0oa", "y"));
+        let j = jti("ID");
+        assert_eq!(j.len(), 46);
+        assert!(j.starts_with("ID."));
+        assert_eq!(error_id().len(), 25);
+    }
+}

@@ -1,0 +1,50 @@
+//! # mock_idp: an OpenID Provider that is Okta on the wire
+//!
+//! A real OpenID Provider for testing relying parties: Okta's paths, discovery documents,
+//! token shapes, claim order, error texts and error delivery, with RS256 keys from
+//! fixtures, single-use PKCE-bound codes and strict client authentication. It binds
+//! `127.0.0.1:0` by default and hands back its issuer URLs, like wiremock's `MockServer`.
+//!
+//! ```no_run
+//! # async fn demo() {
+//! use mock_idp::{Client, MockIdp, User};
+//!
+//! let idp = MockIdp::start().await; // the fixture tenant, on a free port
+//! idp.upsert_client(Client::confidential("my-app", "s3cret", "http://127.0.0.1:3000/cb")).unwrap();
+//! idp.upsert_user(User::new("erin@example.com", "pw")).unwrap();
+//! let discovery = format!("{}/.well-known/openid-configuration", idp.issuer("default"));
+//! // … point the relying party at idp.issuer("default"), log in, then:
+//! for entry in idp.journal() {
+//!     println!("{:?} {} {}", entry.endpoint, entry.status, entry.outcome);
+//! }
+//! # let _ = discovery;
+//! # }
+//! ```
+//!
+//! Authorization servers: the org server (`/oauth2/v1/…`, issuer = origin) and every custom
+//! server of the tenant (`/oauth2/{id}/v1/…`; `default` always exists).
+
+#![warn(missing_docs)]
+
+pub mod cli;
+pub mod clock;
+pub mod control;
+pub mod diag;
+pub mod errors;
+pub mod ids;
+pub mod journal;
+pub mod jwt;
+pub mod keys;
+mod routes;
+pub mod secret;
+mod server;
+#[doc(hidden)]
+pub mod state;
+pub mod tenant;
+
+pub use clock::Clock;
+pub use control::ControlError;
+pub use journal::{Endpoint, JournalEntry};
+pub use secret::Secret;
+pub use server::{MockIdp, MockIdpBuilder, StartError, TlsConfig};
+pub use tenant::{AuthMethod, AuthorizationServer, Client, Profile, Tenant, TenantError, User};

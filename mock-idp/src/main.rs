@@ -1,0 +1,19 @@
+//! `mock-idp`: the mock IdP alone (the same as `oidc-harness idp`).
+
+use clap::Parser;
+
+#[derive(Parser)]
+#[command(name = "mock-idp", version, about = "An OpenID Provider that is Okta on the wire, for testing relying parties")]
+struct Cli {
+    #[command(flatten)]
+    idp: mock_idp::cli::IdpArgs,
+}
+
+#[tokio::main]
+async fn main() {
+    let cli = Cli::parse();
+    if let Err(e) = mock_idp::cli::run(cli.idp).await {
+        eprintln!("error: {e}");
+        std::process::exit(e.exit_code());
+    }
+}

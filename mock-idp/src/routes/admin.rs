@@ -1,0 +1,155 @@
+//! The admin API under `/_harness/`: journal, tenant changes, key rotation, clock.
+//! On a non-loopback address every call needs `Authorization: Bearer <admin token>`.
+
+use std::sync::Arc;
+
+use axum::extract::{Path, Query, Request, State};
+use axum::http::{StatusCode, header};
+use axum::middleware::{self, Next};
+use axum::response::{IntoResponse, Response};
+use axum::routing::{delete, get, post, put};
+use axum::{Json, Router};
+use serde::Deserialize;
+use serde_json::json;
+
+use crate::control::ControlError;
+use crate::errors::json_response;
+use crate::state::Shared;
+use crate::tenant::{Client, Tenant, User};
+
+pub(crate) fn routes(shared: Arc<Shared>) -> Router<Arc<Shared>> {
+    Router::new()
+        .route("/journal", get(journal).delete(clear_journal))
+        .route("/tenant", get(tenant).put(replace_tenant))
+        .route("/users", put(upsert_user))
+        .route("/users/{user}", delete(remove_user))
+        .route("/clients", put(upsert_client))
+        .route("/clients/{client}", delete(remove_client))
+        .route("/clients/{client}/users/{user}", put(assign).delete(unassign))
+        .route("/keys/rotate", post(rotate))
+        .route("/clock", get(clock).post(set_clock))
+        .layer(middleware::from_fn_with_state(shared, require_token))
+}
+
+async fn require_token(State(shared): State<Arc<Shared>>, req: Request, next: Next) -> Response {
+    if let Some(token) = &shared.admin_token {
+        let given = req
+            .headers()
+            .get(header::AUTHORIZATION)
+            .and_then(|v| v.to_str().ok())
+            .and_then(|v| v.strip_prefix("Bearer "));
+        if !given.is_some_and(|g| crate::secret::Secret::new(token.clone()).matches(g)) {
+            return admin_error(StatusCode::UNAUTHORIZED, "the admin API needs `Authorization: Bearer <admin token>` on a non-loopback address");
+        }
+    }
+    next.run(req).await
+}
+
+fn admin_error(status: StatusCode, message: &str) -> Response {
+    json_response(status, &json!({"error": message}))
+}
+
+fn outcome(r: Result<(), ControlError>) -> Response {
+    match r {
+        Ok(()) => StatusCode::NO_CONTENT.into_response(),
+        Err(e @ ControlError::NotFound { .. }) => admin_error(StatusCode::NOT_FOUND, &e.to_string()),
+        Err(e) => admin_error(StatusCode::BAD_REQUEST, &e.to_string()),
+    }
+}
+
+#[derive(Deserialize)]
+struct Since {
+    #[serde(default)]
+    since: u64,
+}
+
+async fn journal(State(s): State<Arc<Shared>>, Query(q): Query<Since>) -> Response {
+    json_response(StatusCode::OK, &json!(s.journal.since(q.since)))
+}
+
+async fn clear_journal(State(s): State<Arc<Shared>>) -> Response {
+    s.journal.clear();
+    StatusCode::NO_CONTENT.into_response()
+}
+
+async fn tenant(State(s): State<Arc<Shared>>) -> Response {
+    json_response(StatusCode::OK, &json!(*s.tenant()))
+}
+
+async fn replace_tenant(State(s): State<Arc<Shared>>, Json(t): Json<Tenant>) -> Response {
+    outcome(s.replace_tenant(t))
+}
+
+async fn upsert_user(State(s): State<Arc<Shared>>, Json(u): Json<User>) -> Response {
+    outcome(s.upsert_user(u))
+}
+
+async fn remove_user(State(s): State<Arc<Shared>>, Path(user): Path<String>) -> Response {
+    outcome(s.remove_user(&user))
+}
+
+async fn upsert_client(State(s): State<Arc<Shared>>, Json(c): Json<Client>) -> Response {
+    outcome(s.upsert_client(c))
+}
+
+async fn remove_client(State(s): State<Arc<Shared>>, Path(client): Path<String>) -> Response {
+    outcome(s.remove_client(&client))
+}
+
+async fn assign(State(s): State<Arc<Shared>>, Path((client, user)): Path<(String, String)>) -> Response {
+    outcome(s.set_assignment(&client, &user, true))
+}
+
+async fn unassign(State(s): State<Arc<Shared>>, Path((client, user)): Path<(String, String)>) -> Response {
+    outcome(s.set_assignment(&client, &user, false))
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct Rotate {
+    #[serde(default = "default_server")]
+    server: String,
+    #[serde(default = "keep")]
+    keep_old: bool,
+}
+
+fn default_server() -> String {
+    "default".into()
+}
+
+fn keep() -> bool {
+    true
+}
+
+async fn rotate(State(s): State<Arc<Shared>>, Json(r): Json<Rotate>) -> Response {
+    match s.rotate_keys(&r.server, r.keep_old) {
+        Ok(kid) => json_response(StatusCode::OK, &json!({"server": r.server, "active_kid": kid})),
+        Err(e) => outcome(Err(e)),
+    }
+}
+
+async fn clock(State(s): State<Arc<Shared>>) -> Response {
+    json_response(StatusCode::OK, &json!({"now": s.clock.now(), "frozen": s.clock.is_frozen()}))
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct ClockChange {
+    #[serde(default)]
+    advance: Option<i64>,
+    #[serde(default)]
+    set: Option<i64>,
+}
+
+async fn set_clock(State(s): State<Arc<Shared>>, Json(c): Json<ClockChange>) -> Response {
+    let ok = match (c.advance, c.set) {
+        (Some(a), None) => s.clock.advance(a),
+        (None, Some(t)) => s.clock.set(t),
+        _ => return admin_error(StatusCode::BAD_REQUEST, "expected exactly one of `advance` or `set`"),
+    };
+    if ok {
+        json_response(StatusCode::OK, &json!({"now": s.clock.now(), "frozen": true}))
+    } else {
+        admin_error(StatusCode::CONFLICT, "the clock is the system clock; start the IdP with a frozen clock to move it")
+    }
+}

@@ -1,0 +1,518 @@
+//! `/v1/authorize` and the hosted sign-in page.
+//!
+//! Validation follows Okta's order and delivery: until the client and its redirect URI
+//! are trusted, errors are shown on Okta's own HTML error page (HTTP 400, never
+//! redirected); after that they go back to the client in the response mode asked for,
+//! `state` first when there is one.
+
+use std::sync::Arc;
+
+use axum::body::Bytes;
+use axum::extract::{RawQuery, State};
+use axum::http::{HeaderMap, HeaderValue, Method, StatusCode, header};
+use axum::response::{Html, IntoResponse, Response};
+
+use super::{Params, Srv, cookie, entry, finish};
+use crate::errors::{self, IdpError, OktaError, html_escape};
+use crate::ids::random_b64;
+use crate::journal::{Endpoint, JournalEntry, fingerprint};
+use crate::state::{
+    ACCESS_TOKEN_TTL, CODE_TTL, CodeGrant, SESSION_TTL, ServerCtx, Session, Shared,
+    TRANSACTION_TTL, lock,
+};
+use crate::tenant::{User, is_known_response_type, normalize_response_type};
+
+/// How the authorization response travels back (OAuth 2.0 Multiple Response Types;
+/// Form Post Response Mode).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Mode {
+    /// `?…` on the redirect URI.
+    Query,
+    /// `#…` on the redirect URI.
+    Fragment,
+    /// An auto-submitting HTML form POSTed to the redirect URI.
+    FormPost,
+    /// Okta's `okta_post_message`: a page that posts the response to its opener or parent.
+    PostMessage,
+}
+
+impl Mode {
+    fn parse(s: &str) -> Option<Self> {
+        Some(match s {
+            "query" => Self::Query,
+            "fragment" => Self::Fragment,
+            "form_post" => Self::FormPost,
+            "okta_post_message" => Self::PostMessage,
+            _ => return None,
+        })
+    }
+}
+
+/// A validated authorization request, kept while the user signs in.
+#[derive(Clone, Debug)]
+pub struct AuthzRequest {
+    /// `org` or the custom server id.
+    pub server: String,
+    /// The client.
+    pub client_id: String,
+    /// The registered redirect URI it asked for.
+    pub redirect_uri: String,
+    /// The response type, words in canonical order.
+    pub response_type: String,
+    /// The response mode.
+    pub mode: Mode,
+    /// Requested scopes.
+    pub scopes: Vec<String>,
+    /// The client's state.
+    pub state: String,
+    /// The client's nonce.
+    pub nonce: Option<String>,
+    /// The S256 code challenge.
+    pub code_challenge: Option<String>,
+    /// Pre-fills the sign-in form.
+    pub login_hint: Option<String>,
+    /// `prompt` values.
+    pub prompt: Vec<String>,
+    /// `max_age` in seconds.
+    pub max_age: Option<i64>,
+}
+
+enum Reject {
+    Page(IdpError),
+    Redirect {
+        redirect_uri: String,
+        mode: Mode,
+        state: Option<String>,
+        row: OktaError,
+        description: String,
+    },
+}
+
+fn redirect_error(p: &Params, redirect_uri: &str, mode: Mode, row: OktaError, detail: &str) -> Reject {
+    Reject::Redirect {
+        redirect_uri: redirect_uri.to_string(),
+        mode,
+        state: p.non_empty("state").map(str::to_string),
+        row,
+        description: row.describe(detail),
+    }
+}
+
+/// `GET /authorize`.
+pub async fn authorize_get(
+    State(shared): State<Arc<Shared>>,
+    Srv(srv): Srv,
+    method: Method,
+    headers: HeaderMap,
+    RawQuery(query): RawQuery,
+) -> Response {
+    let params = Params::parse(query.unwrap_or_default().as_bytes());
+    authorize(&shared, &srv, &method, &headers, &params)
+}
+
+/// `POST /authorize` (form-encoded parameters, as Okta accepts).
+pub async fn authorize_post(
+    State(shared): State<Arc<Shared>>,
+    Srv(srv): Srv,
+    method: Method,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Response {
+    authorize(&shared, &srv, &method, &headers, &Params::parse(&body))
+}
+
+fn authorize(shared: &Shared, srv: &ServerCtx, method: &Method, headers: &HeaderMap, p: &Params) -> Response {
+    let mut j = entry(shared, &srv.id, Endpoint::Authorize, method, headers);
+    let own = |k: &str| p.get(k).map(str::to_string);
+    j.client_id = own("client_id");
+    j.redirect_uri = own("redirect_uri");
+    j.response_type = own("response_type");
+    j.response_mode = own("response_mode");
+    j.scope = own("scope");
+    j.state = own("state");
+    j.nonce = own("nonce");
+    j.pkce = p
+        .non_empty("code_challenge")
+        .map(|_| p.non_empty("code_challenge_method").unwrap_or("plain").to_string());
+    shared.prune();
+    let req = match validate(shared, srv, p) {
+        Ok(req) => req,
+        Err(reject) => return finish_reject(shared, j, reject),
+    };
+    let now = shared.clock.now();
+    let session = cookie(headers, &shared.cookie_name)
+        .and_then(|sid| lock(&shared.sessions).get(&sid).cloned())
+        .filter(|s| s.expires_at > now);
+    let force_login = req.prompt.iter().any(|x| x == "login");
+    let fresh_enough = |s: &Session| req.max_age.is_none_or(|m| now - s.auth_time <= m);
+    let user = session
+        .as_ref()
+        .filter(|s| !force_login && fresh_enough(s))
+        .and_then(|s| shared.tenant().user(&s.user_id).cloned().map(|u| (u, s.auth_time)))
+        .filter(|(u, _)| u.active);
+    match user {
+        Some((user, auth_time)) => {
+            let result = complete(shared, srv, &req, &user, auth_time, &mut j);
+            match result {
+                Ok(resp) => finish(shared, j, Ok(resp)),
+                Err(reject) => finish_reject(shared, j, reject),
+            }
+        }
+        None if req.prompt.iter().any(|x| x == "none") => {
+            let reject = Reject::Redirect {
+                redirect_uri: req.redirect_uri.clone(),
+                mode: req.mode,
+                state: Some(req.state.clone()),
+                row: errors::LOGIN_REQUIRED,
+                description: errors::LOGIN_REQUIRED.description.into(),
+            };
+            finish_reject(shared, j, reject)
+        }
+        None => {
+            let token = random_b64(24);
+            let hint = req.login_hint.clone();
+            lock(&shared.transactions).insert(token.clone(), (now + TRANSACTION_TTL, req));
+            let resp = Html(sign_in_page(&token, hint.as_deref().unwrap_or(""), None)).into_response();
+            finish(shared, j, Ok(resp))
+        }
+    }
+}
+
+fn finish_reject(shared: &Shared, mut j: JournalEntry, reject: Reject) -> Response {
+    match reject {
+        Reject::Page(e) => finish(shared, j, Err(e)),
+        Reject::Redirect { redirect_uri, mode, state, row, description } => {
+            j.outcome = row.code.to_string();
+            let mut out = Vec::new();
+            if let Some(s) = state {
+                out.push(("state".to_string(), s));
+            }
+            out.push(("error".into(), row.error.into()));
+            out.push(("error_description".into(), description));
+            finish(shared, j, Ok(deliver(&redirect_uri, mode, &out)))
+        }
+    }
+}
+
+fn validate(shared: &Shared, srv: &ServerCtx, p: &Params) -> Result<AuthzRequest, Reject> {
+    // 1. The client must exist; until it does, errors stay on Okta's page.
+    let client = p
+        .non_empty("client_id")
+        .and_then(|id| shared.tenant().client(id).cloned())
+        .ok_or_else(|| Reject::Page(IdpError::page(errors::INVALID_CLIENT_ID, "")))?;
+    // 2. The redirect URI must be registered exactly (RFC 6749 3.1.2.3, simple string comparison).
+    let redirect_uri = p
+        .non_empty("redirect_uri")
+        .ok_or_else(|| Reject::Page(IdpError::page(errors::MISSING_REDIRECT_URI, "")))?;
+    if !client.redirect_uris.iter().any(|u| u == redirect_uri) {
+        let admin = format!(
+            "{}/admin/app/oidc_client/instance/{}#tab-general",
+            shared.origin, client.client_id
+        );
+        return Err(Reject::Page(IdpError::page(errors::ILLEGAL_REDIRECT_URI, &admin)));
+    }
+    // From here on errors are redirected back, in the mode the response would use.
+    let rt_raw = p.get("response_type").unwrap_or("");
+    let rt = normalize_response_type(rt_raw);
+    let has_tokens = rt.split(' ').any(|w| w == "id_token" || w == "token");
+    let asked_mode = p.non_empty("response_mode").map(|m| (m, Mode::parse(m)));
+    let error_mode = match asked_mode {
+        Some((_, Some(Mode::Query))) if has_tokens => Mode::Fragment,
+        Some((_, Some(m))) => m,
+        _ if has_tokens => Mode::Fragment,
+        _ => Mode::Query,
+    };
+    let fail = |row: OktaError, detail: &str| redirect_error(p, redirect_uri, error_mode, row, detail);
+    // 3. Response type: known, and configured for the client.
+    let implicit_ok = !has_tokens || client.allows_grant("implicit");
+    if rt_raw.is_empty() || !is_known_response_type(rt_raw) || !client.allows_response_type(&rt) || !implicit_ok {
+        return Err(fail(errors::UNSUPPORTED_RESPONSE_TYPE, &client.response_types.join(", ")));
+    }
+    // 4. Response mode.
+    let mode = match asked_mode {
+        None => {
+            if has_tokens { Mode::Fragment } else { Mode::Query }
+        }
+        Some((_, None)) => return Err(fail(errors::UNSUPPORTED_RESPONSE_MODE, "")),
+        Some((_, Some(Mode::Query))) if has_tokens => {
+            return Err(fail(errors::RESPONSE_MODE_QUERY_WITH_TOKENS, ""));
+        }
+        Some((_, Some(Mode::PostMessage))) if rt.split(' ').any(|w| w == "code") => {
+            return Err(fail(errors::RESPONSE_MODE_POST_MESSAGE_WITH_CODE, ""));
+        }
+        Some((_, Some(m))) => m,
+    };
+    // 5. State is required by Okta.
+    let state = p
+        .non_empty("state")
+        .ok_or_else(|| redirect_error(&Params::default(), redirect_uri, mode, errors::INVALID_STATE, ""))?;
+    // 6. Scopes.
+    let scope = p.get("scope").unwrap_or("");
+    let scopes: Vec<String> = scope.split(' ').filter(|s| !s.is_empty()).map(str::to_string).collect();
+    if scopes.is_empty() {
+        return Err(fail(errors::MISSING_SCOPES, ""));
+    }
+    if scopes.iter().any(|s| !srv.scopes.contains(s)) {
+        return Err(fail(errors::INVALID_SCOPE, ""));
+    }
+    let wants_oidc = rt.contains("id_token")
+        || scopes.iter().any(|s| ["profile", "email", "address", "phone", "groups"].contains(&s.as_str()));
+    if wants_oidc && !scopes.iter().any(|s| s == "openid") {
+        return Err(fail(errors::OPENID_SCOPE_REQUIRED, ""));
+    }
+    // 7. Nonce: required with id_token or token response types.
+    let nonce = p.non_empty("nonce").map(str::to_string);
+    if has_tokens && nonce.is_none() {
+        return Err(fail(errors::INVALID_NONCE, ""));
+    }
+    // 8. PKCE (RFC 7636 4.3): Okta supports only S256.
+    let challenge = p.non_empty("code_challenge");
+    let mut code_challenge = None;
+    if rt.split(' ').any(|w| w == "code") {
+        match (challenge, p.non_empty("code_challenge_method")) {
+            (Some(_), m) if m != Some("S256") => {
+                return Err(fail(errors::PKCE_UNSUPPORTED_METHOD, "S256"));
+            }
+            (Some(c), _) => {
+                let legal = (43..=128).contains(&c.len())
+                    && c.bytes().all(|b| b.is_ascii_alphanumeric() || b"-._~".contains(&b));
+                if !legal {
+                    return Err(fail(errors::PKCE_INVALID_CHALLENGE, ""));
+                }
+                code_challenge = Some(c.to_string());
+            }
+            (None, _) if client.requires_pkce() => return Err(fail(errors::PKCE_MISSING_CHALLENGE, "")),
+            (None, _) => {}
+        }
+    }
+    // 9. Prompt.
+    let prompt: Vec<String> = p.get("prompt").unwrap_or("").split(' ').filter(|s| !s.is_empty()).map(str::to_string).collect();
+    if prompt.iter().any(|x| !["none", "login", "consent"].contains(&x.as_str()))
+        || (prompt.iter().any(|x| x == "none") && prompt.len() > 1)
+    {
+        return Err(fail(errors::INVALID_PROMPT, "none, consent, login, consent and login"));
+    }
+    Ok(AuthzRequest {
+        server: srv.id.clone(),
+        client_id: client.client_id.clone(),
+        redirect_uri: redirect_uri.to_string(),
+        response_type: rt,
+        mode,
+        scopes,
+        state: state.to_string(),
+        nonce,
+        code_challenge,
+        login_hint: p.non_empty("login_hint").map(str::to_string),
+        prompt,
+        max_age: p.get("max_age").and_then(|m| m.parse().ok()),
+    })
+}
+
+/// Issues the authorization response for a signed-in `user`.
+fn complete(shared: &Shared, srv: &ServerCtx, req: &AuthzRequest, user: &User, auth_time: i64, j: &mut JournalEntry) -> Result<Response, Reject> {
+    j.user_id = Some(user.id.clone());
+    let client = shared
+        .tenant()
+        .client(&req.client_id)
+        .cloned()
+        .ok_or_else(|| Reject::Page(IdpError::page(errors::INVALID_CLIENT_ID, "")))?;
+    if !client.is_assigned(user) {
+        return Err(Reject::Redirect {
+            redirect_uri: req.redirect_uri.clone(),
+            mode: req.mode,
+            state: Some(req.state.clone()),
+            row: errors::USER_NOT_ASSIGNED,
+            description: errors::USER_NOT_ASSIGNED.description.into(),
+        });
+    }
+    let words: Vec<&str> = req.response_type.split(' ').collect();
+    let now = shared.clock.now();
+    let code = words.contains(&"code").then(|| {
+        let code = random_b64(32);
+        lock(&shared.codes).insert(
+            code.clone(),
+            CodeGrant {
+                server: srv.id.clone(),
+                client_id: client.client_id.clone(),
+                redirect_uri: req.redirect_uri.clone(),
+                user_id: user.id.clone(),
+                scopes: req.scopes.clone(),
+                nonce: req.nonce.clone(),
+                code_challenge: req.code_challenge.clone(),
+                auth_time,
+                expires_at: now + CODE_TTL,
+                redeemed: false,
+                issued: Vec::new(),
+            },
+        );
+        j.code_ref = Some(fingerprint(&code));
+        code
+    });
+    let access = words.contains(&"token").then(|| {
+        let (token, jti) = shared.mint_access_token(srv, &client.client_id, Some(user), &req.scopes, Some(auth_time));
+        j.token_ref = Some(jti);
+        token
+    });
+    let mut out: Vec<(String, String)> = Vec::new();
+    if words.contains(&"id_token") {
+        let claims = shared.id_token_claims(
+            srv,
+            &client.client_id,
+            user,
+            &req.scopes,
+            req.nonce.as_deref(),
+            auth_time,
+            access.is_some(),
+            access.as_deref(),
+            code.as_deref(),
+        );
+        out.push(("id_token".into(), shared.sign(srv, &claims)));
+    }
+    if let Some(at) = access {
+        out.push(("access_token".into(), at));
+        out.push(("token_type".into(), "Bearer".into()));
+        out.push(("expires_in".into(), ACCESS_TOKEN_TTL.to_string()));
+        out.push(("scope".into(), req.scopes.join(" ")));
+    }
+    if let Some(c) = code {
+        out.push(("code".into(), c));
+    }
+    out.push(("state".into(), req.state.clone()));
+    Ok(deliver(&req.redirect_uri, req.mode, &out))
+}
+
+/// Sends `params` to the client's redirect URI in `mode`.
+pub fn deliver(redirect_uri: &str, mode: Mode, params: &[(String, String)]) -> Response {
+    let Ok(mut url) = url::Url::parse(redirect_uri) else {
+        return IdpError::page(errors::ILLEGAL_REDIRECT_URI, redirect_uri).into_response();
+    };
+    match mode {
+        Mode::Query => {
+            url.query_pairs_mut().extend_pairs(params);
+            redirect(url.as_str())
+        }
+        Mode::Fragment => {
+            let frag = url::form_urlencoded::Serializer::new(String::new()).extend_pairs(params).finish();
+            url.set_fragment(Some(&frag));
+            redirect(url.as_str())
+        }
+        Mode::FormPost => {
+            let inputs: String = params
+                .iter()
+                .map(|(k, v)| format!("<input type=\"hidden\" name=\"{}\" value=\"{}\"/>\n", html_escape(k), html_escape(v)))
+                .collect();
+            let page = format!(
+                "<!DOCTYPE html>\n<html><head><meta charset=\"utf-8\"><title>Submit This Form</title></head>\n<body onload=\"document.forms[0].submit()\">\n<noscript><p>JavaScript is disabled. Press Continue.</p></noscript>\n<form method=\"post\" action=\"{}\">\n{inputs}<noscript><input type=\"submit\" value=\"Continue\"/></noscript>\n</form>\n</body></html>\n",
+                html_escape(redirect_uri)
+            );
+            no_store(Html(page).into_response())
+        }
+        Mode::PostMessage => {
+            let data: serde_json::Map<String, serde_json::Value> =
+                params.iter().map(|(k, v)| (k.clone(), v.clone().into())).collect();
+            let origin = url.origin().ascii_serialization();
+            let data = serde_json::Value::Object(data).to_string().replace('<', "\\u003c");
+            let origin_js = serde_json::Value::from(origin).to_string().replace('<', "\\u003c");
+            let page = format!(
+                "<!DOCTYPE html>\n<html><head><meta charset=\"utf-8\"></head><body><script>\n(window.opener || window.parent).postMessage({data}, {origin_js});\n</script></body></html>\n"
+            );
+            no_store(Html(page).into_response())
+        }
+    }
+}
+
+fn redirect(location: &str) -> Response {
+    let mut resp = StatusCode::FOUND.into_response();
+    if let Ok(v) = HeaderValue::from_str(location) {
+        resp.headers_mut().insert(header::LOCATION, v);
+    }
+    no_store(resp)
+}
+
+fn no_store(mut resp: Response) -> Response {
+    resp.headers_mut().insert(header::CACHE_CONTROL, HeaderValue::from_static("no-cache, no-store"));
+    resp.headers_mut().insert(header::PRAGMA, HeaderValue::from_static("no-cache"));
+    resp
+}
+
+/// The hosted sign-in page. Field ids follow Okta's sign-in widget so browser drivers
+/// can find them.
+pub fn sign_in_page(state_token: &str, username: &str, error: Option<&str>) -> String {
+    let error = error
+        .map(|e| format!("<div class=\"o-form-error-container\" role=\"alert\"><p>{}</p></div>\n", html_escape(e)))
+        .unwrap_or_default();
+    format!(
+        r#"<!DOCTYPE html>
+<html lang="en"><head><meta charset="utf-8"><title>Sign In</title></head>
+<body>
+<main id="okta-sign-in" class="auth-container">
+<h2 class="okta-form-title">Sign In</h2>
+{error}<form id="form-signin" method="post" action="/signin">
+<input type="hidden" name="stateToken" value="{}"/>
+<label for="okta-signin-username">Username</label>
+<input type="text" id="okta-signin-username" name="username" value="{}" autocomplete="username"/>
+<label for="okta-signin-password">Password</label>
+<input type="password" id="okta-signin-password" name="password" autocomplete="current-password"/>
+<input type="submit" id="okta-signin-submit" value="Sign In"/>
+</form>
+</main>
+</body></html>
+"#,
+        html_escape(state_token),
+        html_escape(username)
+    )
+}
+
+/// `POST /signin`: checks the credentials typed in the sign-in page, opens an IdP session
+/// and answers the pending authorization request.
+pub async fn sign_in(State(shared): State<Arc<Shared>>, method: Method, headers: HeaderMap, body: Bytes) -> Response {
+    let p = Params::parse(&body);
+    let token = p.get("stateToken").unwrap_or("").to_string();
+    let now = shared.clock.now();
+    let pending = lock(&shared.transactions)
+        .get(&token)
+        .filter(|(exp, _)| *exp > now)
+        .map(|(_, r)| r.clone());
+    let server = pending.as_ref().map_or("org".to_string(), |r| r.server.clone());
+    let mut j = entry(&shared, &server, Endpoint::SignIn, &method, &headers);
+    let Some(req) = pending else {
+        return finish(&shared, j, Err(IdpError::page(errors::REQUEST_EXPIRED, "")));
+    };
+    j.client_id = Some(req.client_id.clone());
+    j.state = Some(req.state.clone());
+    let username = p.get("username").unwrap_or("").trim().to_string();
+    let user = shared
+        .tenant()
+        .user(&username)
+        .filter(|u| u.active && u.password.matches(p.get("password").unwrap_or("")))
+        .cloned();
+    let Some(user) = user else {
+        j.outcome = "authentication_failed".into();
+        let page = sign_in_page(&token, &username, Some("Unable to sign in"));
+        return finish(&shared, j, Ok((StatusCode::UNAUTHORIZED, Html(page)).into_response()));
+    };
+    lock(&shared.transactions).remove(&token);
+    let sid = random_b64(32);
+    lock(&shared.sessions).insert(
+        sid.clone(),
+        Session { user_id: user.id.clone(), auth_time: now, expires_at: now + SESSION_TTL },
+    );
+    let Some(srv) = shared.server(&req.server) else {
+        return finish(&shared, j, Err(IdpError::unknown_server(&req.server)));
+    };
+    let mut resp = match complete(&shared, &srv, &req, &user, now, &mut j) {
+        Ok(resp) => resp,
+        Err(reject) => return with_cookie(finish_reject(&shared, j, reject), &shared, &sid),
+    };
+    resp = with_cookie(resp, &shared, &sid);
+    finish(&shared, j, Ok(resp))
+}
+
+fn with_cookie(mut resp: Response, shared: &Shared, sid: &str) -> Response {
+    let secure = if shared.secure_cookies { "; Secure" } else { "" };
+    let value = format!("{}={sid}; Path=/; HttpOnly; SameSite=Lax{secure}", shared.cookie_name);
+    if let Ok(v) = HeaderValue::from_str(&value) {
+        resp.headers_mut().append(header::SET_COOKIE, v);
+    }
+    resp
+}

@@ -1,0 +1,192 @@
+//! The HTTP surface: Okta's paths for the org server and every custom server, the hosted
+//! sign-in page, and the admin API under `/_harness/`.
+
+pub mod admin;
+pub mod authorize;
+pub mod discovery;
+pub mod logout;
+pub mod token;
+pub mod userinfo;
+
+use std::sync::Arc;
+
+use axum::Router;
+use axum::extract::FromRequestParts;
+use axum::http::request::Parts;
+use axum::http::{HeaderMap, HeaderValue, Method, StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use axum::routing::{get, post};
+
+use crate::errors::IdpError;
+use crate::journal::{Endpoint, JournalEntry};
+use crate::state::{ServerCtx, Shared};
+
+/// Builds the router over shared state (kept apart from serving, so tests can call it
+/// in-process with `tower::ServiceExt::oneshot`).
+pub fn app(shared: Arc<Shared>) -> Router {
+    let endpoints = Router::new()
+        .route("/authorize", get(authorize::authorize_get).post(authorize::authorize_post))
+        .route("/token", post(token::token).options(preflight))
+        .route("/keys", get(discovery::keys).options(preflight))
+        .route("/userinfo", get(userinfo::userinfo).post(userinfo::userinfo).options(preflight))
+        .route("/introspect", post(token::introspect).options(preflight))
+        .route("/revoke", post(token::revoke).options(preflight))
+        .route("/logout", get(logout::logout));
+    let well_known = Router::new()
+        .route("/openid-configuration", get(discovery::discovery))
+        .route("/oauth-authorization-server", get(discovery::discovery));
+    Router::new()
+        .nest("/oauth2/v1", endpoints.clone())
+        .nest("/oauth2/{server}/v1", endpoints)
+        .nest("/.well-known", well_known.clone())
+        .nest("/oauth2/{server}/.well-known", well_known)
+        .route("/signin", post(authorize::sign_in))
+        .nest("/_harness", admin::routes(shared.clone()))
+        .fallback(not_found)
+        .with_state(shared)
+}
+
+async fn not_found() -> Response {
+    IdpError::Api {
+        status: 404,
+        code: "E0000007",
+        summary: "Not found: Resource not found".into(),
+    }
+    .into_response()
+}
+
+/// The authorization server a request is for, taken from its path; an unknown custom
+/// server id answers Okta's E0000007 404.
+pub struct Srv(pub ServerCtx);
+
+impl FromRequestParts<Arc<Shared>> for Srv {
+    type Rejection = Response;
+
+    async fn from_request_parts(parts: &mut Parts, shared: &Arc<Shared>) -> Result<Self, Response> {
+        // Nested routers see the path without its prefix; the original URI has it all.
+        let path = parts
+            .extensions
+            .get::<axum::extract::OriginalUri>()
+            .map_or_else(|| parts.uri.path().to_string(), |o| o.0.path().to_string());
+        let id = server_id_of_path(&path);
+        shared
+            .server(id)
+            .map(Srv)
+            .ok_or_else(|| IdpError::unknown_server(id).into_response())
+    }
+}
+
+/// `org` for `/oauth2/v1/…` and `/.well-known/…`, else the `{id}` of `/oauth2/{id}/…`.
+pub fn server_id_of_path(path: &str) -> &str {
+    match path.strip_prefix("/oauth2/") {
+        Some(rest) => match rest.split('/').next() {
+            Some("v1") | None => "org",
+            Some(id) => id,
+        },
+        None => "org",
+    }
+}
+
+/// Parameters of a query string or form body, first value wins.
+#[derive(Debug, Default, Clone)]
+pub struct Params(pub Vec<(String, String)>);
+
+impl Params {
+    /// Parses `application/x-www-form-urlencoded` text (never fails).
+    pub fn parse(raw: &[u8]) -> Self {
+        Self(url::form_urlencoded::parse(raw).into_owned().collect())
+    }
+
+    /// The first value of `name`, if present.
+    pub fn get(&self, name: &str) -> Option<&str> {
+        self.0.iter().find(|(k, _)| k == name).map(|(_, v)| v.as_str())
+    }
+
+    /// The first value of `name`, if present and not empty.
+    pub fn non_empty(&self, name: &str) -> Option<&str> {
+        self.get(name).filter(|v| !v.is_empty())
+    }
+}
+
+/// A journal entry started for this request.
+pub fn entry(shared: &Shared, srv: &str, endpoint: Endpoint, method: &Method, headers: &HeaderMap) -> JournalEntry {
+    JournalEntry {
+        at: shared.clock.now(),
+        server: srv.to_string(),
+        endpoint: Some(endpoint),
+        method: method.to_string(),
+        origin: headers
+            .get(header::ORIGIN)
+            .and_then(|v| v.to_str().ok())
+            .map(str::to_string),
+        ..JournalEntry::default()
+    }
+}
+
+/// Records the entry with the response's status and outcome, and returns the response.
+pub fn finish(shared: &Shared, mut j: JournalEntry, result: Result<Response, IdpError>) -> Response {
+    let resp = match result {
+        Ok(r) => r,
+        Err(e) => {
+            j.outcome = e.code().to_string();
+            e.into_response()
+        }
+    };
+    j.status = resp.status().as_u16();
+    if j.outcome.is_empty() {
+        j.outcome = "ok".into();
+    }
+    shared.journal.record(j);
+    resp
+}
+
+/// Adds CORS headers when the request's `Origin` is a trusted origin of some client, as
+/// Okta does for its token, userinfo, keys, introspect and revoke endpoints.
+pub fn cors(shared: &Shared, headers: &HeaderMap, mut resp: Response) -> Response {
+    if let Some(origin) = headers.get(header::ORIGIN).and_then(|v| v.to_str().ok()) {
+        let trusted = shared
+            .tenant()
+            .clients
+            .iter()
+            .any(|c| c.trusted_origins.iter().any(|o| o.trim_end_matches('/') == origin));
+        if trusted {
+            if let Ok(v) = HeaderValue::from_str(origin) {
+                let h = resp.headers_mut();
+                h.insert(header::ACCESS_CONTROL_ALLOW_ORIGIN, v);
+                h.insert(header::ACCESS_CONTROL_ALLOW_CREDENTIALS, HeaderValue::from_static("true"));
+                h.insert(header::ACCESS_CONTROL_EXPOSE_HEADERS, HeaderValue::from_static("WWW-Authenticate"));
+                h.append(header::VARY, HeaderValue::from_static("Origin"));
+            }
+        }
+    }
+    resp
+}
+
+async fn preflight(
+    axum::extract::State(shared): axum::extract::State<Arc<Shared>>,
+    headers: HeaderMap,
+) -> Response {
+    let mut resp = cors(&shared, &headers, StatusCode::NO_CONTENT.into_response());
+    if resp.headers().contains_key(header::ACCESS_CONTROL_ALLOW_ORIGIN) {
+        let h = resp.headers_mut();
+        h.insert(header::ACCESS_CONTROL_ALLOW_METHODS, HeaderValue::from_static("GET, POST, OPTIONS"));
+        h.insert(
+            header::ACCESS_CONTROL_ALLOW_HEADERS,
+            HeaderValue::from_static("Accept, Authorization, Content-Type, X-Okta-User-Agent-Extended, DPoP"),
+        );
+        h.insert(header::ACCESS_CONTROL_MAX_AGE, HeaderValue::from_static("86400"));
+    }
+    resp
+}
+
+/// The value of cookie `name` in the request.
+pub fn cookie(headers: &HeaderMap, name: &str) -> Option<String> {
+    headers
+        .get_all(header::COOKIE)
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .flat_map(|v| v.split(';'))
+        .filter_map(|kv| kv.trim().split_once('='))
+        .find(|(k, _)| *k == name)
+        .map(|(_, v)| v.to_string())
+}

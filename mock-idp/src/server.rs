@@ -1,0 +1,405 @@
+//! Starting and stopping the IdP: the builder, the handle, and the accept loop (HTTP or
+//! HTTPS with rustls).
+
+use std::collections::HashMap;
+use std::net::{Ipv4Addr, SocketAddr};
+use std::sync::{Arc, Mutex, RwLock};
+
+use axum::Router;
+use hyper_util::rt::{TokioExecutor, TokioIo};
+use hyper_util::service::TowerToHyperService;
+use tokio::net::TcpListener;
+use tokio::task::JoinSet;
+
+use crate::clock::Clock;
+use crate::control::ControlError;
+use crate::ids::random_b64;
+use crate::journal::{Journal, JournalEntry};
+use crate::keys::fixture_keys;
+use crate::state::Shared;
+use crate::tenant::{Client, Tenant, User};
+
+/// A certificate chain and key to serve HTTPS with, and the CA that clients should trust.
+#[derive(Clone)]
+pub struct TlsConfig {
+    cert_pem: String,
+    key_pem: String,
+    ca_pem: String,
+}
+
+impl std::fmt::Debug for TlsConfig {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("TlsConfig { .. }")
+    }
+}
+
+impl TlsConfig {
+    /// The fixture certificate (`fixtures/tls/server.pem`, for `localhost`, `127.0.0.1`
+    /// and `::1`) signed by the fixture CA (`fixtures/tls/ca.pem`). Test use only.
+    pub fn fixture() -> Self {
+        Self {
+            cert_pem: include_str!("../../fixtures/tls/server.pem").into(),
+            key_pem: include_str!("../../fixtures/tls/server.key").into(),
+            ca_pem: include_str!("../../fixtures/tls/ca.pem").into(),
+        }
+    }
+
+    /// A certificate chain, its key and the CA to trust, all PEM.
+    pub fn from_pem(cert_pem: String, key_pem: String, ca_pem: String) -> Self {
+        Self { cert_pem, key_pem, ca_pem }
+    }
+
+    /// The CA certificate (PEM) clients should trust.
+    pub fn ca_pem(&self) -> &str {
+        &self.ca_pem
+    }
+
+    fn acceptor(&self) -> Result<tokio_rustls::TlsAcceptor, StartError> {
+        use rustls_pki_types::pem::PemObject;
+        use rustls_pki_types::{CertificateDer, PrivateKeyDer};
+        let bad = |what: &str, e: String| StartError::Tls(format!("{what}: {e}"));
+        let certs = CertificateDer::pem_slice_iter(self.cert_pem.as_bytes())
+            .collect::<Result<Vec<_>, _>>()
+            .map_err(|e| bad("certificate", e.to_string()))?;
+        let key = PrivateKeyDer::from_pem_slice(self.key_pem.as_bytes()).map_err(|e| bad("private key", e.to_string()))?;
+        let provider = Arc::new(rustls::crypto::aws_lc_rs::default_provider());
+        let mut config = rustls::ServerConfig::builder_with_provider(provider)
+            .with_safe_default_protocol_versions()
+            .map_err(|e| bad("protocol versions", e.to_string()))?
+            .with_no_client_auth()
+            .with_single_cert(certs, key)
+            .map_err(|e| bad("certificate and key", e.to_string()))?;
+        config.alpn_protocols = vec![b"h2".to_vec(), b"http/1.1".to_vec()];
+        Ok(tokio_rustls::TlsAcceptor::from(Arc::new(config)))
+    }
+}
+
+/// Errors starting the IdP.
+#[derive(Debug, thiserror::Error)]
+pub enum StartError {
+    /// The address could not be bound.
+    #[error("cannot listen on {addr}: {source}")]
+    Bind {
+        /// The address.
+        addr: SocketAddr,
+        /// Why.
+        source: std::io::Error,
+    },
+    /// The TLS certificate or key is unusable.
+    #[error("TLS setup failed: {0}")]
+    Tls(String),
+}
+
+/// Configures and starts a [`MockIdp`].
+#[derive(Debug)]
+pub struct MockIdpBuilder {
+    tenant: Option<Tenant>,
+    addr: SocketAddr,
+    host: Option<String>,
+    clock: Clock,
+    tls: Option<TlsConfig>,
+    admin_token: Option<String>,
+    journal_capacity: usize,
+}
+
+impl Default for MockIdpBuilder {
+    fn default() -> Self {
+        Self {
+            tenant: None,
+            addr: SocketAddr::from((Ipv4Addr::LOCALHOST, 0)),
+            host: None,
+            clock: Clock::system(),
+            tls: None,
+            admin_token: None,
+            journal_capacity: 100_000,
+        }
+    }
+}
+
+impl MockIdpBuilder {
+    /// The tenant to serve (default: the fixture tenant, [`Tenant::fixture`]).
+    pub fn tenant(mut self, tenant: Tenant) -> Self {
+        self.tenant = Some(tenant);
+        self
+    }
+
+    /// The address to bind (default `127.0.0.1:0`, a free port).
+    pub fn addr(mut self, addr: SocketAddr) -> Self {
+        self.addr = addr;
+        self
+    }
+
+    /// The host name in issuer URLs (default: the bound IP; `127.0.0.1` for `0.0.0.0`).
+    pub fn host(mut self, host: impl Into<String>) -> Self {
+        self.host = Some(host.into());
+        self
+    }
+
+    /// The clock (default: the system clock).
+    pub fn clock(mut self, clock: Clock) -> Self {
+        self.clock = clock;
+        self
+    }
+
+    /// Serve HTTPS.
+    pub fn tls(mut self, tls: TlsConfig) -> Self {
+        self.tls = Some(tls);
+        self
+    }
+
+    /// The bearer token the admin API requires. On a non-loopback address one is
+    /// generated when none is set; on loopback none is required unless set.
+    pub fn admin_token(mut self, token: impl Into<String>) -> Self {
+        self.admin_token = Some(token.into());
+        self
+    }
+
+    /// How many journal entries to keep (the oldest go first; default 100 000).
+    pub fn journal_capacity(mut self, n: usize) -> Self {
+        self.journal_capacity = n;
+        self
+    }
+
+    fn shared(self, origin: String, admin_token: Option<String>, port: u16) -> Arc<Shared> {
+        let mut tenant = self.tenant.unwrap_or_else(Tenant::fixture);
+        tenant.normalize();
+        Arc::new(Shared {
+            tenant: RwLock::new(tenant),
+            key_pool: fixture_keys(),
+            rings: RwLock::new(HashMap::new()),
+            clock: self.clock,
+            origin,
+            journal: Journal::new(self.journal_capacity),
+            codes: Mutex::default(),
+            refresh_tokens: Mutex::default(),
+            sessions: Mutex::default(),
+            transactions: Mutex::default(),
+            revoked: Mutex::default(),
+            cookie_name: format!("mockidp_sid_{port}"),
+            secure_cookies: self.tls.is_some(),
+            admin_token,
+        })
+    }
+
+    /// The router alone, for in-process tests (`tower::ServiceExt::oneshot`), with
+    /// `origin` as the base of every issuer.
+    pub fn into_router(self, origin: &str) -> Router {
+        let port = url::Url::parse(origin).ok().and_then(|u| u.port_or_known_default()).unwrap_or(0);
+        let token = self.admin_token.clone();
+        crate::routes::app(self.shared(origin.trim_end_matches('/').to_string(), token, port))
+    }
+
+    /// Binds and starts serving in the background.
+    pub async fn start(self) -> Result<MockIdp, StartError> {
+        let listener = TcpListener::bind(self.addr)
+            .await
+            .map_err(|source| StartError::Bind { addr: self.addr, source })?;
+        let addr = listener
+            .local_addr()
+            .map_err(|source| StartError::Bind { addr: self.addr, source })?;
+        let acceptor = self.tls.as_ref().map(TlsConfig::acceptor).transpose()?;
+        let scheme = if acceptor.is_some() { "https" } else { "http" };
+        let host = self.host.clone().unwrap_or_else(|| match addr.ip() {
+            ip if ip.is_unspecified() => "127.0.0.1".to_string(),
+            std::net::IpAddr::V6(ip) => format!("[{ip}]"),
+            ip => ip.to_string(),
+        });
+        let origin = format!("{scheme}://{host}:{}", addr.port());
+        let admin_token = self
+            .admin_token
+            .clone()
+            .or_else(|| (!addr.ip().is_loopback()).then(|| random_b64(24)));
+        let ca_pem = self.tls.as_ref().map(|t| t.ca_pem.clone());
+        let shared = self.shared(origin.clone(), admin_token.clone(), addr.port());
+        let app = crate::routes::app(shared.clone());
+        let task = tokio::spawn(serve(listener, app, acceptor));
+        Ok(MockIdp { shared, addr, origin, task, ca_pem, admin_token })
+    }
+}
+
+async fn serve(listener: TcpListener, app: Router, acceptor: Option<tokio_rustls::TlsAcceptor>) {
+    let mut conns = JoinSet::new();
+    loop {
+        tokio::select! {
+            accepted = listener.accept() => {
+                let Ok((stream, _)) = accepted else {
+                    // Out of file descriptors or a reset during accept: pause briefly.
+                    tokio::time::sleep(std::time::Duration::from_millis(10)).await;
+                    continue;
+                };
+                let _ = stream.set_nodelay(true);
+                let svc = TowerToHyperService::new(app.clone());
+                let acceptor = acceptor.clone();
+                conns.spawn(async move {
+                    let builder = hyper_util::server::conn::auto::Builder::new(TokioExecutor::new());
+                    match acceptor {
+                        Some(acceptor) => {
+                            if let Ok(tls) = acceptor.accept(stream).await {
+                                let _ = builder.serve_connection(TokioIo::new(tls), svc).await;
+                            }
+                        }
+                        None => {
+                            let _ = builder.serve_connection(TokioIo::new(stream), svc).await;
+                        }
+                    }
+                });
+            }
+            Some(_) = conns.join_next(), if !conns.is_empty() => {}
+        }
+    }
+}
+
+/// A running mock IdP. Dropping it stops the server and closes its connections.
+///
+/// ```no_run
+/// # async fn demo() {
+/// let idp = mock_idp::MockIdp::start().await;
+/// let issuer = idp.issuer("default"); // http://127.0.0.1:PORT/oauth2/default
+/// # let _ = issuer;
+/// # }
+/// ```
+pub struct MockIdp {
+    shared: Arc<Shared>,
+    addr: SocketAddr,
+    origin: String,
+    task: tokio::task::JoinHandle<()>,
+    ca_pem: Option<String>,
+    admin_token: Option<String>,
+}
+
+impl std::fmt::Debug for MockIdp {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("MockIdp").field("origin", &self.origin).finish_non_exhaustive()
+    }
+}
+
+impl Drop for MockIdp {
+    fn drop(&mut self) {
+        self.task.abort();
+    }
+}
+
+impl MockIdp {
+    /// A builder.
+    pub fn builder() -> MockIdpBuilder {
+        MockIdpBuilder::default()
+    }
+
+    /// Starts the fixture tenant on `127.0.0.1:0`.
+    ///
+    /// # Panics
+    /// If no loopback port can be bound.
+    pub async fn start() -> Self {
+        Self::builder().start().await.expect("the mock IdP could not start")
+    }
+
+    /// `http://127.0.0.1:PORT` (or `https://…`): the org issuer.
+    pub fn uri(&self) -> &str {
+        &self.origin
+    }
+
+    /// The bound socket address.
+    pub fn address(&self) -> SocketAddr {
+        self.addr
+    }
+
+    /// The issuer of an authorization server: `org` gives the origin, any other id
+    /// `{origin}/oauth2/{id}` (whether or not the server exists).
+    pub fn issuer(&self, server: &str) -> String {
+        if server == "org" {
+            self.origin.clone()
+        } else {
+            format!("{}/oauth2/{server}", self.origin)
+        }
+    }
+
+    /// Every authorization server: (`org` or id, issuer URL).
+    pub fn issuers(&self) -> Vec<(String, String)> {
+        let mut out = vec![("org".to_string(), self.issuer("org"))];
+        for s in &self.shared.tenant().authorization_servers {
+            out.push((s.id.clone(), self.issuer(&s.id)));
+        }
+        out
+    }
+
+    /// The whole journal.
+    pub fn journal(&self) -> Vec<JournalEntry> {
+        self.shared.journal.since(0)
+    }
+
+    /// Journal entries after `seq`.
+    pub fn journal_since(&self, seq: u64) -> Vec<JournalEntry> {
+        self.shared.journal.since(seq)
+    }
+
+    /// Empties the journal.
+    pub fn clear_journal(&self) {
+        self.shared.journal.clear();
+    }
+
+    /// A snapshot of the tenant.
+    pub fn tenant(&self) -> Tenant {
+        self.shared.tenant().clone()
+    }
+
+    /// Replaces the tenant.
+    pub fn replace_tenant(&self, tenant: Tenant) -> Result<(), ControlError> {
+        self.shared.replace_tenant(tenant)
+    }
+
+    /// Adds or replaces a user (matched by login).
+    pub fn upsert_user(&self, user: User) -> Result<(), ControlError> {
+        self.shared.upsert_user(user)
+    }
+
+    /// Removes a user (login or id).
+    pub fn remove_user(&self, login_or_id: &str) -> Result<(), ControlError> {
+        self.shared.remove_user(login_or_id)
+    }
+
+    /// Adds or replaces a client.
+    pub fn upsert_client(&self, client: Client) -> Result<(), ControlError> {
+        self.shared.upsert_client(client)
+    }
+
+    /// Removes a client.
+    pub fn remove_client(&self, client_id: &str) -> Result<(), ControlError> {
+        self.shared.remove_client(client_id)
+    }
+
+    /// Assigns a user to a client.
+    pub fn assign(&self, client_id: &str, user: &str) -> Result<(), ControlError> {
+        self.shared.set_assignment(client_id, user, true)
+    }
+
+    /// Unassigns a user from a client (also through groups).
+    pub fn unassign(&self, client_id: &str, user: &str) -> Result<(), ControlError> {
+        self.shared.set_assignment(client_id, user, false)
+    }
+
+    /// Rotates a server's signing keys; returns the new `kid`.
+    pub fn rotate_keys(&self, server: &str, keep_old: bool) -> Result<String, ControlError> {
+        self.shared.rotate_keys(server, keep_old)
+    }
+
+    /// The IdP's clock (move it if it was built frozen).
+    pub fn clock(&self) -> &Clock {
+        &self.shared.clock
+    }
+
+    /// The CA certificate (PEM) to trust, when serving HTTPS.
+    pub fn ca_pem(&self) -> Option<&str> {
+        self.ca_pem.as_deref()
+    }
+
+    /// The admin API token, when one is required.
+    pub fn admin_token(&self) -> Option<&str> {
+        self.admin_token.as_deref()
+    }
+
+    /// The name of the IdP session cookie (it carries the port, so IdPs and RPs on the
+    /// same host do not overwrite each other's cookies).
+    pub fn session_cookie_name(&self) -> &str {
+        &self.shared.cookie_name
+    }
+}

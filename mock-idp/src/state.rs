@@ -1,0 +1,352 @@
+//! The IdP's run-time state: tenant, keys, grants in flight, sessions, and token minting.
+
+use std::collections::{HashMap, HashSet};
+use std::sync::{Arc, Mutex, MutexGuard, RwLock};
+
+use serde_json::Value;
+
+use crate::clock::Clock;
+use crate::ids::{jti, random_b64};
+use crate::journal::Journal;
+use crate::jwt::{self, Claims};
+use crate::keys::{KeyRing, SigningKey};
+use crate::tenant::{Tenant, User};
+
+/// Authorization code lifetime (Okta: 300 s).
+pub const CODE_TTL: i64 = 300;
+/// ID token lifetime (Okta default: 3600 s).
+pub const ID_TOKEN_TTL: i64 = 3600;
+/// Access token lifetime (Okta default: 3600 s).
+pub const ACCESS_TOKEN_TTL: i64 = 3600;
+/// How long the sign-in page's transaction stays valid.
+pub const TRANSACTION_TTL: i64 = 3600;
+/// IdP session lifetime.
+pub const SESSION_TTL: i64 = 2 * 3600;
+
+/// The OpenID scopes every authorization server knows.
+pub const OIDC_SCOPES: [&str; 6] = ["openid", "profile", "email", "address", "phone", "offline_access"];
+
+/// What one authorization server is, resolved from the tenant for one request.
+#[derive(Clone, Debug)]
+pub struct ServerCtx {
+    /// `org` or the custom server id.
+    pub id: String,
+    /// Issuer URL.
+    pub issuer: String,
+    /// Base of its endpoints: `{origin}/oauth2/v1` or `{origin}/oauth2/{id}/v1`.
+    pub base: String,
+    /// Access token audience.
+    pub audience: String,
+    /// Scopes it grants.
+    pub scopes: Vec<String>,
+    /// Claim name for groups, when groups go into tokens.
+    pub groups_claim: Option<String>,
+}
+
+impl ServerCtx {
+    /// Whether this is the org authorization server.
+    pub fn is_org(&self) -> bool {
+        self.id == "org"
+    }
+}
+
+/// An authorization code waiting to be redeemed.
+#[derive(Clone, Debug)]
+pub struct CodeGrant {
+    pub server: String,
+    pub client_id: String,
+    pub redirect_uri: String,
+    pub user_id: String,
+    pub scopes: Vec<String>,
+    pub nonce: Option<String>,
+    pub code_challenge: Option<String>,
+    pub auth_time: i64,
+    pub expires_at: i64,
+    /// Set once redeemed; a second redemption fails and revokes what the first issued.
+    pub redeemed: bool,
+    /// `jti`s and refresh tokens issued from it.
+    pub issued: Vec<String>,
+}
+
+/// A refresh token's grant.
+#[derive(Clone, Debug)]
+pub struct RefreshGrant {
+    pub server: String,
+    pub client_id: String,
+    pub user_id: String,
+    pub scopes: Vec<String>,
+    pub auth_time: i64,
+}
+
+/// A signed-in browser.
+#[derive(Clone, Debug)]
+pub struct Session {
+    pub user_id: String,
+    pub auth_time: i64,
+    pub expires_at: i64,
+}
+
+/// The state shared by every request.
+pub struct Shared {
+    pub tenant: RwLock<Tenant>,
+    pub key_pool: Vec<Arc<SigningKey>>,
+    pub rings: RwLock<HashMap<String, KeyRing>>,
+    pub clock: Clock,
+    pub origin: String,
+    pub journal: Journal,
+    pub codes: Mutex<HashMap<String, CodeGrant>>,
+    pub refresh_tokens: Mutex<HashMap<String, RefreshGrant>>,
+    pub sessions: Mutex<HashMap<String, Session>>,
+    pub transactions: Mutex<HashMap<String, (i64, crate::routes::authorize::AuthzRequest)>>,
+    pub revoked: Mutex<HashSet<String>>,
+    pub cookie_name: String,
+    pub secure_cookies: bool,
+    pub admin_token: Option<String>,
+}
+
+/// Locks a mutex, recovering from a panicked holder (state stays usable).
+pub fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
+    m.lock().unwrap_or_else(|p| p.into_inner())
+}
+
+impl Shared {
+    /// A read guard on the tenant.
+    pub fn tenant(&self) -> std::sync::RwLockReadGuard<'_, Tenant> {
+        self.tenant.read().unwrap_or_else(|p| p.into_inner())
+    }
+
+    /// A write guard on the tenant.
+    pub fn tenant_mut(&self) -> std::sync::RwLockWriteGuard<'_, Tenant> {
+        self.tenant.write().unwrap_or_else(|p| p.into_inner())
+    }
+
+    /// Resolves `id` (`org` or a custom server id) against the tenant.
+    pub fn server(&self, id: &str) -> Option<ServerCtx> {
+        let mut scopes: Vec<String> = OIDC_SCOPES.iter().map(|s| s.to_string()).collect();
+        if id == "org" {
+            scopes.push("groups".into());
+            return Some(ServerCtx {
+                id: "org".into(),
+                issuer: self.origin.clone(),
+                base: format!("{}/oauth2/v1", self.origin),
+                audience: self.origin.clone(),
+                scopes,
+                groups_claim: None,
+            });
+        }
+        let tenant = self.tenant();
+        let s = tenant.server(id)?;
+        scopes.extend(s.scopes.iter().cloned());
+        Some(ServerCtx {
+            id: s.id.clone(),
+            issuer: format!("{}/oauth2/{}", self.origin, s.id),
+            base: format!("{}/oauth2/{}/v1", self.origin, s.id),
+            audience: s.audience(),
+            scopes,
+            groups_claim: s.groups_claim.clone(),
+        })
+    }
+
+    fn ring_start(&self, server: &str) -> usize {
+        if server == "org" {
+            return 0;
+        }
+        let pos = self
+            .tenant()
+            .authorization_servers
+            .iter()
+            .position(|s| s.id == server)
+            .unwrap_or(0);
+        2 * (pos + 1)
+    }
+
+    /// Runs `f` on the key ring of `server`, creating it on first use.
+    pub fn with_ring<R>(&self, server: &str, f: impl FnOnce(&mut KeyRing) -> R) -> R {
+        let start = self.ring_start(server);
+        let mut rings = self.rings.write().unwrap_or_else(|p| p.into_inner());
+        let ring = rings
+            .entry(server.to_string())
+            .or_insert_with(|| KeyRing::new(self.key_pool.clone(), start));
+        f(ring)
+    }
+
+    /// The key that signs for `server` now.
+    pub fn signing_key(&self, server: &str) -> Arc<SigningKey> {
+        {
+            let rings = self.rings.read().unwrap_or_else(|p| p.into_inner());
+            if let Some(ring) = rings.get(server) {
+                return ring.active().clone();
+            }
+        }
+        self.with_ring(server, |r| r.active().clone())
+    }
+
+    /// The published key of `server` with this `kid`.
+    pub fn published_key(&self, server: &str, kid: &str) -> Option<Arc<SigningKey>> {
+        self.with_ring(server, |r| r.find(kid).cloned())
+    }
+
+    /// Mints an access token (claims in Okta's order: ver, jti, iss, aud, iat, exp, cid,
+    /// uid, scp, auth_time, sub). Returns the token and its `jti`.
+    pub fn mint_access_token(
+        &self,
+        srv: &ServerCtx,
+        client_id: &str,
+        user: Option<&User>,
+        scopes: &[String],
+        auth_time: Option<i64>,
+    ) -> (String, String) {
+        let now = self.clock.now();
+        let id = jti("AT");
+        let mut c = Claims::new();
+        c.insert("ver".into(), 1.into());
+        c.insert("jti".into(), id.clone().into());
+        c.insert("iss".into(), srv.issuer.clone().into());
+        c.insert("aud".into(), srv.audience.clone().into());
+        c.insert("iat".into(), now.into());
+        c.insert("exp".into(), (now + ACCESS_TOKEN_TTL).into());
+        c.insert("cid".into(), client_id.into());
+        if let Some(u) = user {
+            c.insert("uid".into(), u.id.clone().into());
+        }
+        c.insert("scp".into(), Value::from(scopes.to_vec()));
+        if let Some(t) = auth_time {
+            c.insert("auth_time".into(), t.into());
+        }
+        c.insert(
+            "sub".into(),
+            user.map_or(client_id, |u| u.login.as_str()).into(),
+        );
+        if let (Some(u), Some(claim)) = (user, &srv.groups_claim) {
+            c.insert(claim.clone(), Value::from(groups_of(u)));
+        }
+        let key = self.signing_key(&srv.id);
+        (jwt::sign_rs256(&jwt::rs256_header(&key), &c, &key), id)
+    }
+
+    /// The claims of an ID token, in Okta's order. `thin` when an access token is issued
+    /// beside it (Okta then puts only `name`, `email`, `preferred_username` of the profile
+    /// in; the rest is at /userinfo).
+    #[allow(clippy::too_many_arguments)]
+    pub fn id_token_claims(
+        &self,
+        srv: &ServerCtx,
+        client_id: &str,
+        user: &User,
+        scopes: &[String],
+        nonce: Option<&str>,
+        auth_time: i64,
+        thin: bool,
+        access_token: Option<&str>,
+        code: Option<&str>,
+    ) -> Claims {
+        let now = self.clock.now();
+        let has = |s: &str| scopes.iter().any(|x| x == s);
+        let p = &user.profile;
+        let mut c = Claims::new();
+        let put = |c: &mut Claims, k: &str, v: &Option<String>| {
+            if let Some(v) = v {
+                c.insert(k.into(), v.clone().into());
+            }
+        };
+        // OIDC Core 2: sub is the user's locally unique identifier (Okta: the user id).
+        c.insert("sub".into(), user.id.clone().into());
+        if has("profile") {
+            put(&mut c, "name", &user.display_name());
+            if !thin {
+                put(&mut c, "nickname", &p.nickname);
+                put(&mut c, "given_name", &p.given_name);
+                put(&mut c, "middle_name", &p.middle_name);
+                put(&mut c, "family_name", &p.family_name);
+                put(&mut c, "locale", &p.locale);
+                put(&mut c, "zoneinfo", &p.zoneinfo);
+                if let Some(t) = p.updated_at {
+                    c.insert("updated_at".into(), t.into());
+                }
+            }
+        }
+        if has("email") {
+            put(&mut c, "email", &p.email);
+            if !thin {
+                c.insert("email_verified".into(), p.email_verified.into());
+            }
+        }
+        if has("phone") && !thin {
+            put(&mut c, "phone_number", &p.phone_number);
+        }
+        c.insert("ver".into(), 1.into());
+        c.insert("iss".into(), srv.issuer.clone().into());
+        c.insert("aud".into(), client_id.into());
+        c.insert("iat".into(), now.into());
+        c.insert("exp".into(), (now + ID_TOKEN_TTL).into());
+        c.insert("jti".into(), jti("ID").into());
+        c.insert("amr".into(), Value::from(vec!["pwd"]));
+        c.insert("idp".into(), self.tenant().org.id.clone().into());
+        if let Some(n) = nonce {
+            c.insert("nonce".into(), n.into());
+        }
+        if has("profile") {
+            c.insert("preferred_username".into(), user.login.clone().into());
+        }
+        c.insert("auth_time".into(), auth_time.into());
+        // OIDC Core 3.3.2.11: at_hash and c_hash are the left half of the SHA-256 of the
+        // ASCII octets of the token or code, base64url-encoded.
+        if let Some(at) = access_token {
+            c.insert("at_hash".into(), jwt::half_hash(at).into());
+        }
+        if let Some(code) = code {
+            c.insert("c_hash".into(), jwt::half_hash(code).into());
+        }
+        let groups_claim = srv
+            .groups_claim
+            .clone()
+            .or_else(|| (srv.is_org() && has("groups")).then(|| "groups".to_string()));
+        if let Some(claim) = groups_claim {
+            c.insert(claim, Value::from(groups_of(user)));
+        }
+        c
+    }
+
+    /// Signs claims with the server's active key.
+    pub fn sign(&self, srv: &ServerCtx, claims: &Claims) -> String {
+        let key = self.signing_key(&srv.id);
+        jwt::sign_rs256(&jwt::rs256_header(&key), claims, &key)
+    }
+
+    /// A new opaque refresh token.
+    pub fn issue_refresh_token(&self, grant: RefreshGrant) -> String {
+        let token = random_b64(32);
+        lock(&self.refresh_tokens).insert(token.clone(), grant);
+        token
+    }
+
+    /// Verifies an access token this IdP issued for `srv`: signature by a published key,
+    /// issuer, expiry, not revoked. Returns its claims.
+    pub fn verify_access_token(&self, srv: &ServerCtx, token: &str) -> Option<Claims> {
+        let (header, _) = jwt::decode_unverified(token)?;
+        let kid = header.get("kid")?.as_str()?;
+        let key = self.published_key(&srv.id, kid)?;
+        let claims = jwt::verify_rs256(token, &key)?;
+        let ok = claims.get("iss").and_then(Value::as_str) == Some(srv.issuer.as_str())
+            && claims.get("exp").and_then(Value::as_i64).is_some_and(|e| e > self.clock.now())
+            && claims.get("jti").and_then(Value::as_str).is_some_and(|j| {
+                j.starts_with("AT.") && !lock(&self.revoked).contains(j)
+            });
+        ok.then_some(claims)
+    }
+
+    /// Drops expired codes, sessions and sign-in transactions.
+    pub fn prune(&self) {
+        let now = self.clock.now();
+        lock(&self.codes).retain(|_, g| g.expires_at > now);
+        lock(&self.sessions).retain(|_, s| s.expires_at > now);
+        lock(&self.transactions).retain(|_, (exp, _)| *exp > now);
+    }
+}
+
+/// The user's groups, `Everyone` first, as Okta lists them.
+pub fn groups_of(user: &User) -> Vec<String> {
+    let mut g = vec!["Everyone".to_string()];
+    g.extend(user.groups.iter().filter(|x| *x != "Everyone").cloned());
+    g
+}

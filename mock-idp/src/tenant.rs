@@ -1,0 +1,623 @@
+//! The tenant: authorization servers, clients, users and assignments, loaded from TOML
+//! (format in `docs/tenant-format.md`) and changed at run time through the handle or the
+//! admin API.
+
+use std::collections::HashSet;
+use std::ops::Range;
+use std::path::Path;
+
+use serde::{Deserialize, Serialize};
+
+use crate::diag::{Diagnostic, did_you_mean};
+use crate::ids::stable_okta_id;
+use crate::secret::Secret;
+
+/// The whole tenant.
+#[derive(Clone, Debug, Default, Serialize, Deserialize, PartialEq)]
+#[serde(deny_unknown_fields)]
+pub struct Tenant {
+    /// The Okta org.
+    #[serde(default)]
+    pub org: Org,
+    /// Custom authorization servers; `default` is added when absent. The org server
+    /// (`/oauth2/v1`, issuer = origin) always exists and is not listed.
+    #[serde(default)]
+    pub authorization_servers: Vec<AuthorizationServer>,
+    /// OIDC applications.
+    #[serde(default)]
+    pub clients: Vec<Client>,
+    /// People who can sign in.
+    #[serde(default)]
+    pub users: Vec<User>,
+}
+
+/// The org: its id appears as the `idp` claim.
+#[derive(Clone, Debug, Serialize, Deserialize, PartialEq)]
+#[serde(deny_unknown_fields)]
+pub struct Org {
+    /// `00o…` id.
+    #[serde(default = "default_org_id")]
+    pub id: String,
+}
+
+impl Default for Org {
+    fn default() -> Self {
+        Self {
+            id: default_org_id(),
+        }
+    }
+}
+
+fn default_org_id() -> String {
+    stable_okta_id("00o", "mock-idp org")
+}
+
+/// A custom authorization server (`/oauth2/{id}`).
+#[derive(Clone, Debug, Serialize, Deserialize, PartialEq)]
+#[serde(deny_unknown_fields)]
+pub struct AuthorizationServer {
+    /// The id in the path: `default`, or an `aus…` id.
+    pub id: String,
+    /// The `aud` of its access tokens; `api://{id}` when absent.
+    #[serde(default)]
+    pub audience: Option<String>,
+    /// Custom scopes it grants besides the OpenID ones.
+    #[serde(default)]
+    pub scopes: Vec<String>,
+    /// When set, the user's groups go into ID and access tokens under this claim name.
+    #[serde(default)]
+    pub groups_claim: Option<String>,
+}
+
+impl AuthorizationServer {
+    /// A server with Okta's defaults.
+    pub fn new(id: &str) -> Self {
+        Self {
+            id: id.to_string(),
+            audience: None,
+            scopes: Vec::new(),
+            groups_claim: None,
+        }
+    }
+
+    /// The access tokens' audience.
+    pub fn audience(&self) -> String {
+        self.audience
+            .clone()
+            .unwrap_or_else(|| format!("api://{}", self.id))
+    }
+}
+
+/// How a client authenticates at the token endpoint.
+#[derive(Clone, Copy, Debug, Serialize, Deserialize, PartialEq, Eq, Hash)]
+#[serde(rename_all = "snake_case")]
+pub enum AuthMethod {
+    /// HTTP Basic with the client id and secret (form-urlencoded, then base64).
+    ClientSecretBasic,
+    /// `client_id` and `client_secret` in the form body.
+    ClientSecretPost,
+    /// A public client: no secret, PKCE required.
+    None,
+}
+
+impl AuthMethod {
+    /// The name used in discovery and in the journal.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::ClientSecretBasic => "client_secret_basic",
+            Self::ClientSecretPost => "client_secret_post",
+            Self::None => "none",
+        }
+    }
+}
+
+/// An OIDC application.
+#[derive(Clone, Debug, Serialize, Deserialize, PartialEq)]
+#[serde(deny_unknown_fields)]
+pub struct Client {
+    /// The client id (Okta's are `0oa…`, any string is accepted).
+    pub client_id: String,
+    /// The secret of a confidential client.
+    #[serde(default)]
+    pub client_secret: Option<Secret>,
+    /// Token endpoint authentication; `client_secret_basic` when a secret is set, else `none`.
+    #[serde(default)]
+    pub token_endpoint_auth_method: Option<AuthMethod>,
+    /// Login redirect URIs, matched exactly.
+    #[serde(default)]
+    pub redirect_uris: Vec<String>,
+    /// Logout redirect URIs, matched exactly.
+    #[serde(default)]
+    pub post_logout_redirect_uris: Vec<String>,
+    /// Allowed grants: `authorization_code`, `implicit`, `refresh_token`, `client_credentials`.
+    #[serde(default = "default_grant_types")]
+    pub grant_types: Vec<String>,
+    /// Allowed response types: `code`, `id_token`, `token` and their combinations.
+    #[serde(default = "default_response_types")]
+    pub response_types: Vec<String>,
+    /// Require PKCE at /authorize (always true for public clients).
+    #[serde(default)]
+    pub pkce_required: bool,
+    /// Origins allowed to call the token, userinfo and keys endpoints from a browser.
+    #[serde(default)]
+    pub trusted_origins: Vec<String>,
+    /// Users assigned to the app, by login or id.
+    #[serde(default)]
+    pub assigned_users: Vec<String>,
+    /// Groups assigned to the app; every user is in `Everyone`.
+    #[serde(default)]
+    pub assigned_groups: Vec<String>,
+}
+
+fn default_grant_types() -> Vec<String> {
+    vec!["authorization_code".into()]
+}
+
+fn default_response_types() -> Vec<String> {
+    vec!["code".into()]
+}
+
+impl Client {
+    /// A confidential client using `client_secret_basic`, allowed code + refresh.
+    pub fn confidential(client_id: &str, secret: &str, redirect_uri: &str) -> Self {
+        Self {
+            client_id: client_id.to_string(),
+            client_secret: Some(Secret::new(secret)),
+            token_endpoint_auth_method: Some(AuthMethod::ClientSecretBasic),
+            redirect_uris: vec![redirect_uri.to_string()],
+            post_logout_redirect_uris: Vec::new(),
+            grant_types: vec!["authorization_code".into(), "refresh_token".into()],
+            response_types: default_response_types(),
+            pkce_required: false,
+            trusted_origins: Vec::new(),
+            assigned_users: Vec::new(),
+            assigned_groups: vec!["Everyone".into()],
+        }
+    }
+
+    /// A public client (no secret, PKCE required).
+    pub fn public(client_id: &str, redirect_uri: &str) -> Self {
+        Self {
+            client_secret: None,
+            token_endpoint_auth_method: Some(AuthMethod::None),
+            pkce_required: true,
+            ..Self::confidential(client_id, "", redirect_uri)
+        }
+    }
+
+    /// The effective token endpoint authentication method.
+    pub fn auth_method(&self) -> AuthMethod {
+        self.token_endpoint_auth_method.unwrap_or(if self.client_secret.is_some() {
+            AuthMethod::ClientSecretBasic
+        } else {
+            AuthMethod::None
+        })
+    }
+
+    /// Whether this is a public client.
+    pub fn is_public(&self) -> bool {
+        self.auth_method() == AuthMethod::None
+    }
+
+    /// Whether /authorize must see a PKCE challenge.
+    pub fn requires_pkce(&self) -> bool {
+        self.pkce_required || self.is_public()
+    }
+
+    /// Whether the client may use `grant`.
+    pub fn allows_grant(&self, grant: &str) -> bool {
+        self.grant_types.iter().any(|g| g == grant)
+    }
+
+    /// Whether the client may ask for `response_type` (compared as a set of words).
+    pub fn allows_response_type(&self, response_type: &str) -> bool {
+        let wanted = normalize_response_type(response_type);
+        self.response_types
+            .iter()
+            .any(|r| normalize_response_type(r) == wanted)
+    }
+
+    /// Whether `user` may sign in to this app (assigned directly or through a group).
+    pub fn is_assigned(&self, user: &User) -> bool {
+        self.assigned_users
+            .iter()
+            .any(|u| *u == user.login || *u == user.id)
+            || self
+                .assigned_groups
+                .iter()
+                .any(|g| g == "Everyone" || user.groups.contains(g))
+    }
+}
+
+/// The words of a response type in a canonical order: `code id_token token`.
+pub fn normalize_response_type(rt: &str) -> String {
+    let mut words: Vec<&str> = rt.split(' ').filter(|w| !w.is_empty()).collect();
+    words.sort_by_key(|w| match *w {
+        "code" => 0,
+        "id_token" => 1,
+        "token" => 2,
+        _ => 3,
+    });
+    words.dedup();
+    words.join(" ")
+}
+
+const RESPONSE_TYPES: [&str; 7] = [
+    "code",
+    "id_token",
+    "token",
+    "code id_token",
+    "code token",
+    "id_token token",
+    "code id_token token",
+];
+const GRANT_TYPES: [&str; 4] = [
+    "authorization_code",
+    "implicit",
+    "refresh_token",
+    "client_credentials",
+];
+
+/// Whether `rt` is one of the response types Okta knows.
+pub fn is_known_response_type(rt: &str) -> bool {
+    RESPONSE_TYPES.contains(&normalize_response_type(rt).as_str())
+        && rt.split(' ').filter(|w| !w.is_empty()).count()
+            == normalize_response_type(rt).split(' ').count()
+}
+
+/// A person who can sign in.
+#[derive(Clone, Debug, Serialize, Deserialize, PartialEq)]
+#[serde(deny_unknown_fields)]
+pub struct User {
+    /// `00u…` id; derived from the login when absent.
+    #[serde(default)]
+    pub id: String,
+    /// The sign-in name (usually an email).
+    pub login: String,
+    /// The password typed in the sign-in form.
+    pub password: Secret,
+    /// Inactive users cannot sign in.
+    #[serde(default = "yes")]
+    pub active: bool,
+    /// Group names (`Everyone` is implied).
+    #[serde(default)]
+    pub groups: Vec<String>,
+    /// Profile claims.
+    #[serde(default)]
+    pub profile: Profile,
+}
+
+fn yes() -> bool {
+    true
+}
+
+impl User {
+    /// A user with a login, a password and Okta's defaults for the rest.
+    pub fn new(login: &str, password: &str) -> Self {
+        let mut user = Self {
+            id: String::new(),
+            login: login.to_string(),
+            password: Secret::new(password),
+            active: true,
+            groups: Vec::new(),
+            profile: Profile::default(),
+        };
+        user.normalize();
+        user
+    }
+
+    /// Fills the id and the email from the login when absent.
+    pub fn normalize(&mut self) {
+        if self.id.is_empty() {
+            self.id = stable_okta_id("00u", &self.login);
+        }
+        if self.profile.email.is_none() && self.login.contains('@') {
+            self.profile.email = Some(self.login.clone());
+        }
+    }
+
+    /// `name`, or given and family name joined.
+    pub fn display_name(&self) -> Option<String> {
+        self.profile.name.clone().or_else(|| {
+            let parts: Vec<&str> = [&self.profile.given_name, &self.profile.family_name]
+                .into_iter()
+                .flatten()
+                .map(String::as_str)
+                .collect();
+            (!parts.is_empty()).then(|| parts.join(" "))
+        })
+    }
+}
+
+/// Standard profile claims (OIDC Core 5.1).
+#[derive(Clone, Debug, Default, Serialize, Deserialize, PartialEq)]
+#[serde(deny_unknown_fields)]
+pub struct Profile {
+    /// Full name; given + family when absent.
+    #[serde(default)]
+    pub name: Option<String>,
+    /// Given name.
+    #[serde(default)]
+    pub given_name: Option<String>,
+    /// Family name.
+    #[serde(default)]
+    pub family_name: Option<String>,
+    /// Middle name.
+    #[serde(default)]
+    pub middle_name: Option<String>,
+    /// Nickname.
+    #[serde(default)]
+    pub nickname: Option<String>,
+    /// Email; the login when it looks like one.
+    #[serde(default)]
+    pub email: Option<String>,
+    /// Whether the email is verified (default true).
+    #[serde(default = "yes")]
+    pub email_verified: bool,
+    /// Locale, e.g. `en-US`.
+    #[serde(default)]
+    pub locale: Option<String>,
+    /// Time zone, e.g. `America/Los_Angeles`.
+    #[serde(default)]
+    pub zoneinfo: Option<String>,
+    /// Phone number.
+    #[serde(default)]
+    pub phone_number: Option<String>,
+    /// Last profile update, Unix seconds.
+    #[serde(default)]
+    pub updated_at: Option<i64>,
+}
+
+/// One thing wrong with a tenant, located by a path of keys and indices.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Problem {
+    /// Where: `["clients", "0", "redirect_uris", "1"]`.
+    pub path: Vec<String>,
+    /// What was expected and what was found.
+    pub message: String,
+}
+
+fn problem(path: &[&str], message: String) -> Problem {
+    Problem {
+        path: path.iter().map(|s| s.to_string()).collect(),
+        message,
+    }
+}
+
+/// Errors loading a tenant file.
+#[derive(Debug, thiserror::Error)]
+pub enum TenantError {
+    /// The file could not be read.
+    #[error("{path}: cannot read the tenant file: {source}")]
+    Read {
+        /// The file.
+        path: String,
+        /// Why.
+        source: std::io::Error,
+    },
+    /// The file is not a valid tenant; the diagnostic points at the text.
+    #[error("{0}")]
+    Invalid(Box<Diagnostic>),
+    /// A tenant given through the API is not valid.
+    #[error("invalid tenant: {}: {}", .0.path.join("."), .0.message)]
+    Rejected(Problem),
+}
+
+impl Tenant {
+    /// The default tenant shipped in `fixtures/tenants/default.toml`.
+    pub fn fixture() -> Self {
+        Self::from_toml_str(
+            "fixtures/tenants/default.toml",
+            include_str!("../../fixtures/tenants/default.toml"),
+        )
+        .expect("the fixture tenant is valid")
+    }
+
+    /// Loads a tenant file.
+    pub fn from_file(path: &Path) -> Result<Self, TenantError> {
+        let text = std::fs::read_to_string(path).map_err(|source| TenantError::Read {
+            path: path.display().to_string(),
+            source,
+        })?;
+        Self::from_toml_str(&path.display().to_string(), &text)
+    }
+
+    /// Parses tenant TOML; `file` names the source in errors.
+    pub fn from_toml_str(file: &str, text: &str) -> Result<Self, TenantError> {
+        let mut tenant: Tenant = toml::from_str(text).map_err(|e| {
+            let span = e.span().unwrap_or(0..0);
+            let message = e.message().trim().to_string();
+            let mut diag = Diagnostic::at(file, text, span, message.clone());
+            if let Some(help) = unknown_field_help(&message) {
+                diag = diag.with_help(help);
+            }
+            TenantError::Invalid(Box::new(diag))
+        })?;
+        tenant.normalize();
+        if let Some(p) = tenant.problems().into_iter().next() {
+            let span = span_of_path(text, &p.path).unwrap_or(0..0);
+            return Err(TenantError::Invalid(Box::new(Diagnostic::at(
+                file, text, span, p.message,
+            ))));
+        }
+        Ok(tenant)
+    }
+
+    /// Fills derived values: user ids and emails, the `default` server.
+    pub fn normalize(&mut self) {
+        if !self.authorization_servers.iter().any(|s| s.id == "default") {
+            self.authorization_servers
+                .insert(0, AuthorizationServer::new("default"));
+        }
+        for u in &mut self.users {
+            u.normalize();
+        }
+    }
+
+    /// Checks the tenant; the first problem is reported, located by path.
+    pub fn problems(&self) -> Vec<Problem> {
+        let mut out = Vec::new();
+        let mut seen = HashSet::new();
+        for (i, s) in self.authorization_servers.iter().enumerate() {
+            let i = i.to_string();
+            if s.id.is_empty() || s.id == "v1" || !s.id.chars().all(|c| c.is_ascii_alphanumeric()) {
+                out.push(problem(
+                    &["authorization_servers", &i, "id"],
+                    format!("expected an authorization server id of letters and digits other than `v1` (found `{}`)", s.id),
+                ));
+            }
+            if !seen.insert(s.id.as_str()) {
+                out.push(problem(&["authorization_servers", &i, "id"], format!("authorization server `{}` is defined twice", s.id)));
+            }
+        }
+        let mut logins = HashSet::new();
+        for (i, u) in self.users.iter().enumerate() {
+            let i = i.to_string();
+            if u.login.trim().is_empty() {
+                out.push(problem(&["users", &i, "login"], "expected a non-empty login".into()));
+            }
+            if !logins.insert(u.login.as_str()) {
+                out.push(problem(&["users", &i, "login"], format!("user `{}` is defined twice", u.login)));
+            }
+            if u.password.expose().is_empty() {
+                out.push(problem(&["users", &i, "password"], "expected a non-empty password".into()));
+            }
+        }
+        let mut ids = HashSet::new();
+        for (i, c) in self.clients.iter().enumerate() {
+            out.extend(self.client_problems(c, &i.to_string()));
+            if !ids.insert(c.client_id.as_str()) {
+                out.push(problem(&["clients", &i.to_string(), "client_id"], format!("client `{}` is defined twice", c.client_id)));
+            }
+        }
+        out
+    }
+
+    fn client_problems(&self, c: &Client, i: &str) -> Vec<Problem> {
+        let mut out = Vec::new();
+        if c.client_id.trim().is_empty() {
+            out.push(problem(&["clients", i, "client_id"], "expected a non-empty client_id".into()));
+        }
+        match (c.auth_method(), &c.client_secret) {
+            (AuthMethod::None, Some(_)) => out.push(problem(
+                &["clients", i, "client_secret"],
+                "a public client (token_endpoint_auth_method = \"none\") has no client_secret".into(),
+            )),
+            (m, None) if m != AuthMethod::None => out.push(problem(
+                &["clients", i, "token_endpoint_auth_method"],
+                format!("expected a client_secret for token_endpoint_auth_method = \"{}\"", m.as_str()),
+            )),
+            (_, Some(s)) if s.expose().is_empty() => out.push(problem(
+                &["clients", i, "client_secret"],
+                "expected a non-empty client_secret".into(),
+            )),
+            _ => {}
+        }
+        for (field, uris) in [
+            ("redirect_uris", &c.redirect_uris),
+            ("post_logout_redirect_uris", &c.post_logout_redirect_uris),
+            ("trusted_origins", &c.trusted_origins),
+        ] {
+            for (j, u) in uris.iter().enumerate() {
+                match url::Url::parse(u) {
+                    Ok(url) if url.fragment().is_none() => {}
+                    Ok(_) => out.push(problem(&["clients", i, field, &j.to_string()], format!("expected a URI without a fragment (found `{u}`)"))),
+                    Err(e) => out.push(problem(&["clients", i, field, &j.to_string()], format!("expected an absolute URI (found `{u}`: {e})"))),
+                }
+            }
+        }
+        for (j, g) in c.grant_types.iter().enumerate() {
+            if !GRANT_TYPES.contains(&g.as_str()) {
+                let mut msg = format!("expected one of {} (found `{g}`)", quoted(&GRANT_TYPES));
+                if let Some(m) = did_you_mean(g, GRANT_TYPES) {
+                    msg.push_str(&format!("; did you mean `{m}`?"));
+                }
+                out.push(problem(&["clients", i, "grant_types", &j.to_string()], msg));
+            }
+        }
+        for (j, r) in c.response_types.iter().enumerate() {
+            if !is_known_response_type(r) {
+                out.push(problem(&["clients", i, "response_types", &j.to_string()], format!("expected one of {} (found `{r}`)", quoted(&RESPONSE_TYPES))));
+            }
+        }
+        for (j, u) in c.assigned_users.iter().enumerate() {
+            if !self.users.iter().any(|x| x.login == *u || x.id == *u) {
+                let mut msg = format!("assigned user `{u}` is not a user of this tenant");
+                if let Some(m) = did_you_mean(u, self.users.iter().map(|x| x.login.as_str())) {
+                    msg.push_str(&format!("; did you mean `{m}`?"));
+                }
+                out.push(problem(&["clients", i, "assigned_users", &j.to_string()], msg));
+            }
+        }
+        out
+    }
+
+    /// Validates a tenant handed over through the API.
+    pub fn validated(mut self) -> Result<Self, TenantError> {
+        self.normalize();
+        match self.problems().into_iter().next() {
+            Some(p) => Err(TenantError::Rejected(p)),
+            None => Ok(self),
+        }
+    }
+
+    /// A client by id.
+    pub fn client(&self, client_id: &str) -> Option<&Client> {
+        self.clients.iter().find(|c| c.client_id == client_id)
+    }
+
+    /// A user by login (case-insensitive, as Okta) or id.
+    pub fn user(&self, login_or_id: &str) -> Option<&User> {
+        self.users
+            .iter()
+            .find(|u| u.id == login_or_id || u.login.eq_ignore_ascii_case(login_or_id))
+    }
+
+    /// A custom authorization server by id.
+    pub fn server(&self, id: &str) -> Option<&AuthorizationServer> {
+        self.authorization_servers.iter().find(|s| s.id == id)
+    }
+}
+
+fn quoted(items: &[&str]) -> String {
+    items
+        .iter()
+        .map(|i| format!("`{i}`"))
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
+fn unknown_field_help(message: &str) -> Option<String> {
+    // toml/serde: "unknown field `x`, expected one of `a`, `b`" or "expected `a` or `b`".
+    let rest = message.strip_prefix("unknown field `")?;
+    let (field, rest) = rest.split_once('`')?;
+    let candidates: Vec<&str> = rest.split('`').skip(1).step_by(2).collect();
+    did_you_mean(field, candidates.iter().copied()).map(|m| format!("did you mean `{m}`?"))
+}
+
+/// The byte span of the value at `path` (table keys and array indices) in TOML `text`.
+pub fn span_of_path(text: &str, path: &[String]) -> Option<Range<usize>> {
+    use toml::de::{DeTable, DeValue};
+    let root = DeTable::parse(text).ok()?;
+    let mut span = root.span();
+    let mut table = Some(root.get_ref().clone());
+    let mut value: Option<DeValue> = None;
+    for seg in path {
+        if let Some(t) = table.take() {
+            let (_, v) = t.iter().find(|(k, _)| k.get_ref().as_ref() == seg.as_str())?;
+            span = v.span();
+            value = Some(v.get_ref().clone());
+        } else if let Some(DeValue::Array(items)) = value.take() {
+            let idx: usize = seg.parse().ok()?;
+            let v = items.get(idx)?;
+            span = v.span();
+            value = Some(v.get_ref().clone());
+        } else {
+            return None;
+        }
+        if let Some(DeValue::Table(t)) = &value {
+            table = Some(t.clone());
+        }
+    }
+    Some(span)
+}
