@@ -1,0 +1,124 @@
+//! The admin API under /_harness/ and the standalone binary.
+
+use std::io::{BufRead, BufReader};
+use std::process::{Command, Stdio};
+
+use mock_idp::MockIdp;
+use serde_json::{Value, json};
+
+use crate::common::*;
+
+#[tokio::test]
+async fn journal_and_tenant_over_http() {
+    let idp = MockIdp::start().await;
+    let c = browser();
+    let (code, verifier) = alice_code(&idp, &c, "default").await;
+    redeem(&idp, &c, "default", &code, &verifier).await;
+    let journal: Value = c.get(format!("{}/_harness/journal", idp.uri())).send().await.unwrap().json().await.unwrap();
+    let endpoints: Vec<&str> = journal.as_array().unwrap().iter().map(|e| e["endpoint"].as_str().unwrap()).collect();
+    assert_eq!(endpoints, ["authorize", "sign_in", "token"]);
+    let since: Value = c.get(format!("{}/_harness/journal?since=2", idp.uri())).send().await.unwrap().json().await.unwrap();
+    assert_eq!(since.as_array().unwrap().len(), 1);
+    let tenant = c.get(format!("{}/_harness/tenant", idp.uri())).send().await.unwrap().text().await.unwrap();
+    assert!(tenant.contains("\"client_secret\":\"[redacted]\""), "secrets are redacted");
+    assert!(!tenant.contains(WEB_SECRET) && !tenant.contains(ALICE_PW));
+}
+
+#[tokio::test]
+async fn users_clients_assignments_keys_and_clock_over_http() {
+    let idp = MockIdp::builder().clock(mock_idp::Clock::frozen(1_800_000_000)).start().await.unwrap();
+    let c = browser();
+    let base = format!("{}/_harness", idp.uri());
+    let r = c.put(format!("{base}/users")).json(&json!({"login": "zed@example.com", "password": "zed-pw"})).send().await.unwrap();
+    assert_eq!(r.status(), 204);
+    let r = c.put(format!("{base}/clients/{WEB}/users/zed@example.com")).send().await.unwrap();
+    assert_eq!(r.status(), 204);
+    assert!(idp.tenant().client(WEB).unwrap().assigned_users.contains(&"zed@example.com".to_string()));
+    let r = c.put(format!("{base}/clients/{WEB}/users/nobody@example.com")).send().await.unwrap();
+    assert_eq!(r.status(), 404);
+    let r = c.put(format!("{base}/clients")).json(&json!({"client_id": "bad", "token_endpoint_auth_method": "client_secret_basic"})).send().await.unwrap();
+    assert_eq!(r.status(), 400, "an invalid client is refused");
+    assert!(r.text().await.unwrap().contains("expected a client_secret"));
+    let r: Value = c.post(format!("{base}/keys/rotate")).json(&json!({"server": "default"})).send().await.unwrap().json().await.unwrap();
+    assert_eq!(r["active_kid"].as_str().unwrap().len(), 43);
+    let r: Value = c.post(format!("{base}/clock")).json(&json!({"advance": 60})).send().await.unwrap().json().await.unwrap();
+    assert_eq!(r["now"], 1_800_000_060);
+    assert_eq!(c.delete(format!("{base}/journal")).send().await.unwrap().status(), 204);
+}
+
+#[tokio::test]
+async fn admin_token_is_enforced_when_set() {
+    let idp = MockIdp::builder().admin_token("let-me-in").start().await.unwrap();
+    let c = browser();
+    let url = format!("{}/_harness/journal", idp.uri());
+    assert_eq!(c.get(&url).send().await.unwrap().status(), 401);
+    assert_eq!(c.get(&url).bearer_auth("wrong").send().await.unwrap().status(), 401);
+    assert_eq!(c.get(&url).bearer_auth("let-me-in").send().await.unwrap().status(), 200);
+    // The OIDC endpoints stay open.
+    assert_eq!(c.get(format!("{}/oauth2/v1/keys", idp.uri())).send().await.unwrap().status(), 200);
+}
+
+struct Child(std::process::Child);
+
+impl Drop for Child {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
+fn start_binary(extra: &[&str]) -> (Child, Vec<String>) {
+    let mut child = Child(
+        Command::new(env!("CARGO_BIN_EXE_mock-idp"))
+            .args(["--addr", "127.0.0.1:0"])
+            .args(extra)
+            .stdout(Stdio::piped())
+            .stderr(Stdio::null())
+            .spawn()
+            .unwrap(),
+    );
+    let mut lines = Vec::new();
+    let mut reader = BufReader::new(child.0.stdout.take().unwrap());
+    for _ in 0..20 {
+        let mut line = String::new();
+        if reader.read_line(&mut line).unwrap() == 0 {
+            break;
+        }
+        let done = line.starts_with("Press Ctrl-C");
+        lines.push(line.trim_end().to_string());
+        if done {
+            break;
+        }
+    }
+    (child, lines)
+}
+
+fn value_after(lines: &[String], label: &str) -> String {
+    lines
+        .iter()
+        .find(|l| l.trim_start().starts_with(label))
+        .unwrap_or_else(|| panic!("no `{label}` line in {lines:?}"))
+        .split_whitespace()
+        .last()
+        .unwrap()
+        .to_string()
+}
+
+#[tokio::test]
+async fn the_binary_prints_issuers_and_serves_them() {
+    let (_child, lines) = start_binary(&[]);
+    let issuer = value_after(&lines, "issuer oauth2/default");
+    let doc: Value = browser().get(format!("{issuer}/.well-known/openid-configuration")).send().await.unwrap().json().await.unwrap();
+    assert_eq!(doc["issuer"], issuer);
+}
+
+#[tokio::test]
+async fn the_binary_serves_https_and_prints_the_ca_file() {
+    let (_child, lines) = start_binary(&["--tls"]);
+    let issuer = value_after(&lines, "issuer org");
+    assert!(issuer.starts_with("https://127.0.0.1:"));
+    let ca = std::fs::read_to_string(value_after(&lines, "CA file")).unwrap();
+    let doc: Value = browser_trusting(&ca).get(format!("{issuer}/.well-known/openid-configuration")).send().await.unwrap().json().await.unwrap();
+    assert_eq!(doc["issuer"], issuer);
+    assert!(browser().get(format!("{issuer}/oauth2/v1/keys")).send().await.is_err(), "untrusted without the CA");
+}
