@@ -64,7 +64,8 @@ impl CliError {
 }
 
 fn read(path: &PathBuf) -> Result<String, CliError> {
-    std::fs::read_to_string(path).map_err(|e| CliError::Input(format!("{}: cannot read: {e}", path.display())))
+    std::fs::read_to_string(path)
+        .map_err(|e| CliError::Input(format!("{}: cannot read: {e}", path.display())))
 }
 
 /// Writes `contents` to `path` atomically (temporary file, then rename).
@@ -104,22 +105,39 @@ pub async fn start(args: &IdpArgs) -> Result<(MockIdp, Vec<String>), CliError> {
             _ => {
                 let tls = TlsConfig::fixture();
                 let path = std::env::temp_dir().join("oidc-harness-ca.pem");
-                write_atomic(&path, tls.ca_pem().as_bytes())
-                    .map_err(|e| CliError::Run(format!("{}: cannot write the CA file: {e}", path.display())))?;
+                write_atomic(&path, tls.ca_pem().as_bytes()).map_err(|e| {
+                    CliError::Run(format!("{}: cannot write the CA file: {e}", path.display()))
+                })?;
                 ca_file = Some(path);
                 tls
             }
         };
         builder = builder.tls(tls);
     }
-    let idp = builder.start().await.map_err(|e| CliError::Run(e.to_string()))?;
-    let mut lines = vec![format!("mock IdP (Okta on the wire) listening on {}", idp.uri())];
+    let idp = builder
+        .start()
+        .await
+        .map_err(|e| CliError::Run(e.to_string()))?;
+    let mut lines = vec![format!(
+        "mock IdP (Okta on the wire) listening on {}",
+        idp.uri()
+    )];
     for (id, issuer) in idp.issuers() {
-        let label = if id == "org" { "org".to_string() } else { format!("oauth2/{id}") };
+        let label = if id == "org" {
+            "org".to_string()
+        } else {
+            format!("oauth2/{id}")
+        };
         lines.push(format!("  issuer {label:<28} {issuer}"));
     }
-    lines.push(format!("  discovery (default)          {}/.well-known/openid-configuration", idp.issuer("default")));
-    lines.push(format!("  journal                      {}/_harness/journal", idp.uri()));
+    lines.push(format!(
+        "  discovery (default)          {}/.well-known/openid-configuration",
+        idp.issuer("default")
+    ));
+    lines.push(format!(
+        "  journal                      {}/_harness/journal",
+        idp.uri()
+    ));
     if let Some(ca) = ca_file {
         lines.push(format!("  CA file (trust it)           {}", ca.display()));
     }

@@ -21,7 +21,10 @@ pub enum ControlError {
 }
 
 impl Shared {
-    fn change(&self, f: impl FnOnce(&mut Tenant) -> Result<(), ControlError>) -> Result<(), ControlError> {
+    fn change(
+        &self,
+        f: impl FnOnce(&mut Tenant) -> Result<(), ControlError>,
+    ) -> Result<(), ControlError> {
         let mut guard = self.tenant_mut();
         let mut candidate = guard.clone();
         f(&mut candidate)?;
@@ -41,7 +44,11 @@ impl Shared {
     pub fn upsert_user(&self, mut user: User) -> Result<(), ControlError> {
         user.normalize();
         self.change(|t| {
-            match t.users.iter_mut().find(|u| u.login.eq_ignore_ascii_case(&user.login)) {
+            match t
+                .users
+                .iter_mut()
+                .find(|u| u.login.eq_ignore_ascii_case(&user.login))
+            {
                 Some(u) => *u = user,
                 None => t.users.push(user),
             }
@@ -60,7 +67,8 @@ impl Shared {
                 .ok_or_else(|| not_found("user", login_or_id))?;
             let user = t.users.remove(pos);
             for c in &mut t.clients {
-                c.assigned_users.retain(|a| *a != user.id && *a != user.login);
+                c.assigned_users
+                    .retain(|a| *a != user.id && *a != user.login);
             }
             removed = Some(user.id);
             Ok(())
@@ -74,7 +82,11 @@ impl Shared {
     /// Adds a client, or replaces the one with the same id.
     pub fn upsert_client(&self, client: Client) -> Result<(), ControlError> {
         self.change(|t| {
-            match t.clients.iter_mut().find(|c| c.client_id == client.client_id) {
+            match t
+                .clients
+                .iter_mut()
+                .find(|c| c.client_id == client.client_id)
+            {
                 Some(c) => *c = client,
                 None => t.clients.push(client),
             }
@@ -95,9 +107,17 @@ impl Shared {
     }
 
     /// Assigns a user (login or id) to a client, or unassigns it.
-    pub fn set_assignment(&self, client_id: &str, user: &str, assigned: bool) -> Result<(), ControlError> {
+    pub fn set_assignment(
+        &self,
+        client_id: &str,
+        user: &str,
+        assigned: bool,
+    ) -> Result<(), ControlError> {
         self.change(|t| {
-            let u = t.user(user).cloned().ok_or_else(|| not_found("user", user))?;
+            let u = t
+                .user(user)
+                .cloned()
+                .ok_or_else(|| not_found("user", user))?;
             let c = t
                 .clients
                 .iter_mut()

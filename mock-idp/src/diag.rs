@@ -38,7 +38,9 @@ impl Diagnostic {
             line,
             col,
             message: message.into(),
-            source_line: text[line_start..line_end].trim_end_matches('\r').to_string(),
+            source_line: text[line_start..line_end]
+                .trim_end_matches('\r')
+                .to_string(),
             width,
             help: None,
         }
@@ -62,7 +64,11 @@ impl fmt::Display for Diagnostic {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         let num = self.line.to_string();
         let pad = " ".repeat(num.len());
-        writeln!(f, "{}:{}:{}: {}", self.file, self.line, self.col, self.message)?;
+        writeln!(
+            f,
+            "{}:{}:{}: {}",
+            self.file, self.line, self.col, self.message
+        )?;
         writeln!(f, "{pad} |")?;
         writeln!(f, "{num} | {}", self.source_line)?;
         write!(
@@ -81,7 +87,10 @@ impl fmt::Display for Diagnostic {
 impl std::error::Error for Diagnostic {}
 
 /// The candidate closest to `word` by edit distance, if it is close enough to be a typo.
-pub fn did_you_mean<'a>(word: &str, candidates: impl IntoIterator<Item = &'a str>) -> Option<&'a str> {
+pub fn did_you_mean<'a>(
+    word: &str,
+    candidates: impl IntoIterator<Item = &'a str>,
+) -> Option<&'a str> {
     candidates
         .into_iter()
         .map(|c| (edit_distance(word, c), c))

@@ -188,7 +188,10 @@ pub fn json_response(status: StatusCode, body: &serde_json::Value) -> Response {
         header::CONTENT_TYPE,
         HeaderValue::from_static("application/json;charset=UTF-8"),
     );
-    h.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-cache, no-store"));
+    h.insert(
+        header::CACHE_CONTROL,
+        HeaderValue::from_static("no-cache, no-store"),
+    );
     h.insert(header::PRAGMA, HeaderValue::from_static("no-cache"));
     resp
 }
@@ -291,7 +294,10 @@ mod tests {
                 .find(|r| r.len() == 5 && r[1] == e.code && r[0] == e.error)
                 .unwrap_or_else(|| panic!("{} / {} is not in the catalog", e.error, e.code));
             assert_eq!(row[2], e.status.to_string(), "status of {}", e.code);
-            let catalog_desc = row[4].replace("[en]", "[{}]").replace(": en", ": {}").replace("scopes: en.", "scopes: {}.");
+            let catalog_desc = row[4]
+                .replace("[en]", "[{}]")
+                .replace(": en", ": {}")
+                .replace("scopes: en.", "scopes: {}.");
             assert_eq!(catalog_desc, e.description, "description of {}", e.code);
         }
     }

@@ -87,7 +87,10 @@ mod tests {
         let token = sign_rs256(&rs256_header(&keys[0]), &payload, &keys[0]);
         let claims = verify_rs256(&token, &keys[0]).expect("verifies");
         assert_eq!(claims.keys().collect::<Vec<_>>(), ["sub", "ver"]);
-        assert!(verify_rs256(&token, &keys[1]).is_none(), "other key must not verify");
+        assert!(
+            verify_rs256(&token, &keys[1]).is_none(),
+            "other key must not verify"
+        );
         let (h, _) = decode_unverified(&token).unwrap();
         assert_eq!(h.keys().collect::<Vec<_>>(), ["kid", "alg"]);
     }

@@ -38,7 +38,9 @@ pub struct SigningKey {
 
 impl std::fmt::Debug for SigningKey {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("SigningKey").field("kid", &self.kid).finish_non_exhaustive()
+        f.debug_struct("SigningKey")
+            .field("kid", &self.kid)
+            .finish_non_exhaustive()
     }
 }
 
@@ -103,12 +105,30 @@ impl SigningKey {
 /// private halves are public.
 pub fn fixture_keys() -> Vec<Arc<SigningKey>> {
     const PEMS: [(&str, &str); 6] = [
-        ("fixtures/keys/key1.pem", include_str!("../../fixtures/keys/key1.pem")),
-        ("fixtures/keys/key2.pem", include_str!("../../fixtures/keys/key2.pem")),
-        ("fixtures/keys/key3.pem", include_str!("../../fixtures/keys/key3.pem")),
-        ("fixtures/keys/key4.pem", include_str!("../../fixtures/keys/key4.pem")),
-        ("fixtures/keys/key5.pem", include_str!("../../fixtures/keys/key5.pem")),
-        ("fixtures/keys/key6.pem", include_str!("../../fixtures/keys/key6.pem")),
+        (
+            "fixtures/keys/key1.pem",
+            include_str!("../../fixtures/keys/key1.pem"),
+        ),
+        (
+            "fixtures/keys/key2.pem",
+            include_str!("../../fixtures/keys/key2.pem"),
+        ),
+        (
+            "fixtures/keys/key3.pem",
+            include_str!("../../fixtures/keys/key3.pem"),
+        ),
+        (
+            "fixtures/keys/key4.pem",
+            include_str!("../../fixtures/keys/key4.pem"),
+        ),
+        (
+            "fixtures/keys/key5.pem",
+            include_str!("../../fixtures/keys/key5.pem"),
+        ),
+        (
+            "fixtures/keys/key6.pem",
+            include_str!("../../fixtures/keys/key6.pem"),
+        ),
     ];
     PEMS.iter()
         .map(|(origin, pem)| {

@@ -3,7 +3,11 @@
 use clap::Parser;
 
 #[derive(Parser)]
-#[command(name = "mock-idp", version, about = "An OpenID Provider that is Okta on the wire, for testing relying parties")]
+#[command(
+    name = "mock-idp",
+    version,
+    about = "An OpenID Provider that is Okta on the wire, for testing relying parties"
+)]
 struct Cli {
     #[command(flatten)]
     idp: mock_idp::cli::IdpArgs,

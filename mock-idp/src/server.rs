@@ -46,7 +46,11 @@ impl TlsConfig {
 
     /// A certificate chain, its key and the CA to trust, all PEM.
     pub fn from_pem(cert_pem: String, key_pem: String, ca_pem: String) -> Self {
-        Self { cert_pem, key_pem, ca_pem }
+        Self {
+            cert_pem,
+            key_pem,
+            ca_pem,
+        }
     }
 
     /// The CA certificate (PEM) clients should trust.
@@ -61,7 +65,8 @@ impl TlsConfig {
         let certs = CertificateDer::pem_slice_iter(self.cert_pem.as_bytes())
             .collect::<Result<Vec<_>, _>>()
             .map_err(|e| bad("certificate", e.to_string()))?;
-        let key = PrivateKeyDer::from_pem_slice(self.key_pem.as_bytes()).map_err(|e| bad("private key", e.to_string()))?;
+        let key = PrivateKeyDer::from_pem_slice(self.key_pem.as_bytes())
+            .map_err(|e| bad("private key", e.to_string()))?;
         let provider = Arc::new(rustls::crypto::aws_lc_rs::default_provider());
         let mut config = rustls::ServerConfig::builder_with_provider(provider)
             .with_safe_default_protocol_versions()
@@ -184,7 +189,10 @@ impl MockIdpBuilder {
     /// The router alone, for in-process tests (`tower::ServiceExt::oneshot`), with
     /// `origin` as the base of every issuer.
     pub fn into_router(self, origin: &str) -> Router {
-        let port = url::Url::parse(origin).ok().and_then(|u| u.port_or_known_default()).unwrap_or(0);
+        let port = url::Url::parse(origin)
+            .ok()
+            .and_then(|u| u.port_or_known_default())
+            .unwrap_or(0);
         let token = self.admin_token.clone();
         crate::routes::app(self.shared(origin.trim_end_matches('/').to_string(), token, port))
     }
@@ -193,10 +201,14 @@ impl MockIdpBuilder {
     pub async fn start(self) -> Result<MockIdp, StartError> {
         let listener = TcpListener::bind(self.addr)
             .await
-            .map_err(|source| StartError::Bind { addr: self.addr, source })?;
-        let addr = listener
-            .local_addr()
-            .map_err(|source| StartError::Bind { addr: self.addr, source })?;
+            .map_err(|source| StartError::Bind {
+                addr: self.addr,
+                source,
+            })?;
+        let addr = listener.local_addr().map_err(|source| StartError::Bind {
+            addr: self.addr,
+            source,
+        })?;
         let acceptor = self.tls.as_ref().map(TlsConfig::acceptor).transpose()?;
         let scheme = if acceptor.is_some() { "https" } else { "http" };
         let host = self.host.clone().unwrap_or_else(|| match addr.ip() {
@@ -213,7 +225,14 @@ impl MockIdpBuilder {
         let shared = self.shared(origin.clone(), admin_token.clone(), addr.port());
         let app = crate::routes::app(shared.clone());
         let task = tokio::spawn(serve(listener, app, acceptor));
-        Ok(MockIdp { shared, addr, origin, task, ca_pem, admin_token })
+        Ok(MockIdp {
+            shared,
+            addr,
+            origin,
+            task,
+            ca_pem,
+            admin_token,
+        })
     }
 }
 
@@ -269,7 +288,9 @@ pub struct MockIdp {
 
 impl std::fmt::Debug for MockIdp {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("MockIdp").field("origin", &self.origin).finish_non_exhaustive()
+        f.debug_struct("MockIdp")
+            .field("origin", &self.origin)
+            .finish_non_exhaustive()
     }
 }
 
@@ -290,7 +311,10 @@ impl MockIdp {
     /// # Panics
     /// If no loopback port can be bound.
     pub async fn start() -> Self {
-        Self::builder().start().await.expect("the mock IdP could not start")
+        Self::builder()
+            .start()
+            .await
+            .expect("the mock IdP could not start")
     }
 
     /// `http://127.0.0.1:PORT` (or `https://…`): the org issuer.

@@ -24,7 +24,14 @@ pub const TRANSACTION_TTL: i64 = 3600;
 pub const SESSION_TTL: i64 = 2 * 3600;
 
 /// The OpenID scopes every authorization server knows.
-pub const OIDC_SCOPES: [&str; 6] = ["openid", "profile", "email", "address", "phone", "offline_access"];
+pub const OIDC_SCOPES: [&str; 6] = [
+    "openid",
+    "profile",
+    "email",
+    "address",
+    "phone",
+    "offline_access",
+];
 
 /// What one authorization server is, resolved from the tenant for one request.
 #[derive(Clone, Debug)]
@@ -328,10 +335,14 @@ impl Shared {
         let key = self.published_key(&srv.id, kid)?;
         let claims = jwt::verify_rs256(token, &key)?;
         let ok = claims.get("iss").and_then(Value::as_str) == Some(srv.issuer.as_str())
-            && claims.get("exp").and_then(Value::as_i64).is_some_and(|e| e > self.clock.now())
-            && claims.get("jti").and_then(Value::as_str).is_some_and(|j| {
-                j.starts_with("AT.") && !lock(&self.revoked).contains(j)
-            });
+            && claims
+                .get("exp")
+                .and_then(Value::as_i64)
+                .is_some_and(|e| e > self.clock.now())
+            && claims
+                .get("jti")
+                .and_then(Value::as_str)
+                .is_some_and(|j| j.starts_with("AT.") && !lock(&self.revoked).contains(j));
         ok.then_some(claims)
     }
 

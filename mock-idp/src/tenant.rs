@@ -187,11 +187,12 @@ impl Client {
 
     /// The effective token endpoint authentication method.
     pub fn auth_method(&self) -> AuthMethod {
-        self.token_endpoint_auth_method.unwrap_or(if self.client_secret.is_some() {
-            AuthMethod::ClientSecretBasic
-        } else {
-            AuthMethod::None
-        })
+        self.token_endpoint_auth_method
+            .unwrap_or(if self.client_secret.is_some() {
+                AuthMethod::ClientSecretBasic
+            } else {
+                AuthMethod::None
+            })
     }
 
     /// Whether this is a public client.
@@ -467,27 +468,42 @@ impl Tenant {
                 ));
             }
             if !seen.insert(s.id.as_str()) {
-                out.push(problem(&["authorization_servers", &i, "id"], format!("authorization server `{}` is defined twice", s.id)));
+                out.push(problem(
+                    &["authorization_servers", &i, "id"],
+                    format!("authorization server `{}` is defined twice", s.id),
+                ));
             }
         }
         let mut logins = HashSet::new();
         for (i, u) in self.users.iter().enumerate() {
             let i = i.to_string();
             if u.login.trim().is_empty() {
-                out.push(problem(&["users", &i, "login"], "expected a non-empty login".into()));
+                out.push(problem(
+                    &["users", &i, "login"],
+                    "expected a non-empty login".into(),
+                ));
             }
             if !logins.insert(u.login.as_str()) {
-                out.push(problem(&["users", &i, "login"], format!("user `{}` is defined twice", u.login)));
+                out.push(problem(
+                    &["users", &i, "login"],
+                    format!("user `{}` is defined twice", u.login),
+                ));
             }
             if u.password.expose().is_empty() {
-                out.push(problem(&["users", &i, "password"], "expected a non-empty password".into()));
+                out.push(problem(
+                    &["users", &i, "password"],
+                    "expected a non-empty password".into(),
+                ));
             }
         }
         let mut ids = HashSet::new();
         for (i, c) in self.clients.iter().enumerate() {
             out.extend(self.client_problems(c, &i.to_string()));
             if !ids.insert(c.client_id.as_str()) {
-                out.push(problem(&["clients", &i.to_string(), "client_id"], format!("client `{}` is defined twice", c.client_id)));
+                out.push(problem(
+                    &["clients", &i.to_string(), "client_id"],
+                    format!("client `{}` is defined twice", c.client_id),
+                ));
             }
         }
         out
@@ -496,16 +512,23 @@ impl Tenant {
     fn client_problems(&self, c: &Client, i: &str) -> Vec<Problem> {
         let mut out = Vec::new();
         if c.client_id.trim().is_empty() {
-            out.push(problem(&["clients", i, "client_id"], "expected a non-empty client_id".into()));
+            out.push(problem(
+                &["clients", i, "client_id"],
+                "expected a non-empty client_id".into(),
+            ));
         }
         match (c.auth_method(), &c.client_secret) {
             (AuthMethod::None, Some(_)) => out.push(problem(
                 &["clients", i, "client_secret"],
-                "a public client (token_endpoint_auth_method = \"none\") has no client_secret".into(),
+                "a public client (token_endpoint_auth_method = \"none\") has no client_secret"
+                    .into(),
             )),
             (m, None) if m != AuthMethod::None => out.push(problem(
                 &["clients", i, "token_endpoint_auth_method"],
-                format!("expected a client_secret for token_endpoint_auth_method = \"{}\"", m.as_str()),
+                format!(
+                    "expected a client_secret for token_endpoint_auth_method = \"{}\"",
+                    m.as_str()
+                ),
             )),
             (_, Some(s)) if s.expose().is_empty() => out.push(problem(
                 &["clients", i, "client_secret"],
@@ -521,8 +544,14 @@ impl Tenant {
             for (j, u) in uris.iter().enumerate() {
                 match url::Url::parse(u) {
                     Ok(url) if url.fragment().is_none() => {}
-                    Ok(_) => out.push(problem(&["clients", i, field, &j.to_string()], format!("expected a URI without a fragment (found `{u}`)"))),
-                    Err(e) => out.push(problem(&["clients", i, field, &j.to_string()], format!("expected an absolute URI (found `{u}`: {e})"))),
+                    Ok(_) => out.push(problem(
+                        &["clients", i, field, &j.to_string()],
+                        format!("expected a URI without a fragment (found `{u}`)"),
+                    )),
+                    Err(e) => out.push(problem(
+                        &["clients", i, field, &j.to_string()],
+                        format!("expected an absolute URI (found `{u}`: {e})"),
+                    )),
                 }
             }
         }
@@ -537,7 +566,10 @@ impl Tenant {
         }
         for (j, r) in c.response_types.iter().enumerate() {
             if !is_known_response_type(r) {
-                out.push(problem(&["clients", i, "response_types", &j.to_string()], format!("expected one of {} (found `{r}`)", quoted(&RESPONSE_TYPES))));
+                out.push(problem(
+                    &["clients", i, "response_types", &j.to_string()],
+                    format!("expected one of {} (found `{r}`)", quoted(&RESPONSE_TYPES)),
+                ));
             }
         }
         for (j, u) in c.assigned_users.iter().enumerate() {
@@ -546,7 +578,10 @@ impl Tenant {
                 if let Some(m) = did_you_mean(u, self.users.iter().map(|x| x.login.as_str())) {
                     msg.push_str(&format!("; did you mean `{m}`?"));
                 }
-                out.push(problem(&["clients", i, "assigned_users", &j.to_string()], msg));
+                out.push(problem(
+                    &["clients", i, "assigned_users", &j.to_string()],
+                    msg,
+                ));
             }
         }
         out
@@ -604,7 +639,9 @@ pub fn span_of_path(text: &str, path: &[String]) -> Option<Range<usize>> {
     let mut value: Option<DeValue> = None;
     for seg in path {
         if let Some(t) = table.take() {
-            let (_, v) = t.iter().find(|(k, _)| k.get_ref().as_ref() == seg.as_str())?;
+            let (_, v) = t
+                .iter()
+                .find(|(k, _)| k.get_ref().as_ref() == seg.as_str())?;
             span = v.span();
             value = Some(v.get_ref().clone());
         } else if let Some(DeValue::Array(items)) = value.take() {

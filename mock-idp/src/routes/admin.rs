@@ -25,7 +25,10 @@ pub(crate) fn routes(shared: Arc<Shared>) -> Router<Arc<Shared>> {
         .route("/users/{user}", delete(remove_user))
         .route("/clients", put(upsert_client))
         .route("/clients/{client}", delete(remove_client))
-        .route("/clients/{client}/users/{user}", put(assign).delete(unassign))
+        .route(
+            "/clients/{client}/users/{user}",
+            put(assign).delete(unassign),
+        )
         .route("/keys/rotate", post(rotate))
         .route("/clock", get(clock).post(set_clock))
         .layer(middleware::from_fn_with_state(shared, require_token))
@@ -39,7 +42,10 @@ async fn require_token(State(shared): State<Arc<Shared>>, req: Request, next: Ne
             .and_then(|v| v.to_str().ok())
             .and_then(|v| v.strip_prefix("Bearer "));
         if !given.is_some_and(|g| crate::secret::Secret::new(token.clone()).matches(g)) {
-            return admin_error(StatusCode::UNAUTHORIZED, "the admin API needs `Authorization: Bearer <admin token>` on a non-loopback address");
+            return admin_error(
+                StatusCode::UNAUTHORIZED,
+                "the admin API needs `Authorization: Bearer <admin token>` on a non-loopback address",
+            );
         }
     }
     next.run(req).await
@@ -52,7 +58,9 @@ fn admin_error(status: StatusCode, message: &str) -> Response {
 fn outcome(r: Result<(), ControlError>) -> Response {
     match r {
         Ok(()) => StatusCode::NO_CONTENT.into_response(),
-        Err(e @ ControlError::NotFound { .. }) => admin_error(StatusCode::NOT_FOUND, &e.to_string()),
+        Err(e @ ControlError::NotFound { .. }) => {
+            admin_error(StatusCode::NOT_FOUND, &e.to_string())
+        }
         Err(e) => admin_error(StatusCode::BAD_REQUEST, &e.to_string()),
     }
 }
@@ -96,11 +104,17 @@ async fn remove_client(State(s): State<Arc<Shared>>, Path(client): Path<String>)
     outcome(s.remove_client(&client))
 }
 
-async fn assign(State(s): State<Arc<Shared>>, Path((client, user)): Path<(String, String)>) -> Response {
+async fn assign(
+    State(s): State<Arc<Shared>>,
+    Path((client, user)): Path<(String, String)>,
+) -> Response {
     outcome(s.set_assignment(&client, &user, true))
 }
 
-async fn unassign(State(s): State<Arc<Shared>>, Path((client, user)): Path<(String, String)>) -> Response {
+async fn unassign(
+    State(s): State<Arc<Shared>>,
+    Path((client, user)): Path<(String, String)>,
+) -> Response {
     outcome(s.set_assignment(&client, &user, false))
 }
 
@@ -123,13 +137,19 @@ fn keep() -> bool {
 
 async fn rotate(State(s): State<Arc<Shared>>, Json(r): Json<Rotate>) -> Response {
     match s.rotate_keys(&r.server, r.keep_old) {
-        Ok(kid) => json_response(StatusCode::OK, &json!({"server": r.server, "active_kid": kid})),
+        Ok(kid) => json_response(
+            StatusCode::OK,
+            &json!({"server": r.server, "active_kid": kid}),
+        ),
         Err(e) => outcome(Err(e)),
     }
 }
 
 async fn clock(State(s): State<Arc<Shared>>) -> Response {
-    json_response(StatusCode::OK, &json!({"now": s.clock.now(), "frozen": s.clock.is_frozen()}))
+    json_response(
+        StatusCode::OK,
+        &json!({"now": s.clock.now(), "frozen": s.clock.is_frozen()}),
+    )
 }
 
 #[derive(Deserialize)]
@@ -145,11 +165,22 @@ async fn set_clock(State(s): State<Arc<Shared>>, Json(c): Json<ClockChange>) -> 
     let ok = match (c.advance, c.set) {
         (Some(a), None) => s.clock.advance(a),
         (None, Some(t)) => s.clock.set(t),
-        _ => return admin_error(StatusCode::BAD_REQUEST, "expected exactly one of `advance` or `set`"),
+        _ => {
+            return admin_error(
+                StatusCode::BAD_REQUEST,
+                "expected exactly one of `advance` or `set`",
+            );
+        }
     };
     if ok {
-        json_response(StatusCode::OK, &json!({"now": s.clock.now(), "frozen": true}))
+        json_response(
+            StatusCode::OK,
+            &json!({"now": s.clock.now(), "frozen": true}),
+        )
     } else {
-        admin_error(StatusCode::CONFLICT, "the clock is the system clock; start the IdP with a frozen clock to move it")
+        admin_error(
+            StatusCode::CONFLICT,
+            "the clock is the system clock; start the IdP with a frozen clock to move it",
+        )
     }
 }

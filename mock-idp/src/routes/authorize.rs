@@ -79,23 +79,43 @@ pub struct AuthzRequest {
 
 enum Reject {
     Page(IdpError),
-    Redirect {
-        redirect_uri: String,
-        mode: Mode,
-        state: Option<String>,
-        row: OktaError,
-        description: String,
-    },
+    Redirect(Box<RedirectError>),
 }
 
-fn redirect_error(p: &Params, redirect_uri: &str, mode: Mode, row: OktaError, detail: &str) -> Reject {
-    Reject::Redirect {
+/// An error sent back to the client's redirect URI.
+struct RedirectError {
+    redirect_uri: String,
+    mode: Mode,
+    state: Option<String>,
+    row: OktaError,
+    description: String,
+}
+
+fn redirect_error(
+    p: &Params,
+    redirect_uri: &str,
+    mode: Mode,
+    row: OktaError,
+    detail: &str,
+) -> Reject {
+    Reject::Redirect(Box::new(RedirectError {
         redirect_uri: redirect_uri.to_string(),
         mode,
         state: p.non_empty("state").map(str::to_string),
         row,
         description: row.describe(detail),
-    }
+    }))
+}
+
+/// An error for a validated request: back to its redirect URI, in its mode, with its state.
+fn to_client(req: &AuthzRequest, row: OktaError) -> Reject {
+    Reject::Redirect(Box::new(RedirectError {
+        redirect_uri: req.redirect_uri.clone(),
+        mode: req.mode,
+        state: Some(req.state.clone()),
+        row,
+        description: row.description.into(),
+    }))
 }
 
 /// `GET /authorize`.
@@ -121,7 +141,13 @@ pub async fn authorize_post(
     authorize(&shared, &srv, &method, &headers, &Params::parse(&body))
 }
 
-fn authorize(shared: &Shared, srv: &ServerCtx, method: &Method, headers: &HeaderMap, p: &Params) -> Response {
+fn authorize(
+    shared: &Shared,
+    srv: &ServerCtx,
+    method: &Method,
+    headers: &HeaderMap,
+    p: &Params,
+) -> Response {
     let mut j = entry(shared, &srv.id, Endpoint::Authorize, method, headers);
     let own = |k: &str| p.get(k).map(str::to_string);
     j.client_id = own("client_id");
@@ -131,9 +157,11 @@ fn authorize(shared: &Shared, srv: &ServerCtx, method: &Method, headers: &Header
     j.scope = own("scope");
     j.state = own("state");
     j.nonce = own("nonce");
-    j.pkce = p
-        .non_empty("code_challenge")
-        .map(|_| p.non_empty("code_challenge_method").unwrap_or("plain").to_string());
+    j.pkce = p.non_empty("code_challenge").map(|_| {
+        p.non_empty("code_challenge_method")
+            .unwrap_or("plain")
+            .to_string()
+    });
     shared.prune();
     let req = match validate(shared, srv, p) {
         Ok(req) => req,
@@ -148,7 +176,13 @@ fn authorize(shared: &Shared, srv: &ServerCtx, method: &Method, headers: &Header
     let user = session
         .as_ref()
         .filter(|s| !force_login && fresh_enough(s))
-        .and_then(|s| shared.tenant().user(&s.user_id).cloned().map(|u| (u, s.auth_time)))
+        .and_then(|s| {
+            shared
+                .tenant()
+                .user(&s.user_id)
+                .cloned()
+                .map(|u| (u, s.auth_time))
+        })
         .filter(|(u, _)| u.active);
     match user {
         Some((user, auth_time)) => {
@@ -159,20 +193,14 @@ fn authorize(shared: &Shared, srv: &ServerCtx, method: &Method, headers: &Header
             }
         }
         None if req.prompt.iter().any(|x| x == "none") => {
-            let reject = Reject::Redirect {
-                redirect_uri: req.redirect_uri.clone(),
-                mode: req.mode,
-                state: Some(req.state.clone()),
-                row: errors::LOGIN_REQUIRED,
-                description: errors::LOGIN_REQUIRED.description.into(),
-            };
-            finish_reject(shared, j, reject)
+            finish_reject(shared, j, to_client(&req, errors::LOGIN_REQUIRED))
         }
         None => {
             let token = random_b64(24);
             let hint = req.login_hint.clone();
             lock(&shared.transactions).insert(token.clone(), (now + TRANSACTION_TTL, req));
-            let resp = Html(sign_in_page(&token, hint.as_deref().unwrap_or(""), None)).into_response();
+            let resp =
+                Html(sign_in_page(&token, hint.as_deref().unwrap_or(""), None)).into_response();
             finish(shared, j, Ok(resp))
         }
     }
@@ -181,7 +209,14 @@ fn authorize(shared: &Shared, srv: &ServerCtx, method: &Method, headers: &Header
 fn finish_reject(shared: &Shared, mut j: JournalEntry, reject: Reject) -> Response {
     match reject {
         Reject::Page(e) => finish(shared, j, Err(e)),
-        Reject::Redirect { redirect_uri, mode, state, row, description } => {
+        Reject::Redirect(r) => {
+            let RedirectError {
+                redirect_uri,
+                mode,
+                state,
+                row,
+                description,
+            } = *r;
             j.outcome = row.code.to_string();
             let mut out = Vec::new();
             if let Some(s) = state {
@@ -209,7 +244,10 @@ fn validate(shared: &Shared, srv: &ServerCtx, p: &Params) -> Result<AuthzRequest
             "{}/admin/app/oidc_client/instance/{}#tab-general",
             shared.origin, client.client_id
         );
-        return Err(Reject::Page(IdpError::page(errors::ILLEGAL_REDIRECT_URI, &admin)));
+        return Err(Reject::Page(IdpError::page(
+            errors::ILLEGAL_REDIRECT_URI,
+            &admin,
+        )));
     }
     // From here on errors are redirected back, in the mode the response would use.
     let rt_raw = p.get("response_type").unwrap_or("");
@@ -222,16 +260,28 @@ fn validate(shared: &Shared, srv: &ServerCtx, p: &Params) -> Result<AuthzRequest
         _ if has_tokens => Mode::Fragment,
         _ => Mode::Query,
     };
-    let fail = |row: OktaError, detail: &str| redirect_error(p, redirect_uri, error_mode, row, detail);
+    let fail =
+        |row: OktaError, detail: &str| redirect_error(p, redirect_uri, error_mode, row, detail);
     // 3. Response type: known, and configured for the client.
     let implicit_ok = !has_tokens || client.allows_grant("implicit");
-    if rt_raw.is_empty() || !is_known_response_type(rt_raw) || !client.allows_response_type(&rt) || !implicit_ok {
-        return Err(fail(errors::UNSUPPORTED_RESPONSE_TYPE, &client.response_types.join(", ")));
+    if rt_raw.is_empty()
+        || !is_known_response_type(rt_raw)
+        || !client.allows_response_type(&rt)
+        || !implicit_ok
+    {
+        return Err(fail(
+            errors::UNSUPPORTED_RESPONSE_TYPE,
+            &client.response_types.join(", "),
+        ));
     }
     // 4. Response mode.
     let mode = match asked_mode {
         None => {
-            if has_tokens { Mode::Fragment } else { Mode::Query }
+            if has_tokens {
+                Mode::Fragment
+            } else {
+                Mode::Query
+            }
         }
         Some((_, None)) => return Err(fail(errors::UNSUPPORTED_RESPONSE_MODE, "")),
         Some((_, Some(Mode::Query))) if has_tokens => {
@@ -243,12 +293,22 @@ fn validate(shared: &Shared, srv: &ServerCtx, p: &Params) -> Result<AuthzRequest
         Some((_, Some(m))) => m,
     };
     // 5. State is required by Okta.
-    let state = p
-        .non_empty("state")
-        .ok_or_else(|| redirect_error(&Params::default(), redirect_uri, mode, errors::INVALID_STATE, ""))?;
+    let state = p.non_empty("state").ok_or_else(|| {
+        redirect_error(
+            &Params::default(),
+            redirect_uri,
+            mode,
+            errors::INVALID_STATE,
+            "",
+        )
+    })?;
     // 6. Scopes.
     let scope = p.get("scope").unwrap_or("");
-    let scopes: Vec<String> = scope.split(' ').filter(|s| !s.is_empty()).map(str::to_string).collect();
+    let scopes: Vec<String> = scope
+        .split(' ')
+        .filter(|s| !s.is_empty())
+        .map(str::to_string)
+        .collect();
     if scopes.is_empty() {
         return Err(fail(errors::MISSING_SCOPES, ""));
     }
@@ -256,7 +316,9 @@ fn validate(shared: &Shared, srv: &ServerCtx, p: &Params) -> Result<AuthzRequest
         return Err(fail(errors::INVALID_SCOPE, ""));
     }
     let wants_oidc = rt.contains("id_token")
-        || scopes.iter().any(|s| ["profile", "email", "address", "phone", "groups"].contains(&s.as_str()));
+        || scopes
+            .iter()
+            .any(|s| ["profile", "email", "address", "phone", "groups"].contains(&s.as_str()));
     if wants_oidc && !scopes.iter().any(|s| s == "openid") {
         return Err(fail(errors::OPENID_SCOPE_REQUIRED, ""));
     }
@@ -275,22 +337,36 @@ fn validate(shared: &Shared, srv: &ServerCtx, p: &Params) -> Result<AuthzRequest
             }
             (Some(c), _) => {
                 let legal = (43..=128).contains(&c.len())
-                    && c.bytes().all(|b| b.is_ascii_alphanumeric() || b"-._~".contains(&b));
+                    && c.bytes()
+                        .all(|b| b.is_ascii_alphanumeric() || b"-._~".contains(&b));
                 if !legal {
                     return Err(fail(errors::PKCE_INVALID_CHALLENGE, ""));
                 }
                 code_challenge = Some(c.to_string());
             }
-            (None, _) if client.requires_pkce() => return Err(fail(errors::PKCE_MISSING_CHALLENGE, "")),
+            (None, _) if client.requires_pkce() => {
+                return Err(fail(errors::PKCE_MISSING_CHALLENGE, ""));
+            }
             (None, _) => {}
         }
     }
     // 9. Prompt.
-    let prompt: Vec<String> = p.get("prompt").unwrap_or("").split(' ').filter(|s| !s.is_empty()).map(str::to_string).collect();
-    if prompt.iter().any(|x| !["none", "login", "consent"].contains(&x.as_str()))
+    let prompt: Vec<String> = p
+        .get("prompt")
+        .unwrap_or("")
+        .split(' ')
+        .filter(|s| !s.is_empty())
+        .map(str::to_string)
+        .collect();
+    if prompt
+        .iter()
+        .any(|x| !["none", "login", "consent"].contains(&x.as_str()))
         || (prompt.iter().any(|x| x == "none") && prompt.len() > 1)
     {
-        return Err(fail(errors::INVALID_PROMPT, "none, consent, login, consent and login"));
+        return Err(fail(
+            errors::INVALID_PROMPT,
+            "none, consent, login, consent and login",
+        ));
     }
     Ok(AuthzRequest {
         server: srv.id.clone(),
@@ -309,7 +385,14 @@ fn validate(shared: &Shared, srv: &ServerCtx, p: &Params) -> Result<AuthzRequest
 }
 
 /// Issues the authorization response for a signed-in `user`.
-fn complete(shared: &Shared, srv: &ServerCtx, req: &AuthzRequest, user: &User, auth_time: i64, j: &mut JournalEntry) -> Result<Response, Reject> {
+fn complete(
+    shared: &Shared,
+    srv: &ServerCtx,
+    req: &AuthzRequest,
+    user: &User,
+    auth_time: i64,
+    j: &mut JournalEntry,
+) -> Result<Response, Reject> {
     j.user_id = Some(user.id.clone());
     let client = shared
         .tenant()
@@ -317,13 +400,7 @@ fn complete(shared: &Shared, srv: &ServerCtx, req: &AuthzRequest, user: &User, a
         .cloned()
         .ok_or_else(|| Reject::Page(IdpError::page(errors::INVALID_CLIENT_ID, "")))?;
     if !client.is_assigned(user) {
-        return Err(Reject::Redirect {
-            redirect_uri: req.redirect_uri.clone(),
-            mode: req.mode,
-            state: Some(req.state.clone()),
-            row: errors::USER_NOT_ASSIGNED,
-            description: errors::USER_NOT_ASSIGNED.description.into(),
-        });
+        return Err(to_client(req, errors::USER_NOT_ASSIGNED));
     }
     let words: Vec<&str> = req.response_type.split(' ').collect();
     let now = shared.clock.now();
@@ -349,7 +426,13 @@ fn complete(shared: &Shared, srv: &ServerCtx, req: &AuthzRequest, user: &User, a
         code
     });
     let access = words.contains(&"token").then(|| {
-        let (token, jti) = shared.mint_access_token(srv, &client.client_id, Some(user), &req.scopes, Some(auth_time));
+        let (token, jti) = shared.mint_access_token(
+            srv,
+            &client.client_id,
+            Some(user),
+            &req.scopes,
+            Some(auth_time),
+        );
         j.token_ref = Some(jti);
         token
     });
@@ -392,14 +475,22 @@ pub fn deliver(redirect_uri: &str, mode: Mode, params: &[(String, String)]) -> R
             redirect(url.as_str())
         }
         Mode::Fragment => {
-            let frag = url::form_urlencoded::Serializer::new(String::new()).extend_pairs(params).finish();
+            let frag = url::form_urlencoded::Serializer::new(String::new())
+                .extend_pairs(params)
+                .finish();
             url.set_fragment(Some(&frag));
             redirect(url.as_str())
         }
         Mode::FormPost => {
             let inputs: String = params
                 .iter()
-                .map(|(k, v)| format!("<input type=\"hidden\" name=\"{}\" value=\"{}\"/>\n", html_escape(k), html_escape(v)))
+                .map(|(k, v)| {
+                    format!(
+                        "<input type=\"hidden\" name=\"{}\" value=\"{}\"/>\n",
+                        html_escape(k),
+                        html_escape(v)
+                    )
+                })
                 .collect();
             let page = format!(
                 "<!DOCTYPE html>\n<html><head><meta charset=\"utf-8\"><title>Submit This Form</title></head>\n<body onload=\"document.forms[0].submit()\">\n<noscript><p>JavaScript is disabled. Press Continue.</p></noscript>\n<form method=\"post\" action=\"{}\">\n{inputs}<noscript><input type=\"submit\" value=\"Continue\"/></noscript>\n</form>\n</body></html>\n",
@@ -408,11 +499,17 @@ pub fn deliver(redirect_uri: &str, mode: Mode, params: &[(String, String)]) -> R
             no_store(Html(page).into_response())
         }
         Mode::PostMessage => {
-            let data: serde_json::Map<String, serde_json::Value> =
-                params.iter().map(|(k, v)| (k.clone(), v.clone().into())).collect();
+            let data: serde_json::Map<String, serde_json::Value> = params
+                .iter()
+                .map(|(k, v)| (k.clone(), v.clone().into()))
+                .collect();
             let origin = url.origin().ascii_serialization();
-            let data = serde_json::Value::Object(data).to_string().replace('<', "\\u003c");
-            let origin_js = serde_json::Value::from(origin).to_string().replace('<', "\\u003c");
+            let data = serde_json::Value::Object(data)
+                .to_string()
+                .replace('<', "\\u003c");
+            let origin_js = serde_json::Value::from(origin)
+                .to_string()
+                .replace('<', "\\u003c");
             let page = format!(
                 "<!DOCTYPE html>\n<html><head><meta charset=\"utf-8\"></head><body><script>\n(window.opener || window.parent).postMessage({data}, {origin_js});\n</script></body></html>\n"
             );
@@ -430,8 +527,12 @@ fn redirect(location: &str) -> Response {
 }
 
 fn no_store(mut resp: Response) -> Response {
-    resp.headers_mut().insert(header::CACHE_CONTROL, HeaderValue::from_static("no-cache, no-store"));
-    resp.headers_mut().insert(header::PRAGMA, HeaderValue::from_static("no-cache"));
+    resp.headers_mut().insert(
+        header::CACHE_CONTROL,
+        HeaderValue::from_static("no-cache, no-store"),
+    );
+    resp.headers_mut()
+        .insert(header::PRAGMA, HeaderValue::from_static("no-cache"));
     resp
 }
 
@@ -439,7 +540,12 @@ fn no_store(mut resp: Response) -> Response {
 /// can find them.
 pub fn sign_in_page(state_token: &str, username: &str, error: Option<&str>) -> String {
     let error = error
-        .map(|e| format!("<div class=\"o-form-error-container\" role=\"alert\"><p>{}</p></div>\n", html_escape(e)))
+        .map(|e| {
+            format!(
+                "<div class=\"o-form-error-container\" role=\"alert\"><p>{}</p></div>\n",
+                html_escape(e)
+            )
+        })
         .unwrap_or_default();
     format!(
         r#"<!DOCTYPE html>
@@ -465,7 +571,12 @@ pub fn sign_in_page(state_token: &str, username: &str, error: Option<&str>) -> S
 
 /// `POST /signin`: checks the credentials typed in the sign-in page, opens an IdP session
 /// and answers the pending authorization request.
-pub async fn sign_in(State(shared): State<Arc<Shared>>, method: Method, headers: HeaderMap, body: Bytes) -> Response {
+pub async fn sign_in(
+    State(shared): State<Arc<Shared>>,
+    method: Method,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Response {
     let p = Params::parse(&body);
     let token = p.get("stateToken").unwrap_or("").to_string();
     let now = shared.clock.now();
@@ -473,7 +584,9 @@ pub async fn sign_in(State(shared): State<Arc<Shared>>, method: Method, headers:
         .get(&token)
         .filter(|(exp, _)| *exp > now)
         .map(|(_, r)| r.clone());
-    let server = pending.as_ref().map_or("org".to_string(), |r| r.server.clone());
+    let server = pending
+        .as_ref()
+        .map_or("org".to_string(), |r| r.server.clone());
     let mut j = entry(&shared, &server, Endpoint::SignIn, &method, &headers);
     let Some(req) = pending else {
         return finish(&shared, j, Err(IdpError::page(errors::REQUEST_EXPIRED, "")));
@@ -489,13 +602,21 @@ pub async fn sign_in(State(shared): State<Arc<Shared>>, method: Method, headers:
     let Some(user) = user else {
         j.outcome = "authentication_failed".into();
         let page = sign_in_page(&token, &username, Some("Unable to sign in"));
-        return finish(&shared, j, Ok((StatusCode::UNAUTHORIZED, Html(page)).into_response()));
+        return finish(
+            &shared,
+            j,
+            Ok((StatusCode::UNAUTHORIZED, Html(page)).into_response()),
+        );
     };
     lock(&shared.transactions).remove(&token);
     let sid = random_b64(32);
     lock(&shared.sessions).insert(
         sid.clone(),
-        Session { user_id: user.id.clone(), auth_time: now, expires_at: now + SESSION_TTL },
+        Session {
+            user_id: user.id.clone(),
+            auth_time: now,
+            expires_at: now + SESSION_TTL,
+        },
     );
     let Some(srv) = shared.server(&req.server) else {
         return finish(&shared, j, Err(IdpError::unknown_server(&req.server)));
@@ -509,8 +630,15 @@ pub async fn sign_in(State(shared): State<Arc<Shared>>, method: Method, headers:
 }
 
 fn with_cookie(mut resp: Response, shared: &Shared, sid: &str) -> Response {
-    let secure = if shared.secure_cookies { "; Secure" } else { "" };
-    let value = format!("{}={sid}; Path=/; HttpOnly; SameSite=Lax{secure}", shared.cookie_name);
+    let secure = if shared.secure_cookies {
+        "; Secure"
+    } else {
+        ""
+    };
+    let value = format!(
+        "{}={sid}; Path=/; HttpOnly; SameSite=Lax{secure}",
+        shared.cookie_name
+    );
     if let Ok(v) = HeaderValue::from_str(&value) {
         resp.headers_mut().append(header::SET_COOKIE, v);
     }

@@ -27,7 +27,10 @@ pub fn document(shared: &Shared, srv: &ServerCtx) -> Value {
     };
     let mut doc: Value = serde_json::from_str(&text).expect("discovery templates are JSON");
     if !srv.is_org() {
-        if let Some(scopes) = doc.get_mut("scopes_supported").and_then(Value::as_array_mut) {
+        if let Some(scopes) = doc
+            .get_mut("scopes_supported")
+            .and_then(Value::as_array_mut)
+        {
             for s in &srv.scopes {
                 if !scopes.iter().any(|x| x == s.as_str()) {
                     scopes.push(Value::from(s.as_str()));
@@ -35,8 +38,14 @@ pub fn document(shared: &Shared, srv: &ServerCtx) -> Value {
             }
         }
         // Custom servers grant client_credentials (the org server does not).
-        if let Some(grants) = doc.get_mut("grant_types_supported").and_then(Value::as_array_mut) {
-            let at = grants.iter().position(|g| g == "password").map_or(grants.len(), |p| p + 1);
+        if let Some(grants) = doc
+            .get_mut("grant_types_supported")
+            .and_then(Value::as_array_mut)
+        {
+            let at = grants
+                .iter()
+                .position(|g| g == "password")
+                .map_or(grants.len(), |p| p + 1);
             grants.insert(at, Value::from("client_credentials"));
         }
     }
@@ -44,14 +53,24 @@ pub fn document(shared: &Shared, srv: &ServerCtx) -> Value {
 }
 
 /// `GET …/.well-known/openid-configuration` (and `oauth-authorization-server`).
-pub async fn discovery(State(shared): State<Arc<Shared>>, Srv(srv): Srv, method: Method, headers: HeaderMap) -> Response {
+pub async fn discovery(
+    State(shared): State<Arc<Shared>>,
+    Srv(srv): Srv,
+    method: Method,
+    headers: HeaderMap,
+) -> Response {
     let j = entry(&shared, &srv.id, Endpoint::Discovery, &method, &headers);
     let resp = json_response(StatusCode::OK, &document(&shared, &srv));
     finish(&shared, j, Ok(resp))
 }
 
 /// `GET …/v1/keys`: the published keys of the server.
-pub async fn keys(State(shared): State<Arc<Shared>>, Srv(srv): Srv, method: Method, headers: HeaderMap) -> Response {
+pub async fn keys(
+    State(shared): State<Arc<Shared>>,
+    Srv(srv): Srv,
+    method: Method,
+    headers: HeaderMap,
+) -> Response {
     let j = entry(&shared, &srv.id, Endpoint::Keys, &method, &headers);
     let jwks = shared.with_ring(&srv.id, |r| r.jwks());
     let resp = cors(&shared, &headers, json_response(StatusCode::OK, &jwks));

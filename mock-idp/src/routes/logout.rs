@@ -32,19 +32,33 @@ pub async fn logout(
         let client_id = match p.non_empty("id_token_hint") {
             Some(hint) => {
                 let (header, _) = jwt::decode_unverified(hint).ok_or_else(invalid)?;
-                let kid = header.get("kid").and_then(Value::as_str).ok_or_else(invalid)?;
+                let kid = header
+                    .get("kid")
+                    .and_then(Value::as_str)
+                    .ok_or_else(invalid)?;
                 let key = shared.published_key(&srv.id, kid).ok_or_else(invalid)?;
                 let claims = jwt::verify_rs256(hint, &key).ok_or_else(invalid)?;
                 if claims.get("iss").and_then(Value::as_str) != Some(srv.issuer.as_str()) {
                     return Err(invalid());
                 }
-                j.user_id = claims.get("sub").and_then(Value::as_str).map(str::to_string);
-                claims.get("aud").and_then(Value::as_str).ok_or_else(invalid)?.to_string()
+                j.user_id = claims
+                    .get("sub")
+                    .and_then(Value::as_str)
+                    .map(str::to_string);
+                claims
+                    .get("aud")
+                    .and_then(Value::as_str)
+                    .ok_or_else(invalid)?
+                    .to_string()
             }
             None => p.non_empty("client_id").ok_or_else(invalid)?.to_string(),
         };
         j.client_id = Some(client_id.clone());
-        let client = shared.tenant().client(&client_id).cloned().ok_or_else(|| IdpError::page(errors::INVALID_CLIENT_ID, ""))?;
+        let client = shared
+            .tenant()
+            .client(&client_id)
+            .cloned()
+            .ok_or_else(|| IdpError::page(errors::INVALID_CLIENT_ID, ""))?;
         let target = match p.non_empty("post_logout_redirect_uri") {
             Some(uri) if client.post_logout_redirect_uris.iter().any(|u| u == uri) => Some(uri),
             Some(_) => return Err(IdpError::page(errors::ILLEGAL_POST_LOGOUT_REDIRECT_URI, "")),
@@ -67,7 +81,10 @@ pub async fn logout(
             }
             None => Html("<!DOCTYPE html>\n<html><head><meta charset=\"utf-8\"><title>Signed out</title></head><body><p id=\"signed-out\">You have been signed out.</p></body></html>\n").into_response(),
         };
-        let expire = format!("{}=; Path=/; HttpOnly; SameSite=Lax; Max-Age=0", shared.cookie_name);
+        let expire = format!(
+            "{}=; Path=/; HttpOnly; SameSite=Lax; Max-Age=0",
+            shared.cookie_name
+        );
         if let Ok(v) = HeaderValue::from_str(&expire) {
             resp.headers_mut().append(header::SET_COOKIE, v);
         }

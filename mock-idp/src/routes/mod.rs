@@ -25,10 +25,18 @@ use crate::state::{ServerCtx, Shared};
 /// in-process with `tower::ServiceExt::oneshot`).
 pub fn app(shared: Arc<Shared>) -> Router {
     let endpoints = Router::new()
-        .route("/authorize", get(authorize::authorize_get).post(authorize::authorize_post))
+        .route(
+            "/authorize",
+            get(authorize::authorize_get).post(authorize::authorize_post),
+        )
         .route("/token", post(token::token).options(preflight))
         .route("/keys", get(discovery::keys).options(preflight))
-        .route("/userinfo", get(userinfo::userinfo).post(userinfo::userinfo).options(preflight))
+        .route(
+            "/userinfo",
+            get(userinfo::userinfo)
+                .post(userinfo::userinfo)
+                .options(preflight),
+        )
         .route("/introspect", post(token::introspect).options(preflight))
         .route("/revoke", post(token::revoke).options(preflight))
         .route("/logout", get(logout::logout));
@@ -99,7 +107,10 @@ impl Params {
 
     /// The first value of `name`, if present.
     pub fn get(&self, name: &str) -> Option<&str> {
-        self.0.iter().find(|(k, _)| k == name).map(|(_, v)| v.as_str())
+        self.0
+            .iter()
+            .find(|(k, _)| k == name)
+            .map(|(_, v)| v.as_str())
     }
 
     /// The first value of `name`, if present and not empty.
@@ -109,7 +120,13 @@ impl Params {
 }
 
 /// A journal entry started for this request.
-pub fn entry(shared: &Shared, srv: &str, endpoint: Endpoint, method: &Method, headers: &HeaderMap) -> JournalEntry {
+pub fn entry(
+    shared: &Shared,
+    srv: &str,
+    endpoint: Endpoint,
+    method: &Method,
+    headers: &HeaderMap,
+) -> JournalEntry {
     JournalEntry {
         at: shared.clock.now(),
         server: srv.to_string(),
@@ -124,7 +141,11 @@ pub fn entry(shared: &Shared, srv: &str, endpoint: Endpoint, method: &Method, he
 }
 
 /// Records the entry with the response's status and outcome, and returns the response.
-pub fn finish(shared: &Shared, mut j: JournalEntry, result: Result<Response, IdpError>) -> Response {
+pub fn finish(
+    shared: &Shared,
+    mut j: JournalEntry,
+    result: Result<Response, IdpError>,
+) -> Response {
     let resp = match result {
         Ok(r) => r,
         Err(e) => {
@@ -144,17 +165,23 @@ pub fn finish(shared: &Shared, mut j: JournalEntry, result: Result<Response, Idp
 /// Okta does for its token, userinfo, keys, introspect and revoke endpoints.
 pub fn cors(shared: &Shared, headers: &HeaderMap, mut resp: Response) -> Response {
     if let Some(origin) = headers.get(header::ORIGIN).and_then(|v| v.to_str().ok()) {
-        let trusted = shared
-            .tenant()
-            .clients
-            .iter()
-            .any(|c| c.trusted_origins.iter().any(|o| o.trim_end_matches('/') == origin));
+        let trusted = shared.tenant().clients.iter().any(|c| {
+            c.trusted_origins
+                .iter()
+                .any(|o| o.trim_end_matches('/') == origin)
+        });
         if trusted {
             if let Ok(v) = HeaderValue::from_str(origin) {
                 let h = resp.headers_mut();
                 h.insert(header::ACCESS_CONTROL_ALLOW_ORIGIN, v);
-                h.insert(header::ACCESS_CONTROL_ALLOW_CREDENTIALS, HeaderValue::from_static("true"));
-                h.insert(header::ACCESS_CONTROL_EXPOSE_HEADERS, HeaderValue::from_static("WWW-Authenticate"));
+                h.insert(
+                    header::ACCESS_CONTROL_ALLOW_CREDENTIALS,
+                    HeaderValue::from_static("true"),
+                );
+                h.insert(
+                    header::ACCESS_CONTROL_EXPOSE_HEADERS,
+                    HeaderValue::from_static("WWW-Authenticate"),
+                );
                 h.append(header::VARY, HeaderValue::from_static("Origin"));
             }
         }
@@ -167,14 +194,25 @@ async fn preflight(
     headers: HeaderMap,
 ) -> Response {
     let mut resp = cors(&shared, &headers, StatusCode::NO_CONTENT.into_response());
-    if resp.headers().contains_key(header::ACCESS_CONTROL_ALLOW_ORIGIN) {
+    if resp
+        .headers()
+        .contains_key(header::ACCESS_CONTROL_ALLOW_ORIGIN)
+    {
         let h = resp.headers_mut();
-        h.insert(header::ACCESS_CONTROL_ALLOW_METHODS, HeaderValue::from_static("GET, POST, OPTIONS"));
+        h.insert(
+            header::ACCESS_CONTROL_ALLOW_METHODS,
+            HeaderValue::from_static("GET, POST, OPTIONS"),
+        );
         h.insert(
             header::ACCESS_CONTROL_ALLOW_HEADERS,
-            HeaderValue::from_static("Accept, Authorization, Content-Type, X-Okta-User-Agent-Extended, DPoP"),
+            HeaderValue::from_static(
+                "Accept, Authorization, Content-Type, X-Okta-User-Agent-Extended, DPoP",
+            ),
         );
-        h.insert(header::ACCESS_CONTROL_MAX_AGE, HeaderValue::from_static("86400"));
+        h.insert(
+            header::ACCESS_CONTROL_MAX_AGE,
+            HeaderValue::from_static("86400"),
+        );
     }
     resp
 }

@@ -25,13 +25,19 @@ pub fn authenticate(
     p: &Params,
     j: &mut JournalEntry,
 ) -> Result<Client, IdpError> {
-    if Params::parse(query.unwrap_or("").as_bytes()).get("client_secret").is_some() {
+    if Params::parse(query.unwrap_or("").as_bytes())
+        .get("client_secret")
+        .is_some()
+    {
         return Err(IdpError::json(errors::CLIENT_CREDENTIALS_IN_QUERY));
     }
-    let basic = match headers.get(header::AUTHORIZATION).and_then(|v| v.to_str().ok()) {
-        Some(v) if v.len() > 6 && v[..6].eq_ignore_ascii_case("basic ") => {
-            Some(parse_basic(&v[6..]).ok_or_else(|| IdpError::json(errors::INVALID_BASIC_AUTH_CREDS))?)
-        }
+    let basic = match headers
+        .get(header::AUTHORIZATION)
+        .and_then(|v| v.to_str().ok())
+    {
+        Some(v) if v.len() > 6 && v[..6].eq_ignore_ascii_case("basic ") => Some(
+            parse_basic(&v[6..]).ok_or_else(|| IdpError::json(errors::INVALID_BASIC_AUTH_CREDS))?,
+        ),
         _ => None,
     };
     let body_secret = p.get("client_secret");
@@ -39,7 +45,11 @@ pub fn authenticate(
         return Err(IdpError::json(errors::MULTIPLE_CLIENT_CREDENTIALS));
     }
     let (client_id, secret, method) = match (&basic, body_secret) {
-        (Some((id, secret)), _) => (id.clone(), Some(secret.clone()), AuthMethod::ClientSecretBasic),
+        (Some((id, secret)), _) => (
+            id.clone(),
+            Some(secret.clone()),
+            AuthMethod::ClientSecretBasic,
+        ),
         (None, Some(secret)) => (
             p.get("client_id").unwrap_or("").to_string(),
             Some(secret.to_string()),
@@ -55,11 +65,15 @@ pub fn authenticate(
     if basic.is_some() && p.non_empty("client_id").is_some_and(|id| id != client_id) {
         return Err(IdpError::json(errors::INVALID_CLIENT));
     }
-    let client = shared.tenant().client(&client_id).cloned().ok_or_else(|| IdpError::Api {
-        status: 401,
-        code: "invalid_client",
-        summary: errors::INVALID_CLIENT_ID.description.into(),
-    })?;
+    let client = shared
+        .tenant()
+        .client(&client_id)
+        .cloned()
+        .ok_or_else(|| IdpError::Api {
+            status: 401,
+            code: "invalid_client",
+            summary: errors::INVALID_CLIENT_ID.description.into(),
+        })?;
     match (client.auth_method(), method) {
         (AuthMethod::None, AuthMethod::None) => Ok(client),
         (registered, used) if registered == used => {
@@ -67,7 +81,11 @@ pub fn authenticate(
                 (Some(s), Some(given)) => s.matches(given),
                 _ => false,
             };
-            if ok { Ok(client) } else { Err(IdpError::json(errors::INVALID_CLIENT_SECRET)) }
+            if ok {
+                Ok(client)
+            } else {
+                Err(IdpError::json(errors::INVALID_CLIENT_SECRET))
+            }
         }
         (_, AuthMethod::None) => Err(IdpError::json(errors::INVALID_CLIENT)),
         _ => Err(IdpError::json(errors::INVALID_TOKEN_ENDPOINT_AUTH_METHOD)),
@@ -81,7 +99,10 @@ fn parse_basic(b64: &str) -> Option<(String, String)> {
     let (id, secret) = text.split_once(':')?;
     let decode = |s: &str| -> Option<String> {
         let s = s.replace('+', " ");
-        percent_encoding::percent_decode_str(&s).decode_utf8().ok().map(|c| c.into_owned())
+        percent_encoding::percent_decode_str(&s)
+            .decode_utf8()
+            .ok()
+            .map(|c| c.into_owned())
     };
     let id = decode(id)?;
     (!id.is_empty()).then_some(())?;
@@ -126,10 +147,16 @@ fn token_inner(
         .non_empty("grant_type")
         .ok_or_else(|| IdpError::json_with(errors::MISSING_GRANT_TYPE, &configured))?;
     if !GRANTS.contains(&grant) {
-        return Err(IdpError::json_with(errors::UNSUPPORTED_GRANT_TYPE, &configured));
+        return Err(IdpError::json_with(
+            errors::UNSUPPORTED_GRANT_TYPE,
+            &configured,
+        ));
     }
     if !client.allows_grant(grant) {
-        return Err(IdpError::json_with(errors::UNAUTHORIZED_CLIENT, &configured));
+        return Err(IdpError::json_with(
+            errors::UNAUTHORIZED_CLIENT,
+            &configured,
+        ));
     }
     match grant {
         "authorization_code" => authorization_code(shared, srv, &client, p, j),
@@ -138,13 +165,22 @@ fn token_inner(
     }
 }
 
-fn authorization_code(shared: &Shared, srv: &ServerCtx, client: &Client, p: &Params, j: &mut JournalEntry) -> Result<Value, IdpError> {
+fn authorization_code(
+    shared: &Shared,
+    srv: &ServerCtx,
+    client: &Client,
+    p: &Params,
+    j: &mut JournalEntry,
+) -> Result<Value, IdpError> {
     let now = shared.clock.now();
     let code = p.get("code").unwrap_or("");
     let grant = {
         let mut codes = lock(&shared.codes);
         let invalid = || IdpError::json(errors::INVALID_AUTHORIZATION_CODE);
-        let grant = codes.get_mut(code).filter(|g| g.expires_at > now && g.server == srv.id).ok_or_else(invalid)?;
+        let grant = codes
+            .get_mut(code)
+            .filter(|g| g.expires_at > now && g.server == srv.id)
+            .ok_or_else(invalid)?;
         j.user_id = Some(grant.user_id.clone());
         if grant.redeemed {
             // RFC 6749 4.1.2: a code used twice is refused, and what it issued is revoked.
@@ -163,21 +199,31 @@ fn authorization_code(shared: &Shared, srv: &ServerCtx, client: &Client, p: &Par
         match (&grant.code_challenge, p.non_empty("code_verifier")) {
             (Some(_), None) => return Err(IdpError::json(errors::PKCE_MISSING_VERIFIER)),
             (Some(challenge), Some(verifier)) => {
-                let digest = aws_lc_rs::digest::digest(&aws_lc_rs::digest::SHA256, verifier.as_bytes());
+                let digest =
+                    aws_lc_rs::digest::digest(&aws_lc_rs::digest::SHA256, verifier.as_bytes());
                 let legal = (43..=128).contains(&verifier.len())
-                    && verifier.bytes().all(|b| b.is_ascii_alphanumeric() || b"-._~".contains(&b));
+                    && verifier
+                        .bytes()
+                        .all(|b| b.is_ascii_alphanumeric() || b"-._~".contains(&b));
                 if !legal || URL_SAFE_NO_PAD.encode(digest.as_ref()) != *challenge {
                     return Err(IdpError::json(errors::PKCE_VERIFICATION_FAILED));
                 }
             }
-            (None, Some(_)) => return Err(IdpError::json(errors::PKCE_MISSING_CHALLENGE_VERIFIER_PRESENT)),
-            (None, None) if client.is_public() => return Err(IdpError::json(errors::PKCE_MISSING_VERIFIER)),
+            (None, Some(_)) => {
+                return Err(IdpError::json(
+                    errors::PKCE_MISSING_CHALLENGE_VERIFIER_PRESENT,
+                ));
+            }
+            (None, None) if client.is_public() => {
+                return Err(IdpError::json(errors::PKCE_MISSING_VERIFIER));
+            }
             (None, None) => {}
         }
         grant.redeemed = true;
         grant.clone()
     };
-    let user = active_user(shared, &grant.user_id).ok_or_else(|| IdpError::json(errors::INVALID_AUTHORIZATION_CODE))?;
+    let user = active_user(shared, &grant.user_id)
+        .ok_or_else(|| IdpError::json(errors::INVALID_AUTHORIZATION_CODE))?;
     let refresh = RefreshGrant {
         server: srv.id.clone(),
         client_id: client.client_id.clone(),
@@ -185,14 +231,29 @@ fn authorization_code(shared: &Shared, srv: &ServerCtx, client: &Client, p: &Par
         scopes: grant.scopes.clone(),
         auth_time: grant.auth_time,
     };
-    let (body, issued) = user_tokens(shared, srv, client, &user, &refresh, grant.nonce.as_deref(), None, j);
+    let (body, issued) = user_tokens(
+        shared,
+        srv,
+        client,
+        &user,
+        &refresh,
+        grant.nonce.as_deref(),
+        None,
+        j,
+    );
     if let Some(g) = lock(&shared.codes).get_mut(code) {
         g.issued.extend(issued);
     }
     Ok(body)
 }
 
-fn refresh(shared: &Shared, srv: &ServerCtx, client: &Client, p: &Params, j: &mut JournalEntry) -> Result<Value, IdpError> {
+fn refresh(
+    shared: &Shared,
+    srv: &ServerCtx,
+    client: &Client,
+    p: &Params,
+    j: &mut JournalEntry,
+) -> Result<Value, IdpError> {
     let token = p.get("refresh_token").unwrap_or("");
     let invalid = || IdpError::json(errors::INVALID_REFRESH_TOKEN);
     let grant = lock(&shared.refresh_tokens)
@@ -203,10 +264,21 @@ fn refresh(shared: &Shared, srv: &ServerCtx, client: &Client, p: &Params, j: &mu
     j.user_id = Some(grant.user_id.clone());
     let mut scoped = grant.clone();
     if let Some(scope) = p.non_empty("scope") {
-        let asked: Vec<String> = scope.split(' ').filter(|s| !s.is_empty()).map(str::to_string).collect();
-        let denied: Vec<&str> = asked.iter().filter(|s| !grant.scopes.contains(s)).map(String::as_str).collect();
+        let asked: Vec<String> = scope
+            .split(' ')
+            .filter(|s| !s.is_empty())
+            .map(str::to_string)
+            .collect();
+        let denied: Vec<&str> = asked
+            .iter()
+            .filter(|s| !grant.scopes.contains(s))
+            .map(String::as_str)
+            .collect();
         if !denied.is_empty() {
-            return Err(IdpError::json_with(errors::REFRESH_SCOPES_DENIED, &denied.join(", ")));
+            return Err(IdpError::json_with(
+                errors::REFRESH_SCOPES_DENIED,
+                &denied.join(", "),
+            ));
         }
         scoped.scopes = asked;
     }
@@ -214,18 +286,33 @@ fn refresh(shared: &Shared, srv: &ServerCtx, client: &Client, p: &Params, j: &mu
     Ok(user_tokens(shared, srv, client, &user, &scoped, None, Some(token), j).0)
 }
 
-fn client_credentials(shared: &Shared, srv: &ServerCtx, client: &Client, p: &Params, j: &mut JournalEntry) -> Result<Value, IdpError> {
+fn client_credentials(
+    shared: &Shared,
+    srv: &ServerCtx,
+    client: &Client,
+    p: &Params,
+    j: &mut JournalEntry,
+) -> Result<Value, IdpError> {
     if srv.is_org() {
         return Err(IdpError::json(errors::CLIENT_CREDS_ORG_AS));
     }
     if client.is_public() {
         return Err(IdpError::json(errors::CONFIDENTIAL_CLIENT_REQUIRED));
     }
-    let scopes: Vec<String> = p.get("scope").unwrap_or("").split(' ').filter(|s| !s.is_empty()).map(str::to_string).collect();
+    let scopes: Vec<String> = p
+        .get("scope")
+        .unwrap_or("")
+        .split(' ')
+        .filter(|s| !s.is_empty())
+        .map(str::to_string)
+        .collect();
     if scopes.is_empty() {
         return Err(IdpError::json(errors::NO_DEFAULT_SCOPES));
     }
-    if scopes.iter().any(|s| crate::state::OIDC_SCOPES.contains(&s.as_str())) {
+    if scopes
+        .iter()
+        .any(|s| crate::state::OIDC_SCOPES.contains(&s.as_str()))
+    {
         return Err(IdpError::json(errors::OPENID_NOT_ALLOWED_CLIENT_CREDS));
     }
     if scopes.iter().any(|s| !srv.scopes.contains(s)) {
@@ -233,7 +320,9 @@ fn client_credentials(shared: &Shared, srv: &ServerCtx, client: &Client, p: &Par
     }
     let (access, jti) = shared.mint_access_token(srv, &client.client_id, None, &scopes, None);
     j.token_ref = Some(jti);
-    Ok(json!({"token_type": "Bearer", "expires_in": ACCESS_TOKEN_TTL, "access_token": access, "scope": scopes.join(" ")}))
+    Ok(
+        json!({"token_type": "Bearer", "expires_in": ACCESS_TOKEN_TTL, "access_token": access, "scope": scopes.join(" ")}),
+    )
 }
 
 fn active_user(shared: &Shared, id: &str) -> Option<User> {
@@ -253,7 +342,13 @@ fn user_tokens(
     existing_refresh: Option<&str>,
     j: &mut JournalEntry,
 ) -> (Value, Vec<String>) {
-    let (access, jti) = shared.mint_access_token(srv, &client.client_id, Some(user), &grant.scopes, Some(grant.auth_time));
+    let (access, jti) = shared.mint_access_token(
+        srv,
+        &client.client_id,
+        Some(user),
+        &grant.scopes,
+        Some(grant.auth_time),
+    );
     j.token_ref = Some(jti.clone());
     let mut issued = vec![jti];
     let mut body = Map::new();
@@ -261,15 +356,28 @@ fn user_tokens(
     body.insert("expires_in".into(), ACCESS_TOKEN_TTL.into());
     body.insert("access_token".into(), access.clone().into());
     body.insert("scope".into(), grant.scopes.join(" ").into());
-    let wants_refresh = grant.scopes.iter().any(|s| s == "offline_access") && client.allows_grant("refresh_token");
+    let wants_refresh =
+        grant.scopes.iter().any(|s| s == "offline_access") && client.allows_grant("refresh_token");
     if wants_refresh {
-        let rt = existing_refresh.map(str::to_string).unwrap_or_else(|| shared.issue_refresh_token(grant.clone()));
+        let rt = existing_refresh
+            .map(str::to_string)
+            .unwrap_or_else(|| shared.issue_refresh_token(grant.clone()));
         issued.push(rt.clone());
         body.insert("refresh_token".into(), rt.into());
     }
     if grant.scopes.iter().any(|s| s == "openid") {
         // The ID token beside an access token is thin (Okta); OIDC Core 3.1.3.6: at_hash.
-        let claims = shared.id_token_claims(srv, &client.client_id, user, &grant.scopes, nonce, grant.auth_time, true, Some(&access), None);
+        let claims = shared.id_token_claims(
+            srv,
+            &client.client_id,
+            user,
+            &grant.scopes,
+            nonce,
+            grant.auth_time,
+            true,
+            Some(&access),
+            None,
+        );
         body.insert("id_token".into(), shared.sign(srv, &claims).into());
     }
     (Value::Object(body), issued)
@@ -350,7 +458,10 @@ pub async fn revoke(
             }
         } else {
             let mut refresh = lock(&shared.refresh_tokens);
-            if refresh.get(token).is_some_and(|g| g.client_id == client.client_id) {
+            if refresh
+                .get(token)
+                .is_some_and(|g| g.client_id == client.client_id)
+            {
                 refresh.remove(token);
             }
         }

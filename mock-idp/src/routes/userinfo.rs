@@ -25,14 +25,34 @@ pub async fn userinfo(
     let bearer = headers
         .get(header::AUTHORIZATION)
         .and_then(|v| v.to_str().ok())
-        .and_then(|v| (v.len() > 7 && v[..7].eq_ignore_ascii_case("bearer ")).then(|| v[7..].trim().to_string()))
-        .or_else(|| (method == Method::POST).then(|| Params::parse(&body).get("access_token").map(str::to_string)).flatten());
-    let invalid = || IdpError::Bearer { row: errors::ACCESS_TOKEN_INVALID };
+        .and_then(|v| {
+            (v.len() > 7 && v[..7].eq_ignore_ascii_case("bearer "))
+                .then(|| v[7..].trim().to_string())
+        })
+        .or_else(|| {
+            (method == Method::POST)
+                .then(|| Params::parse(&body).get("access_token").map(str::to_string))
+                .flatten()
+        });
+    let invalid = || IdpError::Bearer {
+        row: errors::ACCESS_TOKEN_INVALID,
+    };
     let result = (|| {
-        let claims = bearer.and_then(|t| shared.verify_access_token(&srv, &t)).ok_or_else(invalid)?;
-        j.token_ref = claims.get("jti").and_then(Value::as_str).map(str::to_string);
-        j.client_id = claims.get("cid").and_then(Value::as_str).map(str::to_string);
-        let uid = claims.get("uid").and_then(Value::as_str).ok_or_else(invalid)?;
+        let claims = bearer
+            .and_then(|t| shared.verify_access_token(&srv, &t))
+            .ok_or_else(invalid)?;
+        j.token_ref = claims
+            .get("jti")
+            .and_then(Value::as_str)
+            .map(str::to_string);
+        j.client_id = claims
+            .get("cid")
+            .and_then(Value::as_str)
+            .map(str::to_string);
+        let uid = claims
+            .get("uid")
+            .and_then(Value::as_str)
+            .ok_or_else(invalid)?;
         j.user_id = Some(uid.to_string());
         let scopes: Vec<&str> = claims
             .get("scp")
@@ -43,10 +63,20 @@ pub async fn userinfo(
         if !has("openid") {
             return Err(invalid());
         }
-        if !["profile", "email", "address", "phone"].iter().any(|s| has(s)) {
-            return Err(IdpError::Bearer { row: errors::INSUFFICIENT_SCOPE_USERINFO });
+        if !["profile", "email", "address", "phone"]
+            .iter()
+            .any(|s| has(s))
+        {
+            return Err(IdpError::Bearer {
+                row: errors::INSUFFICIENT_SCOPE_USERINFO,
+            });
         }
-        let user = shared.tenant().user(uid).filter(|u| u.active).cloned().ok_or_else(invalid)?;
+        let user = shared
+            .tenant()
+            .user(uid)
+            .filter(|u| u.active)
+            .cloned()
+            .ok_or_else(invalid)?;
         let p = &user.profile;
         let mut c = Map::new();
         let mut put = |k: &str, v: Option<Value>| {
@@ -80,7 +110,11 @@ pub async fn userinfo(
         if has("phone") {
             put("phone_number", s(&p.phone_number));
         }
-        if let Some(claim) = srv.groups_claim.clone().or_else(|| (srv.is_org() && has("groups")).then(|| "groups".into())) {
+        if let Some(claim) = srv
+            .groups_claim
+            .clone()
+            .or_else(|| (srv.is_org() && has("groups")).then(|| "groups".into()))
+        {
             put(&claim, Some(Value::from(groups_of(&user))));
         }
         Ok(json_response(StatusCode::OK, &Value::Object(c)))

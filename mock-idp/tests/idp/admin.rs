@@ -14,48 +14,155 @@ async fn journal_and_tenant_over_http() {
     let c = browser();
     let (code, verifier) = alice_code(&idp, &c, "default").await;
     redeem(&idp, &c, "default", &code, &verifier).await;
-    let journal: Value = c.get(format!("{}/_harness/journal", idp.uri())).send().await.unwrap().json().await.unwrap();
-    let endpoints: Vec<&str> = journal.as_array().unwrap().iter().map(|e| e["endpoint"].as_str().unwrap()).collect();
+    let journal: Value = c
+        .get(format!("{}/_harness/journal", idp.uri()))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let endpoints: Vec<&str> = journal
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| e["endpoint"].as_str().unwrap())
+        .collect();
     assert_eq!(endpoints, ["authorize", "sign_in", "token"]);
-    let since: Value = c.get(format!("{}/_harness/journal?since=2", idp.uri())).send().await.unwrap().json().await.unwrap();
+    let since: Value = c
+        .get(format!("{}/_harness/journal?since=2", idp.uri()))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
     assert_eq!(since.as_array().unwrap().len(), 1);
-    let tenant = c.get(format!("{}/_harness/tenant", idp.uri())).send().await.unwrap().text().await.unwrap();
-    assert!(tenant.contains("\"client_secret\":\"[redacted]\""), "secrets are redacted");
+    let tenant = c
+        .get(format!("{}/_harness/tenant", idp.uri()))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(
+        tenant.contains("\"client_secret\":\"[redacted]\""),
+        "secrets are redacted"
+    );
     assert!(!tenant.contains(WEB_SECRET) && !tenant.contains(ALICE_PW));
 }
 
 #[tokio::test]
 async fn users_clients_assignments_keys_and_clock_over_http() {
-    let idp = MockIdp::builder().clock(mock_idp::Clock::frozen(1_800_000_000)).start().await.unwrap();
+    let idp = MockIdp::builder()
+        .clock(mock_idp::Clock::frozen(1_800_000_000))
+        .start()
+        .await
+        .unwrap();
     let c = browser();
     let base = format!("{}/_harness", idp.uri());
-    let r = c.put(format!("{base}/users")).json(&json!({"login": "zed@example.com", "password": "zed-pw"})).send().await.unwrap();
+    let r = c
+        .put(format!("{base}/users"))
+        .json(&json!({"login": "zed@example.com", "password": "zed-pw"}))
+        .send()
+        .await
+        .unwrap();
     assert_eq!(r.status(), 204);
-    let r = c.put(format!("{base}/clients/{WEB}/users/zed@example.com")).send().await.unwrap();
+    let r = c
+        .put(format!("{base}/clients/{WEB}/users/zed@example.com"))
+        .send()
+        .await
+        .unwrap();
     assert_eq!(r.status(), 204);
-    assert!(idp.tenant().client(WEB).unwrap().assigned_users.contains(&"zed@example.com".to_string()));
-    let r = c.put(format!("{base}/clients/{WEB}/users/nobody@example.com")).send().await.unwrap();
+    assert!(
+        idp.tenant()
+            .client(WEB)
+            .unwrap()
+            .assigned_users
+            .contains(&"zed@example.com".to_string())
+    );
+    let r = c
+        .put(format!("{base}/clients/{WEB}/users/nobody@example.com"))
+        .send()
+        .await
+        .unwrap();
     assert_eq!(r.status(), 404);
-    let r = c.put(format!("{base}/clients")).json(&json!({"client_id": "bad", "token_endpoint_auth_method": "client_secret_basic"})).send().await.unwrap();
+    let r = c
+        .put(format!("{base}/clients"))
+        .json(&json!({"client_id": "bad", "token_endpoint_auth_method": "client_secret_basic"}))
+        .send()
+        .await
+        .unwrap();
     assert_eq!(r.status(), 400, "an invalid client is refused");
     assert!(r.text().await.unwrap().contains("expected a client_secret"));
-    let r: Value = c.post(format!("{base}/keys/rotate")).json(&json!({"server": "default"})).send().await.unwrap().json().await.unwrap();
+    let r: Value = c
+        .post(format!("{base}/keys/rotate"))
+        .json(&json!({"server": "default"}))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
     assert_eq!(r["active_kid"].as_str().unwrap().len(), 43);
-    let r: Value = c.post(format!("{base}/clock")).json(&json!({"advance": 60})).send().await.unwrap().json().await.unwrap();
+    let r: Value = c
+        .post(format!("{base}/clock"))
+        .json(&json!({"advance": 60}))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
     assert_eq!(r["now"], 1_800_000_060);
-    assert_eq!(c.delete(format!("{base}/journal")).send().await.unwrap().status(), 204);
+    assert_eq!(
+        c.delete(format!("{base}/journal"))
+            .send()
+            .await
+            .unwrap()
+            .status(),
+        204
+    );
 }
 
 #[tokio::test]
 async fn admin_token_is_enforced_when_set() {
-    let idp = MockIdp::builder().admin_token("let-me-in").start().await.unwrap();
+    let idp = MockIdp::builder()
+        .admin_token("let-me-in")
+        .start()
+        .await
+        .unwrap();
     let c = browser();
     let url = format!("{}/_harness/journal", idp.uri());
     assert_eq!(c.get(&url).send().await.unwrap().status(), 401);
-    assert_eq!(c.get(&url).bearer_auth("wrong").send().await.unwrap().status(), 401);
-    assert_eq!(c.get(&url).bearer_auth("let-me-in").send().await.unwrap().status(), 200);
+    assert_eq!(
+        c.get(&url)
+            .bearer_auth("wrong")
+            .send()
+            .await
+            .unwrap()
+            .status(),
+        401
+    );
+    assert_eq!(
+        c.get(&url)
+            .bearer_auth("let-me-in")
+            .send()
+            .await
+            .unwrap()
+            .status(),
+        200
+    );
     // The OIDC endpoints stay open.
-    assert_eq!(c.get(format!("{}/oauth2/v1/keys", idp.uri())).send().await.unwrap().status(), 200);
+    assert_eq!(
+        c.get(format!("{}/oauth2/v1/keys", idp.uri()))
+            .send()
+            .await
+            .unwrap()
+            .status(),
+        200
+    );
 }
 
 struct Child(std::process::Child);
@@ -108,7 +215,14 @@ fn value_after(lines: &[String], label: &str) -> String {
 async fn the_binary_prints_issuers_and_serves_them() {
     let (_child, lines) = start_binary(&[]);
     let issuer = value_after(&lines, "issuer oauth2/default");
-    let doc: Value = browser().get(format!("{issuer}/.well-known/openid-configuration")).send().await.unwrap().json().await.unwrap();
+    let doc: Value = browser()
+        .get(format!("{issuer}/.well-known/openid-configuration"))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
     assert_eq!(doc["issuer"], issuer);
 }
 
@@ -118,7 +232,21 @@ async fn the_binary_serves_https_and_prints_the_ca_file() {
     let issuer = value_after(&lines, "issuer org");
     assert!(issuer.starts_with("https://127.0.0.1:"));
     let ca = std::fs::read_to_string(value_after(&lines, "CA file")).unwrap();
-    let doc: Value = browser_trusting(&ca).get(format!("{issuer}/.well-known/openid-configuration")).send().await.unwrap().json().await.unwrap();
+    let doc: Value = browser_trusting(&ca)
+        .get(format!("{issuer}/.well-known/openid-configuration"))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
     assert_eq!(doc["issuer"], issuer);
-    assert!(browser().get(format!("{issuer}/oauth2/v1/keys")).send().await.is_err(), "untrusted without the CA");
+    assert!(
+        browser()
+            .get(format!("{issuer}/oauth2/v1/keys"))
+            .send()
+            .await
+            .is_err(),
+        "untrusted without the CA"
+    );
 }

@@ -68,7 +68,7 @@ pub fn endpoint(idp: &MockIdp, server: &str, name: &str) -> String {
 }
 
 /// The standard code-flow parameters for the web client, with a state and nonce.
-pub fn code_params<'a>(challenge: &'a str) -> Vec<(&'a str, &'a str)> {
+pub fn code_params(challenge: &str) -> Vec<(&str, &str)> {
     vec![
         ("client_id", WEB),
         ("redirect_uri", WEB_CB),
@@ -98,7 +98,12 @@ pub fn form_value(html: &str, name: &str) -> Option<String> {
 
 /// Opens `authorize_url`, expects the sign-in page, submits the credentials, and returns
 /// the IdP's answer to the form.
-pub async fn sign_in(client: &reqwest::Client, authorize_url: &str, user: &str, password: &str) -> reqwest::Response {
+pub async fn sign_in(
+    client: &reqwest::Client,
+    authorize_url: &str,
+    user: &str,
+    password: &str,
+) -> reqwest::Response {
     let page = client.get(authorize_url).send().await.unwrap();
     assert_eq!(page.status(), 200, "expected the sign-in page");
     let origin = {
@@ -109,7 +114,11 @@ pub async fn sign_in(client: &reqwest::Client, authorize_url: &str, user: &str, 
     let token = form_value(&html, "stateToken").expect("sign-in page has a stateToken");
     client
         .post(format!("{origin}/signin"))
-        .form(&[("stateToken", token.as_str()), ("username", user), ("password", password)])
+        .form(&[
+            ("stateToken", token.as_str()),
+            ("username", user),
+            ("password", password),
+        ])
         .send()
         .await
         .unwrap()
@@ -117,13 +126,19 @@ pub async fn sign_in(client: &reqwest::Client, authorize_url: &str, user: &str, 
 
 /// The Location of a redirect.
 pub fn location(resp: &reqwest::Response) -> Url {
-    assert!(resp.status().is_redirection(), "expected a redirect, got {}", resp.status());
+    assert!(
+        resp.status().is_redirection(),
+        "expected a redirect, got {}",
+        resp.status()
+    );
     Url::parse(resp.headers()[LOCATION].to_str().unwrap()).unwrap()
 }
 
 /// A query parameter of a URL.
 pub fn query(url: &Url, name: &str) -> Option<String> {
-    url.query_pairs().find(|(k, _)| k == name).map(|(_, v)| v.into_owned())
+    url.query_pairs()
+        .find(|(k, _)| k == name)
+        .map(|(_, v)| v.into_owned())
 }
 
 /// A fragment parameter of a URL.
@@ -143,11 +158,22 @@ pub async fn alice_code(idp: &MockIdp, client: &reqwest::Client, server: &str) -
 }
 
 /// POSTs a token request with Basic credentials of the web client.
-pub async fn redeem(idp: &MockIdp, client: &reqwest::Client, server: &str, code: &str, verifier: &str) -> reqwest::Response {
+pub async fn redeem(
+    idp: &MockIdp,
+    client: &reqwest::Client,
+    server: &str,
+    code: &str,
+    verifier: &str,
+) -> reqwest::Response {
     client
         .post(endpoint(idp, server, "token"))
         .basic_auth(WEB, Some(WEB_SECRET))
-        .form(&[("grant_type", "authorization_code"), ("code", code), ("redirect_uri", WEB_CB), ("code_verifier", verifier)])
+        .form(&[
+            ("grant_type", "authorization_code"),
+            ("code", code),
+            ("redirect_uri", WEB_CB),
+            ("code_verifier", verifier),
+        ])
         .send()
         .await
         .unwrap()
@@ -159,31 +185,59 @@ pub fn claims(token: &str) -> serde_json::Map<String, Value> {
 }
 
 /// Asserts an RFC 6749 JSON error.
-pub async fn assert_json_error(resp: reqwest::Response, status: u16, error: &str, description: &str) {
+pub async fn assert_json_error(
+    resp: reqwest::Response,
+    status: u16,
+    error: &str,
+    description: &str,
+) {
     assert_eq!(resp.status(), status, "status");
     let ct = resp.headers()["content-type"].to_str().unwrap().to_string();
     assert_eq!(ct, "application/json;charset=UTF-8");
     let body: Value = resp.json().await.unwrap();
     assert_eq!(body["error"], error, "error in {body}");
-    assert_eq!(body["error_description"], description, "description in {body}");
+    assert_eq!(
+        body["error_description"], description,
+        "description in {body}"
+    );
 }
 
 /// Asserts Okta's HTML error page (400, not redirected).
 pub async fn assert_error_page(resp: reqwest::Response, error: &str, description: &str) {
     assert_eq!(resp.status(), 400);
-    assert!(resp.headers().get(LOCATION).is_none(), "an error page is never redirected");
+    assert!(
+        resp.headers().get(LOCATION).is_none(),
+        "an error page is never redirected"
+    );
     let html = resp.text().await.unwrap();
-    assert!(html.contains(&format!("<dd id=\"error-code\">{error}</dd>")), "error code {error} in {html}");
+    assert!(
+        html.contains(&format!("<dd id=\"error-code\">{error}</dd>")),
+        "error code {error} in {html}"
+    );
     let escaped = mock_idp::errors::html_escape(description);
-    assert!(html.contains(&format!("<dd id=\"error-description\">{escaped}</dd>")), "description {description} in {html}");
+    assert!(
+        html.contains(&format!("<dd id=\"error-description\">{escaped}</dd>")),
+        "description {description} in {html}"
+    );
 }
 
 /// Asserts an error redirected to the client in the query, with or without state.
 pub fn assert_redirect_error(loc: &Url, state: Option<&str>, error: &str, description: &str) {
-    assert_eq!(query(loc, "error").as_deref(), Some(error), "error in {loc}");
-    assert_eq!(query(loc, "error_description").as_deref(), Some(description), "description in {loc}");
+    assert_eq!(
+        query(loc, "error").as_deref(),
+        Some(error),
+        "error in {loc}"
+    );
+    assert_eq!(
+        query(loc, "error_description").as_deref(),
+        Some(description),
+        "description in {loc}"
+    );
     assert_eq!(query(loc, "state").as_deref(), state, "state in {loc}");
     if state.is_some() {
-        assert!(loc.query().unwrap().starts_with("state="), "Okta puts state first: {loc}");
+        assert!(
+            loc.query().unwrap().starts_with("state="),
+            "Okta puts state first: {loc}"
+        );
     }
 }

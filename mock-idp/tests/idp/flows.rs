@@ -10,19 +10,49 @@ use crate::common::*;
 fn verify_with_jwks(jwks: &Value, token: &str) -> serde_json::Map<String, Value> {
     let (header, _) = jwt::decode_unverified(token).unwrap();
     let kid = header["kid"].as_str().unwrap();
-    let jwk = jwks["keys"].as_array().unwrap().iter().find(|k| k["kid"] == kid).expect("kid published");
-    let key = jsonwebtoken::DecodingKey::from_rsa_components(jwk["n"].as_str().unwrap(), jwk["e"].as_str().unwrap()).unwrap();
+    let jwk = jwks["keys"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|k| k["kid"] == kid)
+        .expect("kid published");
+    let key = jsonwebtoken::DecodingKey::from_rsa_components(
+        jwk["n"].as_str().unwrap(),
+        jwk["e"].as_str().unwrap(),
+    )
+    .unwrap();
     let mut v = jsonwebtoken::Validation::new(jsonwebtoken::Algorithm::RS256);
     v.validate_aud = false;
-    jsonwebtoken::decode::<serde_json::Map<String, Value>>(token, &key, &v).expect("signature verifies").claims
+    jsonwebtoken::decode::<serde_json::Map<String, Value>>(token, &key, &v)
+        .expect("signature verifies")
+        .claims
 }
 
 async fn jwks(idp: &MockIdp, server: &str) -> Value {
-    browser().get(endpoint(idp, server, "keys")).send().await.unwrap().json().await.unwrap()
+    browser()
+        .get(endpoint(idp, server, "keys"))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap()
 }
 
-async fn implicit(idp: &MockIdp, c: &reqwest::Client, rt: &str, mode: Option<&str>) -> reqwest::Response {
-    let mut params = vec![("client_id", WEB), ("redirect_uri", WEB_CB), ("response_type", rt), ("scope", "openid profile email"), ("state", "st-1"), ("nonce", "nonce-1")];
+async fn implicit(
+    idp: &MockIdp,
+    c: &reqwest::Client,
+    rt: &str,
+    mode: Option<&str>,
+) -> reqwest::Response {
+    let mut params = vec![
+        ("client_id", WEB),
+        ("redirect_uri", WEB_CB),
+        ("response_type", rt),
+        ("scope", "openid profile email"),
+        ("state", "st-1"),
+        ("nonce", "nonce-1"),
+    ];
     if let Some(m) = mode {
         params.push(("response_mode", m));
     }
@@ -37,7 +67,10 @@ async fn implicit_id_token_is_fat_and_signed() {
     let token = fragment(&loc, "id_token").unwrap();
     let claims = verify_with_jwks(&jwks(&idp, "default").await, &token);
     assert_eq!(claims["nonce"], "nonce-1");
-    assert_eq!(claims["given_name"], "Alice", "no access token beside it: fat");
+    assert_eq!(
+        claims["given_name"], "Alice",
+        "no access token beside it: fat"
+    );
     assert_eq!(claims["email_verified"], true);
     assert!(claims.get("at_hash").is_none());
     assert_eq!(fragment(&loc, "state").as_deref(), Some("st-1"));
@@ -50,7 +83,10 @@ async fn implicit_id_token_token_is_thin_with_at_hash() {
     let at = fragment(&loc, "access_token").unwrap();
     let id = claims(&fragment(&loc, "id_token").unwrap());
     assert_eq!(id["at_hash"], jwt::half_hash(&at));
-    assert!(id.get("given_name").is_none(), "thin: the rest is at /userinfo");
+    assert!(
+        id.get("given_name").is_none(),
+        "thin: the rest is at /userinfo"
+    );
     assert_eq!(id["name"], "Alice Anders");
     assert_eq!(fragment(&loc, "token_type").as_deref(), Some("Bearer"));
     assert_eq!(fragment(&loc, "expires_in").as_deref(), Some("3600"));
@@ -70,7 +106,11 @@ async fn hybrid_code_id_token_has_c_hash_and_a_redeemable_code() {
     let resp = c
         .post(endpoint(&idp, "default", "token"))
         .basic_auth(WEB, Some(WEB_SECRET))
-        .form(&[("grant_type", "authorization_code"), ("code", code.as_str()), ("redirect_uri", WEB_CB)])
+        .form(&[
+            ("grant_type", "authorization_code"),
+            ("code", code.as_str()),
+            ("redirect_uri", WEB_CB),
+        ])
         .send()
         .await
         .unwrap();
@@ -83,12 +123,24 @@ async fn form_post_delivers_an_auto_submitting_form() {
     let (_, challenge) = pkce();
     let mut params = code_params(&challenge);
     params.push(("response_mode", "form_post"));
-    let resp = sign_in(&browser(), &authorize_url(&idp, "default", &params), ALICE, ALICE_PW).await;
+    let resp = sign_in(
+        &browser(),
+        &authorize_url(&idp, "default", &params),
+        ALICE,
+        ALICE_PW,
+    )
+    .await;
     assert_eq!(resp.status(), 200);
     let html = resp.text().await.unwrap();
-    assert!(html.contains(&format!("<form method=\"post\" action=\"{WEB_CB}\">")), "{html}");
+    assert!(
+        html.contains(&format!("<form method=\"post\" action=\"{WEB_CB}\">")),
+        "{html}"
+    );
     assert!(form_value(&html, "code").is_some());
-    assert_eq!(form_value(&html, "state").as_deref(), Some("state-0123456789abcdef"));
+    assert_eq!(
+        form_value(&html, "state").as_deref(),
+        Some("state-0123456789abcdef")
+    );
     assert!(html.contains("document.forms[0].submit()"));
 }
 
@@ -98,13 +150,24 @@ async fn fragment_mode_for_code_and_post_message_for_tokens() {
     let (_, challenge) = pkce();
     let mut params = code_params(&challenge);
     params.push(("response_mode", "fragment"));
-    let loc = location(&sign_in(&browser(), &authorize_url(&idp, "default", &params), ALICE, ALICE_PW).await);
+    let loc = location(
+        &sign_in(
+            &browser(),
+            &authorize_url(&idp, "default", &params),
+            ALICE,
+            ALICE_PW,
+        )
+        .await,
+    );
     assert!(fragment(&loc, "code").is_some());
     let resp = implicit(&idp, &browser(), "id_token", Some("okta_post_message")).await;
     assert_eq!(resp.status(), 200);
     let html = resp.text().await.unwrap();
     assert!(html.contains("postMessage({\"id_token\":"), "{html}");
-    assert!(html.contains("\"http://127.0.0.1:8080\""), "posted to the redirect URI's origin");
+    assert!(
+        html.contains("\"http://127.0.0.1:8080\""),
+        "posted to the redirect URI's origin"
+    );
 }
 
 #[tokio::test]
@@ -112,12 +175,19 @@ async fn wrong_password_and_inactive_user_cannot_sign_in() {
     let idp = MockIdp::start().await;
     let (_, challenge) = pkce();
     let url = authorize_url(&idp, "default", &code_params(&challenge));
-    for (user, pw) in [(ALICE, "wrong"), ("dave@example.com", "dave-password-1"), ("nobody@example.com", "x")] {
+    for (user, pw) in [
+        (ALICE, "wrong"),
+        ("dave@example.com", "dave-password-1"),
+        ("nobody@example.com", "x"),
+    ] {
         let resp = sign_in(&browser(), &url, user, pw).await;
         assert_eq!(resp.status(), 401, "{user}");
         let html = resp.text().await.unwrap();
         assert!(html.contains("Unable to sign in"));
-        assert!(form_value(&html, "stateToken").is_some(), "the form is shown again");
+        assert!(
+            form_value(&html, "stateToken").is_some(),
+            "the form is shown again"
+        );
     }
 }
 
@@ -129,7 +199,10 @@ async fn session_makes_the_second_login_silent_and_prompt_login_asks_again() {
     let url = authorize_url(&idp, "default", &code_params(&challenge));
     let first = sign_in(&c, &url, ALICE, ALICE_PW).await;
     let cookie = first.headers()["set-cookie"].to_str().unwrap().to_string();
-    assert!(cookie.starts_with(&format!("mockidp_sid_{}=", idp.address().port())), "{cookie}");
+    assert!(
+        cookie.starts_with(&format!("mockidp_sid_{}=", idp.address().port())),
+        "{cookie}"
+    );
     assert!(cookie.contains("HttpOnly"));
     // Silent: straight back to the client with a code.
     let second = c.get(&url).send().await.unwrap();
@@ -138,10 +211,17 @@ async fn session_makes_the_second_login_silent_and_prompt_login_asks_again() {
     let none = c.get(format!("{url}&prompt=none")).send().await.unwrap();
     assert!(query(&location(&none), "code").is_some());
     // prompt=login shows the form, pre-filled from login_hint.
-    let again = c.get(format!("{url}&prompt=login&login_hint=carol%40example.com")).send().await.unwrap();
+    let again = c
+        .get(format!("{url}&prompt=login&login_hint=carol%40example.com"))
+        .send()
+        .await
+        .unwrap();
     assert_eq!(again.status(), 200);
     let html = again.text().await.unwrap();
-    assert_eq!(form_value(&html, "username").as_deref(), Some("carol@example.com"));
+    assert_eq!(
+        form_value(&html, "username").as_deref(),
+        Some("carol@example.com")
+    );
 }
 
 #[tokio::test]
@@ -149,7 +229,11 @@ async fn logout_ends_the_session_and_returns_with_state() {
     let idp = MockIdp::start().await;
     let c = browser();
     let (code, verifier) = alice_code(&idp, &c, "default").await;
-    let body: Value = redeem(&idp, &c, "default", &code, &verifier).await.json().await.unwrap();
+    let body: Value = redeem(&idp, &c, "default", &code, &verifier)
+        .await
+        .json()
+        .await
+        .unwrap();
     let mut url = url::Url::parse(&endpoint(&idp, "default", "logout")).unwrap();
     url.query_pairs_mut()
         .append_pair("id_token_hint", body["id_token"].as_str().unwrap())
@@ -158,7 +242,11 @@ async fn logout_ends_the_session_and_returns_with_state() {
     let resp = c.get(url).send().await.unwrap();
     assert_eq!(location(&resp).as_str(), "http://127.0.0.1:8080/?state=bye");
     let (_, challenge) = pkce();
-    let again = c.get(authorize_url(&idp, "default", &code_params(&challenge))).send().await.unwrap();
+    let again = c
+        .get(authorize_url(&idp, "default", &code_params(&challenge)))
+        .send()
+        .await
+        .unwrap();
     assert_eq!(again.status(), 200, "signed out: the sign-in page again");
 }
 
@@ -167,14 +255,37 @@ async fn refresh_token_grant_issues_new_tokens() {
     let idp = MockIdp::start().await;
     let c = browser();
     let (code, verifier) = alice_code(&idp, &c, "default").await;
-    let first: Value = redeem(&idp, &c, "default", &code, &verifier).await.json().await.unwrap();
-    let keys: Vec<&str> = first.as_object().unwrap().keys().map(String::as_str).collect();
-    assert_eq!(keys, ["token_type", "expires_in", "access_token", "scope", "refresh_token", "id_token"]);
+    let first: Value = redeem(&idp, &c, "default", &code, &verifier)
+        .await
+        .json()
+        .await
+        .unwrap();
+    let keys: Vec<&str> = first
+        .as_object()
+        .unwrap()
+        .keys()
+        .map(String::as_str)
+        .collect();
+    assert_eq!(
+        keys,
+        [
+            "token_type",
+            "expires_in",
+            "access_token",
+            "scope",
+            "refresh_token",
+            "id_token"
+        ]
+    );
     let refresh = first["refresh_token"].as_str().unwrap();
     let resp = c
         .post(endpoint(&idp, "default", "token"))
         .basic_auth(WEB, Some(WEB_SECRET))
-        .form(&[("grant_type", "refresh_token"), ("refresh_token", refresh), ("scope", "openid email")])
+        .form(&[
+            ("grant_type", "refresh_token"),
+            ("refresh_token", refresh),
+            ("scope", "openid email"),
+        ])
         .send()
         .await
         .unwrap();
@@ -186,7 +297,11 @@ async fn refresh_token_grant_issues_new_tokens() {
     let resp = c
         .post(endpoint(&idp, "default", "token"))
         .basic_auth(WEB, Some(WEB_SECRET))
-        .form(&[("grant_type", "refresh_token"), ("refresh_token", refresh), ("scope", "openid phone")])
+        .form(&[
+            ("grant_type", "refresh_token"),
+            ("refresh_token", refresh),
+            ("scope", "openid phone"),
+        ])
         .send()
         .await
         .unwrap();
@@ -197,8 +312,18 @@ async fn refresh_token_grant_issues_new_tokens() {
 async fn client_credentials_on_custom_servers_only() {
     let idp = MockIdp::start().await;
     let c = browser();
-    let form = [("grant_type", "client_credentials"), ("client_id", SERVICE), ("client_secret", SERVICE_SECRET), ("scope", "harness:read")];
-    let resp = c.post(endpoint(&idp, "default", "token")).form(&form).send().await.unwrap();
+    let form = [
+        ("grant_type", "client_credentials"),
+        ("client_id", SERVICE),
+        ("client_secret", SERVICE_SECRET),
+        ("scope", "harness:read"),
+    ];
+    let resp = c
+        .post(endpoint(&idp, "default", "token"))
+        .form(&form)
+        .send()
+        .await
+        .unwrap();
     assert_eq!(resp.status(), 200);
     let body: Value = resp.json().await.unwrap();
     let at = claims(body["access_token"].as_str().unwrap());
@@ -206,32 +331,84 @@ async fn client_credentials_on_custom_servers_only() {
     assert_eq!(at["cid"], SERVICE);
     assert!(at.get("uid").is_none());
     assert_eq!(at["scp"], serde_json::json!(["harness:read"]));
-    let resp = c.post(endpoint(&idp, "org", "token")).form(&form).send().await.unwrap();
-    assert_json_error(resp, 400, "unsupported_grant_type", "'client_credentials' grant type can only be used with a custom authorization server.").await;
+    let resp = c
+        .post(endpoint(&idp, "org", "token"))
+        .form(&form)
+        .send()
+        .await
+        .unwrap();
+    assert_json_error(
+        resp,
+        400,
+        "unsupported_grant_type",
+        "'client_credentials' grant type can only be used with a custom authorization server.",
+    )
+    .await;
     let mut openid = form;
     openid[3] = ("scope", "openid");
-    let resp = c.post(endpoint(&idp, "default", "token")).form(&openid).send().await.unwrap();
-    assert_json_error(resp, 400, "invalid_scope", "Cannot request 'openid' scopes using client credentials.").await;
-    let web = [("grant_type", "client_credentials"), ("scope", "harness:read")];
-    let resp = c.post(endpoint(&idp, "default", "token")).basic_auth(WEB, Some(WEB_SECRET)).form(&web).send().await.unwrap();
+    let resp = c
+        .post(endpoint(&idp, "default", "token"))
+        .form(&openid)
+        .send()
+        .await
+        .unwrap();
+    assert_json_error(
+        resp,
+        400,
+        "invalid_scope",
+        "Cannot request 'openid' scopes using client credentials.",
+    )
+    .await;
+    let web = [
+        ("grant_type", "client_credentials"),
+        ("scope", "harness:read"),
+    ];
+    let resp = c
+        .post(endpoint(&idp, "default", "token"))
+        .basic_auth(WEB, Some(WEB_SECRET))
+        .form(&web)
+        .send()
+        .await
+        .unwrap();
     assert_json_error(resp, 400, "unauthorized_client", "The client is not authorized to use the provided grant type. Configured grant types: [authorization_code, refresh_token, implicit].").await;
 }
 
 #[tokio::test]
 async fn basic_credentials_are_form_url_decoded() {
     let idp = MockIdp::start().await;
-    idp.upsert_client(Client::confidential("my-client", "p@ss word:+%", WEB_CB)).unwrap();
+    idp.upsert_client(Client::confidential("my-client", "p@ss word:+%", WEB_CB))
+        .unwrap();
     let c = browser();
     let (verifier, challenge) = pkce();
     let mut params = code_params(&challenge);
     params[0] = ("client_id", "my-client");
-    let code = query(&location(&sign_in(&c, &authorize_url(&idp, "default", &params), ALICE, ALICE_PW).await), "code").unwrap();
+    let code = query(
+        &location(
+            &sign_in(
+                &c,
+                &authorize_url(&idp, "default", &params),
+                ALICE,
+                ALICE_PW,
+            )
+            .await,
+        ),
+        "code",
+    )
+    .unwrap();
     // RFC 6749 2.3.1: id and secret are form-urlencoded before base64 (as express-openid-connect does).
-    let encoded = base64::Engine::encode(&base64::engine::general_purpose::STANDARD, "my%2Dclient:p%40ss+word%3A%2B%25");
+    let encoded = base64::Engine::encode(
+        &base64::engine::general_purpose::STANDARD,
+        "my%2Dclient:p%40ss+word%3A%2B%25",
+    );
     let resp = c
         .post(endpoint(&idp, "default", "token"))
         .header("authorization", format!("Basic {encoded}"))
-        .form(&[("grant_type", "authorization_code"), ("code", code.as_str()), ("redirect_uri", WEB_CB), ("code_verifier", verifier.as_str())])
+        .form(&[
+            ("grant_type", "authorization_code"),
+            ("code", code.as_str()),
+            ("redirect_uri", WEB_CB),
+            ("code_verifier", verifier.as_str()),
+        ])
         .send()
         .await
         .unwrap();
@@ -243,18 +420,53 @@ async fn public_client_uses_pkce_and_no_secret() {
     let idp = MockIdp::start().await;
     let c = browser();
     let (verifier, challenge) = pkce();
-    let params = [("client_id", SPA), ("redirect_uri", SPA_CB), ("response_type", "code"), ("scope", "openid email"), ("state", "spa-state"), ("code_challenge", challenge.as_str()), ("code_challenge_method", "S256")];
-    let code = query(&location(&sign_in(&c, &authorize_url(&idp, "default", &params), ALICE, ALICE_PW).await), "code").unwrap();
+    let params = [
+        ("client_id", SPA),
+        ("redirect_uri", SPA_CB),
+        ("response_type", "code"),
+        ("scope", "openid email"),
+        ("state", "spa-state"),
+        ("code_challenge", challenge.as_str()),
+        ("code_challenge_method", "S256"),
+    ];
+    let code = query(
+        &location(
+            &sign_in(
+                &c,
+                &authorize_url(&idp, "default", &params),
+                ALICE,
+                ALICE_PW,
+            )
+            .await,
+        ),
+        "code",
+    )
+    .unwrap();
     let resp = c
         .post(endpoint(&idp, "default", "token"))
         .header("origin", "http://127.0.0.1:8081")
-        .form(&[("grant_type", "authorization_code"), ("code", code.as_str()), ("redirect_uri", SPA_CB), ("code_verifier", verifier.as_str()), ("client_id", SPA)])
+        .form(&[
+            ("grant_type", "authorization_code"),
+            ("code", code.as_str()),
+            ("redirect_uri", SPA_CB),
+            ("code_verifier", verifier.as_str()),
+            ("client_id", SPA),
+        ])
         .send()
         .await
         .unwrap();
     assert_eq!(resp.status(), 200);
-    assert_eq!(resp.headers()["access-control-allow-origin"], "http://127.0.0.1:8081", "trusted origin gets CORS");
-    let entry = idp.journal().into_iter().rev().find(|e| e.endpoint == Some(Endpoint::Token)).unwrap();
+    assert_eq!(
+        resp.headers()["access-control-allow-origin"],
+        "http://127.0.0.1:8081",
+        "trusted origin gets CORS"
+    );
+    let entry = idp
+        .journal()
+        .into_iter()
+        .rev()
+        .find(|e| e.endpoint == Some(Endpoint::Token))
+        .unwrap();
     assert_eq!(entry.client_auth.as_deref(), Some("none"));
 }
 
@@ -263,13 +475,23 @@ async fn introspect_and_revoke() {
     let idp = MockIdp::start().await;
     let c = browser();
     let (code, verifier) = alice_code(&idp, &c, "default").await;
-    let body: Value = redeem(&idp, &c, "default", &code, &verifier).await.json().await.unwrap();
+    let body: Value = redeem(&idp, &c, "default", &code, &verifier)
+        .await
+        .json()
+        .await
+        .unwrap();
     let at = body["access_token"].as_str().unwrap();
     let introspect = |token: String| {
         let c = c.clone();
         let url = endpoint(&idp, "default", "introspect");
         async move {
-            let r = c.post(url).basic_auth(WEB, Some(WEB_SECRET)).form(&[("token", token.as_str())]).send().await.unwrap();
+            let r = c
+                .post(url)
+                .basic_auth(WEB, Some(WEB_SECRET))
+                .form(&[("token", token.as_str())])
+                .send()
+                .await
+                .unwrap();
             assert_eq!(r.status(), 200);
             r.json::<Value>().await.unwrap()
         }
@@ -278,14 +500,38 @@ async fn introspect_and_revoke() {
     assert_eq!(active["active"], true);
     assert_eq!(active["username"], ALICE);
     assert_eq!(active["client_id"], WEB);
-    let resp = c.post(endpoint(&idp, "default", "revoke")).basic_auth(WEB, Some(WEB_SECRET)).form(&[("token", at)]).send().await.unwrap();
+    let resp = c
+        .post(endpoint(&idp, "default", "revoke"))
+        .basic_auth(WEB, Some(WEB_SECRET))
+        .form(&[("token", at)])
+        .send()
+        .await
+        .unwrap();
     assert_eq!(resp.status(), 200);
     assert!(resp.text().await.unwrap().is_empty());
-    assert_eq!(introspect(at.to_string()).await, serde_json::json!({"active": false}));
-    let userinfo = c.get(endpoint(&idp, "default", "userinfo")).bearer_auth(at).send().await.unwrap();
+    assert_eq!(
+        introspect(at.to_string()).await,
+        serde_json::json!({"active": false})
+    );
+    let userinfo = c
+        .get(endpoint(&idp, "default", "userinfo"))
+        .bearer_auth(at)
+        .send()
+        .await
+        .unwrap();
     assert_eq!(userinfo.status(), 401);
-    let unknown = c.post(endpoint(&idp, "default", "revoke")).basic_auth(WEB, Some(WEB_SECRET)).form(&[("token", "whatever")]).send().await.unwrap();
-    assert_eq!(unknown.status(), 200, "Okta answers 200 even for unknown tokens");
+    let unknown = c
+        .post(endpoint(&idp, "default", "revoke"))
+        .basic_auth(WEB, Some(WEB_SECRET))
+        .form(&[("token", "whatever")])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(
+        unknown.status(),
+        200,
+        "Okta answers 200 even for unknown tokens"
+    );
 }
 
 #[tokio::test]
@@ -293,11 +539,45 @@ async fn userinfo_claims_in_oktas_order() {
     let idp = MockIdp::start().await;
     let c = browser();
     let (code, verifier) = alice_code(&idp, &c, "default").await;
-    let body: Value = redeem(&idp, &c, "default", &code, &verifier).await.json().await.unwrap();
-    let info: Value = c.get(endpoint(&idp, "default", "userinfo")).bearer_auth(body["access_token"].as_str().unwrap()).send().await.unwrap().json().await.unwrap();
-    let keys: Vec<&str> = info.as_object().unwrap().keys().map(String::as_str).collect();
-    assert_eq!(keys, ["sub", "name", "locale", "email", "preferred_username", "given_name", "family_name", "zoneinfo", "email_verified", "groups"]);
-    assert_eq!(info["groups"], serde_json::json!(["Everyone", "Engineering"]));
+    let body: Value = redeem(&idp, &c, "default", &code, &verifier)
+        .await
+        .json()
+        .await
+        .unwrap();
+    let info: Value = c
+        .get(endpoint(&idp, "default", "userinfo"))
+        .bearer_auth(body["access_token"].as_str().unwrap())
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let keys: Vec<&str> = info
+        .as_object()
+        .unwrap()
+        .keys()
+        .map(String::as_str)
+        .collect();
+    assert_eq!(
+        keys,
+        [
+            "sub",
+            "name",
+            "locale",
+            "email",
+            "preferred_username",
+            "given_name",
+            "family_name",
+            "zoneinfo",
+            "email_verified",
+            "groups"
+        ]
+    );
+    assert_eq!(
+        info["groups"],
+        serde_json::json!(["Everyone", "Engineering"])
+    );
 }
 
 #[tokio::test]
@@ -307,20 +587,41 @@ async fn journal_ties_authorize_to_token() {
     let (code, verifier) = alice_code(&idp, &c, "default").await;
     redeem(&idp, &c, "default", &code, &verifier).await;
     let journal = idp.journal();
-    let signin = journal.iter().find(|e| e.endpoint == Some(Endpoint::SignIn)).unwrap();
-    let token = journal.iter().find(|e| e.endpoint == Some(Endpoint::Token)).unwrap();
-    let authz = journal.iter().find(|e| e.endpoint == Some(Endpoint::Authorize)).unwrap();
+    let signin = journal
+        .iter()
+        .find(|e| e.endpoint == Some(Endpoint::SignIn))
+        .unwrap();
+    let token = journal
+        .iter()
+        .find(|e| e.endpoint == Some(Endpoint::Token))
+        .unwrap();
+    let authz = journal
+        .iter()
+        .find(|e| e.endpoint == Some(Endpoint::Authorize))
+        .unwrap();
     assert_eq!(authz.state.as_deref(), Some("state-0123456789abcdef"));
     assert_eq!(authz.nonce.as_deref(), Some("nonce-0123456789abcdef"));
     assert_eq!(authz.pkce.as_deref(), Some("S256"));
     assert_eq!(authz.redirect_uri.as_deref(), Some(WEB_CB));
-    assert_eq!(signin.code_ref, token.code_ref, "the code issued is the code redeemed");
-    assert!(signin.code_ref.as_deref().is_some_and(|r| !code.contains(r)), "the journal never holds the code");
+    assert_eq!(
+        signin.code_ref, token.code_ref,
+        "the code issued is the code redeemed"
+    );
+    assert!(
+        signin
+            .code_ref
+            .as_deref()
+            .is_some_and(|r| !code.contains(r)),
+        "the journal never holds the code"
+    );
     assert_eq!(token.client_auth.as_deref(), Some("client_secret_basic"));
     assert_eq!(token.user_id, signin.user_id);
     assert_eq!(token.outcome, "ok");
     let text = serde_json::to_string(&journal).unwrap();
-    assert!(!text.contains(&code) && !text.contains(WEB_SECRET) && !text.contains(ALICE_PW), "no secrets in the journal");
+    assert!(
+        !text.contains(&code) && !text.contains(WEB_SECRET) && !text.contains(ALICE_PW),
+        "no secrets in the journal"
+    );
 }
 
 #[tokio::test]
@@ -328,19 +629,50 @@ async fn key_rotation_keeps_or_drops_the_old_key() {
     let idp = MockIdp::start().await;
     let c = browser();
     let (code, verifier) = alice_code(&idp, &c, "default").await;
-    let body: Value = redeem(&idp, &c, "default", &code, &verifier).await.json().await.unwrap();
+    let body: Value = redeem(&idp, &c, "default", &code, &verifier)
+        .await
+        .json()
+        .await
+        .unwrap();
     let at = body["access_token"].as_str().unwrap();
-    let old_kid = jwt::decode_unverified(at).unwrap().0["kid"].as_str().unwrap().to_string();
-    let next_kid = jwks(&idp, "default").await["keys"][1]["kid"].as_str().unwrap().to_string();
+    let old_kid = jwt::decode_unverified(at).unwrap().0["kid"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let next_kid = jwks(&idp, "default").await["keys"][1]["kid"]
+        .as_str()
+        .unwrap()
+        .to_string();
     let new_kid = idp.rotate_keys("default", true).unwrap();
     assert_eq!(new_kid, next_kid, "the published next key becomes active");
-    let kids: Vec<String> = jwks(&idp, "default").await["keys"].as_array().unwrap().iter().map(|k| k["kid"].as_str().unwrap().to_string()).collect();
+    let kids: Vec<String> = jwks(&idp, "default").await["keys"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|k| k["kid"].as_str().unwrap().to_string())
+        .collect();
     assert!(kids.contains(&old_kid) && kids.contains(&new_kid));
-    assert_eq!(c.get(endpoint(&idp, "default", "userinfo")).bearer_auth(at).send().await.unwrap().status(), 200);
+    assert_eq!(
+        c.get(endpoint(&idp, "default", "userinfo"))
+            .bearer_auth(at)
+            .send()
+            .await
+            .unwrap()
+            .status(),
+        200
+    );
     idp.rotate_keys("default", false).unwrap();
     let kids = jwks(&idp, "default").await.to_string();
     assert!(!kids.contains(&old_kid));
-    assert_eq!(c.get(endpoint(&idp, "default", "userinfo")).bearer_auth(at).send().await.unwrap().status(), 401);
+    assert_eq!(
+        c.get(endpoint(&idp, "default", "userinfo"))
+            .bearer_auth(at)
+            .send()
+            .await
+            .unwrap()
+            .status(),
+        401
+    );
     // The org server's keys did not move.
     assert!(!jwks(&idp, "org").await.to_string().contains(&new_kid));
 }
@@ -351,13 +683,26 @@ async fn assignment_changes_at_run_time() {
     let (_, challenge) = pkce();
     let url = authorize_url(&idp, "default", &code_params(&challenge));
     idp.assign(WEB, "bob@example.com").unwrap();
-    assert!(query(&location(&sign_in(&browser(), &url, "bob@example.com", "bob-password-1").await), "code").is_some());
+    assert!(
+        query(
+            &location(&sign_in(&browser(), &url, "bob@example.com", "bob-password-1").await),
+            "code"
+        )
+        .is_some()
+    );
     idp.unassign(WEB, "bob@example.com").unwrap();
     let loc = location(&sign_in(&browser(), &url, "bob@example.com", "bob-password-1").await);
     assert_eq!(query(&loc, "error").as_deref(), Some("access_denied"));
-    idp.upsert_user(User::new("erin@example.com", "erin-pw")).unwrap();
+    idp.upsert_user(User::new("erin@example.com", "erin-pw"))
+        .unwrap();
     idp.assign(WEB, "erin@example.com").unwrap();
-    assert!(query(&location(&sign_in(&browser(), &url, "erin@example.com", "erin-pw").await), "code").is_some());
+    assert!(
+        query(
+            &location(&sign_in(&browser(), &url, "erin@example.com", "erin-pw").await),
+            "code"
+        )
+        .is_some()
+    );
 }
 
 #[tokio::test]

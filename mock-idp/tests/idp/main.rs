@@ -1,10 +1,10 @@
 //! Integration tests of the mock IdP over real sockets (and in-process where faster).
 
-mod common;
-mod openid_client;
-mod flows;
-mod errors;
-mod snapshots;
-mod props;
-mod tenant_files;
 mod admin;
+mod common;
+mod errors;
+mod flows;
+mod openid_client;
+mod props;
+mod snapshots;
+mod tenant_files;

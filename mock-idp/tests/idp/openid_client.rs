@@ -4,7 +4,9 @@
 //! the org server and on `default`.
 
 use mock_idp::{MockIdp, TlsConfig};
-use openidconnect::core::{CoreAuthenticationFlow, CoreClient, CoreProviderMetadata, CoreUserInfoClaims};
+use openidconnect::core::{
+    CoreAuthenticationFlow, CoreClient, CoreProviderMetadata, CoreUserInfoClaims,
+};
 use openidconnect::{
     AccessTokenHash, AuthorizationCode, ClientId, ClientSecret, CsrfToken, IssuerUrl, Nonce,
     OAuth2TokenResponse, PkceCodeChallenge, RedirectUrl, Scope, TokenResponse,
@@ -18,10 +20,13 @@ async fn relying_party_logs_in(tls: bool, server: &str) {
         builder = builder.tls(TlsConfig::fixture());
     }
     let idp = builder.start().await.unwrap();
-    let mut rp_http = openidconnect::reqwest::ClientBuilder::new().redirect(openidconnect::reqwest::redirect::Policy::none());
+    let mut rp_http = openidconnect::reqwest::ClientBuilder::new()
+        .redirect(openidconnect::reqwest::redirect::Policy::none());
     let browser = match idp.ca_pem() {
         Some(ca) => {
-            rp_http = rp_http.add_root_certificate(openidconnect::reqwest::Certificate::from_pem(ca.as_bytes()).unwrap());
+            rp_http = rp_http.add_root_certificate(
+                openidconnect::reqwest::Certificate::from_pem(ca.as_bytes()).unwrap(),
+            );
             browser_trusting(ca)
         }
         None => browser(),
@@ -30,14 +35,23 @@ async fn relying_party_logs_in(tls: bool, server: &str) {
     let issuer = idp.issuer(server);
     assert!(issuer.starts_with(if tls { "https://" } else { "http://" }));
 
-    let metadata = CoreProviderMetadata::discover_async(IssuerUrl::new(issuer.clone()).unwrap(), &rp_http)
-        .await
-        .expect("discovery accepted by openidconnect");
-    let client = CoreClient::from_provider_metadata(metadata, ClientId::new(WEB.into()), Some(ClientSecret::new(WEB_SECRET.into())))
-        .set_redirect_uri(RedirectUrl::new(WEB_CB.into()).unwrap());
+    let metadata =
+        CoreProviderMetadata::discover_async(IssuerUrl::new(issuer.clone()).unwrap(), &rp_http)
+            .await
+            .expect("discovery accepted by openidconnect");
+    let client = CoreClient::from_provider_metadata(
+        metadata,
+        ClientId::new(WEB.into()),
+        Some(ClientSecret::new(WEB_SECRET.into())),
+    )
+    .set_redirect_uri(RedirectUrl::new(WEB_CB.into()).unwrap());
     let (challenge, verifier) = PkceCodeChallenge::new_random_sha256();
     let (auth_url, csrf, nonce) = client
-        .authorize_url(CoreAuthenticationFlow::AuthorizationCode, CsrfToken::new_random, Nonce::new_random)
+        .authorize_url(
+            CoreAuthenticationFlow::AuthorizationCode,
+            CsrfToken::new_random,
+            Nonce::new_random,
+        )
         .add_scope(Scope::new("email".into()))
         .add_scope(Scope::new("profile".into()))
         .set_pkce_challenge(challenge)
@@ -46,7 +60,10 @@ async fn relying_party_logs_in(tls: bool, server: &str) {
     let resp = sign_in(&browser, auth_url.as_str(), ALICE, ALICE_PW).await;
     let callback = location(&resp);
     assert!(callback.as_str().starts_with(WEB_CB));
-    assert_eq!(query(&callback, "state").as_deref(), Some(csrf.secret().as_str()));
+    assert_eq!(
+        query(&callback, "state").as_deref(),
+        Some(csrf.secret().as_str())
+    );
     let code = query(&callback, "code").expect("code in the callback");
 
     let tokens = client
@@ -58,7 +75,9 @@ async fn relying_party_logs_in(tls: bool, server: &str) {
         .expect("code exchange accepted");
     let id_token = tokens.id_token().expect("an ID token");
     let verifier = client.id_token_verifier();
-    let claims = id_token.claims(&verifier, &nonce).expect("ID token verifies: signature, iss, aud, exp, nonce");
+    let claims = id_token
+        .claims(&verifier, &nonce)
+        .expect("ID token verifies: signature, iss, aud, exp, nonce");
     assert_eq!(claims.issuer().as_str(), issuer);
     assert_eq!(claims.email().map(|e| e.as_str()), Some(ALICE));
     let expected = claims.access_token_hash().expect("at_hash present");
@@ -112,11 +131,23 @@ async fn openidconnect_rejects_a_token_from_another_issuer() {
         .unwrap();
     let browser = browser();
     let (code, verifier) = alice_code(&idp, &browser, "default").await;
-    let body: serde_json::Value = redeem(&idp, &browser, "default", &code, &verifier).await.json().await.unwrap();
+    let body: serde_json::Value = redeem(&idp, &browser, "default", &code, &verifier)
+        .await
+        .json()
+        .await
+        .unwrap();
     let raw = body["id_token"].as_str().unwrap().to_string();
-    let org = CoreProviderMetadata::discover_async(IssuerUrl::new(idp.issuer("org")).unwrap(), &rp_http).await.unwrap();
-    let client = CoreClient::from_provider_metadata(org, ClientId::new(WEB.into()), Some(ClientSecret::new(WEB_SECRET.into())));
-    let token: openidconnect::core::CoreIdToken = serde_json::from_value(serde_json::Value::String(raw)).unwrap();
+    let org =
+        CoreProviderMetadata::discover_async(IssuerUrl::new(idp.issuer("org")).unwrap(), &rp_http)
+            .await
+            .unwrap();
+    let client = CoreClient::from_provider_metadata(
+        org,
+        ClientId::new(WEB.into()),
+        Some(ClientSecret::new(WEB_SECRET.into())),
+    );
+    let token: openidconnect::core::CoreIdToken =
+        serde_json::from_value(serde_json::Value::String(raw)).unwrap();
     let nonce = Nonce::new("nonce-0123456789abcdef".into());
     assert!(token.claims(&client.id_token_verifier(), &nonce).is_err());
 }

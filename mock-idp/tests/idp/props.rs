@@ -12,9 +12,25 @@ use crate::common::*;
 fn names() -> impl Strategy<Value = String> {
     prop_oneof![
         prop::sample::select(vec![
-            "client_id", "redirect_uri", "response_type", "response_mode", "scope", "state", "nonce",
-            "code_challenge", "code_challenge_method", "prompt", "login_hint", "max_age", "grant_type",
-            "code", "code_verifier", "client_secret", "refresh_token", "token", "id_token_hint",
+            "client_id",
+            "redirect_uri",
+            "response_type",
+            "response_mode",
+            "scope",
+            "state",
+            "nonce",
+            "code_challenge",
+            "code_challenge_method",
+            "prompt",
+            "login_hint",
+            "max_age",
+            "grant_type",
+            "code",
+            "code_verifier",
+            "client_secret",
+            "refresh_token",
+            "token",
+            "id_token_hint",
             "post_logout_redirect_uri",
         ])
         .prop_map(str::to_string),
@@ -25,10 +41,36 @@ fn names() -> impl Strategy<Value = String> {
 fn values() -> impl Strategy<Value = String> {
     prop_oneof![
         prop::sample::select(vec![
-            WEB, SPA, SERVICE, WEB_SECRET, WEB_CB, SPA_CB, "code", "token", "id_token", "code id_token token",
-            "query", "fragment", "form_post", "okta_post_message", "openid", "openid profile email offline_access",
-            "S256", "plain", "none", "login", "authorization_code", "refresh_token", "client_credentials",
-            "harness:read", "", " ", "%", "\u{0}", "a.b.c", "eyJhbGciOiJub25lIn0.e30.",
+            WEB,
+            SPA,
+            SERVICE,
+            WEB_SECRET,
+            WEB_CB,
+            SPA_CB,
+            "code",
+            "token",
+            "id_token",
+            "code id_token token",
+            "query",
+            "fragment",
+            "form_post",
+            "okta_post_message",
+            "openid",
+            "openid profile email offline_access",
+            "S256",
+            "plain",
+            "none",
+            "login",
+            "authorization_code",
+            "refresh_token",
+            "client_credentials",
+            "harness:read",
+            "",
+            " ",
+            "%",
+            "\u{0}",
+            "a.b.c",
+            "eyJhbGciOiJub25lIn0.e30.",
         ])
         .prop_map(str::to_string),
         ".{0,64}",
@@ -41,7 +83,9 @@ fn params() -> impl Strategy<Value = Vec<(String, String)>> {
 }
 
 fn encode(p: &[(String, String)]) -> String {
-    url::form_urlencoded::Serializer::new(String::new()).extend_pairs(p).finish()
+    url::form_urlencoded::Serializer::new(String::new())
+        .extend_pairs(p)
+        .finish()
 }
 
 proptest! {

@@ -12,7 +12,9 @@ use crate::common::*;
 const ORIGIN: &str = "http://idp.example.test:9000";
 
 fn app() -> axum::Router {
-    MockIdp::builder().clock(Clock::frozen(1_800_000_000)).into_router(ORIGIN)
+    MockIdp::builder()
+        .clock(Clock::frozen(1_800_000_000))
+        .into_router(ORIGIN)
 }
 
 async fn call(app: &axum::Router, req: Request<Body>) -> axum::response::Response {
@@ -20,7 +22,13 @@ async fn call(app: &axum::Router, req: Request<Body>) -> axum::response::Respons
 }
 
 async fn body_text(resp: axum::response::Response) -> String {
-    String::from_utf8(axum::body::to_bytes(resp.into_body(), 1 << 20).await.unwrap().to_vec()).unwrap()
+    String::from_utf8(
+        axum::body::to_bytes(resp.into_body(), 1 << 20)
+            .await
+            .unwrap()
+            .to_vec(),
+    )
+    .unwrap()
 }
 
 async fn get_json(app: &axum::Router, path: &str) -> Value {
@@ -32,9 +40,18 @@ async fn get_json(app: &axum::Router, path: &str) -> Value {
 #[tokio::test]
 async fn discovery_documents() {
     let app = app();
-    insta::assert_json_snapshot!("discovery_org", get_json(&app, "/.well-known/openid-configuration").await);
-    insta::assert_json_snapshot!("discovery_default", get_json(&app, "/oauth2/default/.well-known/openid-configuration").await);
-    insta::assert_json_snapshot!("jwks_default", get_json(&app, "/oauth2/default/v1/keys").await);
+    insta::assert_json_snapshot!(
+        "discovery_org",
+        get_json(&app, "/.well-known/openid-configuration").await
+    );
+    insta::assert_json_snapshot!(
+        "discovery_default",
+        get_json(&app, "/oauth2/default/.well-known/openid-configuration").await
+    );
+    insta::assert_json_snapshot!(
+        "jwks_default",
+        get_json(&app, "/oauth2/default/v1/keys").await
+    );
 }
 
 /// Signs Alice in through the router and redeems the code; returns the token response.
@@ -51,18 +68,43 @@ async fn tokens(app: &axum::Router, server_path: &str, scope: &str) -> Value {
         ("code_challenge", &challenge),
         ("code_challenge_method", "S256"),
     ]);
-    let page = call(app, Request::get(&url[url::Position::BeforePath..]).body(Body::empty()).unwrap()).await;
+    let page = call(
+        app,
+        Request::get(&url[url::Position::BeforePath..])
+            .body(Body::empty())
+            .unwrap(),
+    )
+    .await;
     let token = form_value(&body_text(page).await, "stateToken").unwrap();
     let form = url::form_urlencoded::Serializer::new(String::new())
-        .extend_pairs([("stateToken", token.as_str()), ("username", ALICE), ("password", ALICE_PW)])
+        .extend_pairs([
+            ("stateToken", token.as_str()),
+            ("username", ALICE),
+            ("password", ALICE_PW),
+        ])
         .finish();
-    let resp = call(app, Request::post("/signin").header(header::CONTENT_TYPE, "application/x-www-form-urlencoded").body(Body::from(form)).unwrap()).await;
+    let resp = call(
+        app,
+        Request::post("/signin")
+            .header(header::CONTENT_TYPE, "application/x-www-form-urlencoded")
+            .body(Body::from(form))
+            .unwrap(),
+    )
+    .await;
     let loc = url::Url::parse(resp.headers()[header::LOCATION].to_str().unwrap()).unwrap();
     let code = query(&loc, "code").unwrap();
     let form = url::form_urlencoded::Serializer::new(String::new())
-        .extend_pairs([("grant_type", "authorization_code"), ("code", &code), ("redirect_uri", WEB_CB), ("code_verifier", &verifier)])
+        .extend_pairs([
+            ("grant_type", "authorization_code"),
+            ("code", &code),
+            ("redirect_uri", WEB_CB),
+            ("code_verifier", &verifier),
+        ])
         .finish();
-    let basic = base64::Engine::encode(&base64::engine::general_purpose::STANDARD, format!("{WEB}:{WEB_SECRET}"));
+    let basic = base64::Engine::encode(
+        &base64::engine::general_purpose::STANDARD,
+        format!("{WEB}:{WEB_SECRET}"),
+    );
     let resp = call(
         app,
         Request::post(format!("{server_path}/v1/token"))
@@ -84,7 +126,12 @@ fn decoded(token: &str) -> Value {
 #[tokio::test]
 async fn tokens_of_the_default_server() {
     let app = app();
-    let body = tokens(&app, "/oauth2/default", "openid profile email offline_access").await;
+    let body = tokens(
+        &app,
+        "/oauth2/default",
+        "openid profile email offline_access",
+    )
+    .await;
     let settings = redactions();
     settings.bind(|| {
         insta::assert_json_snapshot!("token_response_default", body, {".access_token" => "[jwt]", ".id_token" => "[jwt]", ".refresh_token" => "[opaque]"});
@@ -99,7 +146,10 @@ async fn tokens_of_the_org_server() {
     let body = tokens(&app, "/oauth2", "openid profile email groups").await;
     redactions().bind(|| {
         insta::assert_json_snapshot!("id_token_org", decoded(body["id_token"].as_str().unwrap()));
-        insta::assert_json_snapshot!("access_token_org", decoded(body["access_token"].as_str().unwrap()));
+        insta::assert_json_snapshot!(
+            "access_token_org",
+            decoded(body["access_token"].as_str().unwrap())
+        );
     });
 }
 
