@@ -138,6 +138,9 @@ pub async fn start(args: &IdpArgs) -> Result<(MockIdp, Vec<String>), CliError> {
         "  journal                      {}/_harness/journal",
         idp.uri()
     ));
+    if let Some(url) = try_url(&idp) {
+        lines.push(format!("  try it in a browser          {url}"));
+    }
     if let Some(ca) = ca_file {
         lines.push(format!("  CA file (trust it)           {}", ca.display()));
     }
@@ -146,6 +149,24 @@ pub async fn start(args: &IdpArgs) -> Result<(MockIdp, Vec<String>), CliError> {
     }
     lines.push("Press Ctrl-C to stop.".into());
     Ok((idp, lines))
+}
+
+/// A sign-in URL for the first confidential code-flow client of the tenant, so a person
+/// can see the sign-in page and where the code lands without setting up an RP.
+fn try_url(idp: &MockIdp) -> Option<String> {
+    let tenant = idp.tenant();
+    let client = tenant.clients.iter().find(|c| {
+        !c.is_public() && c.allows_response_type("code") && !c.redirect_uris.is_empty()
+    })?;
+    let mut url = url::Url::parse(&format!("{}/v1/authorize", idp.issuer("default"))).ok()?;
+    url.query_pairs_mut()
+        .append_pair("client_id", &client.client_id)
+        .append_pair("redirect_uri", &client.redirect_uris[0])
+        .append_pair("response_type", "code")
+        .append_pair("scope", "openid profile email")
+        .append_pair("state", "try-it")
+        .append_pair("nonce", "try-it");
+    Some(url.into())
 }
 
 /// Runs the IdP until Ctrl-C.

@@ -1,0 +1,111 @@
+//! The `oidc-harness` binary: help, exit codes, and the `idp` subcommand serving.
+
+use std::io::{BufRead, BufReader};
+use std::process::{Command, Stdio};
+
+fn harness() -> Command {
+    Command::new(env!("CARGO_BIN_EXE_oidc-harness"))
+}
+
+#[test]
+fn help_lists_the_idp_command() {
+    let out = harness().arg("--help").output().unwrap();
+    assert!(out.status.success());
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(text.contains("idp"), "{text}");
+    let out = harness().args(["idp", "--help"]).output().unwrap();
+    let text = String::from_utf8_lossy(&out.stdout);
+    for option in [
+        "--tenant",
+        "--addr",
+        "--tls",
+        "--frozen-clock",
+        "--admin-token",
+    ] {
+        assert!(text.contains(option), "{option} in {text}");
+    }
+}
+
+#[test]
+fn a_missing_tenant_file_is_bad_input() {
+    let out = harness()
+        .args([
+            "idp",
+            "--addr",
+            "127.0.0.1:0",
+            "--tenant",
+            "no/such/tenant.toml",
+        ])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        err.contains("no/such/tenant.toml: cannot read the tenant file"),
+        "{err}"
+    );
+}
+
+#[test]
+fn a_bad_option_is_bad_input() {
+    let out = harness()
+        .args(["idp", "--addr", "nonsense"])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2));
+}
+
+#[test]
+fn idp_prints_its_issuers_and_serves_them() {
+    struct Kill(std::process::Child);
+    impl Drop for Kill {
+        fn drop(&mut self) {
+            let _ = self.0.kill();
+            let _ = self.0.wait();
+        }
+    }
+    let mut child = Kill(
+        harness()
+            .args(["idp", "--addr", "127.0.0.1:0"])
+            .stdout(Stdio::piped())
+            .stderr(Stdio::null())
+            .spawn()
+            .unwrap(),
+    );
+    let mut reader = BufReader::new(child.0.stdout.take().unwrap());
+    let mut lines = Vec::new();
+    for _ in 0..20 {
+        let mut line = String::new();
+        if reader.read_line(&mut line).unwrap() == 0 || line.starts_with("Press Ctrl-C") {
+            break;
+        }
+        lines.push(line);
+    }
+    let issuer = lines
+        .iter()
+        .find(|l| l.contains("issuer oauth2/default"))
+        .and_then(|l| l.split_whitespace().last())
+        .unwrap_or_else(|| panic!("no default issuer in {lines:?}"))
+        .to_string();
+    let try_it = lines
+        .iter()
+        .find(|l| l.contains("try it in a browser"))
+        .expect("a URL to try");
+    assert!(
+        try_it.contains("/oauth2/default/v1/authorize?client_id="),
+        "{try_it}"
+    );
+    let rt = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .unwrap();
+    let doc: serde_json::Value = rt.block_on(async {
+        reqwest::get(format!("{issuer}/.well-known/openid-configuration"))
+            .await
+            .unwrap()
+            .json()
+            .await
+            .unwrap()
+    });
+    assert_eq!(doc["issuer"], issuer);
+}
