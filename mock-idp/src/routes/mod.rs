@@ -54,13 +54,22 @@ pub fn app(shared: Arc<Shared>) -> Router {
         .with_state(shared)
 }
 
-async fn not_found() -> Response {
-    IdpError::Api {
+/// Paths the IdP does not serve (including endpoints Okta advertises that a mock has no
+/// use for, such as dynamic registration): Okta's 404, journaled like everything else.
+async fn not_found(
+    axum::extract::State(shared): axum::extract::State<Arc<Shared>>,
+    uri: axum::http::Uri,
+    method: Method,
+    headers: HeaderMap,
+) -> Response {
+    let path = uri.path();
+    let j = entry(&shared, server_id_of_path(path), None, &method, &headers);
+    let err = IdpError::Api {
         status: 404,
         code: "E0000007",
         summary: "Not found: Resource not found".into(),
-    }
-    .into_response()
+    };
+    finish(&shared, j, Err(err))
 }
 
 /// The authorization server a request is for, taken from its path; an unknown custom
@@ -77,11 +86,35 @@ impl FromRequestParts<Arc<Shared>> for Srv {
             .get::<axum::extract::OriginalUri>()
             .map_or_else(|| parts.uri.path().to_string(), |o| o.0.path().to_string());
         let id = server_id_of_path(&path);
-        shared
-            .server(id)
-            .map(Srv)
-            .ok_or_else(|| IdpError::unknown_server(id).into_response())
+        match shared.server(id) {
+            Some(srv) => Ok(Srv(srv)),
+            None => {
+                let j = entry(
+                    shared,
+                    id,
+                    endpoint_of_path(&path),
+                    &parts.method,
+                    &parts.headers,
+                );
+                Err(finish(shared, j, Err(IdpError::unknown_server(id))))
+            }
+        }
     }
+}
+
+/// The endpoint a path names, by its last segment.
+fn endpoint_of_path(path: &str) -> Option<Endpoint> {
+    Some(match path.rsplit('/').next()? {
+        "openid-configuration" | "oauth-authorization-server" => Endpoint::Discovery,
+        "keys" => Endpoint::Keys,
+        "authorize" => Endpoint::Authorize,
+        "token" => Endpoint::Token,
+        "userinfo" => Endpoint::Userinfo,
+        "introspect" => Endpoint::Introspect,
+        "revoke" => Endpoint::Revoke,
+        "logout" => Endpoint::Logout,
+        _ => return None,
+    })
 }
 
 /// `org` for `/oauth2/v1/…` and `/.well-known/…`, else the `{id}` of `/oauth2/{id}/…`.
@@ -123,14 +156,14 @@ impl Params {
 pub fn entry(
     shared: &Shared,
     srv: &str,
-    endpoint: Endpoint,
+    endpoint: impl Into<Option<Endpoint>>,
     method: &Method,
     headers: &HeaderMap,
 ) -> JournalEntry {
     JournalEntry {
         at: shared.clock.now(),
         server: srv.to_string(),
-        endpoint: Some(endpoint),
+        endpoint: endpoint.into(),
         method: method.to_string(),
         origin: headers
             .get(header::ORIGIN)

@@ -652,6 +652,14 @@ async fn unknown_authorization_server_is_e0000007() {
         assert_eq!(body["errorLink"], "E0000007");
         assert_eq!(body["errorCauses"], serde_json::json!([]));
     }
+    let journal = idp.journal();
+    assert_eq!(journal.len(), 3, "unknown servers are journaled too");
+    assert!(
+        journal
+            .iter()
+            .all(|e| e.server == "ausNOPE" && e.status == 404 && e.outcome == "E0000007")
+    );
+    assert_eq!(journal[0].endpoint, Some(mock_idp::Endpoint::Keys));
 }
 
 #[tokio::test]
