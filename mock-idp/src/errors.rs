@@ -188,6 +188,12 @@ pub fn json_response(status: StatusCode, body: &serde_json::Value) -> Response {
         header::CONTENT_TYPE,
         HeaderValue::from_static("application/json;charset=UTF-8"),
     );
+    no_store(resp)
+}
+
+/// Marks a response as not cacheable (`Cache-Control: no-cache, no-store`, `Pragma`).
+pub fn no_store(mut resp: Response) -> Response {
+    let h = resp.headers_mut();
     h.insert(
         header::CACHE_CONTROL,
         HeaderValue::from_static("no-cache, no-store"),

@@ -13,7 +13,7 @@ use axum::http::{HeaderMap, HeaderValue, Method, StatusCode, header};
 use axum::response::{Html, IntoResponse, Response};
 
 use super::{Params, Srv, cookie, entry, finish};
-use crate::errors::{self, IdpError, OktaError, html_escape};
+use crate::errors::{self, IdpError, OktaError, html_escape, no_store};
 use crate::ids::random_b64;
 use crate::journal::{Endpoint, JournalEntry, fingerprint};
 use crate::state::{
@@ -524,16 +524,6 @@ fn redirect(location: &str) -> Response {
         resp.headers_mut().insert(header::LOCATION, v);
     }
     no_store(resp)
-}
-
-fn no_store(mut resp: Response) -> Response {
-    resp.headers_mut().insert(
-        header::CACHE_CONTROL,
-        HeaderValue::from_static("no-cache, no-store"),
-    );
-    resp.headers_mut()
-        .insert(header::PRAGMA, HeaderValue::from_static("no-cache"));
-    resp
 }
 
 /// The hosted sign-in page. Field ids follow Okta's sign-in widget so browser drivers

@@ -179,6 +179,21 @@ pub async fn redeem(
         .unwrap()
 }
 
+/// POSTs `form` to the default server's token endpoint with the web client's Basic credentials.
+pub async fn web_token(
+    idp: &MockIdp,
+    client: &reqwest::Client,
+    form: &[(&str, &str)],
+) -> reqwest::Response {
+    client
+        .post(endpoint(idp, "default", "token"))
+        .basic_auth(WEB, Some(WEB_SECRET))
+        .form(form)
+        .send()
+        .await
+        .unwrap()
+}
+
 /// Decodes a JWT's payload without verification.
 pub fn claims(token: &str) -> serde_json::Map<String, Value> {
     jwt::decode_unverified(token).expect("a JWT").1

@@ -280,13 +280,12 @@ async fn reused_code_is_refused_and_revokes_what_it_issued() {
         "the access token of a replayed code is revoked"
     );
     let refresh = first["refresh_token"].as_str().unwrap();
-    let resp = c
-        .post(endpoint(&idp, "default", "token"))
-        .basic_auth(WEB, Some(WEB_SECRET))
-        .form(&[("grant_type", "refresh_token"), ("refresh_token", refresh)])
-        .send()
-        .await
-        .unwrap();
+    let resp = web_token(
+        &idp,
+        &c,
+        &[("grant_type", "refresh_token"), ("refresh_token", refresh)],
+    )
+    .await;
     assert_json_error(
         resp,
         400,
@@ -301,18 +300,17 @@ async fn redirect_uri_mismatch_at_the_token_endpoint() {
     let idp = MockIdp::start().await;
     let c = browser();
     let (code, verifier) = alice_code(&idp, &c, "default").await;
-    let resp = c
-        .post(endpoint(&idp, "default", "token"))
-        .basic_auth(WEB, Some(WEB_SECRET))
-        .form(&[
+    let resp = web_token(
+        &idp,
+        &c,
+        &[
             ("grant_type", "authorization_code"),
             ("code", &code),
             ("redirect_uri", "http://localhost:8080/callback"),
             ("code_verifier", &verifier),
-        ])
-        .send()
-        .await
-        .unwrap();
+        ],
+    )
+    .await;
     assert_json_error(
         resp,
         400,
@@ -364,17 +362,16 @@ async fn missing_pkce_verifier_is_required() {
     let idp = MockIdp::start().await;
     let c = browser();
     let (code, _) = alice_code(&idp, &c, "default").await;
-    let resp = c
-        .post(endpoint(&idp, "default", "token"))
-        .basic_auth(WEB, Some(WEB_SECRET))
-        .form(&[
+    let resp = web_token(
+        &idp,
+        &c,
+        &[
             ("grant_type", "authorization_code"),
             ("code", &code),
             ("redirect_uri", WEB_CB),
-        ])
-        .send()
-        .await
-        .unwrap();
+        ],
+    )
+    .await;
     assert_json_error(
         resp,
         400,

@@ -103,17 +103,16 @@ async fn hybrid_code_id_token_has_c_hash_and_a_redeemable_code() {
     let code = fragment(&loc, "code").unwrap();
     let id = claims(&fragment(&loc, "id_token").unwrap());
     assert_eq!(id["c_hash"], jwt::half_hash(&code));
-    let resp = c
-        .post(endpoint(&idp, "default", "token"))
-        .basic_auth(WEB, Some(WEB_SECRET))
-        .form(&[
+    let resp = web_token(
+        &idp,
+        &c,
+        &[
             ("grant_type", "authorization_code"),
             ("code", code.as_str()),
             ("redirect_uri", WEB_CB),
-        ])
-        .send()
-        .await
-        .unwrap();
+        ],
+    )
+    .await;
     assert_eq!(resp.status(), 200);
 }
 
@@ -278,33 +277,31 @@ async fn refresh_token_grant_issues_new_tokens() {
         ]
     );
     let refresh = first["refresh_token"].as_str().unwrap();
-    let resp = c
-        .post(endpoint(&idp, "default", "token"))
-        .basic_auth(WEB, Some(WEB_SECRET))
-        .form(&[
+    let resp = web_token(
+        &idp,
+        &c,
+        &[
             ("grant_type", "refresh_token"),
             ("refresh_token", refresh),
             ("scope", "openid email"),
-        ])
-        .send()
-        .await
-        .unwrap();
+        ],
+    )
+    .await;
     assert_eq!(resp.status(), 200);
     let second: Value = resp.json().await.unwrap();
     assert_ne!(second["access_token"], first["access_token"]);
     assert_eq!(second["scope"], "openid email");
     assert!(second.get("id_token").is_some());
-    let resp = c
-        .post(endpoint(&idp, "default", "token"))
-        .basic_auth(WEB, Some(WEB_SECRET))
-        .form(&[
+    let resp = web_token(
+        &idp,
+        &c,
+        &[
             ("grant_type", "refresh_token"),
             ("refresh_token", refresh),
             ("scope", "openid phone"),
-        ])
-        .send()
-        .await
-        .unwrap();
+        ],
+    )
+    .await;
     assert_json_error(resp, 400, "access_denied", "Some of the scopes requested for the refresh request were not granted in the original authorize request. Denied scopes: phone.").await;
 }
 
