@@ -157,6 +157,14 @@ pub async fn alice_code(idp: &MockIdp, client: &reqwest::Client, server: &str) -
     (query(&loc, "code").expect("a code"), verifier)
 }
 
+/// Signs Alice in on the web client and redeems the code: the token response.
+pub async fn alice_tokens(idp: &MockIdp, client: &reqwest::Client, server: &str) -> Value {
+    let (code, verifier) = alice_code(idp, client, server).await;
+    let resp = redeem(idp, client, server, &code, &verifier).await;
+    assert_eq!(resp.status(), 200);
+    resp.json().await.unwrap()
+}
+
 /// POSTs a token request with Basic credentials of the web client.
 pub async fn redeem(
     idp: &MockIdp,

@@ -561,12 +561,7 @@ async fn userinfo_refuses_invalid_tokens_with_www_authenticate() {
         assert!(resp.text().await.unwrap().is_empty(), "empty body");
     }
     // A genuine token of another authorization server is not valid here either.
-    let (code, verifier) = alice_code(&idp, &c, "org").await;
-    let body: Value = redeem(&idp, &c, "org", &code, &verifier)
-        .await
-        .json()
-        .await
-        .unwrap();
+    let body = alice_tokens(&idp, &c, "org").await;
     let resp = c
         .get(endpoint(&idp, "default", "userinfo"))
         .bearer_auth(body["access_token"].as_str().unwrap())
@@ -609,12 +604,7 @@ async fn userinfo_with_openid_only_is_insufficient_scope() {
 async fn unregistered_post_logout_redirect_uri_gets_the_error_page() {
     let idp = MockIdp::start().await;
     let c = browser();
-    let (code, verifier) = alice_code(&idp, &c, "default").await;
-    let body: Value = redeem(&idp, &c, "default", &code, &verifier)
-        .await
-        .json()
-        .await
-        .unwrap();
+    let body = alice_tokens(&idp, &c, "default").await;
     let mut url = url::Url::parse(&endpoint(&idp, "default", "logout")).unwrap();
     url.query_pairs_mut()
         .append_pair("id_token_hint", body["id_token"].as_str().unwrap())

@@ -227,12 +227,7 @@ async fn session_makes_the_second_login_silent_and_prompt_login_asks_again() {
 async fn logout_ends_the_session_and_returns_with_state() {
     let idp = MockIdp::start().await;
     let c = browser();
-    let (code, verifier) = alice_code(&idp, &c, "default").await;
-    let body: Value = redeem(&idp, &c, "default", &code, &verifier)
-        .await
-        .json()
-        .await
-        .unwrap();
+    let body = alice_tokens(&idp, &c, "default").await;
     let mut url = url::Url::parse(&endpoint(&idp, "default", "logout")).unwrap();
     url.query_pairs_mut()
         .append_pair("id_token_hint", body["id_token"].as_str().unwrap())
@@ -253,12 +248,7 @@ async fn logout_ends_the_session_and_returns_with_state() {
 async fn refresh_token_grant_issues_new_tokens() {
     let idp = MockIdp::start().await;
     let c = browser();
-    let (code, verifier) = alice_code(&idp, &c, "default").await;
-    let first: Value = redeem(&idp, &c, "default", &code, &verifier)
-        .await
-        .json()
-        .await
-        .unwrap();
+    let first = alice_tokens(&idp, &c, "default").await;
     let keys: Vec<&str> = first
         .as_object()
         .unwrap()
@@ -471,12 +461,7 @@ async fn public_client_uses_pkce_and_no_secret() {
 async fn introspect_and_revoke() {
     let idp = MockIdp::start().await;
     let c = browser();
-    let (code, verifier) = alice_code(&idp, &c, "default").await;
-    let body: Value = redeem(&idp, &c, "default", &code, &verifier)
-        .await
-        .json()
-        .await
-        .unwrap();
+    let body = alice_tokens(&idp, &c, "default").await;
     let at = body["access_token"].as_str().unwrap();
     let introspect = |token: String| {
         let c = c.clone();
@@ -535,12 +520,7 @@ async fn introspect_and_revoke() {
 async fn userinfo_claims_in_oktas_order() {
     let idp = MockIdp::start().await;
     let c = browser();
-    let (code, verifier) = alice_code(&idp, &c, "default").await;
-    let body: Value = redeem(&idp, &c, "default", &code, &verifier)
-        .await
-        .json()
-        .await
-        .unwrap();
+    let body = alice_tokens(&idp, &c, "default").await;
     let info: Value = c
         .get(endpoint(&idp, "default", "userinfo"))
         .bearer_auth(body["access_token"].as_str().unwrap())
@@ -625,12 +605,7 @@ async fn journal_ties_authorize_to_token() {
 async fn key_rotation_keeps_or_drops_the_old_key() {
     let idp = MockIdp::start().await;
     let c = browser();
-    let (code, verifier) = alice_code(&idp, &c, "default").await;
-    let body: Value = redeem(&idp, &c, "default", &code, &verifier)
-        .await
-        .json()
-        .await
-        .unwrap();
+    let body = alice_tokens(&idp, &c, "default").await;
     let at = body["access_token"].as_str().unwrap();
     let old_kid = jwt::decode_unverified(at).unwrap().0["kid"]
         .as_str()
