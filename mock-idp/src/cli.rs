@@ -36,10 +36,20 @@ pub struct IdpArgs {
     /// Freeze the IdP's clock at this Unix time (move it with POST /_harness/clock).
     #[arg(long, value_name = "UNIX_SECS")]
     pub frozen_clock: Option<i64>,
+    /// Arm a fault at start, for everyone or one user: `ID[=PARAM][:USER]`, e.g.
+    /// `state-missing`, `nonce-mismatch:alice@example.com`, `idp-error=login_required`.
+    /// Repeat for several. The catalog: docs/faults.md or GET /_harness/faults.
+    #[arg(long = "fault", value_name = "ID[=PARAM][:USER]", value_parser = parse_fault)]
+    pub faults: Vec<crate::faults::Fault>,
     /// Token for the admin API (/_harness/). Required by the API only on a non-loopback
     /// address, where one is generated and printed if not given.
     #[arg(long, env = "MOCK_IDP_ADMIN_TOKEN", hide_env_values = true)]
     pub admin_token: Option<String>,
+}
+
+fn parse_fault(s: &str) -> Result<crate::faults::Fault, String> {
+    s.parse()
+        .map_err(|e: crate::faults::FaultError| e.to_string())
 }
 
 /// Why the command failed, with the exit code to use.
@@ -118,6 +128,12 @@ pub async fn start(args: &IdpArgs) -> Result<(MockIdp, Vec<String>), CliError> {
         .start()
         .await
         .map_err(|e| CliError::Run(e.to_string()))?;
+    let mut armed = Vec::new();
+    for fault in &args.faults {
+        idp.arm_checked(fault.clone())
+            .map_err(|e| CliError::Input(format!("--fault {fault}: {e}")))?;
+        armed.push(fault.to_string());
+    }
     let mut lines = vec![format!(
         "mock IdP (Okta on the wire) listening on {}",
         idp.uri()
@@ -140,6 +156,9 @@ pub async fn start(args: &IdpArgs) -> Result<(MockIdp, Vec<String>), CliError> {
     ));
     if let Some(url) = try_url(&idp) {
         lines.push(format!("  try it in a browser          {url}"));
+    }
+    for f in armed {
+        lines.push(format!("  fault armed                  {f}"));
     }
     if let Some(ca) = ca_file {
         lines.push(format!("  CA file (trust it)           {}", ca.display()));

@@ -81,6 +81,10 @@ okta_errors! {
     NO_DEFAULT_SCOPES = "invalid_scope", "no_default_scopes", 400, "The authorization server resource does not have any configured default scopes, 'scope' must be provided.";
     REFRESH_SCOPES_DENIED = "access_denied", "refresh_scopes_denied", 400, "Some of the scopes requested for the refresh request were not granted in the original authorize request. Denied scopes: {}.";
     INVALID_REFRESH_TOKEN = "invalid_grant", "invalid_refresh_token", 400, "The refresh token is invalid or expired.";
+    CONSENT_REQUIRED = "consent_required", "consent_required", 400, "The following scopes require user consent: [{}].";
+    INTERACTION_REQUIRED = "interaction_required", "interaction_required", 400, "Your client is configured to use the interaction code flow and user interaction is required to complete the request.";
+    TEMPORARILY_UNAVAILABLE = "temporarily_unavailable", "temporarily_unavailable", 400, "The authorization server is currently unable to handle the request due to a temporary overloading or maintenance of the server.";
+    SERVER_ERROR = "server_error", "server_error", 500, "The authorization server encountered an unexpected condition that prevented it from fulfilling the request.";
     REQUEST_EXPIRED = "login_required", "request_expired", 400, "Request expired, please start over and try again.";
     LOGIN_REQUIRED = "login_required", "login_required", 400, "The client specified not to prompt, but the user is not logged in.";
     ACCESS_TOKEN_INVALID = "invalid_token", "access_token_invalid", 401, "The access token is invalid.";
@@ -182,7 +186,12 @@ impl IdpError {
 
 /// `application/json;charset=UTF-8`, as Okta sends it.
 pub fn json_response(status: StatusCode, body: &serde_json::Value) -> Response {
-    let mut resp = (status, body.to_string()).into_response();
+    json_text_response(status, body.to_string())
+}
+
+/// JSON text (not necessarily valid: a fault may have cut it) with Okta's headers.
+pub fn json_text_response(status: StatusCode, text: String) -> Response {
+    let mut resp = (status, text).into_response();
     let h = resp.headers_mut();
     h.insert(
         header::CONTENT_TYPE,

@@ -93,6 +93,9 @@ pub struct JournalEntry {
     /// The `Origin` header, for browser calls.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub origin: Option<String>,
+    /// The faults that changed this answer (`id` or `id=param`), in catalog order.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub faults: Vec<String>,
 }
 
 /// A bounded, shared journal. The oldest entries go once `capacity` is reached.

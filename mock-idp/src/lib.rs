@@ -31,6 +31,7 @@ pub mod clock;
 pub mod control;
 pub mod diag;
 pub mod errors;
+pub mod faults;
 pub mod ids;
 pub mod journal;
 pub mod jwt;
@@ -44,7 +45,8 @@ pub mod tenant;
 
 pub use clock::Clock;
 pub use control::ControlError;
+pub use faults::{Fault, FaultId};
 pub use journal::{Endpoint, JournalEntry};
 pub use secret::Secret;
-pub use server::{MockIdp, MockIdpBuilder, StartError, TlsConfig};
+pub use server::{FaultGuard, MockIdp, MockIdpBuilder, StartError, TlsConfig};
 pub use tenant::{AuthMethod, AuthorizationServer, Client, Profile, Tenant, TenantError, User};

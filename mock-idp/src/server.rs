@@ -13,6 +13,7 @@ use tokio::task::JoinSet;
 
 use crate::clock::Clock;
 use crate::control::ControlError;
+use crate::faults::{ArmedFault, Fault, FaultError, FaultSet};
 use crate::ids::random_b64;
 use crate::journal::{Journal, JournalEntry};
 use crate::keys::fixture_keys;
@@ -168,7 +169,8 @@ impl MockIdpBuilder {
     fn shared(self, origin: String, admin_token: Option<String>, port: u16) -> Arc<Shared> {
         let mut tenant = self.tenant.unwrap_or_else(Tenant::fixture);
         tenant.normalize();
-        Arc::new(Shared {
+        let faults = tenant.faults.clone();
+        let shared = Arc::new(Shared {
             tenant: RwLock::new(tenant),
             key_pool: fixture_keys(),
             rings: RwLock::new(HashMap::new()),
@@ -180,10 +182,16 @@ impl MockIdpBuilder {
             sessions: Mutex::default(),
             transactions: Mutex::default(),
             revoked: Mutex::default(),
+            faults: FaultSet::default(),
             cookie_name: format!("mockidp_sid_{port}"),
             secure_cookies: self.tls.is_some(),
             admin_token,
-        })
+        });
+        for fault in faults {
+            // Tenant files are validated on load, faults included.
+            let _ = shared.arm_fault(fault, false);
+        }
+        shared
     }
 
     /// The router alone, for in-process tests (`tower::ServiceExt::oneshot`), with
@@ -421,9 +429,88 @@ impl MockIdp {
         self.admin_token.as_deref()
     }
 
+    /// Arms a fault; it stays armed until the returned guard is dropped (or
+    /// [`FaultGuard::keep`] is called).
+    ///
+    /// ```no_run
+    /// # async fn demo() {
+    /// use mock_idp::faults::{Fault, FaultId};
+    /// let idp = mock_idp::MockIdp::start().await;
+    /// let guard = idp.arm(Fault::new(FaultId::StateMissing).for_user("alice@example.com")).unwrap();
+    /// // ... alice logs in through the RP; the callback has no state ...
+    /// assert_eq!(guard.fired(), 1);
+    /// # }
+    /// ```
+    pub fn arm(&self, fault: Fault) -> Result<FaultGuard, FaultError> {
+        let armed_id = self.shared.arm_fault(fault, false)?;
+        Ok(FaultGuard {
+            shared: self.shared.clone(),
+            armed_id,
+            keep: false,
+        })
+    }
+
+    /// Arms a fault for good (no guard), checking that the user or client it is aimed at
+    /// exists now; returns its handle. For the command line and files.
+    pub fn arm_checked(&self, fault: Fault) -> Result<u64, FaultError> {
+        self.shared.arm_fault(fault, true)
+    }
+
+    /// The armed faults.
+    pub fn armed_faults(&self) -> Vec<ArmedFault> {
+        self.shared.faults.list()
+    }
+
+    /// Disarms every fault.
+    pub fn disarm_all(&self) {
+        self.shared.faults.clear();
+    }
+
     /// The name of the IdP session cookie (it carries the port, so IdPs and RPs on the
     /// same host do not overwrite each other's cookies).
     pub fn session_cookie_name(&self) -> &str {
         &self.shared.cookie_name
+    }
+}
+
+/// Keeps a fault armed; dropping it disarms the fault.
+#[must_use = "dropping the guard disarms the fault at once"]
+pub struct FaultGuard {
+    shared: Arc<Shared>,
+    armed_id: u64,
+    keep: bool,
+}
+
+impl std::fmt::Debug for FaultGuard {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("FaultGuard")
+            .field("armed_id", &self.armed_id)
+            .finish()
+    }
+}
+
+impl FaultGuard {
+    /// The handle of the armed fault (as listed by the admin API).
+    pub fn armed_id(&self) -> u64 {
+        self.armed_id
+    }
+
+    /// How many times the fault changed a request so far.
+    pub fn fired(&self) -> u32 {
+        self.shared.faults.fired(self.armed_id).unwrap_or(0)
+    }
+
+    /// Leaves the fault armed after the guard is gone; returns its handle.
+    pub fn keep(mut self) -> u64 {
+        self.keep = true;
+        self.armed_id
+    }
+}
+
+impl Drop for FaultGuard {
+    fn drop(&mut self) {
+        if !self.keep {
+            self.shared.faults.disarm(self.armed_id);
+        }
     }
 }

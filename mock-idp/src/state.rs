@@ -106,6 +106,7 @@ pub struct Shared {
     pub sessions: Mutex<HashMap<String, Session>>,
     pub transactions: Mutex<HashMap<String, (i64, crate::routes::authorize::AuthzRequest)>>,
     pub revoked: Mutex<HashSet<String>>,
+    pub faults: crate::faults::FaultSet,
     pub cookie_name: String,
     pub secure_cookies: bool,
     pub admin_token: Option<String>,

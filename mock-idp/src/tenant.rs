@@ -29,6 +29,9 @@ pub struct Tenant {
     /// People who can sign in.
     #[serde(default)]
     pub users: Vec<User>,
+    /// Faults armed when the IdP starts (see `docs/faults.md`).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub faults: Vec<crate::faults::Fault>,
 }
 
 /// The org: its id appears as the `idp` claim.
@@ -493,6 +496,37 @@ impl Tenant {
                 out.push(problem(
                     &["users", &i, "password"],
                     "expected a non-empty password".into(),
+                ));
+            }
+        }
+        for (i, f) in self.faults.iter().enumerate() {
+            let i = i.to_string();
+            let field = match &f.validate() {
+                Err(crate::faults::FaultError::BadParam { .. }) => "param",
+                Err(
+                    crate::faults::FaultError::TwoTargets
+                    | crate::faults::FaultError::NotScopable(_),
+                ) => {
+                    if f.user.is_some() {
+                        "user"
+                    } else {
+                        "client"
+                    }
+                }
+                Err(_) => "id",
+                Ok(()) => "",
+            };
+            if let Err(e) = f.validate() {
+                out.push(problem(&["faults", &i, field], e.to_string()));
+            } else if let Some(u) = f.user.as_ref().filter(|u| self.user(u).is_none()) {
+                out.push(problem(
+                    &["faults", &i, "user"],
+                    format!("no user `{u}` in this tenant"),
+                ));
+            } else if let Some(c) = f.client.as_ref().filter(|c| self.client(c).is_none()) {
+                out.push(problem(
+                    &["faults", &i, "client"],
+                    format!("no client `{c}` in this tenant"),
                 ));
             }
         }

@@ -31,6 +31,9 @@ pub(crate) fn routes(shared: Arc<Shared>) -> Router<Arc<Shared>> {
         )
         .route("/keys/rotate", post(rotate))
         .route("/clock", get(clock).post(set_clock))
+        .route("/faults", get(fault_catalog).post(arm_fault))
+        .route("/faults/armed", get(armed_faults).delete(disarm_all))
+        .route("/faults/armed/{id}", delete(disarm_fault))
         .layer(middleware::from_fn_with_state(shared, require_token))
 }
 
@@ -183,4 +186,32 @@ async fn set_clock(State(s): State<Arc<Shared>>, Json(c): Json<ClockChange>) -> 
             "the clock is the system clock; start the IdP with a frozen clock to move it",
         )
     }
+}
+
+async fn fault_catalog() -> Response {
+    json_response(StatusCode::OK, &json!(crate::faults::CATALOG))
+}
+
+async fn armed_faults(State(s): State<Arc<Shared>>) -> Response {
+    json_response(StatusCode::OK, &json!(s.faults.list()))
+}
+
+async fn arm_fault(State(s): State<Arc<Shared>>, Json(f): Json<crate::faults::Fault>) -> Response {
+    match s.arm_fault(f, false) {
+        Ok(id) => json_response(StatusCode::CREATED, &json!({"armed_id": id})),
+        Err(e) => admin_error(StatusCode::BAD_REQUEST, &e.to_string()),
+    }
+}
+
+async fn disarm_fault(State(s): State<Arc<Shared>>, Path(id): Path<u64>) -> Response {
+    if s.faults.disarm(id) {
+        StatusCode::NO_CONTENT.into_response()
+    } else {
+        admin_error(StatusCode::NOT_FOUND, &format!("no armed fault {id}"))
+    }
+}
+
+async fn disarm_all(State(s): State<Arc<Shared>>) -> Response {
+    s.faults.clear();
+    StatusCode::NO_CONTENT.into_response()
 }

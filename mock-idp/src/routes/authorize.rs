@@ -14,6 +14,14 @@ use axum::response::{Html, IntoResponse, Response};
 
 use super::{Params, Srv, cookie, entry, finish};
 use crate::errors::{self, IdpError, OktaError, html_escape, no_store};
+use crate::faults::{Fault, FaultId, tamper};
+
+const AUTHORIZATION_RESPONSE_FAULTS: &[FaultId] = &[
+    FaultId::StateMissing,
+    FaultId::StateMismatch,
+    FaultId::CodeMissing,
+    FaultId::IssParamMismatch,
+];
 use crate::ids::random_b64;
 use crate::journal::{Endpoint, JournalEntry, fingerprint};
 use crate::state::{
@@ -109,13 +117,30 @@ fn redirect_error(
 
 /// An error for a validated request: back to its redirect URI, in its mode, with its state.
 fn to_client(req: &AuthzRequest, row: OktaError) -> Reject {
+    to_client_with(req, row, row.description.into())
+}
+
+fn to_client_with(req: &AuthzRequest, row: OktaError, description: String) -> Reject {
     Reject::Redirect(Box::new(RedirectError {
         redirect_uri: req.redirect_uri.clone(),
         mode: req.mode,
         state: Some(req.state.clone()),
         row,
-        description: row.description.into(),
+        description,
     }))
+}
+
+/// The redirect an `idp-error` fault sends instead of the code.
+fn injected_error(req: &AuthzRequest, fault: &Fault) -> Reject {
+    let row = match fault.param.as_deref() {
+        Some("access_denied") => errors::ACCESS_DENIED,
+        Some("login_required") => errors::LOGIN_REQUIRED,
+        Some("consent_required") => errors::CONSENT_REQUIRED,
+        Some("interaction_required") => errors::INTERACTION_REQUIRED,
+        Some("temporarily_unavailable") => errors::TEMPORARILY_UNAVAILABLE,
+        _ => errors::SERVER_ERROR,
+    };
+    to_client_with(req, row, row.describe(&req.scopes.join(", ")))
 }
 
 /// `GET /authorize`.
@@ -399,6 +424,13 @@ fn complete(
         .client(&req.client_id)
         .cloned()
         .ok_or_else(|| Reject::Page(IdpError::page(errors::INVALID_CLIENT_ID, "")))?;
+    let ctx = shared.fault_ctx(Some(&user.id), Some(&client.client_id));
+    let refusals = shared.fire(&[FaultId::IdpError, FaultId::UserNotAssigned], &ctx, j);
+    match refusals.first() {
+        Some(f) if f.id == FaultId::IdpError => return Err(injected_error(req, f)),
+        Some(_) => return Err(to_client(req, errors::USER_NOT_ASSIGNED)),
+        None => {}
+    }
     if !client.is_assigned(user) {
         return Err(to_client(req, errors::USER_NOT_ASSIGNED));
     }
@@ -449,7 +481,10 @@ fn complete(
             access.as_deref(),
             code.as_deref(),
         );
-        out.push(("id_token".into(), shared.sign(srv, &claims)));
+        out.push((
+            "id_token".into(),
+            shared.issue_id_token(srv, &client, claims, &ctx, j),
+        ));
     }
     if let Some(at) = access {
         out.push(("access_token".into(), at));
@@ -461,6 +496,8 @@ fn complete(
         out.push(("code".into(), c));
     }
     out.push(("state".into(), req.state.clone()));
+    let faults = shared.fire(AUTHORIZATION_RESPONSE_FAULTS, &ctx, j);
+    tamper::authorization_params(shared, srv, &faults, &mut out);
     Ok(deliver(&req.redirect_uri, req.mode, &out))
 }
 

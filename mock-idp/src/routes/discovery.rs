@@ -8,8 +8,9 @@ use axum::http::{HeaderMap, Method, StatusCode};
 use axum::response::Response;
 use serde_json::Value;
 
-use super::{Srv, cors, entry, finish};
-use crate::errors::json_response;
+use super::{Srv, cors_origin, entry, finish, with_cors};
+use crate::errors::{IdpError, json_response, json_text_response};
+use crate::faults::{FaultCtx, FaultId, tamper};
 use crate::journal::Endpoint;
 use crate::state::{ServerCtx, Shared};
 
@@ -59,9 +60,41 @@ pub async fn discovery(
     method: Method,
     headers: HeaderMap,
 ) -> Response {
-    let j = entry(&shared, &srv.id, Endpoint::Discovery, &method, &headers);
-    let resp = json_response(StatusCode::OK, &document(&shared, &srv));
-    finish(&shared, j, Ok(resp))
+    let mut j = entry(&shared, &srv.id, Endpoint::Discovery, &method, &headers);
+    let faults = shared.fire(DISCOVERY_FAULTS, &FaultCtx::default(), &mut j);
+    let mut doc = document(&shared, &srv);
+    let mut malformed = false;
+    for f in &faults {
+        match f.id {
+            FaultId::DiscoveryUnavailable => return finish(&shared, j, Err(unavailable())),
+            FaultId::DiscoveryMalformed => malformed = true,
+            FaultId::DiscoveryIssuerMismatch => {
+                doc["issuer"] = tamper::other_issuer(&shared, &srv).into()
+            }
+            _ => {}
+        }
+    }
+    let text = if malformed {
+        tamper::truncate_json(&doc.to_string())
+    } else {
+        doc.to_string()
+    };
+    finish(&shared, j, Ok(json_text_response(StatusCode::OK, text)))
+}
+
+const DISCOVERY_FAULTS: &[FaultId] = &[
+    FaultId::DiscoveryUnavailable,
+    FaultId::DiscoveryMalformed,
+    FaultId::DiscoveryIssuerMismatch,
+];
+
+/// What an unavailable Okta endpoint answers: 503 in Okta's API error shape.
+fn unavailable() -> IdpError {
+    IdpError::Api {
+        status: 503,
+        code: "E0000009",
+        summary: "Service Unavailable".into(),
+    }
 }
 
 /// `GET …/v1/keys`: the published keys of the server.
@@ -71,8 +104,28 @@ pub async fn keys(
     method: Method,
     headers: HeaderMap,
 ) -> Response {
-    let j = entry(&shared, &srv.id, Endpoint::Keys, &method, &headers);
-    let jwks = shared.with_ring(&srv.id, |r| r.jwks());
-    let resp = cors(&shared, &headers, json_response(StatusCode::OK, &jwks));
-    finish(&shared, j, Ok(resp))
+    let mut j = entry(&shared, &srv.id, Endpoint::Keys, &method, &headers);
+    let ctx = FaultCtx::default();
+    let allow = cors_origin(&shared, &headers, &ctx, &mut j);
+    if !shared
+        .fire(&[FaultId::JwksUnavailable], &ctx, &mut j)
+        .is_empty()
+    {
+        return with_cors(finish(&shared, j, Err(unavailable())), allow);
+    }
+    // While `kid-absent-single-key` is armed, only the signing key is published, so an
+    // ID token without `kid` has exactly one candidate (OpenID RP test
+    // rp-id_token-kid-absent-single-jwks).
+    let single = shared.faults.is_armed(FaultId::KidAbsentSingleKey);
+    let jwks = shared.with_ring(&srv.id, |r| {
+        if single {
+            serde_json::json!({"keys": [r.active().jwk()]})
+        } else {
+            r.jwks()
+        }
+    });
+    with_cors(
+        finish(&shared, j, Ok(json_response(StatusCode::OK, &jwks))),
+        allow,
+    )
 }

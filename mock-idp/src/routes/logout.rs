@@ -9,6 +9,7 @@ use serde_json::Value;
 
 use super::{Params, Srv, cookie, entry, finish};
 use crate::errors::{self, IdpError};
+use crate::faults::FaultId;
 use crate::journal::Endpoint;
 use crate::jwt;
 use crate::state::{Shared, lock};
@@ -64,13 +65,21 @@ pub async fn logout(
             Some(_) => return Err(IdpError::page(errors::ILLEGAL_POST_LOGOUT_REDIRECT_URI, "")),
             None => None,
         };
-        if let Some(sid) = cookie(&headers, &shared.cookie_name) {
+        let ctx = shared.fault_ctx(j.user_id.clone().as_deref(), Some(&client_id));
+        let faults = shared.fire(
+            &[FaultId::LogoutStateMissing, FaultId::LogoutSessionKept],
+            &ctx,
+            &mut j,
+        );
+        let has = |id: FaultId| faults.iter().any(|f| f.id == id);
+        let keep_session = has(FaultId::LogoutSessionKept);
+        if let Some(sid) = cookie(&headers, &shared.cookie_name).filter(|_| !keep_session) {
             lock(&shared.sessions).remove(&sid);
         }
         let mut resp = match target {
             Some(uri) => {
                 let mut url = url::Url::parse(uri).map_err(|_| IdpError::page(errors::ILLEGAL_POST_LOGOUT_REDIRECT_URI, ""))?;
-                if let Some(state) = p.get("state") {
+                if let Some(state) = p.get("state").filter(|_| !has(FaultId::LogoutStateMissing)) {
                     url.query_pairs_mut().append_pair("state", state);
                 }
                 let mut r = axum::http::StatusCode::FOUND.into_response();
@@ -85,7 +94,7 @@ pub async fn logout(
             "{}=; Path=/; HttpOnly; SameSite=Lax; Max-Age=0",
             shared.cookie_name
         );
-        if let Ok(v) = HeaderValue::from_str(&expire) {
+        if let (false, Ok(v)) = (keep_session, HeaderValue::from_str(&expire)) {
             resp.headers_mut().append(header::SET_COOKIE, v);
         }
         Ok(resp)

@@ -18,6 +18,7 @@ use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 
 use crate::errors::IdpError;
+use crate::faults::{FaultCtx, FaultId};
 use crate::journal::{Endpoint, JournalEntry};
 use crate::state::{ServerCtx, Shared};
 
@@ -194,39 +195,62 @@ pub fn finish(
     resp
 }
 
-/// Adds CORS headers when the request's `Origin` is a trusted origin of some client, as
-/// Okta does for its token, userinfo, keys, introspect and revoke endpoints.
-pub fn cors(shared: &Shared, headers: &HeaderMap, mut resp: Response) -> Response {
-    if let Some(origin) = headers.get(header::ORIGIN).and_then(|v| v.to_str().ok()) {
-        let trusted = shared.tenant().clients.iter().any(|c| {
-            c.trusted_origins
-                .iter()
-                .any(|o| o.trim_end_matches('/') == origin)
-        });
-        if trusted {
-            if let Ok(v) = HeaderValue::from_str(origin) {
-                let h = resp.headers_mut();
-                h.insert(header::ACCESS_CONTROL_ALLOW_ORIGIN, v);
-                h.insert(
-                    header::ACCESS_CONTROL_ALLOW_CREDENTIALS,
-                    HeaderValue::from_static("true"),
-                );
-                h.insert(
-                    header::ACCESS_CONTROL_EXPOSE_HEADERS,
-                    HeaderValue::from_static("WWW-Authenticate"),
-                );
-                h.append(header::VARY, HeaderValue::from_static("Origin"));
-            }
-        }
+/// The origin to allow when the request's `Origin` is a trusted origin of some client, as
+/// Okta does on its token, userinfo, keys, introspect and revoke endpoints; `None` when
+/// it is not, or when a `cors-missing` fault fires for this request.
+pub fn cors_origin(
+    shared: &Shared,
+    headers: &HeaderMap,
+    ctx: &FaultCtx,
+    j: &mut JournalEntry,
+) -> Option<HeaderValue> {
+    let origin = headers.get(header::ORIGIN)?.to_str().ok()?;
+    let trusted = shared.tenant().clients.iter().any(|c| {
+        c.trusted_origins
+            .iter()
+            .any(|o| o.trim_end_matches('/') == origin)
+    });
+    if !trusted || !shared.fire(&[FaultId::CorsMissing], ctx, j).is_empty() {
+        return None;
+    }
+    HeaderValue::from_str(origin).ok()
+}
+
+/// Adds the CORS headers for `allow`.
+pub fn with_cors(mut resp: Response, allow: Option<HeaderValue>) -> Response {
+    if let Some(v) = allow {
+        let h = resp.headers_mut();
+        h.insert(header::ACCESS_CONTROL_ALLOW_ORIGIN, v);
+        h.insert(
+            header::ACCESS_CONTROL_ALLOW_CREDENTIALS,
+            HeaderValue::from_static("true"),
+        );
+        h.insert(
+            header::ACCESS_CONTROL_EXPOSE_HEADERS,
+            HeaderValue::from_static("WWW-Authenticate"),
+        );
+        h.append(header::VARY, HeaderValue::from_static("Origin"));
     }
     resp
 }
 
 async fn preflight(
     axum::extract::State(shared): axum::extract::State<Arc<Shared>>,
+    Srv(srv): Srv,
+    uri: axum::extract::OriginalUri,
+    method: Method,
     headers: HeaderMap,
 ) -> Response {
-    let mut resp = cors(&shared, &headers, StatusCode::NO_CONTENT.into_response());
+    let mut j = entry(
+        &shared,
+        &srv.id,
+        endpoint_of_path(uri.path()),
+        &method,
+        &headers,
+    );
+    let allow = cors_origin(&shared, &headers, &FaultCtx::default(), &mut j);
+    let resp = finish(&shared, j, Ok(StatusCode::NO_CONTENT.into_response()));
+    let mut resp = with_cors(resp, allow);
     if resp
         .headers()
         .contains_key(header::ACCESS_CONTROL_ALLOW_ORIGIN)

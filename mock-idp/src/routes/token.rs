@@ -10,8 +10,9 @@ use base64::Engine;
 use base64::engine::general_purpose::{STANDARD, URL_SAFE_NO_PAD};
 use serde_json::{Map, Value, json};
 
-use super::{Params, Srv, cors, entry, finish};
-use crate::errors::{self, IdpError, json_response};
+use super::{Params, Srv, cors_origin, entry, finish, with_cors};
+use crate::errors::{self, IdpError, json_response, json_text_response};
+use crate::faults::{FaultCtx, FaultId, tamper};
 use crate::journal::{Endpoint, JournalEntry, fingerprint};
 use crate::state::{ACCESS_TOKEN_TTL, RefreshGrant, ServerCtx, Shared, lock};
 use crate::tenant::{AuthMethod, Client, User};
@@ -127,21 +128,123 @@ pub async fn token(
     j.scope = p.get("scope").map(str::to_string);
     j.pkce = p.non_empty("code_verifier").map(|_| "verifier".to_string());
     j.code_ref = p.non_empty("code").map(fingerprint);
-    let result = token_inner(&shared, &srv, &headers, query.as_deref(), &p, &mut j);
-    let result = result.map(|body| json_response(StatusCode::OK, &body));
-    let resp = finish(&shared, j, result);
-    cors(&shared, &headers, resp)
+    let ctx = token_ctx(&shared, &headers, &p);
+    let allow = cors_origin(&shared, &headers, &ctx, &mut j);
+    let pre = shared.fire(
+        &[FaultId::TokenEndpoint5xx, FaultId::TokenEndpointSlow],
+        &ctx,
+        &mut j,
+    );
+    if let Some(f) = pre.iter().find(|f| f.id == FaultId::TokenEndpointSlow) {
+        let ms: u64 = f
+            .param
+            .as_deref()
+            .and_then(|p| p.parse().ok())
+            .unwrap_or(10_000);
+        tokio::time::sleep(std::time::Duration::from_millis(ms.min(60_000))).await;
+    }
+    let result = match pre.iter().find(|f| f.id == FaultId::TokenEndpoint5xx) {
+        Some(f) => {
+            let status: u16 = f
+                .param
+                .as_deref()
+                .and_then(|p| p.parse().ok())
+                .unwrap_or(500);
+            let reason = StatusCode::from_u16(status)
+                .ok()
+                .and_then(|s| s.canonical_reason())
+                .unwrap_or("Internal Server Error");
+            Err(IdpError::Api {
+                status,
+                code: "E0000009",
+                summary: reason.into(),
+            })
+        }
+        None => token_inner(&shared, &srv, &ctx, &headers, query.as_deref(), &p, &mut j)
+            .map(|body| token_response(&shared, body, &ctx, &mut j)),
+    };
+    with_cors(finish(&shared, j, result), allow)
+}
+
+/// Who a token request is about, before it is processed: the client it names, and the
+/// user of the code or refresh token it carries.
+fn token_ctx(shared: &Shared, headers: &HeaderMap, p: &Params) -> FaultCtx {
+    let basic_id = headers
+        .get(header::AUTHORIZATION)
+        .and_then(|v| v.to_str().ok())
+        .filter(|v| v.len() > 6 && v[..6].eq_ignore_ascii_case("basic "))
+        .and_then(|v| parse_basic(&v[6..]))
+        .map(|(id, _)| id);
+    let client_id = basic_id.or_else(|| p.get("client_id").map(str::to_string));
+    let user_id = match p.get("grant_type") {
+        Some("authorization_code") => lock(&shared.codes)
+            .get(p.get("code").unwrap_or(""))
+            .map(|g| g.user_id.clone()),
+        Some("refresh_token") => lock(&shared.refresh_tokens)
+            .get(p.get("refresh_token").unwrap_or(""))
+            .map(|g| g.user_id.clone()),
+        _ => None,
+    };
+    shared.fault_ctx(user_id.as_deref(), client_id.as_deref())
+}
+
+/// The token response after the faults on its body.
+fn token_response(
+    shared: &Shared,
+    mut body: Value,
+    ctx: &FaultCtx,
+    j: &mut JournalEntry,
+) -> Response {
+    let faults = shared.fire(
+        &[
+            FaultId::TokenResponseMalformed,
+            FaultId::IdTokenMissing,
+            FaultId::AccessTokenMissing,
+        ],
+        ctx,
+        j,
+    );
+    if let Some(map) = body.as_object_mut() {
+        for f in &faults {
+            match f.id {
+                FaultId::IdTokenMissing => {
+                    map.remove("id_token");
+                }
+                FaultId::AccessTokenMissing => {
+                    map.remove("access_token");
+                }
+                _ => {}
+            }
+        }
+    }
+    let text = body.to_string();
+    let text = if faults
+        .iter()
+        .any(|f| f.id == FaultId::TokenResponseMalformed)
+    {
+        tamper::truncate_json(&text)
+    } else {
+        text
+    };
+    json_text_response(StatusCode::OK, text)
 }
 
 fn token_inner(
     shared: &Shared,
     srv: &ServerCtx,
+    ctx: &FaultCtx,
     headers: &HeaderMap,
     query: Option<&str>,
     p: &Params,
     j: &mut JournalEntry,
 ) -> Result<Value, IdpError> {
     let client = authenticate(shared, headers, query, p, j)?;
+    if !shared
+        .fire(&[FaultId::ClientSecretRejected], ctx, j)
+        .is_empty()
+    {
+        return Err(IdpError::json(errors::INVALID_CLIENT_SECRET));
+    }
     let configured = client.grant_types.join(", ");
     let grant = p
         .non_empty("grant_type")
@@ -159,8 +262,8 @@ fn token_inner(
         ));
     }
     match grant {
-        "authorization_code" => authorization_code(shared, srv, &client, p, j),
-        "refresh_token" => refresh(shared, srv, &client, p, j),
+        "authorization_code" => authorization_code(shared, srv, ctx, &client, p, j),
+        "refresh_token" => refresh(shared, srv, ctx, &client, p, j),
         _ => client_credentials(shared, srv, &client, p, j),
     }
 }
@@ -168,10 +271,14 @@ fn token_inner(
 fn authorization_code(
     shared: &Shared,
     srv: &ServerCtx,
+    ctx: &FaultCtx,
     client: &Client,
     p: &Params,
     j: &mut JournalEntry,
 ) -> Result<Value, IdpError> {
+    if !shared.fire(&[FaultId::CodeRejected], ctx, j).is_empty() {
+        return Err(IdpError::json(errors::INVALID_AUTHORIZATION_CODE));
+    }
     let now = shared.clock.now();
     let code = p.get("code").unwrap_or("");
     let grant = {
@@ -234,6 +341,7 @@ fn authorization_code(
     let (body, issued) = user_tokens(
         shared,
         srv,
+        ctx,
         client,
         &user,
         &refresh,
@@ -250,6 +358,7 @@ fn authorization_code(
 fn refresh(
     shared: &Shared,
     srv: &ServerCtx,
+    ctx: &FaultCtx,
     client: &Client,
     p: &Params,
     j: &mut JournalEntry,
@@ -283,7 +392,18 @@ fn refresh(
         scoped.scopes = asked;
     }
     let user = active_user(shared, &grant.user_id).ok_or_else(invalid)?;
-    Ok(user_tokens(shared, srv, client, &user, &scoped, None, Some(token), j).0)
+    Ok(user_tokens(
+        shared,
+        srv,
+        ctx,
+        client,
+        &user,
+        &scoped,
+        None,
+        Some(token),
+        j,
+    )
+    .0)
 }
 
 fn client_credentials(
@@ -335,6 +455,7 @@ fn active_user(shared: &Shared, id: &str) -> Option<User> {
 fn user_tokens(
     shared: &Shared,
     srv: &ServerCtx,
+    ctx: &FaultCtx,
     client: &Client,
     user: &User,
     grant: &RefreshGrant,
@@ -378,7 +499,10 @@ fn user_tokens(
             Some(&access),
             None,
         );
-        body.insert("id_token".into(), shared.sign(srv, &claims).into());
+        body.insert(
+            "id_token".into(),
+            shared.issue_id_token(srv, client, claims, ctx, j).into(),
+        );
     }
     (Value::Object(body), issued)
 }
@@ -406,6 +530,7 @@ pub async fn introspect(
 ) -> Response {
     let p = Params::parse(&body);
     let mut j = entry(&shared, &srv.id, Endpoint::Introspect, &method, &headers);
+    let allow = cors_origin(&shared, &headers, &token_ctx(&shared, &headers, &p), &mut j);
     let result = authenticate(&shared, &headers, query.as_deref(), &p, &mut j).map(|client| {
         let token = p.get("token").unwrap_or("");
         let body = if let Some(c) = shared.verify_access_token(&srv, token).filter(|c| c.get("cid").and_then(Value::as_str) == Some(client.client_id.as_str())) {
@@ -432,8 +557,7 @@ pub async fn introspect(
         };
         json_response(StatusCode::OK, &body)
     });
-    let resp = finish(&shared, j, result);
-    cors(&shared, &headers, resp)
+    with_cors(finish(&shared, j, result), allow)
 }
 
 /// `POST /revoke` (RFC 7009): 200 with an empty body, even for unknown tokens.
@@ -447,6 +571,7 @@ pub async fn revoke(
 ) -> Response {
     let p = Params::parse(&body);
     let mut j = entry(&shared, &srv.id, Endpoint::Revoke, &method, &headers);
+    let allow = cors_origin(&shared, &headers, &token_ctx(&shared, &headers, &p), &mut j);
     let result = authenticate(&shared, &headers, query.as_deref(), &p, &mut j).map(|client| {
         let token = p.get("token").unwrap_or("");
         if let Some(c) = shared.verify_access_token(&srv, token) {
@@ -467,6 +592,5 @@ pub async fn revoke(
         }
         StatusCode::OK.into_response()
     });
-    let resp = finish(&shared, j, result);
-    cors(&shared, &headers, resp)
+    with_cors(finish(&shared, j, result), allow)
 }

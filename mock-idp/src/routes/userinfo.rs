@@ -8,8 +8,9 @@ use axum::http::{HeaderMap, Method, StatusCode, header};
 use axum::response::Response;
 use serde_json::{Map, Value};
 
-use super::{Params, Srv, cors, entry, finish};
+use super::{Params, Srv, cors_origin, entry, finish, with_cors};
 use crate::errors::{self, IdpError, json_response};
+use crate::faults::{FaultId, tamper};
 use crate::journal::Endpoint;
 use crate::state::{Shared, groups_of};
 
@@ -37,10 +38,24 @@ pub async fn userinfo(
     let invalid = || IdpError::Bearer {
         row: errors::ACCESS_TOKEN_INVALID,
     };
+    let claims = bearer.and_then(|t| shared.verify_access_token(&srv, &t));
+    let str_claim = |k: &str| {
+        claims
+            .as_ref()
+            .and_then(|c| c.get(k))
+            .and_then(Value::as_str)
+            .map(str::to_string)
+    };
+    let ctx = shared.fault_ctx(str_claim("uid").as_deref(), str_claim("cid").as_deref());
+    let allow = cors_origin(&shared, &headers, &ctx, &mut j);
     let result = (|| {
-        let claims = bearer
-            .and_then(|t| shared.verify_access_token(&srv, &t))
-            .ok_or_else(invalid)?;
+        let claims = claims.clone().ok_or_else(invalid)?;
+        if !shared
+            .fire(&[FaultId::UserinfoUnauthorized], &ctx, &mut j)
+            .is_empty()
+        {
+            return Err(invalid());
+        }
         j.token_ref = claims
             .get("jti")
             .and_then(Value::as_str)
@@ -117,8 +132,16 @@ pub async fn userinfo(
         {
             put(&claim, Some(Value::from(groups_of(&user))));
         }
+        let faults = shared.fire(USERINFO_FAULTS, &ctx, &mut j);
+        tamper::userinfo_claims(&srv, &faults, &mut c);
         Ok(json_response(StatusCode::OK, &Value::Object(c)))
     })();
-    let resp = finish(&shared, j, result);
-    cors(&shared, &headers, resp)
+    with_cors(finish(&shared, j, result), allow)
 }
+
+const USERINFO_FAULTS: &[FaultId] = &[
+    FaultId::EmailUnverified,
+    FaultId::GroupsChanged,
+    FaultId::UserinfoSubMismatch,
+    FaultId::UserinfoEmailMissing,
+];

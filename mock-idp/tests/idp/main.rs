@@ -3,6 +3,8 @@
 mod admin;
 mod common;
 mod errors;
+mod fault_cases;
+mod faults_doc;
 mod flows;
 mod openid_client;
 mod props;

@@ -1,0 +1,103 @@
+//! The IdP's side of fault injection: who a request is about, firing faults with
+//! evidence in the journal, issuing ID tokens through the ID token faults, and arming.
+
+use super::tamper::{self, ID_TOKEN_CLAIM_FAULTS, ID_TOKEN_SIGNATURE_FAULTS};
+use super::{Fault, FaultCtx, FaultError, FaultId};
+use crate::journal::JournalEntry;
+use crate::jwt::Claims;
+use crate::state::{ServerCtx, Shared};
+
+impl Shared {
+    /// The fault context of a request about `user_id` (id) and `client_id`.
+    pub fn fault_ctx(&self, user_id: Option<&str>, client_id: Option<&str>) -> FaultCtx {
+        let login = user_id.and_then(|id| self.tenant().user(id).map(|u| u.login.clone()));
+        FaultCtx {
+            user_id: user_id.map(str::to_string),
+            login,
+            client_id: client_id.map(str::to_string),
+        }
+    }
+
+    /// Fires the live faults among `ids` that match `ctx` and records them on `j`.
+    pub fn fire(&self, ids: &[FaultId], ctx: &FaultCtx, j: &mut JournalEntry) -> Vec<Fault> {
+        let fired = self.faults.take(ids, ctx);
+        j.faults.extend(fired.iter().map(Fault::label));
+        fired
+    }
+
+    /// Signs an ID token after the ID token faults aimed at this request changed it.
+    pub fn issue_id_token(
+        &self,
+        srv: &ServerCtx,
+        client: &crate::tenant::Client,
+        mut claims: Claims,
+        ctx: &FaultCtx,
+        j: &mut JournalEntry,
+    ) -> String {
+        let changes = self.fire(ID_TOKEN_CLAIM_FAULTS, ctx, j);
+        tamper::id_token_claims(self, srv, &changes, &mut claims);
+        let signature = self.fire(ID_TOKEN_SIGNATURE_FAULTS, ctx, j);
+        let secret = client.client_secret.as_ref().map(|s| s.expose());
+        tamper::sign_id_token(
+            self,
+            srv,
+            signature.first(),
+            &claims,
+            secret,
+            &client.client_id,
+        )
+    }
+
+    /// Validates and arms a fault. With `check_names`, the user or client it is aimed at
+    /// must exist now (the command line and tenant files; the APIs may aim ahead).
+    /// Key rotation faults act at once.
+    pub fn arm_fault(&self, fault: Fault, check_names: bool) -> Result<u64, FaultError> {
+        fault.validate()?;
+        if check_names {
+            let tenant = self.tenant();
+            if let Some(u) = &fault.user {
+                tenant
+                    .user(u)
+                    .ok_or_else(|| FaultError::UnknownUser(u.clone()))?;
+            }
+            if let Some(c) = &fault.client {
+                tenant
+                    .client(c)
+                    .ok_or_else(|| FaultError::UnknownClient(c.clone()))?;
+            }
+        }
+        let servers: Vec<String> = match (&fault.id, &fault.param) {
+            (FaultId::KeyRotationKeepOld | FaultId::KeyRotationDropOld, Some(s)) => {
+                if self.server(s).is_none() {
+                    return Err(FaultError::BadParam {
+                        id: fault.id,
+                        expected: "an authorization server of this tenant (`org`, `default`, …)",
+                        found: s.clone(),
+                    });
+                }
+                vec![s.clone()]
+            }
+            (FaultId::KeyRotationKeepOld | FaultId::KeyRotationDropOld, None) => {
+                let mut all = vec!["org".to_string()];
+                all.extend(
+                    self.tenant()
+                        .authorization_servers
+                        .iter()
+                        .map(|s| s.id.clone()),
+                );
+                all
+            }
+            _ => Vec::new(),
+        };
+        let id = fault.id;
+        let armed = self.faults.arm(fault);
+        if !servers.is_empty() {
+            let keep = id == FaultId::KeyRotationKeepOld;
+            for s in servers {
+                self.with_ring(&s, |r| r.rotate(keep));
+            }
+            self.faults.take(&[id], &FaultCtx::default());
+        }
+        Ok(armed)
+    }
+}

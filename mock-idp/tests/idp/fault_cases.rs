@@ -1,0 +1,976 @@
+//! One test per fault: the same login with and without the fault, reduced to what does
+//! not change by chance (codes, token ids), must differ exactly where the fault says.
+
+use std::collections::BTreeSet;
+
+use mock_idp::faults::{CATALOG, Fault, FaultId};
+use mock_idp::{Clock, MockIdp, jwt};
+use serde_json::{Map, Value, json};
+
+use crate::common::*;
+
+pub const NOW: i64 = 1_800_000_000;
+const STATE: &str = "state-0123456789abcdef";
+const NONCE: &str = "nonce-0123456789abcdef";
+
+/// Which login to observe.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub enum Flow {
+    /// Code + PKCE on the web client, then userinfo and the JWKS.
+    Code,
+    /// `code id_token` in the fragment.
+    Hybrid,
+    /// Discovery of `default`.
+    Discovery,
+    /// Code flow, then logout with a post-logout URI and state, then authorize again.
+    Logout,
+    /// The SPA's code flow with an `Origin` on the token request.
+    Cors,
+}
+
+/// What a fault must change: the observation differs under these paths (and only
+/// there), with these values after.
+pub struct Case {
+    pub fault: Fault,
+    pub flow: Flow,
+    pub changed: Vec<&'static str>,
+    pub after: Vec<(&'static str, Value)>,
+}
+
+fn case(
+    id: FaultId,
+    flow: Flow,
+    changed: &[&'static str],
+    after: Vec<(&'static str, Value)>,
+) -> Case {
+    Case {
+        fault: Fault::new(id),
+        flow,
+        changed: changed.to_vec(),
+        after,
+    }
+}
+
+/// The expectations, one per fault (a test checks every catalog fault has one).
+pub fn cases() -> Vec<Case> {
+    use FaultId::*;
+    use Flow::*;
+    const IDT: &str = "/token/body/id_token";
+    vec![
+        case(
+            StateMissing,
+            Code,
+            &["/callback/state"],
+            vec![("/callback/state", Value::Null)],
+        ),
+        case(StateMismatch, Code, &["/callback/state"], vec![]),
+        case(
+            CodeMissing,
+            Code,
+            &["/callback/code", "/token", "/userinfo"],
+            vec![("/callback/code", Value::Null)],
+        ),
+        case(
+            IssParamMismatch,
+            Code,
+            &["/callback/iss"],
+            vec![("/callback/iss", json!("ORIGIN"))],
+        ),
+        case(
+            IdpError,
+            Code,
+            &["/callback", "/token", "/userinfo"],
+            vec![
+                ("/callback/error", json!("server_error")),
+                (
+                    "/callback/error_description",
+                    json!(
+                        "The authorization server encountered an unexpected condition that prevented it from fulfilling the request."
+                    ),
+                ),
+                ("/callback/state", json!(STATE)),
+            ],
+        ),
+        case(
+            UserNotAssigned,
+            Code,
+            &["/callback", "/token", "/userinfo"],
+            vec![
+                ("/callback/error", json!("access_denied")),
+                (
+                    "/callback/error_description",
+                    json!("User is not assigned to the client application."),
+                ),
+            ],
+        ),
+        case(
+            ClientSecretRejected,
+            Code,
+            &["/token", "/userinfo"],
+            vec![
+                ("/token/status", json!(401)),
+                (
+                    "/token/body/error_description",
+                    json!("The client secret supplied for a confidential client is invalid."),
+                ),
+            ],
+        ),
+        case(
+            CodeRejected,
+            Code,
+            &["/token", "/userinfo"],
+            vec![
+                ("/token/status", json!(400)),
+                ("/token/body/error", json!("invalid_grant")),
+            ],
+        ),
+        case(
+            TokenEndpoint5xx,
+            Code,
+            &["/token", "/userinfo"],
+            vec![
+                ("/token/status", json!(500)),
+                ("/token/body/errorCode", json!("E0000009")),
+            ],
+        ),
+        case(TokenEndpointSlow, Code, &[], vec![]),
+        case(
+            TokenResponseMalformed,
+            Code,
+            &["/token/body", "/userinfo"],
+            vec![("/token/body", json!("unparsable"))],
+        ),
+        case(IdTokenMissing, Code, &[IDT], vec![(IDT, Value::Null)]),
+        // Without the access token, the at_hash beside it can no longer be checked.
+        case(
+            AccessTokenMissing,
+            Code,
+            &[
+                "/token/body/access_token",
+                "/token/body/id_token/payload/at_hash",
+                "/userinfo",
+            ],
+            vec![
+                ("/token/body/access_token", Value::Null),
+                (
+                    "/token/body/id_token/payload/at_hash",
+                    json!("unverifiable"),
+                ),
+            ],
+        ),
+        case(
+            BadSignature,
+            Code,
+            &["/token/body/id_token/signature"],
+            vec![("/token/body/id_token/signature", json!("invalid"))],
+        ),
+        case(
+            AlgNone,
+            Code,
+            &[
+                "/token/body/id_token/header",
+                "/token/body/id_token/signature",
+            ],
+            vec![
+                ("/token/body/id_token/header", json!({"alg": "none"})),
+                ("/token/body/id_token/signature", json!("invalid")),
+            ],
+        ),
+        case(
+            Hs256WithClientSecret,
+            Code,
+            &[
+                "/token/body/id_token/header",
+                "/token/body/id_token/signature",
+            ],
+            vec![
+                ("/token/body/id_token/header", json!({"alg": "HS256"})),
+                (
+                    "/token/body/id_token/signature",
+                    json!("hs256-with-client-secret"),
+                ),
+            ],
+        ),
+        case(
+            UnknownKid,
+            Code,
+            &[
+                "/token/body/id_token/header/kid",
+                "/token/body/id_token/signature",
+            ],
+            vec![("/token/body/id_token/signature", json!("unknown-kid"))],
+        ),
+        case(
+            KidAbsentSingleKey,
+            Code,
+            &["/token/body/id_token/header/kid", "/jwks/1"],
+            vec![
+                ("/token/body/id_token/header/kid", Value::Null),
+                ("/token/body/id_token/signature", json!("valid")),
+            ],
+        ),
+        case(
+            KidAbsentSeveralKeys,
+            Code,
+            &["/token/body/id_token/header/kid"],
+            vec![
+                ("/token/body/id_token/header/kid", Value::Null),
+                ("/token/body/id_token/signature", json!("valid")),
+            ],
+        ),
+        case(
+            IssMismatch,
+            Code,
+            &["/token/body/id_token/payload/iss"],
+            vec![("/token/body/id_token/payload/iss", json!("ORIGIN"))],
+        ),
+        case(
+            AudMismatch,
+            Code,
+            &["/token/body/id_token/payload/aud"],
+            vec![],
+        ),
+        case(
+            AudMissing,
+            Code,
+            &["/token/body/id_token/payload/aud"],
+            vec![("/token/body/id_token/payload/aud", Value::Null)],
+        ),
+        case(
+            SubMissing,
+            Code,
+            &["/token/body/id_token/payload/sub"],
+            vec![("/token/body/id_token/payload/sub", Value::Null)],
+        ),
+        case(
+            IatMissing,
+            Code,
+            &["/token/body/id_token/payload/iat"],
+            vec![("/token/body/id_token/payload/iat", Value::Null)],
+        ),
+        case(
+            ExpMissing,
+            Code,
+            &["/token/body/id_token/payload/exp"],
+            vec![("/token/body/id_token/payload/exp", Value::Null)],
+        ),
+        case(
+            Expired,
+            Code,
+            &[
+                "/token/body/id_token/payload/iat",
+                "/token/body/id_token/payload/exp",
+            ],
+            vec![
+                ("/token/body/id_token/payload/iat", json!(NOW - 7200)),
+                ("/token/body/id_token/payload/exp", json!(NOW - 3600)),
+            ],
+        ),
+        case(
+            IssuedInFuture,
+            Code,
+            &[
+                "/token/body/id_token/payload/iat",
+                "/token/body/id_token/payload/exp",
+            ],
+            vec![
+                ("/token/body/id_token/payload/iat", json!(NOW + 3600)),
+                ("/token/body/id_token/payload/exp", json!(NOW + 7200)),
+            ],
+        ),
+        case(
+            NonceMissing,
+            Code,
+            &["/token/body/id_token/payload/nonce"],
+            vec![("/token/body/id_token/payload/nonce", Value::Null)],
+        ),
+        case(
+            NonceMismatch,
+            Code,
+            &["/token/body/id_token/payload/nonce"],
+            vec![],
+        ),
+        case(
+            AtHashBad,
+            Code,
+            &["/token/body/id_token/payload/at_hash"],
+            vec![("/token/body/id_token/payload/at_hash", json!("differs"))],
+        ),
+        case(
+            AtHashMissing,
+            Code,
+            &["/token/body/id_token/payload/at_hash"],
+            vec![("/token/body/id_token/payload/at_hash", Value::Null)],
+        ),
+        case(
+            CHashBad,
+            Hybrid,
+            &["/callback/id_token/payload/c_hash"],
+            vec![("/callback/id_token/payload/c_hash", json!("differs"))],
+        ),
+        case(
+            CHashMissing,
+            Hybrid,
+            &["/callback/id_token/payload/c_hash"],
+            vec![("/callback/id_token/payload/c_hash", Value::Null)],
+        ),
+        case(
+            EmailMissing,
+            Code,
+            &["/token/body/id_token/payload/email"],
+            vec![("/token/body/id_token/payload/email", Value::Null)],
+        ),
+        case(
+            EmailUnverified,
+            Code,
+            &[
+                "/token/body/id_token/payload/email_verified",
+                "/userinfo/body/email_verified",
+            ],
+            vec![
+                ("/token/body/id_token/payload/email_verified", json!(false)),
+                ("/userinfo/body/email_verified", json!(false)),
+            ],
+        ),
+        case(
+            GroupsChanged,
+            Code,
+            &[
+                "/token/body/id_token/payload/groups",
+                "/userinfo/body/groups",
+            ],
+            vec![
+                (
+                    "/token/body/id_token/payload/groups",
+                    json!(["Everyone", "harness-unexpected"]),
+                ),
+                (
+                    "/userinfo/body/groups",
+                    json!(["Everyone", "harness-unexpected"]),
+                ),
+            ],
+        ),
+        case(
+            DiscoveryUnavailable,
+            Discovery,
+            &["/discovery"],
+            vec![("/discovery/status", json!(503))],
+        ),
+        case(
+            DiscoveryMalformed,
+            Discovery,
+            &["/discovery/body"],
+            vec![("/discovery/body", json!("unparsable"))],
+        ),
+        case(
+            DiscoveryIssuerMismatch,
+            Discovery,
+            &["/discovery/body/issuer"],
+            vec![("/discovery/body/issuer", json!("ORIGIN"))],
+        ),
+        case(
+            JwksUnavailable,
+            Code,
+            &["/jwks", "/token/body/id_token/signature"],
+            vec![("/jwks", json!(503))],
+        ),
+        case(
+            KeyRotationKeepOld,
+            Code,
+            &["/jwks", "/token/body/id_token/header/kid"],
+            vec![("/token/body/id_token/signature", json!("valid"))],
+        ),
+        case(
+            KeyRotationDropOld,
+            Code,
+            &["/jwks", "/token/body/id_token/header/kid"],
+            vec![("/token/body/id_token/signature", json!("valid"))],
+        ),
+        case(UserinfoSubMismatch, Code, &["/userinfo/body/sub"], vec![]),
+        case(
+            UserinfoUnauthorized,
+            Code,
+            &["/userinfo"],
+            vec![
+                ("/userinfo/status", json!(401)),
+                (
+                    "/userinfo/www_authenticate",
+                    json!(
+                        "Bearer error=\"invalid_token\", error_description=\"The access token is invalid.\""
+                    ),
+                ),
+            ],
+        ),
+        case(
+            UserinfoEmailMissing,
+            Code,
+            &["/userinfo/body/email", "/userinfo/body/email_verified"],
+            vec![("/userinfo/body/email", Value::Null)],
+        ),
+        case(
+            LogoutStateMissing,
+            Logout,
+            &["/logout/location"],
+            vec![("/logout/location", json!("http://127.0.0.1:8080/"))],
+        ),
+        case(
+            LogoutSessionKept,
+            Logout,
+            &["/logout/cookie_cleared", "/next_authorize"],
+            vec![
+                ("/logout/cookie_cleared", json!(false)),
+                ("/next_authorize", json!(302)),
+            ],
+        ),
+        case(
+            CorsMissing,
+            Cors,
+            &["/token/cors"],
+            vec![("/token/cors", Value::Null)],
+        ),
+    ]
+}
+
+/// Reduces an ID token to what does not change by chance.
+async fn id_token_view(
+    idp: &MockIdp,
+    token: &str,
+    access_token: Option<&str>,
+    code: Option<&str>,
+    secret: &str,
+) -> Value {
+    let Some((header, mut payload)) = jwt::decode_unverified(token) else {
+        return json!("undecodable");
+    };
+    if payload.contains_key("jti") {
+        payload.insert("jti".into(), json!("<jti>"));
+    }
+    for (claim, value) in [("at_hash", access_token), ("c_hash", code)] {
+        if let Some(h) = payload.get(claim).and_then(Value::as_str) {
+            let seen = match value {
+                None => "unverifiable",
+                Some(v) if jwt::half_hash(v) == h => "matches",
+                Some(_) => "differs",
+            };
+            payload.insert(claim.into(), json!(seen));
+        }
+    }
+    let signature = signature_check(idp, &header, token, secret).await;
+    json!({"header": header, "payload": payload, "signature": signature})
+}
+
+async fn signature_check(
+    idp: &MockIdp,
+    header: &Map<String, Value>,
+    token: &str,
+    secret: &str,
+) -> &'static str {
+    let alg = header.get("alg").and_then(Value::as_str).unwrap_or("");
+    if alg == "HS256" {
+        let key = jsonwebtoken::DecodingKey::from_secret(secret.as_bytes());
+        return if decode(token, &key, jsonwebtoken::Algorithm::HS256) {
+            "hs256-with-client-secret"
+        } else {
+            "invalid"
+        };
+    }
+    if alg != "RS256" {
+        return "invalid";
+    }
+    let resp = browser()
+        .get(endpoint(idp, "default", "keys"))
+        .send()
+        .await
+        .unwrap();
+    if resp.status() != 200 {
+        return "no-keys";
+    }
+    let jwks: Value = resp.json().await.unwrap();
+    let keys: Vec<&Value> = jwks["keys"].as_array().unwrap().iter().collect();
+    let candidates: Vec<&&Value> = match header.get("kid") {
+        Some(kid) => keys.iter().filter(|k| &k["kid"] == kid).collect(),
+        None => keys.iter().collect(),
+    };
+    if candidates.is_empty() {
+        return "unknown-kid";
+    }
+    let ok = candidates.iter().any(|k| {
+        let key = jsonwebtoken::DecodingKey::from_rsa_components(
+            k["n"].as_str().unwrap(),
+            k["e"].as_str().unwrap(),
+        )
+        .unwrap();
+        decode(token, &key, jsonwebtoken::Algorithm::RS256)
+    });
+    if ok { "valid" } else { "invalid" }
+}
+
+fn decode(token: &str, key: &jsonwebtoken::DecodingKey, alg: jsonwebtoken::Algorithm) -> bool {
+    let mut v = jsonwebtoken::Validation::new(alg);
+    v.validate_exp = false;
+    v.validate_aud = false;
+    v.required_spec_claims.clear();
+    jsonwebtoken::decode::<Map<String, Value>>(token, key, &v).is_ok()
+}
+
+fn callback_view(loc: &url::Url) -> Map<String, Value> {
+    let pairs: Vec<(String, String)> = match loc.fragment() {
+        Some(f) => url::form_urlencoded::parse(f.as_bytes())
+            .into_owned()
+            .collect(),
+        None => loc.query_pairs().into_owned().collect(),
+    };
+    pairs.into_iter().map(|(k, v)| (k, json!(v))).collect()
+}
+
+/// Runs the flow for `user` (login, password) and returns the observation. `ORIGIN` in
+/// values stands for the IdP's origin.
+pub async fn observe(idp: &MockIdp, flow: Flow, user: &str, password: &str) -> Value {
+    let c = browser();
+    let origin = idp.uri().to_string();
+    let norm = |mut v: Value| {
+        normalize_origin(&mut v, &origin);
+        v
+    };
+    match flow {
+        Flow::Discovery => {
+            let resp = c
+                .get(format!(
+                    "{}/.well-known/openid-configuration",
+                    idp.issuer("default")
+                ))
+                .send()
+                .await
+                .unwrap();
+            let status = resp.status().as_u16();
+            let text = resp.text().await.unwrap();
+            let body = serde_json::from_str::<Value>(&text).map(|mut b| {
+                if let Some(m) = b.as_object_mut() {
+                    m.remove("errorId");
+                }
+                b
+            });
+            norm(
+                json!({"discovery": {"status": status, "body": body.unwrap_or(json!("unparsable"))}}),
+            )
+        }
+        Flow::Code | Flow::Logout => {
+            let (verifier, challenge) = pkce();
+            let mut params = code_params(&challenge);
+            params.retain(|(k, _)| *k != "state" && *k != "nonce");
+            params.push(("state", STATE));
+            params.push(("nonce", NONCE));
+            let resp = sign_in(&c, &authorize_url(idp, "default", &params), user, password).await;
+            let loc = location(&resp);
+            let mut obs = Map::new();
+            let mut callback = callback_view(&loc);
+            let code = callback
+                .get("code")
+                .and_then(Value::as_str)
+                .map(str::to_string);
+            if code.is_some() {
+                callback.insert("code".into(), json!("<code>"));
+            }
+            obs.insert("callback".into(), Value::Object(callback));
+            if let Some(code) = code {
+                let (token, body) = token_exchange(idp, &c, &code, &verifier).await;
+                let at = body
+                    .get("access_token")
+                    .and_then(Value::as_str)
+                    .map(str::to_string);
+                obs.insert("token".into(), token);
+                if let Some(at) = at {
+                    let r = c
+                        .get(endpoint(idp, "default", "userinfo"))
+                        .bearer_auth(&at)
+                        .send()
+                        .await
+                        .unwrap();
+                    let status = r.status().as_u16();
+                    let www = r
+                        .headers()
+                        .get("www-authenticate")
+                        .map(|v| v.to_str().unwrap().to_string());
+                    let text = r.text().await.unwrap();
+                    let body: Value = serde_json::from_str(&text).unwrap_or(Value::Null);
+                    obs.insert(
+                        "userinfo".into(),
+                        json!({"status": status, "www_authenticate": www, "body": body}),
+                    );
+                }
+                if flow == Flow::Logout {
+                    let id_token = body
+                        .get("id_token")
+                        .and_then(Value::as_str)
+                        .unwrap_or_default();
+                    let mut url = url::Url::parse(&endpoint(idp, "default", "logout")).unwrap();
+                    url.query_pairs_mut()
+                        .append_pair("id_token_hint", id_token)
+                        .append_pair("post_logout_redirect_uri", "http://127.0.0.1:8080/")
+                        .append_pair("state", "bye");
+                    let r = c.get(url).send().await.unwrap();
+                    let cleared = r
+                        .headers()
+                        .get_all("set-cookie")
+                        .iter()
+                        .any(|v| v.to_str().unwrap().contains("Max-Age=0"));
+                    obs.insert(
+                        "logout".into(),
+                        json!({"location": location(&r).as_str(), "cookie_cleared": cleared}),
+                    );
+                    let again = c
+                        .get(authorize_url(idp, "default", &params))
+                        .send()
+                        .await
+                        .unwrap();
+                    obs.insert("next_authorize".into(), json!(again.status().as_u16()));
+                }
+            }
+            let keys = c
+                .get(endpoint(idp, "default", "keys"))
+                .send()
+                .await
+                .unwrap();
+            let jwks = if keys.status() == 200 {
+                let v: Value = keys.json().await.unwrap();
+                json!(
+                    v["keys"]
+                        .as_array()
+                        .unwrap()
+                        .iter()
+                        .map(|k| k["kid"].clone())
+                        .collect::<Vec<_>>()
+                )
+            } else {
+                json!(keys.status().as_u16())
+            };
+            obs.insert("jwks".into(), jwks);
+            norm(Value::Object(obs))
+        }
+        Flow::Hybrid => {
+            let params = [
+                ("client_id", WEB),
+                ("redirect_uri", WEB_CB),
+                ("response_type", "code id_token"),
+                ("scope", "openid email"),
+                ("state", STATE),
+                ("nonce", NONCE),
+            ];
+            let loc = location(
+                &sign_in(&c, &authorize_url(idp, "default", &params), user, password).await,
+            );
+            let mut callback = callback_view(&loc);
+            let code = callback
+                .get("code")
+                .and_then(Value::as_str)
+                .map(str::to_string);
+            if let Some(t) = callback
+                .get("id_token")
+                .and_then(Value::as_str)
+                .map(str::to_string)
+            {
+                let view = id_token_view(idp, &t, None, code.as_deref(), WEB_SECRET).await;
+                callback.insert("id_token".into(), view);
+            }
+            if code.is_some() {
+                callback.insert("code".into(), json!("<code>"));
+            }
+            norm(json!({"callback": callback}))
+        }
+        Flow::Cors => {
+            let (verifier, challenge) = pkce();
+            let params = [
+                ("client_id", SPA),
+                ("redirect_uri", SPA_CB),
+                ("response_type", "code"),
+                ("scope", "openid email"),
+                ("state", STATE),
+                ("code_challenge", challenge.as_str()),
+                ("code_challenge_method", "S256"),
+            ];
+            let loc = location(
+                &sign_in(&c, &authorize_url(idp, "default", &params), user, password).await,
+            );
+            let code = query(&loc, "code").unwrap();
+            let r = c
+                .post(endpoint(idp, "default", "token"))
+                .header("origin", "http://127.0.0.1:8081")
+                .form(&[
+                    ("grant_type", "authorization_code"),
+                    ("code", code.as_str()),
+                    ("redirect_uri", SPA_CB),
+                    ("code_verifier", verifier.as_str()),
+                    ("client_id", SPA),
+                ])
+                .send()
+                .await
+                .unwrap();
+            let cors = r
+                .headers()
+                .get("access-control-allow-origin")
+                .map(|v| v.to_str().unwrap().to_string());
+            json!({"token": {"status": r.status().as_u16(), "cors": cors}})
+        }
+    }
+}
+
+async fn token_exchange(
+    idp: &MockIdp,
+    c: &reqwest::Client,
+    code: &str,
+    verifier: &str,
+) -> (Value, Map<String, Value>) {
+    let r = redeem(idp, c, "default", code, verifier).await;
+    let status = r.status().as_u16();
+    let text = r.text().await.unwrap();
+    let Ok(Value::Object(raw)) = serde_json::from_str::<Value>(&text) else {
+        return (json!({"status": status, "body": "unparsable"}), Map::new());
+    };
+    let mut body = raw.clone();
+    body.remove("errorId");
+    if body.contains_key("access_token") {
+        body.insert("access_token".into(), json!("<access token>"));
+    }
+    if body.contains_key("refresh_token") {
+        body.insert("refresh_token".into(), json!("<refresh token>"));
+    }
+    if let Some(t) = raw.get("id_token").and_then(Value::as_str) {
+        let at = raw.get("access_token").and_then(Value::as_str);
+        body.insert(
+            "id_token".into(),
+            id_token_view(idp, t, at, None, WEB_SECRET).await,
+        );
+    }
+    (json!({"status": status, "body": body}), raw)
+}
+
+fn normalize_origin(v: &mut Value, origin: &str) {
+    match v {
+        Value::String(s) => {
+            if s.starts_with(origin) {
+                *s = s.replacen(origin, "ORIGIN", 1);
+                if s == "ORIGIN/oauth2/default" {
+                    *s = "ISSUER".into();
+                }
+            }
+        }
+        Value::Array(a) => a.iter_mut().for_each(|x| normalize_origin(x, origin)),
+        Value::Object(m) => m.values_mut().for_each(|x| normalize_origin(x, origin)),
+        _ => {}
+    }
+}
+
+/// The JSON pointers where `a` and `b` differ (leaves, or whole values of other shapes).
+pub fn diff(a: &Value, b: &Value, path: String, out: &mut BTreeSet<String>) {
+    match (a, b) {
+        (Value::Object(x), Value::Object(y)) => {
+            let keys: BTreeSet<&String> = x.keys().chain(y.keys()).collect();
+            for k in keys {
+                diff(
+                    x.get(k).unwrap_or(&Value::Null),
+                    y.get(k).unwrap_or(&Value::Null),
+                    format!("{path}/{k}"),
+                    out,
+                );
+            }
+        }
+        (Value::Array(x), Value::Array(y)) if x.len() == y.len() => {
+            for (i, (p, q)) in x.iter().zip(y).enumerate() {
+                diff(p, q, format!("{path}/{i}"), out);
+            }
+        }
+        (Value::Array(x), Value::Array(y)) => {
+            for i in 0..x.len().max(y.len()) {
+                diff(
+                    x.get(i).unwrap_or(&Value::Null),
+                    y.get(i).unwrap_or(&Value::Null),
+                    format!("{path}/{i}"),
+                    out,
+                );
+            }
+        }
+        _ if a != b => {
+            out.insert(path);
+        }
+        _ => {}
+    }
+}
+
+/// Checks that `faulted` differs from `base` exactly as the case says.
+pub fn check(case: &Case, base: &Value, faulted: &Value) -> Result<(), String> {
+    let mut changed = BTreeSet::new();
+    diff(base, faulted, String::new(), &mut changed);
+    let fault = &case.fault;
+    for path in &changed {
+        if !case
+            .changed
+            .iter()
+            .any(|p| path == p || path.starts_with(&format!("{p}/")))
+        {
+            return Err(format!(
+                "{fault}: unexpected difference at {path}: {} -> {}",
+                base.pointer(path).unwrap_or(&Value::Null),
+                faulted.pointer(path).unwrap_or(&Value::Null)
+            ));
+        }
+    }
+    for p in &case.changed {
+        if !changed
+            .iter()
+            .any(|c| c == p || c.starts_with(&format!("{p}/")))
+        {
+            return Err(format!(
+                "{fault}: expected a difference under {p}, found none (differences: {changed:?})"
+            ));
+        }
+    }
+    for (p, want) in &case.after {
+        let got = faulted.pointer(p).unwrap_or(&Value::Null);
+        if got != want {
+            return Err(format!("{fault}: at {p} expected {want}, found {got}"));
+        }
+    }
+    Ok(())
+}
+
+/// Runs one case: baseline, arm, faulted, compare, and the journal names the fault.
+pub async fn run_case(id: FaultId) {
+    let case = cases()
+        .into_iter()
+        .find(|c| c.fault.id == id)
+        .expect("a case for every fault");
+    let idp = MockIdp::builder()
+        .clock(Clock::frozen(NOW))
+        .start()
+        .await
+        .unwrap();
+    let base = observe(&idp, case.flow, ALICE, ALICE_PW).await;
+    let before = idp.journal().last().map_or(0, |e| e.seq);
+    let scoped = id.doc().scoped;
+    let mut fault = case.fault.clone();
+    if scoped {
+        fault = fault.for_user(ALICE);
+    }
+    if id == FaultId::TokenEndpointSlow {
+        fault = fault.param("300");
+    }
+    let guard = idp.arm(fault.clone()).unwrap();
+    let started = std::time::Instant::now();
+    let faulted = observe(&idp, case.flow, ALICE, ALICE_PW).await;
+    if id == FaultId::TokenEndpointSlow {
+        assert!(
+            started.elapsed() >= std::time::Duration::from_millis(300),
+            "the token endpoint waited"
+        );
+    }
+    if let Err(e) = check(&case, &base, &faulted) {
+        panic!("{e}\nbase:    {base}\nfaulted: {faulted}");
+    }
+    assert!(guard.fired() >= 1, "{id}: the guard counts firings");
+    let fired: Vec<String> = idp
+        .journal_since(before)
+        .into_iter()
+        .flat_map(|e| e.faults)
+        .collect();
+    assert!(
+        fired
+            .iter()
+            .all(|f| f.split('=').next() == Some(id.as_str())),
+        "{id}: only this fault fired: {fired:?}"
+    );
+    assert!(
+        !fired.is_empty() || !scoped || id == FaultId::KeyRotationKeepOld,
+        "{id}: the journal records it: {fired:?}"
+    );
+    // Disarmed, the IdP is right again.
+    drop(guard);
+    if !matches!(
+        id,
+        FaultId::KeyRotationKeepOld | FaultId::KeyRotationDropOld
+    ) {
+        let again = observe(&idp, case.flow, ALICE, ALICE_PW).await;
+        assert!(
+            check(
+                &Case {
+                    fault: case.fault.clone(),
+                    flow: case.flow,
+                    changed: vec![],
+                    after: vec![]
+                },
+                &base,
+                &again
+            )
+            .is_ok(),
+            "{id}: disarmed, nothing differs"
+        );
+    }
+}
+
+#[test]
+fn every_fault_has_a_case() {
+    let covered: BTreeSet<FaultId> = cases().iter().map(|c| c.fault.id).collect();
+    let all: BTreeSet<FaultId> = CATALOG.iter().map(|d| d.id).collect();
+    assert_eq!(covered, all);
+}
+
+macro_rules! fault_tests {
+    ($($name:ident => $id:ident,)*) => {
+        $(
+            #[tokio::test]
+            async fn $name() {
+                run_case(FaultId::$id).await;
+            }
+        )*
+    };
+}
+
+fault_tests! {
+    fault_state_missing => StateMissing,
+    fault_state_mismatch => StateMismatch,
+    fault_code_missing => CodeMissing,
+    fault_iss_param_mismatch => IssParamMismatch,
+    fault_idp_error => IdpError,
+    fault_user_not_assigned => UserNotAssigned,
+    fault_client_secret_rejected => ClientSecretRejected,
+    fault_code_rejected => CodeRejected,
+    fault_token_endpoint_5xx => TokenEndpoint5xx,
+    fault_token_endpoint_slow => TokenEndpointSlow,
+    fault_token_response_malformed => TokenResponseMalformed,
+    fault_id_token_missing => IdTokenMissing,
+    fault_access_token_missing => AccessTokenMissing,
+    fault_bad_signature => BadSignature,
+    fault_alg_none => AlgNone,
+    fault_hs256_with_client_secret => Hs256WithClientSecret,
+    fault_unknown_kid => UnknownKid,
+    fault_kid_absent_single_key => KidAbsentSingleKey,
+    fault_kid_absent_several_keys => KidAbsentSeveralKeys,
+    fault_iss_mismatch => IssMismatch,
+    fault_aud_mismatch => AudMismatch,
+    fault_aud_missing => AudMissing,
+    fault_sub_missing => SubMissing,
+    fault_iat_missing => IatMissing,
+    fault_exp_missing => ExpMissing,
+    fault_expired => Expired,
+    fault_issued_in_future => IssuedInFuture,
+    fault_nonce_missing => NonceMissing,
+    fault_nonce_mismatch => NonceMismatch,
+    fault_at_hash_bad => AtHashBad,
+    fault_at_hash_missing => AtHashMissing,
+    fault_c_hash_bad => CHashBad,
+    fault_c_hash_missing => CHashMissing,
+    fault_email_missing => EmailMissing,
+    fault_email_unverified => EmailUnverified,
+    fault_groups_changed => GroupsChanged,
+    fault_discovery_unavailable => DiscoveryUnavailable,
+    fault_discovery_malformed => DiscoveryMalformed,
+    fault_discovery_issuer_mismatch => DiscoveryIssuerMismatch,
+    fault_jwks_unavailable => JwksUnavailable,
+    fault_key_rotation_keep_old => KeyRotationKeepOld,
+    fault_key_rotation_drop_old => KeyRotationDropOld,
+    fault_userinfo_sub_mismatch => UserinfoSubMismatch,
+    fault_userinfo_unauthorized => UserinfoUnauthorized,
+    fault_userinfo_email_missing => UserinfoEmailMissing,
+    fault_logout_state_missing => LogoutStateMissing,
+    fault_logout_session_kept => LogoutSessionKept,
+    fault_cors_missing => CorsMissing,
+}
