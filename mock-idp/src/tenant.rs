@@ -334,7 +334,7 @@ impl User {
 }
 
 /// Standard profile claims (OIDC Core 5.1).
-#[derive(Clone, Debug, Default, Serialize, Deserialize, PartialEq)]
+#[derive(Clone, Debug, Serialize, Deserialize, PartialEq)]
 #[serde(deny_unknown_fields)]
 pub struct Profile {
     /// Full name; given + family when absent.
@@ -370,6 +370,26 @@ pub struct Profile {
     /// Last profile update, Unix seconds.
     #[serde(default)]
     pub updated_at: Option<i64>,
+}
+
+impl Default for Profile {
+    /// No claims but a verified email (as in tenant files, where `email_verified`
+    /// defaults to true).
+    fn default() -> Self {
+        Self {
+            name: None,
+            given_name: None,
+            family_name: None,
+            middle_name: None,
+            nickname: None,
+            email: None,
+            email_verified: true,
+            locale: None,
+            zoneinfo: None,
+            phone_number: None,
+            updated_at: None,
+        }
+    }
 }
 
 /// One thing wrong with a tenant, located by a path of keys and indices.

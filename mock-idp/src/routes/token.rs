@@ -129,6 +129,8 @@ pub async fn token(
     j.pkce = p.non_empty("code_verifier").map(|_| "verifier".to_string());
     j.code_ref = p.non_empty("code").map(fingerprint);
     let ctx = token_ctx(&shared, &headers, &p);
+    // The user of the code or refresh token, known even when the request is refused.
+    j.user_id = ctx.user_id.clone();
     let allow = cors_origin(&shared, &headers, &ctx, &mut j);
     let pre = shared.fire(
         &[FaultId::TokenEndpoint5xx, FaultId::TokenEndpointSlow],

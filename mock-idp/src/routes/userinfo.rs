@@ -47,6 +47,8 @@ pub async fn userinfo(
             .map(str::to_string)
     };
     let ctx = shared.fault_ctx(str_claim("uid").as_deref(), str_claim("cid").as_deref());
+    j.user_id = ctx.user_id.clone();
+    j.client_id = ctx.client_id.clone();
     let allow = cors_origin(&shared, &headers, &ctx, &mut j);
     let result = (|| {
         let claims = claims.clone().ok_or_else(invalid)?;

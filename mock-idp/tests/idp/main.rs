@@ -4,6 +4,7 @@ mod admin;
 mod common;
 mod errors;
 mod fault_cases;
+mod fault_isolation;
 mod faults_doc;
 mod flows;
 mod openid_client;

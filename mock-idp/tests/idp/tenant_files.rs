@@ -24,6 +24,17 @@ fn the_fixture_tenant_loads() {
 }
 
 #[test]
+fn users_made_in_code_and_in_files_agree_on_defaults() {
+    let from_file = Tenant::from_toml_str("t.toml", USER)
+        .unwrap()
+        .users
+        .remove(0);
+    let in_code = mock_idp::User::new("a@example.com", "pw");
+    assert_eq!(from_file, in_code);
+    assert!(in_code.profile.email_verified);
+}
+
+#[test]
 fn unknown_field_suggests_the_right_name() {
     let e = error_of(&format!(
         "{USER}[[clients]]\nclient_id = \"c\"\nredirect_uri = [\"http://x/cb\"]\n"
