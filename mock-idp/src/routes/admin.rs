@@ -3,12 +3,13 @@
 
 use std::sync::Arc;
 
+use axum::Router;
+use axum::body::Bytes;
 use axum::extract::{Path, Query, Request, State};
 use axum::http::{StatusCode, header};
 use axum::middleware::{self, Next};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{delete, get, post, put};
-use axum::{Json, Router};
 use serde::Deserialize;
 use serde_json::json;
 
@@ -54,6 +55,12 @@ async fn require_token(State(shared): State<Arc<Shared>>, req: Request, next: Ne
     next.run(req).await
 }
 
+/// Parses a JSON body; a bad one gets 400 with serde's words (which name the field and
+/// what was expected).
+fn parse<T: serde::de::DeserializeOwned>(body: &[u8]) -> Result<T, String> {
+    serde_json::from_slice(body).map_err(|e| format!("invalid JSON body: {e}"))
+}
+
 fn admin_error(status: StatusCode, message: &str) -> Response {
     json_response(status, &json!({"error": message}))
 }
@@ -87,11 +94,19 @@ async fn tenant(State(s): State<Arc<Shared>>) -> Response {
     json_response(StatusCode::OK, &json!(*s.tenant()))
 }
 
-async fn replace_tenant(State(s): State<Arc<Shared>>, Json(t): Json<Tenant>) -> Response {
+async fn replace_tenant(State(s): State<Arc<Shared>>, body: Bytes) -> Response {
+    let t: Tenant = match parse(&body) {
+        Ok(v) => v,
+        Err(e) => return admin_error(StatusCode::BAD_REQUEST, &e),
+    };
     outcome(s.replace_tenant(t))
 }
 
-async fn upsert_user(State(s): State<Arc<Shared>>, Json(u): Json<User>) -> Response {
+async fn upsert_user(State(s): State<Arc<Shared>>, body: Bytes) -> Response {
+    let u: User = match parse(&body) {
+        Ok(v) => v,
+        Err(e) => return admin_error(StatusCode::BAD_REQUEST, &e),
+    };
     outcome(s.upsert_user(u))
 }
 
@@ -99,7 +114,11 @@ async fn remove_user(State(s): State<Arc<Shared>>, Path(user): Path<String>) -> 
     outcome(s.remove_user(&user))
 }
 
-async fn upsert_client(State(s): State<Arc<Shared>>, Json(c): Json<Client>) -> Response {
+async fn upsert_client(State(s): State<Arc<Shared>>, body: Bytes) -> Response {
+    let c: Client = match parse(&body) {
+        Ok(v) => v,
+        Err(e) => return admin_error(StatusCode::BAD_REQUEST, &e),
+    };
     outcome(s.upsert_client(c))
 }
 
@@ -138,7 +157,11 @@ fn keep() -> bool {
     true
 }
 
-async fn rotate(State(s): State<Arc<Shared>>, Json(r): Json<Rotate>) -> Response {
+async fn rotate(State(s): State<Arc<Shared>>, body: Bytes) -> Response {
+    let r: Rotate = match parse(&body) {
+        Ok(v) => v,
+        Err(e) => return admin_error(StatusCode::BAD_REQUEST, &e),
+    };
     match s.rotate_keys(&r.server, r.keep_old) {
         Ok(kid) => json_response(
             StatusCode::OK,
@@ -164,7 +187,11 @@ struct ClockChange {
     set: Option<i64>,
 }
 
-async fn set_clock(State(s): State<Arc<Shared>>, Json(c): Json<ClockChange>) -> Response {
+async fn set_clock(State(s): State<Arc<Shared>>, body: Bytes) -> Response {
+    let c: ClockChange = match parse(&body) {
+        Ok(v) => v,
+        Err(e) => return admin_error(StatusCode::BAD_REQUEST, &e),
+    };
     let ok = match (c.advance, c.set) {
         (Some(a), None) => s.clock.advance(a),
         (None, Some(t)) => s.clock.set(t),
@@ -196,7 +223,11 @@ async fn armed_faults(State(s): State<Arc<Shared>>) -> Response {
     json_response(StatusCode::OK, &json!(s.faults.list()))
 }
 
-async fn arm_fault(State(s): State<Arc<Shared>>, Json(f): Json<crate::faults::Fault>) -> Response {
+async fn arm_fault(State(s): State<Arc<Shared>>, body: Bytes) -> Response {
+    let f: crate::faults::Fault = match parse(&body) {
+        Ok(v) => v,
+        Err(e) => return admin_error(StatusCode::BAD_REQUEST, &e),
+    };
     match s.arm_fault(f, false) {
         Ok(id) => json_response(StatusCode::CREATED, &json!({"armed_id": id})),
         Err(e) => admin_error(StatusCode::BAD_REQUEST, &e.to_string()),

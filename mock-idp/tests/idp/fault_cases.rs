@@ -746,12 +746,10 @@ async fn token_exchange(
 
 fn normalize_origin(v: &mut Value, origin: &str) {
     match v {
-        Value::String(s) => {
-            if s.starts_with(origin) {
-                *s = s.replacen(origin, "ORIGIN", 1);
-                if s == "ORIGIN/oauth2/default" {
-                    *s = "ISSUER".into();
-                }
+        Value::String(s) if s.starts_with(origin) => {
+            *s = s.replacen(origin, "ORIGIN", 1);
+            if s == "ORIGIN/oauth2/default" {
+                *s = "ISSUER".into();
             }
         }
         Value::Array(a) => a.iter_mut().for_each(|x| normalize_origin(x, origin)),

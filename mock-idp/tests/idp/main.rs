@@ -3,6 +3,7 @@
 mod admin;
 mod common;
 mod errors;
+mod fault_arming;
 mod fault_cases;
 mod fault_isolation;
 mod faults_doc;
