@@ -14,14 +14,7 @@ async fn journal_and_tenant_over_http() {
     let c = browser();
     let (code, verifier) = alice_code(&idp, &c, "default").await;
     redeem(&idp, &c, "default", &code, &verifier).await;
-    let journal: Value = c
-        .get(format!("{}/_harness/journal", idp.uri()))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let journal: Value = get_json(&c, format!("{}/_harness/journal", idp.uri())).await;
     let endpoints: Vec<&str> = journal
         .as_array()
         .unwrap()
@@ -29,14 +22,7 @@ async fn journal_and_tenant_over_http() {
         .map(|e| e["endpoint"].as_str().unwrap())
         .collect();
     assert_eq!(endpoints, ["authorize", "sign_in", "token"]);
-    let since: Value = c
-        .get(format!("{}/_harness/journal?since=2", idp.uri()))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let since: Value = get_json(&c, format!("{}/_harness/journal?since=2", idp.uri())).await;
     assert_eq!(since.as_array().unwrap().len(), 1);
     let tenant = c
         .get(format!("{}/_harness/tenant", idp.uri()))
@@ -116,14 +102,7 @@ async fn users_clients_assignments_keys_and_clock_over_http() {
         .await
         .unwrap();
     assert_eq!(r["now"], 1_800_000_060);
-    assert_eq!(
-        c.delete(format!("{base}/journal"))
-            .send()
-            .await
-            .unwrap()
-            .status(),
-        204
-    );
+    assert_eq!(status(c.delete(format!("{base}/journal"))).await, 204);
 }
 
 #[tokio::test]
@@ -135,7 +114,7 @@ async fn admin_token_is_enforced_when_set() {
         .unwrap();
     let c = browser();
     let url = format!("{}/_harness/journal", idp.uri());
-    assert_eq!(c.get(&url).send().await.unwrap().status(), 401);
+    assert_eq!(status(c.get(&url)).await, 401);
     assert_eq!(
         c.get(&url)
             .bearer_auth("wrong")
@@ -156,11 +135,7 @@ async fn admin_token_is_enforced_when_set() {
     );
     // The OIDC endpoints stay open.
     assert_eq!(
-        c.get(format!("{}/oauth2/v1/keys", idp.uri()))
-            .send()
-            .await
-            .unwrap()
-            .status(),
+        status(c.get(format!("{}/oauth2/v1/keys", idp.uri()))).await,
         200
     );
 }
@@ -215,14 +190,11 @@ fn value_after(lines: &[String], label: &str) -> String {
 async fn the_binary_prints_issuers_and_serves_them() {
     let (_child, lines) = start_binary(&[]);
     let issuer = value_after(&lines, "issuer oauth2/default");
-    let doc: Value = browser()
-        .get(format!("{issuer}/.well-known/openid-configuration"))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let doc: Value = get_json(
+        &browser(),
+        format!("{issuer}/.well-known/openid-configuration"),
+    )
+    .await;
     assert_eq!(doc["issuer"], issuer);
 }
 

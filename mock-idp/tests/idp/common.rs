@@ -202,6 +202,16 @@ pub async fn web_token(
         .unwrap()
 }
 
+/// GETs `url` and parses the JSON answer.
+pub async fn get_json(client: &reqwest::Client, url: impl reqwest::IntoUrl) -> Value {
+    client.get(url).send().await.unwrap().json().await.unwrap()
+}
+
+/// Sends a request and returns the HTTP status.
+pub async fn status(req: reqwest::RequestBuilder) -> u16 {
+    req.send().await.unwrap().status().as_u16()
+}
+
 /// Decodes a JWT's payload without verification.
 pub fn claims(token: &str) -> serde_json::Map<String, Value> {
     jwt::decode_unverified(token).expect("a JWT").1

@@ -191,34 +191,13 @@ async fn admin_api_arms_lists_and_disarms() {
         .unwrap();
     assert_eq!(r.status(), 400);
     assert_eq!(callback_state(&idp, WEB, ALICE, ALICE_PW).await, None);
-    let armed: Value = c
-        .get(format!("{base}/armed"))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let armed: Value = get_json(&c, format!("{base}/armed")).await;
     assert_eq!(
         armed,
         json!([{"armed_id": id, "id": "state-missing", "user": ALICE, "times": 1, "fired": 1}])
     );
-    assert_eq!(
-        c.delete(format!("{base}/armed/{id}"))
-            .send()
-            .await
-            .unwrap()
-            .status(),
-        204
-    );
-    assert_eq!(
-        c.delete(format!("{base}/armed/{id}"))
-            .send()
-            .await
-            .unwrap()
-            .status(),
-        404
-    );
+    assert_eq!(status(c.delete(format!("{base}/armed/{id}"))).await, 204);
+    assert_eq!(status(c.delete(format!("{base}/armed/{id}"))).await, 404);
     c.post(&base)
         .json(&json!({"id": "discovery-unavailable"}))
         .send()
@@ -233,14 +212,7 @@ async fn admin_api_arms_lists_and_disarms() {
         .await
         .unwrap();
     assert_eq!(disc.status(), 503);
-    assert_eq!(
-        c.delete(format!("{base}/armed"))
-            .send()
-            .await
-            .unwrap()
-            .status(),
-        204
-    );
+    assert_eq!(status(c.delete(format!("{base}/armed"))).await, 204);
     let disc = c
         .get(format!(
             "{}/.well-known/openid-configuration",

@@ -5,7 +5,7 @@ use mock_idp::MockIdp;
 use mock_idp::faults::{CATALOG, catalog};
 use serde_json::Value;
 
-use crate::common::browser;
+use crate::common::{browser, get_json};
 
 #[test]
 fn faults_doc_matches_the_catalog() {
@@ -31,14 +31,7 @@ fn faults_doc_matches_the_catalog() {
 #[tokio::test]
 async fn admin_api_lists_every_fault_with_its_docs() {
     let idp = MockIdp::start().await;
-    let list: Value = browser()
-        .get(format!("{}/_harness/faults", idp.uri()))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let list: Value = get_json(&browser(), format!("{}/_harness/faults", idp.uri())).await;
     let list = list.as_array().unwrap();
     assert_eq!(list.len(), CATALOG.len());
     for (row, doc) in list.iter().zip(CATALOG) {

@@ -29,14 +29,7 @@ fn verify_with_jwks(jwks: &Value, token: &str) -> serde_json::Map<String, Value>
 }
 
 async fn jwks(idp: &MockIdp, server: &str) -> Value {
-    browser()
-        .get(endpoint(idp, server, "keys"))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap()
+    get_json(&browser(), endpoint(idp, server, "keys")).await
 }
 
 async fn implicit(
