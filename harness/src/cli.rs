@@ -1,12 +1,23 @@
 //! The `oidc-harness` command line.
 
-use clap::{Parser, Subcommand};
+use std::path::PathBuf;
+use std::time::Duration;
 
-/// Exit code: no failure.
+use clap::{Args, Parser, Subcommand};
+
+use crate::files::InputError;
+use crate::report::{self, FileSink, Format, RunReport, Sink, terminal::TerminalSink};
+use crate::runner::{self, Options};
+use crate::scenario::{self, Loaded, Outcome};
+use crate::verdict::Verdict;
+
+/// Exit code: no failure (warnings allowed unless `--strict`).
 pub const EXIT_OK: i32 = 0;
-/// Exit code: bad input (tenant, scenario or profile file; options).
+/// Exit code: the RP failed a scenario (fail, wrong-code; with --strict also warn).
+pub const EXIT_RP_FAILED: i32 = 1;
+/// Exit code: bad input (scenario, profile, tenant or report file; options).
 pub const EXIT_BAD_INPUT: i32 = 2;
-/// Exit code: the harness could not run.
+/// Exit code: the harness could not run (IdP or RP could not start, scenario errors).
 pub const EXIT_COULD_NOT_RUN: i32 = 3;
 
 /// `oidc-harness`: make an IdP misbehave on purpose and see what your relying party does.
@@ -21,12 +32,172 @@ pub struct Cli {
 /// The subcommands.
 #[derive(Subcommand, Debug)]
 pub enum Command {
+    /// Run scenarios against a relying party and write reports.
+    ///
+    /// Starts the mock IdP, registers the RP's client, starts the RP when its profile
+    /// says how, logs in once per scenario with one fault injected, and decides a verdict
+    /// (pass, fail, wrong-code, warn, error, skip). Exit code 0 when nothing failed, 1 when
+    /// the RP failed a scenario, 2 for bad input, 3 when the harness could not run.
+    Run(RunArgs),
+    /// List the scenario catalog (filter by outcome code, fault or suite).
+    List(ListArgs),
     /// Serve the mock IdP (Okta on the wire) for a tenant until Ctrl-C.
     ///
     /// Prints the issuer URLs of the org server and every custom authorization server,
     /// the journal URL, and with --tls the CA file to trust. Point a relying party at
     /// an issuer and sign in with a user of the tenant.
     Idp(mock_idp::cli::IdpArgs),
+    /// Run every scenario that should produce an outcome code, and show what the RP did,
+    /// step by step.
+    Reproduce(ReproduceArgs),
+    /// Re-render or merge JSON reports (e.g. the partitions of a CI matrix).
+    Report(ReportArgs),
+}
+
+/// Options of `run`.
+#[derive(Args, Debug)]
+pub struct RunArgs {
+    /// The RP profile (TOML, see docs/rp-profile.md).
+    #[arg(long, value_name = "PROFILE")]
+    pub rp: PathBuf,
+    /// A folder of scenarios (repeatable; default: scenarios/ when no --scenario).
+    #[arg(long, value_name = "DIR")]
+    pub suite: Vec<PathBuf>,
+    /// One scenario file (repeatable).
+    #[arg(long, value_name = "FILE")]
+    pub scenario: Vec<PathBuf>,
+    /// Where reports go.
+    #[arg(long, value_name = "DIR", default_value = "reports")]
+    pub out: PathBuf,
+    /// Report formats, comma-separated: json, junit, md, html.
+    #[arg(long, value_name = "LIST", default_value = "json,junit,md,html")]
+    pub format: String,
+    /// Scenarios at once (default: the number of cores).
+    #[arg(long)]
+    pub jobs: Option<usize>,
+    /// Run slice K of N only (stable by scenario id), e.g. 2/4.
+    #[arg(long, value_name = "K/N", value_parser = parse_partition)]
+    pub partition: Option<(usize, usize)>,
+    /// Seconds one scenario may take (default: the profile's).
+    #[arg(long, value_name = "SECS")]
+    pub timeout: Option<u64>,
+    /// Treat warnings as failures (exit code 1).
+    #[arg(long)]
+    pub strict: bool,
+}
+
+/// Options of `list`.
+#[derive(Args, Debug)]
+pub struct ListArgs {
+    /// Folders of scenarios (default: scenarios/).
+    #[arg(long, value_name = "DIR")]
+    pub suite: Vec<PathBuf>,
+    /// Only scenarios expecting this outcome code.
+    #[arg(long)]
+    pub code: Option<String>,
+    /// Only scenarios injecting this fault.
+    #[arg(long)]
+    pub fault: Option<String>,
+}
+
+/// Options of `reproduce`.
+#[derive(Args, Debug)]
+pub struct ReproduceArgs {
+    /// The outcome code, e.g. oidc_state_missing.
+    pub code: String,
+    /// The RP profile.
+    #[arg(long, value_name = "PROFILE")]
+    pub rp: PathBuf,
+    /// Folders of scenarios (default: scenarios/).
+    #[arg(long, value_name = "DIR")]
+    pub suite: Vec<PathBuf>,
+}
+
+/// Options of `report`.
+#[derive(Args, Debug)]
+pub struct ReportArgs {
+    /// JSON reports to read (several are merged).
+    #[arg(long = "in", value_name = "FILE", required = true)]
+    pub inputs: Vec<PathBuf>,
+    /// Where to write.
+    #[arg(long, value_name = "DIR", default_value = "reports")]
+    pub out: PathBuf,
+    /// Formats, comma-separated: json, junit, md, html.
+    #[arg(long, value_name = "LIST", default_value = "json,junit,md,html")]
+    pub format: String,
+}
+
+fn parse_partition(s: &str) -> Result<(usize, usize), String> {
+    let (k, n) = s.split_once('/').ok_or("expected K/N, e.g. 1/4")?;
+    let k: usize = k
+        .trim()
+        .parse()
+        .map_err(|_| format!("`{k}` is not a number"))?;
+    let n: usize = n
+        .trim()
+        .parse()
+        .map_err(|_| format!("`{n}` is not a number"))?;
+    if n == 0 || k == 0 || k > n {
+        return Err(format!("expected 1 <= K <= N (found {k}/{n})"));
+    }
+    Ok((k, n))
+}
+
+fn formats(list: &str) -> Result<Vec<Format>, String> {
+    list.split(',')
+        .filter(|s| !s.trim().is_empty())
+        .map(|s| {
+            Format::parse(s).ok_or_else(|| {
+                format!(
+                    "unknown report format `{}` (expected json, junit, md, html)",
+                    s.trim()
+                )
+            })
+        })
+        .collect()
+}
+
+fn suites(dirs: &[PathBuf]) -> Vec<PathBuf> {
+    if dirs.is_empty() {
+        vec![PathBuf::from("scenarios")]
+    } else {
+        dirs.to_vec()
+    }
+}
+
+/// Loads scenarios from folders and files, refusing duplicate ids.
+pub fn load_scenarios(dirs: &[PathBuf], files: &[PathBuf]) -> Result<Vec<Loaded>, InputError> {
+    let mut all = Vec::new();
+    let dirs = if files.is_empty() {
+        suites(dirs)
+    } else {
+        dirs.to_vec()
+    };
+    for d in &dirs {
+        all.extend(scenario::load_dir(d)?);
+    }
+    for f in files {
+        all.push(scenario::load_file(f)?);
+    }
+    scenario::check_unique(&all)?;
+    Ok(all)
+}
+
+fn bad(e: impl std::fmt::Display) -> i32 {
+    eprintln!("error: {e}");
+    EXIT_BAD_INPUT
+}
+
+/// The exit code for a finished run.
+pub fn exit_code(r: &RunReport, strict: bool) -> i32 {
+    let s = &r.summary;
+    if s.fail + s.wrong_code > 0 || (strict && s.warn > 0) {
+        EXIT_RP_FAILED
+    } else if s.error > 0 {
+        EXIT_COULD_NOT_RUN
+    } else {
+        EXIT_OK
+    }
 }
 
 /// Runs the parsed command; returns the process exit code.
@@ -39,5 +210,251 @@ pub async fn run(cli: Cli) -> i32 {
                 e.exit_code()
             }
         },
+        Command::Run(a) => run_cmd(a).await,
+        Command::List(a) => list_cmd(a),
+        Command::Reproduce(a) => reproduce_cmd(a).await,
+        Command::Report(a) => report_cmd(a),
     }
+}
+
+async fn run_cmd(a: RunArgs) -> i32 {
+    let formats = match formats(&a.format) {
+        Ok(f) => f,
+        Err(e) => return bad(e),
+    };
+    let profile = match crate::profile::load(&a.rp) {
+        Ok(p) => p,
+        Err(e) => return bad(e),
+    };
+    let scenarios = match load_scenarios(&a.suite, &a.scenario) {
+        Ok(s) => s,
+        Err(e) => return bad(e),
+    };
+    let mut sinks: Vec<Box<dyn Sink>> = vec![Box::new(TerminalSink::new())];
+    for f in &formats {
+        sinks.push(Box::new(FileSink {
+            format: *f,
+            dir: a.out.clone(),
+            written: None,
+        }));
+    }
+    let opts = Options {
+        jobs: a.jobs.unwrap_or_else(|| Options::default().jobs),
+        partition: a.partition,
+        timeout: a.timeout.map(Duration::from_secs),
+    };
+    match runner::run(profile, scenarios, &opts, &mut sinks).await {
+        Ok(r) => {
+            for f in &formats {
+                eprintln!("wrote {}", a.out.join(f.file_name()).display());
+            }
+            exit_code(&r, a.strict)
+        }
+        Err(e) => {
+            eprintln!("error: {e}");
+            EXIT_COULD_NOT_RUN
+        }
+    }
+}
+
+fn list_cmd(a: ListArgs) -> i32 {
+    let all = match load_scenarios(&a.suite, &[]) {
+        Ok(s) => s,
+        Err(e) => return bad(e),
+    };
+    let fault = match a
+        .fault
+        .as_deref()
+        .map(str::parse::<mock_idp::FaultId>)
+        .transpose()
+    {
+        Ok(f) => f,
+        Err(e) => return bad(e),
+    };
+    if let Some(code) = &a.code {
+        if !scenario::OUTCOME_CODES.contains(&code.as_str()) {
+            return bad(format!(
+                "unknown outcome code `{code}` (expected one of {})",
+                scenario::OUTCOME_CODES.join(", ")
+            ));
+        }
+    }
+    println!(
+        "{:<16} {:<34} {:<45} {}",
+        "SUITE", "SCENARIO", "EXPECTS", "FAULTS"
+    );
+    let mut n = 0;
+    for l in &all {
+        let s = &l.scenario;
+        if a.code
+            .as_ref()
+            .is_some_and(|c| s.expect.code.as_ref() != Some(c))
+            || fault.is_some_and(|f| !scenario::uses_fault(s, f))
+        {
+            continue;
+        }
+        let expects = match (&s.expect.result, &s.expect.code) {
+            (Outcome::Accept, _) => "accept".to_string(),
+            (Outcome::Reject, Some(c)) => format!("reject {c}"),
+            (Outcome::Reject, None) => "reject".into(),
+        };
+        let mut faults: Vec<String> = s.faults.iter().map(|f| f.label()).collect();
+        let ua = &s.user_agent;
+        for (on, name) in [
+            (ua.lose_rp_cookies, "ua:lose-rp-cookies"),
+            (ua.replay_callback, "ua:replay-callback"),
+            (ua.unsolicited_callback, "ua:unsolicited-callback"),
+        ] {
+            if on {
+                faults.push(name.into());
+            }
+        }
+        println!(
+            "{:<16} {:<34} {:<45} {}",
+            s.suite_name(),
+            s.id,
+            expects,
+            faults.join(", ")
+        );
+        n += 1;
+    }
+    eprintln!("{n} scenario(s)");
+    EXIT_OK
+}
+
+async fn reproduce_cmd(a: ReproduceArgs) -> i32 {
+    if !scenario::OUTCOME_CODES.contains(&a.code.as_str()) {
+        let help = mock_idp::diag::did_you_mean(&a.code, scenario::OUTCOME_CODES)
+            .map(|m| format!("; did you mean `{m}`?"))
+            .unwrap_or_default();
+        return bad(format!("unknown outcome code `{}`{help}", a.code));
+    }
+    let profile = match crate::profile::load(&a.rp) {
+        Ok(p) => p,
+        Err(e) => return bad(e),
+    };
+    let all = match load_scenarios(&a.suite, &[]) {
+        Ok(s) => s,
+        Err(e) => return bad(e),
+    };
+    let chosen: Vec<Loaded> = all
+        .into_iter()
+        .filter(|l| l.scenario.expect.code.as_deref() == Some(a.code.as_str()))
+        .collect();
+    if chosen.is_empty() {
+        return bad(format!("no scenario expects `{}`", a.code));
+    }
+    let mut sinks: Vec<Box<dyn Sink>> = {
+        let mut t = TerminalSink::new();
+        t.summary = false;
+        vec![Box::new(t)]
+    };
+    let r = match runner::run(profile, chosen, &Options::default(), &mut sinks).await {
+        Ok(r) => r,
+        Err(e) => {
+            eprintln!("error: {e}");
+            return EXIT_COULD_NOT_RUN;
+        }
+    };
+    for s in &r.scenarios {
+        println!("\n== {} ({}): {}", s.id, s.verdict.as_str(), s.title);
+        println!(
+            "   faults: {}",
+            if s.faults.is_empty() {
+                "none".into()
+            } else {
+                s.faults.join(", ")
+            }
+        );
+        for (i, h) in s.trace.hops.iter().enumerate() {
+            let loc = h
+                .location
+                .as_ref()
+                .map(|l| format!(" -> {l}"))
+                .unwrap_or_default();
+            let note = h
+                .note
+                .as_ref()
+                .map(|n| format!("   ({n})"))
+                .unwrap_or_default();
+            println!(
+                "   {:>2}. browser -> {:?}: {} {} = {}{loc}{note}",
+                i + 1,
+                h.to,
+                h.method,
+                h.url,
+                h.status
+            );
+        }
+        for e in s.trace.journal.iter().filter(|e| {
+            !matches!(
+                e.endpoint,
+                Some(mock_idp::Endpoint::Authorize | mock_idp::Endpoint::SignIn)
+            )
+        }) {
+            let faults = if e.faults.is_empty() {
+                String::new()
+            } else {
+                format!(" [fault: {}]", e.faults.join(", "))
+            };
+            println!(
+                "       RP -> IdP: {:?} = {} {}{faults}",
+                e.endpoint, e.status, e.outcome
+            );
+        }
+        println!(
+            "   RP showed: {} (status {}): {}",
+            crate::report::terminal::observed_text(&s.observed),
+            s.observed.status,
+            s.observed.excerpt
+        );
+        for n in &s.notes {
+            println!("   note: {n}");
+        }
+    }
+    exit_code(&r, false)
+}
+
+fn report_cmd(a: ReportArgs) -> i32 {
+    let formats = match formats(&a.format) {
+        Ok(f) => f,
+        Err(e) => return bad(e),
+    };
+    let mut reports = Vec::new();
+    for p in &a.inputs {
+        let text = match std::fs::read_to_string(p) {
+            Ok(t) => t,
+            Err(e) => return bad(format!("{}: cannot read: {e}", p.display())),
+        };
+        match serde_json::from_str::<RunReport>(&text) {
+            Ok(r) => reports.push(r),
+            Err(e) => {
+                return bad(format!(
+                    "{}:{}:{}: not an oidc-harness report: {e}",
+                    p.display(),
+                    e.line(),
+                    e.column()
+                ));
+            }
+        }
+    }
+    let Some(merged) = report::merge(reports) else {
+        return bad("no report given");
+    };
+    for f in formats {
+        match report::write(&a.out, f, &merged) {
+            Ok(path) => eprintln!("wrote {}", path.display()),
+            Err(e) => {
+                eprintln!("error: cannot write {}: {e}", a.out.display());
+                return EXIT_COULD_NOT_RUN;
+            }
+        }
+    }
+    print!("{}", report::terminal::summary(&merged));
+    exit_code(&merged, false)
+}
+
+/// Helper for tests and the library: whether a verdict counts as a failure.
+pub fn is_failure(v: Verdict, strict: bool) -> bool {
+    matches!(v, Verdict::Fail | Verdict::WrongCode) || (strict && v == Verdict::Warn)
 }

@@ -1,0 +1,457 @@
+//! The HTTP driver: plays the browser through a login. Redirects are followed one at a
+//! time and every hop recorded; form_post pages are submitted; the IdP's sign-in form is
+//! filled in. Hops and time are bounded. Cookies are kept in a jar of its own, as a
+//! browser does (by host, not port), so the user-agent faults can drop exactly the RP's.
+
+use std::time::Duration;
+
+use regex::Regex;
+use serde::{Deserialize, Serialize};
+use url::Url;
+
+use crate::report::redact;
+
+/// At most this many requests in one navigation.
+pub const MAX_HOPS: usize = 25;
+
+/// Who answered a hop.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Party {
+    /// The relying party.
+    Rp,
+    /// The mock IdP.
+    Idp,
+    /// Anything else.
+    Other,
+}
+
+/// One request the browser made.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct Hop {
+    /// Who it went to.
+    pub to: Party,
+    /// `GET` or `POST`.
+    pub method: String,
+    /// The URL, codes and tokens redacted.
+    pub url: String,
+    /// The answer's status (0: no answer).
+    pub status: u16,
+    /// Where it redirected, redacted.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub location: Option<String>,
+    /// Names of the cookies it set.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub cookies_set: Vec<String>,
+    /// What the driver did or noticed (sign-in submitted, cookies dropped, …).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub note: Option<String>,
+}
+
+/// The page the browser ended on.
+#[derive(Clone, Debug, Default)]
+pub struct Page {
+    /// Status.
+    pub status: u16,
+    /// URL (not redacted: the caller redacts what it keeps).
+    pub url: String,
+    /// Body text.
+    pub body: String,
+}
+
+/// Why a navigation did not end on a page.
+#[derive(Debug, Clone, thiserror::Error)]
+pub enum DriverError {
+    /// A request got no answer.
+    #[error("{url}: no answer: {reason}")]
+    Unreachable {
+        /// Redacted URL.
+        url: String,
+        /// Why.
+        reason: String,
+    },
+    /// More redirects than a login takes.
+    #[error("more than {MAX_HOPS} hops without reaching a page")]
+    TooManyHops,
+    /// The IdP's sign-in form came back after credentials were sent.
+    #[error("the IdP refused the credentials")]
+    SignInRefused,
+}
+
+#[derive(Clone, Debug)]
+struct Cookie {
+    host: String,
+    name: String,
+    value: String,
+    path: String,
+    set_by: Party,
+}
+
+/// A browser with a cookie jar and a recorded history.
+pub struct Browser {
+    client: reqwest::Client,
+    jar: Vec<Cookie>,
+    /// Every hop so far.
+    pub hops: Vec<Hop>,
+    idp_origin: String,
+    rp_origins: Vec<String>,
+    secrets: Vec<String>,
+}
+
+/// Faults the browser commits during a login.
+#[derive(Clone, Copy, Debug, Default)]
+pub struct Mischief {
+    /// Drop the RP's cookies before following the IdP's redirect back to it.
+    pub lose_rp_cookies: bool,
+    /// After the login, send the callback again.
+    pub replay_callback: bool,
+}
+
+impl Browser {
+    /// A browser for one scenario. `rp_origins` are the RP's origins (from its login and
+    /// redirect URLs); `secrets` are redacted wherever they would be recorded.
+    pub fn new(
+        idp_origin: &str,
+        rp_origins: Vec<String>,
+        ca_pem: Option<&str>,
+        secrets: Vec<String>,
+    ) -> Result<Self, String> {
+        let mut b = reqwest::Client::builder()
+            .redirect(reqwest::redirect::Policy::none())
+            .timeout(Duration::from_secs(15))
+            .user_agent("oidc-harness (HTTP driver)");
+        if let Some(ca) = ca_pem {
+            b = b.add_root_certificate(
+                reqwest::Certificate::from_pem(ca.as_bytes()).map_err(|e| e.to_string())?,
+            );
+        }
+        Ok(Self {
+            client: b.build().map_err(|e| e.to_string())?,
+            jar: Vec::new(),
+            hops: Vec::new(),
+            idp_origin: idp_origin.to_string(),
+            rp_origins,
+            secrets,
+        })
+    }
+
+    fn party(&self, url: &Url) -> Party {
+        let origin = url.origin().ascii_serialization();
+        if origin == self.idp_origin {
+            Party::Idp
+        } else if self.rp_origins.contains(&origin) {
+            Party::Rp
+        } else {
+            Party::Other
+        }
+    }
+
+    fn cookie_header(&self, url: &Url) -> Option<String> {
+        let host = url.host_str()?;
+        let path = url.path();
+        let pairs: Vec<String> = self
+            .jar
+            .iter()
+            .filter(|c| c.host == host && path.starts_with(&c.path))
+            .map(|c| format!("{}={}", c.name, c.value))
+            .collect();
+        (!pairs.is_empty()).then(|| pairs.join("; "))
+    }
+
+    fn store_cookies(
+        &mut self,
+        url: &Url,
+        headers: &reqwest::header::HeaderMap,
+        party: Party,
+    ) -> Vec<String> {
+        let host = url.host_str().unwrap_or_default().to_string();
+        let mut names = Vec::new();
+        for v in headers
+            .get_all(reqwest::header::SET_COOKIE)
+            .iter()
+            .filter_map(|v| v.to_str().ok())
+        {
+            let mut parts = v.split(';');
+            let Some((name, value)) = parts.next().and_then(|nv| nv.trim().split_once('=')) else {
+                continue;
+            };
+            let mut path = "/".to_string();
+            let mut expired = false;
+            for attr in parts {
+                let attr = attr.trim();
+                let lower = attr.to_ascii_lowercase();
+                if let Some(p) = lower.strip_prefix("path=") {
+                    path = attr[5..5 + p.len()].to_string();
+                } else if lower == "max-age=0" || lower.starts_with("max-age=-") {
+                    expired = true;
+                }
+            }
+            self.jar
+                .retain(|c| !(c.host == host && c.name == name && c.path == path));
+            if !expired {
+                self.jar.push(Cookie {
+                    host: host.clone(),
+                    name: name.to_string(),
+                    value: value.to_string(),
+                    path,
+                    set_by: party,
+                });
+            }
+            names.push(name.to_string());
+        }
+        names
+    }
+
+    /// Forgets the cookies the RP set.
+    pub fn drop_rp_cookies(&mut self) -> usize {
+        let before = self.jar.len();
+        self.jar.retain(|c| c.set_by != Party::Rp);
+        before - self.jar.len()
+    }
+
+    fn redact(&self, s: &str) -> String {
+        redact::text(&redact::url(s), &self.secrets)
+    }
+
+    /// One request, recorded; returns the status, headers and body.
+    async fn request(
+        &mut self,
+        method: &str,
+        url: &Url,
+        form: Option<&[(String, String)]>,
+        note: Option<String>,
+    ) -> Result<(u16, Option<Url>, String), DriverError> {
+        let party = self.party(url);
+        let mut req = match form {
+            Some(f) => self.client.post(url.clone()).form(f),
+            None => self.client.get(url.clone()),
+        };
+        if let Some(c) = self.cookie_header(url) {
+            req = req.header(reqwest::header::COOKIE, c);
+        }
+        let resp = match req.send().await {
+            Ok(r) => r,
+            Err(e) => {
+                let red = self.redact(url.as_str());
+                let reason = e.without_url().to_string();
+                self.hops.push(Hop {
+                    to: party,
+                    method: method.into(),
+                    url: red.clone(),
+                    status: 0,
+                    location: None,
+                    cookies_set: vec![],
+                    note: Some(format!("no answer: {reason}")),
+                });
+                return Err(DriverError::Unreachable { url: red, reason });
+            }
+        };
+        let status = resp.status().as_u16();
+        let cookies_set = self.store_cookies(url, resp.headers(), party);
+        let location = resp
+            .headers()
+            .get(reqwest::header::LOCATION)
+            .and_then(|v| v.to_str().ok())
+            .and_then(|l| url.join(l).ok())
+            .filter(|_| (300..400).contains(&status));
+        let body = resp.text().await.unwrap_or_default();
+        let red_url = self.redact(url.as_str());
+        let red_loc = location.as_ref().map(|l| self.redact(l.as_str()));
+        self.hops.push(Hop {
+            to: party,
+            method: method.into(),
+            url: red_url,
+            status,
+            location: red_loc,
+            cookies_set,
+            note,
+        });
+        Ok((status, location, body))
+    }
+
+    /// Navigates from `start` until a page that is neither a redirect, a form_post page
+    /// nor the IdP's sign-in form; signs in as `user` on the way.
+    pub async fn login(
+        &mut self,
+        start: &str,
+        user: &str,
+        password: &str,
+        mischief: Mischief,
+    ) -> Result<Page, DriverError> {
+        let mut url = Url::parse(start).map_err(|e| DriverError::Unreachable {
+            url: start.into(),
+            reason: e.to_string(),
+        })?;
+        let mut form: Option<Vec<(String, String)>> = None;
+        let mut signed_in = false;
+        let mut callback: Option<(Url, Option<Vec<(String, String)>>)> = None;
+        let mut note = None;
+        for _ in 0..MAX_HOPS {
+            let method = if form.is_some() { "POST" } else { "GET" };
+            let from = self.party(&url);
+            let (status, location, body) = self
+                .request(method, &url, form.as_deref(), note.take())
+                .await?;
+            if let Some(next) = location {
+                if from == Party::Idp && self.party(&next) == Party::Rp {
+                    callback = Some((next.clone(), None));
+                    if mischief.lose_rp_cookies {
+                        let n = self.drop_rp_cookies();
+                        note = Some(format!(
+                            "user agent dropped {n} RP cookie(s) before the callback"
+                        ));
+                    }
+                }
+                url = next;
+                form = None;
+                continue;
+            }
+            if self.party(&url) == Party::Idp && body.contains("id=\"okta-signin-username\"") {
+                if signed_in {
+                    return Err(DriverError::SignInRefused);
+                }
+                let token = input_value(&body, "stateToken").unwrap_or_default();
+                url = url.join("/signin").map_err(|e| DriverError::Unreachable {
+                    url: url.to_string(),
+                    reason: e.to_string(),
+                })?;
+                form = Some(vec![
+                    ("stateToken".into(), token),
+                    ("username".into(), user.into()),
+                    ("password".into(), password.into()),
+                ]);
+                note = Some(format!("signed in as {user}"));
+                signed_in = true;
+                continue;
+            }
+            if let Some((action, fields)) = auto_submit_form(&body) {
+                let target = url.join(&action).map_err(|e| DriverError::Unreachable {
+                    url: action.clone(),
+                    reason: e.to_string(),
+                })?;
+                if self.party(&url) == Party::Idp && self.party(&target) == Party::Rp {
+                    callback = Some((target.clone(), Some(fields.clone())));
+                    if mischief.lose_rp_cookies {
+                        let n = self.drop_rp_cookies();
+                        note = Some(format!(
+                            "user agent dropped {n} RP cookie(s) before the callback"
+                        ));
+                    }
+                }
+                note = Some(note.map_or("form_post submitted".into(), |n| {
+                    format!("{n}; form_post submitted")
+                }));
+                url = target;
+                form = Some(fields);
+                continue;
+            }
+            let page = Page {
+                status,
+                url: url.to_string(),
+                body,
+            };
+            if mischief.replay_callback {
+                if let Some((cb, fields)) = callback {
+                    return Box::pin(self.replay(cb, fields)).await;
+                }
+            }
+            return Ok(page);
+        }
+        Err(DriverError::TooManyHops)
+    }
+
+    async fn replay(
+        &mut self,
+        url: Url,
+        fields: Option<Vec<(String, String)>>,
+    ) -> Result<Page, DriverError> {
+        let (mut status, mut location, mut body) = self
+            .request(
+                if fields.is_some() { "POST" } else { "GET" },
+                &url,
+                fields.as_deref(),
+                Some("user agent replayed the callback".into()),
+            )
+            .await?;
+        let mut here = url;
+        for _ in 0..MAX_HOPS {
+            let Some(next) = location else {
+                return Ok(Page {
+                    status,
+                    url: here.to_string(),
+                    body,
+                });
+            };
+            (status, location, body) = self.request("GET", &next, None, None).await?;
+            here = next;
+        }
+        Err(DriverError::TooManyHops)
+    }
+
+    /// A plain GET navigation (logout), following redirects.
+    pub async fn visit(&mut self, start: &str) -> Result<Page, DriverError> {
+        let mut url = Url::parse(start).map_err(|e| DriverError::Unreachable {
+            url: start.into(),
+            reason: e.to_string(),
+        })?;
+        for _ in 0..MAX_HOPS {
+            let (status, location, body) = self.request("GET", &url, None, None).await?;
+            match location {
+                Some(next) => url = next,
+                None => {
+                    return Ok(Page {
+                        status,
+                        url: url.to_string(),
+                        body,
+                    });
+                }
+            }
+        }
+        Err(DriverError::TooManyHops)
+    }
+}
+
+fn unescape(s: &str) -> String {
+    s.replace("&quot;", "\"")
+        .replace("&#39;", "'")
+        .replace("&lt;", "<")
+        .replace("&gt;", ">")
+        .replace("&amp;", "&")
+}
+
+fn input_value(html: &str, name: &str) -> Option<String> {
+    let re = Regex::new(&format!(
+        r#"name="{}"\s+value="([^"]*)""#,
+        regex::escape(name)
+    ))
+    .ok()?;
+    re.captures(html).map(|c| unescape(&c[1]))
+}
+
+/// A page that submits itself (OAuth form_post): its action and hidden fields.
+fn auto_submit_form(html: &str) -> Option<(String, Vec<(String, String)>)> {
+    if !html.contains("document.forms[0].submit()") {
+        return None;
+    }
+    let action = Regex::new(r#"<form[^>]*action="([^"]*)""#)
+        .ok()?
+        .captures(html)
+        .map(|c| unescape(&c[1]))?;
+    let fields = Regex::new(r#"<input type="hidden" name="([^"]*)" value="([^"]*)""#)
+        .ok()?
+        .captures_iter(html)
+        .map(|c| (unescape(&c[1]), unescape(&c[2])))
+        .collect();
+    Some((action, fields))
+}
+
+/// Visible text of a page, for excerpts: tags dropped, white space folded.
+pub fn text_of(html: &str) -> String {
+    let no_tags = Regex::new(r"(?s)<(script|style)[^>]*>.*?</(script|style)>|<[^>]+>")
+        .map(|r| r.replace_all(html, " ").into_owned())
+        .unwrap_or_default();
+    unescape(&no_tags)
+        .split_whitespace()
+        .collect::<Vec<_>>()
+        .join(" ")
+}

@@ -1,0 +1,239 @@
+//! One self-contained HTML file: the scenario matrix and, per scenario, its flow drawn
+//! as a sequence diagram of browser, RP and IdP messages.
+
+use mock_idp::Endpoint;
+
+use super::terminal::observed_text;
+use super::{RunReport, ScenarioReport};
+use crate::driver::Party;
+use crate::verdict::Verdict;
+
+fn esc(s: &str) -> String {
+    mock_idp::errors::html_escape(s)
+}
+
+const STYLE: &str = "body{font-family:system-ui,sans-serif;margin:2rem;color:#222}table{border-collapse:collapse;margin:1rem 0}\
+td,th{border:1px solid #ccc;padding:.3rem .6rem;text-align:left;vertical-align:top}th{background:#f3f3f3}\
+.pass{background:#e6f6e6}.fail{background:#fbe3e3}.wrong-code{background:#fff0d9}.warn{background:#fffbd6}.error{background:#f0e0f6}.skip{background:#eee}\
+code{font-size:.9em}details{margin:.6rem 0;border:1px solid #ddd;padding:.4rem .8rem;border-radius:4px}summary{cursor:pointer}\
+svg text{font-family:ui-monospace,monospace;font-size:11px}";
+
+/// Renders the run as HTML.
+pub fn render(r: &RunReport) -> String {
+    let s = &r.summary;
+    let mut out = format!(
+        "<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\"><title>oidc-harness: {rp}</title><style>{STYLE}</style></head><body>\n\
+         <h1>oidc-harness: {rp}</h1>\n<p>Issuer <code>{issuer}</code>, started {started}, {ms} ms. {total} scenario(s): {pass} pass, {fail} fail, {wc} wrong-code, {warn} warn, {error} error, {skip} skip.</p>\n",
+        rp = esc(&r.rp),
+        issuer = esc(&r.issuer),
+        started = esc(&r.started_at),
+        ms = r.duration_ms,
+        total = s.total,
+        pass = s.pass,
+        fail = s.fail,
+        wc = s.wrong_code,
+        warn = s.warn,
+        error = s.error,
+        skip = s.skip
+    );
+    out.push_str("<h2>Scenarios</h2>\n<table id=\"matrix\"><tr><th>suite</th><th>scenario</th><th>verdict</th><th>expected</th><th>observed</th><th>faults</th></tr>\n");
+    for x in &r.scenarios {
+        out.push_str(&format!(
+            "<tr class=\"{v}\"><td>{suite}</td><td><a href=\"#s-{id}\">{id}</a></td><td>{v}</td><td>{exp}</td><td>{obs}</td><td>{faults}</td></tr>\n",
+            v = x.verdict.as_str(),
+            suite = esc(&x.suite),
+            id = esc(&x.id),
+            exp = esc(&format!("{:?}{}", x.expected.result, x.expected.code.as_ref().map(|c| format!(" {c}")).unwrap_or_default()).to_lowercase()),
+            obs = esc(&observed_text(&x.observed)),
+            faults = esc(&x.faults.join(", "))
+        ));
+    }
+    out.push_str("</table>\n<h2>Flows</h2>\n");
+    for x in &r.scenarios {
+        out.push_str(&scenario(x));
+    }
+    out.push_str("</body></html>\n");
+    out
+}
+
+fn scenario(x: &ScenarioReport) -> String {
+    let mut out = format!(
+        "<details id=\"s-{id}\" class=\"{v}\"{open}><summary><b>{id}</b> ({v}): {title}</summary>\n",
+        id = esc(&x.id),
+        v = x.verdict.as_str(),
+        open = if matches!(
+            x.verdict,
+            Verdict::Fail | Verdict::WrongCode | Verdict::Error
+        ) {
+            " open"
+        } else {
+            ""
+        },
+        title = esc(&x.title)
+    );
+    if !x.references.is_empty() {
+        out.push_str(&format!(
+            "<p>References: {}</p>\n",
+            esc(&x.references.join("; "))
+        ));
+    }
+    for n in &x.notes {
+        out.push_str(&format!("<p class=\"note\">{}</p>\n", esc(n)));
+    }
+    out.push_str(&format!(
+        "<p>Ended at <code>{}</code> ({}): <q>{}</q></p>\n",
+        esc(&x.observed.final_url),
+        x.observed.status,
+        esc(&x.observed.excerpt)
+    ));
+    if !x.findings.is_empty() {
+        out.push_str("<ul class=\"findings\">");
+        for f in &x.findings {
+            out.push_str(&format!(
+                "<li><code>{}</code> ({}): {}</li>",
+                esc(&f.id),
+                esc(&f.severity),
+                esc(&f.detail)
+            ));
+        }
+        out.push_str("</ul>\n");
+    }
+    out.push_str(&sequence(x));
+    out.push_str("</details>\n");
+    out
+}
+
+struct Msg {
+    from: usize,
+    to: usize,
+    label: String,
+}
+
+fn path_of(url: &str) -> String {
+    url::Url::parse(url)
+        .map(|u| {
+            let q = u
+                .query()
+                .map(|q| {
+                    if q.len() > 40 {
+                        format!("?{}…", &q[..40])
+                    } else {
+                        format!("?{q}")
+                    }
+                })
+                .unwrap_or_default();
+            format!("{}{q}", u.path())
+        })
+        .unwrap_or_else(|_| url.to_string())
+}
+
+/// The flow as messages between Browser (0), RP (1) and IdP (2): the browser's hops in
+/// order, and the RP's back-channel requests (from the journal) before the hop that
+/// follows them.
+fn messages(x: &ScenarioReport) -> Vec<Msg> {
+    let front = |e: &mock_idp::JournalEntry| {
+        matches!(
+            e.endpoint,
+            Some(Endpoint::Authorize | Endpoint::SignIn | Endpoint::Logout)
+        )
+    };
+    let mut journal = x.trace.journal.iter().peekable();
+    let mut out = Vec::new();
+    let back =
+        |out: &mut Vec<Msg>,
+         until_front: bool,
+         journal: &mut std::iter::Peekable<std::slice::Iter<'_, mock_idp::JournalEntry>>| {
+            while let Some(e) = journal.peek() {
+                if front(e) {
+                    if until_front {
+                        break;
+                    }
+                    journal.next();
+                    continue;
+                }
+                let name = e
+                    .endpoint
+                    .map(|p| format!("{p:?}").to_lowercase())
+                    .unwrap_or_else(|| "?".into());
+                let faults = if e.faults.is_empty() {
+                    String::new()
+                } else {
+                    format!(" [fault: {}]", e.faults.join(", "))
+                };
+                out.push(Msg {
+                    from: 1,
+                    to: 2,
+                    label: format!("{name} → {} {}{faults}", e.status, e.outcome),
+                });
+                journal.next();
+            }
+        };
+    for hop in &x.trace.hops {
+        let to = match hop.to {
+            Party::Rp => 1,
+            Party::Idp => 2,
+            Party::Other => 1,
+        };
+        if to == 2 {
+            back(&mut out, true, &mut journal);
+            if journal.peek().is_some_and(|e| front(e)) {
+                let e = journal.next().expect("peeked");
+                let label = format!(
+                    "{} {} → {}{}{}",
+                    hop.method,
+                    path_of(&hop.url),
+                    hop.status,
+                    if e.outcome != "ok" {
+                        format!(" {}", e.outcome)
+                    } else {
+                        String::new()
+                    },
+                    if e.faults.is_empty() {
+                        String::new()
+                    } else {
+                        format!(" [fault: {}]", e.faults.join(", "))
+                    }
+                );
+                out.push(Msg { from: 0, to, label });
+                continue;
+            }
+        }
+        let mut label = format!("{} {} → {}", hop.method, path_of(&hop.url), hop.status);
+        if let Some(n) = &hop.note {
+            label.push_str(&format!(" ({n})"));
+        }
+        out.push(Msg { from: 0, to, label });
+        if to == 1 {
+            back(&mut out, true, &mut journal);
+        }
+    }
+    back(&mut out, false, &mut journal);
+    out
+}
+
+fn sequence(x: &ScenarioReport) -> String {
+    let msgs = messages(x);
+    let cols: [f64; 3] = [80.0, 420.0, 760.0];
+    let height = 60 + msgs.len() * 28;
+    let mut svg = format!(
+        "<svg class=\"sequence\" width=\"860\" height=\"{height}\" viewBox=\"0 0 860 {height}\" xmlns=\"http://www.w3.org/2000/svg\" role=\"img\" aria-label=\"flow of {}\">\n",
+        esc(&x.id)
+    );
+    svg.push_str("<defs><marker id=\"arrow\" markerWidth=\"8\" markerHeight=\"8\" refX=\"7\" refY=\"4\" orient=\"auto\"><path d=\"M0,0 L8,4 L0,8 z\" fill=\"#444\"/></marker></defs>\n");
+    for (name, x0) in ["Browser", "RP", "IdP"].iter().zip(cols) {
+        svg.push_str(&format!("<rect x=\"{}\" y=\"8\" width=\"80\" height=\"22\" fill=\"#eef\" stroke=\"#88a\"/><text x=\"{x0}\" y=\"23\" text-anchor=\"middle\">{name}</text>\n", x0 - 40.0));
+        svg.push_str(&format!("<line x1=\"{x0}\" y1=\"30\" x2=\"{x0}\" y2=\"{height}\" stroke=\"#bbb\" stroke-dasharray=\"4 3\"/>\n"));
+    }
+    for (i, m) in msgs.iter().enumerate() {
+        let y = 52 + i * 28;
+        let (x1, x2) = (cols[m.from], cols[m.to]);
+        svg.push_str(&format!(
+            "<line x1=\"{x1}\" y1=\"{y}\" x2=\"{x2}\" y2=\"{y}\" stroke=\"#444\" marker-end=\"url(#arrow)\"/><text x=\"{}\" y=\"{}\">{}</text>\n",
+            x1.min(x2) + 6.0,
+            y - 5,
+            esc(&m.label)
+        ));
+    }
+    svg.push_str("</svg>\n");
+    svg
+}

@@ -1,0 +1,62 @@
+//! JUnit XML (quick-junit): one suite per scenario suite, one case per scenario.
+
+use std::collections::BTreeMap;
+use std::time::Duration;
+
+use quick_junit::{NonSuccessKind, Report, TestCase, TestCaseStatus, TestSuite};
+
+use super::RunReport;
+use crate::verdict::Verdict;
+
+/// Renders the run as JUnit XML.
+pub fn render(r: &RunReport) -> String {
+    let mut report = Report::new(format!("oidc-harness: {}", r.rp));
+    let mut suites: BTreeMap<&str, TestSuite> = BTreeMap::new();
+    for s in &r.scenarios {
+        let message = if s.notes.is_empty() {
+            s.title.clone()
+        } else {
+            s.notes.join("; ")
+        };
+        let status = match s.verdict {
+            Verdict::Pass | Verdict::Warn => TestCaseStatus::success(),
+            Verdict::Fail | Verdict::WrongCode => {
+                let mut st = TestCaseStatus::non_success(NonSuccessKind::Failure);
+                st.set_type(s.verdict.as_str());
+                st.set_message(message.clone());
+                st
+            }
+            Verdict::Error => {
+                let mut st = TestCaseStatus::non_success(NonSuccessKind::Error);
+                st.set_type("error");
+                st.set_message(message.clone());
+                st
+            }
+            Verdict::Skip => {
+                let mut st = TestCaseStatus::skipped();
+                st.set_message(message.clone());
+                st
+            }
+        };
+        let mut case = TestCase::new(s.id.clone(), status);
+        case.set_classname(format!("{}.{}", r.rp, s.suite));
+        case.set_time(Duration::from_millis(s.duration_ms));
+        let mut out = format!(
+            "{}\nexpected: {:?}\nobserved: {:?}",
+            s.title, s.expected, s.observed
+        );
+        if s.verdict == Verdict::Warn {
+            out.push_str(&format!("\nwarning: {message}"));
+        }
+        for f in &s.findings {
+            out.push_str(&format!("\nfinding {}: {}", f.id, f.detail));
+        }
+        case.set_system_out(out);
+        suites
+            .entry(s.suite.as_str())
+            .or_insert_with(|| TestSuite::new(s.suite.clone()))
+            .add_test_case(case);
+    }
+    report.add_test_suites(suites.into_values());
+    report.to_string().unwrap_or_default()
+}

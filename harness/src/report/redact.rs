@@ -1,0 +1,89 @@
+//! Secrets never reach a report: codes, tokens, secrets and passwords are replaced
+//! wherever the harness records text.
+
+use std::sync::OnceLock;
+
+use regex::Regex;
+
+const SENSITIVE: [&str; 8] = [
+    "code",
+    "access_token",
+    "id_token",
+    "refresh_token",
+    "client_secret",
+    "password",
+    "code_verifier",
+    "stateToken",
+];
+
+/// A URL with the values of sensitive query and fragment parameters replaced.
+pub fn url(s: &str) -> String {
+    let Ok(mut u) = url::Url::parse(s) else {
+        return s.to_string();
+    };
+    let clean = |pairs: Vec<(String, String)>| -> Option<String> {
+        if !pairs.iter().any(|(k, _)| SENSITIVE.contains(&k.as_str())) {
+            return None;
+        }
+        let mut ser = url::form_urlencoded::Serializer::new(String::new());
+        for (k, v) in pairs {
+            let v = if SENSITIVE.contains(&k.as_str()) {
+                "[redacted]".to_string()
+            } else {
+                v
+            };
+            ser.append_pair(&k, &v);
+        }
+        Some(ser.finish())
+    };
+    let q: Vec<(String, String)> = u.query_pairs().into_owned().collect();
+    if let Some(new) = clean(q) {
+        u.set_query(Some(&new));
+    }
+    if let Some(f) = u.fragment().map(str::to_string) {
+        let pairs: Vec<(String, String)> = url::form_urlencoded::parse(f.as_bytes())
+            .into_owned()
+            .collect();
+        if let Some(new) = clean(pairs) {
+            u.set_fragment(Some(&new));
+        }
+    }
+    u.to_string()
+}
+
+fn jwt_re() -> &'static Regex {
+    static RE: OnceLock<Regex> = OnceLock::new();
+    RE.get_or_init(|| {
+        Regex::new(r"eyJ[A-Za-z0-9_-]{4,}\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]*").expect("valid regex")
+    })
+}
+
+/// Text with JWTs and the given secrets replaced.
+pub fn text(s: &str, secrets: &[String]) -> String {
+    let mut out = jwt_re().replace_all(s, "[jwt]").into_owned();
+    for secret in secrets.iter().filter(|x| x.len() >= 4) {
+        out = out.replace(secret.as_str(), "[redacted]");
+        let encoded: String = url::form_urlencoded::byte_serialize(secret.as_bytes()).collect();
+        out = out.replace(&encoded, "[redacted]");
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn codes_tokens_and_secrets_go() {
+        let u = super::url(
+            "http://rp/cb?code=abc123&state=s1#id_token=eyJhbGciOiJSUzI1NiJ9.eyJzdWIiOiIxIn0.sig&x=1",
+        );
+        assert_eq!(
+            u,
+            "http://rp/cb?code=%5Bredacted%5D&state=s1#id_token=%5Bredacted%5D&x=1"
+        );
+        let t = super::text(
+            "token eyJhbGciOiJSUzI1NiJ9.eyJzdWIiOiIxIn0.c2ln and hunter22 and hunter%2022",
+            &["hunter22".into(), "hunter 22".into()],
+        );
+        assert_eq!(t, "token [jwt] and [redacted] and [redacted]");
+    }
+}

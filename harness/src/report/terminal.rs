@@ -1,0 +1,171 @@
+//! The terminal: a progress bar while scenarios run, a summary table at the end.
+
+use std::io::{IsTerminal, Write};
+
+use super::{Event, RunReport, Sink};
+use crate::scenario::Outcome;
+use crate::verdict::Verdict;
+
+/// Progress on stderr, summary on stdout.
+pub struct TerminalSink {
+    total: usize,
+    done: usize,
+    tty: bool,
+    /// Print the summary table at the end.
+    pub summary: bool,
+}
+
+impl TerminalSink {
+    /// A terminal sink.
+    pub fn new() -> Self {
+        Self {
+            total: 0,
+            done: 0,
+            tty: std::io::stderr().is_terminal(),
+            summary: true,
+        }
+    }
+}
+
+impl Default for TerminalSink {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+impl Sink for TerminalSink {
+    fn event(&mut self, event: &Event<'_>) -> std::io::Result<()> {
+        let mut err = std::io::stderr().lock();
+        match event {
+            Event::Started { total, rp } => {
+                self.total = *total;
+                writeln!(err, "running {total} scenario(s) against {rp}")?;
+            }
+            Event::Finished(r) => {
+                self.done += 1;
+                let width = 24;
+                let filled = if self.total == 0 {
+                    width
+                } else {
+                    self.done * width / self.total
+                };
+                let bar = format!("[{}{}]", "=".repeat(filled), " ".repeat(width - filled));
+                let line = format!(
+                    "{bar} {:>3}/{:<3} {:<10} {}/{}",
+                    self.done,
+                    self.total,
+                    r.verdict.as_str(),
+                    r.suite,
+                    r.id
+                );
+                if self.tty {
+                    write!(err, "\r\x1b[2K{line}")?;
+                    if r.verdict != Verdict::Pass && r.verdict != Verdict::Skip {
+                        writeln!(err)?;
+                    }
+                } else {
+                    writeln!(err, "{line}")?;
+                }
+            }
+            Event::Done(r) => {
+                if self.tty {
+                    writeln!(err)?;
+                }
+                if self.summary {
+                    print!("{}", summary(r));
+                }
+            }
+        }
+        err.flush()
+    }
+}
+
+fn expected_text(e: &crate::scenario::Expect) -> String {
+    match (e.result, &e.code) {
+        (Outcome::Accept, _) => "accept".into(),
+        (Outcome::Reject, Some(c)) => format!("reject {c}"),
+        (Outcome::Reject, None) => "reject".into(),
+    }
+}
+
+/// What the RP did, in a few words.
+pub fn observed_text(o: &crate::verdict::Observed) -> String {
+    match (o.result, &o.code) {
+        (Some(Outcome::Accept), _) => "accept".into(),
+        (Some(Outcome::Reject), Some(c)) => format!("reject {c}"),
+        (Some(Outcome::Reject), None) => "reject (no code)".into(),
+        (None, _) => "-".into(),
+    }
+}
+
+/// The summary table.
+pub fn summary(r: &RunReport) -> String {
+    let s = &r.summary;
+    let mut out = format!(
+        "oidc-harness: {} scenario(s) against {} in {:.1} s\n  pass {}  fail {}  wrong-code {}  warn {}  error {}  skip {}\n\n",
+        s.total,
+        r.rp,
+        r.duration_ms as f64 / 1000.0,
+        s.pass,
+        s.fail,
+        s.wrong_code,
+        s.warn,
+        s.error,
+        s.skip
+    );
+    let rows: Vec<[String; 4]> = r
+        .scenarios
+        .iter()
+        .map(|x| {
+            [
+                x.verdict.as_str().to_uppercase(),
+                format!("{}/{}", x.suite, x.id),
+                expected_text(&x.expected),
+                observed_text(&x.observed),
+            ]
+        })
+        .collect();
+    let header = [
+        "VERDICT".to_string(),
+        "SCENARIO".into(),
+        "EXPECTED".into(),
+        "OBSERVED".into(),
+    ];
+    let widths: Vec<usize> = (0..4)
+        .map(|i| {
+            rows.iter()
+                .map(|r| r[i].len())
+                .chain([header[i].len()])
+                .max()
+                .unwrap_or(0)
+        })
+        .collect();
+    for row in std::iter::once(&header).chain(rows.iter()) {
+        let line: Vec<String> = row
+            .iter()
+            .zip(&widths)
+            .map(|(c, w)| format!("{c:<w$}"))
+            .collect();
+        out.push_str(line.join("  ").trim_end());
+        out.push('\n');
+    }
+    for x in r
+        .scenarios
+        .iter()
+        .filter(|x| !x.notes.is_empty() && x.verdict != Verdict::Pass)
+    {
+        out.push_str(&format!(
+            "\n{} {}: {}",
+            x.verdict.as_str(),
+            x.id,
+            x.notes.join("; ")
+        ));
+    }
+    if r.scenarios
+        .iter()
+        .any(|x| !x.notes.is_empty() && x.verdict != Verdict::Pass)
+    {
+        out.push('\n');
+    }
+    out
+}
