@@ -242,6 +242,7 @@ async fn run_cmd(a: RunArgs) -> i32 {
         jobs: a.jobs.unwrap_or_else(|| Options::default().jobs),
         partition: a.partition,
         timeout: a.timeout.map(Duration::from_secs),
+        user_password: None,
     };
     match runner::run(profile, scenarios, &opts, &mut sinks).await {
         Ok(r) => {
@@ -280,8 +281,8 @@ fn list_cmd(a: ListArgs) -> i32 {
         }
     }
     println!(
-        "{:<16} {:<34} {:<45} {}",
-        "SUITE", "SCENARIO", "EXPECTS", "FAULTS"
+        "{:<16} {:<34} {:<45} FAULTS",
+        "SUITE", "SCENARIO", "EXPECTS"
     );
     let mut n = 0;
     for l in &all {

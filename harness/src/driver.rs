@@ -87,6 +87,9 @@ struct Cookie {
     set_by: Party,
 }
 
+/// The RP callback of a login (URL, and the form of a form_post), kept for a replay.
+type Callback = (Url, Option<Vec<(String, String)>>);
+
 /// A browser with a cookie jar and a recorded history.
 pub struct Browser {
     client: reqwest::Client,
@@ -284,7 +287,7 @@ impl Browser {
         })?;
         let mut form: Option<Vec<(String, String)>> = None;
         let mut signed_in = false;
-        let mut callback: Option<(Url, Option<Vec<(String, String)>>)> = None;
+        let mut callback: Option<Callback> = None;
         let mut note = None;
         for _ in 0..MAX_HOPS {
             let method = if form.is_some() { "POST" } else { "GET" };

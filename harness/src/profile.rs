@@ -193,7 +193,10 @@ pub fn load(path: &Path) -> Result<Compiled, InputError> {
     let text = read(path)?;
     let file = path.display().to_string();
     let mut c = parse(&file, &text)?;
-    c.dir = path.parent().map(Path::to_path_buf).unwrap_or_default();
+    c.dir = path
+        .parent()
+        .filter(|p| !p.as_os_str().is_empty())
+        .map_or_else(|| std::path::PathBuf::from("."), Path::to_path_buf);
     Ok(c)
 }
 
@@ -302,7 +305,7 @@ pub fn parse(file: &str, text: &str) -> Result<Compiled, InputError> {
     }
     Ok(Compiled {
         profile,
-        dir: Default::default(),
+        dir: std::path::PathBuf::from("."),
         success_url,
         pattern,
         map,
@@ -311,8 +314,7 @@ pub fn parse(file: &str, text: &str) -> Result<Compiled, InputError> {
 
 fn first_line(s: &str) -> String {
     s.lines()
-        .filter(|l| !l.trim().is_empty())
-        .last()
+        .rfind(|l| !l.trim().is_empty())
         .unwrap_or(s)
         .trim()
         .to_string()

@@ -29,6 +29,8 @@ pub struct Options {
     pub partition: Option<(usize, usize)>,
     /// Per-scenario timeout, overriding the profile's.
     pub timeout: Option<Duration>,
+    /// The password of every scenario user (default: a random one per scenario).
+    pub user_password: Option<String>,
 }
 
 impl Default for Options {
@@ -37,6 +39,7 @@ impl Default for Options {
             jobs: std::thread::available_parallelism().map_or(2, |n| n.get()),
             partition: None,
             timeout: None,
+            user_password: None,
         }
     }
 }
@@ -57,6 +60,7 @@ struct Ctx {
     secrets: Vec<String>,
     server: String,
     timeout: Duration,
+    password: Option<String>,
 }
 
 /// Whether a scenario id falls in partition `k` of `n` (FNV-1a of the id, so a slice
@@ -176,6 +180,7 @@ pub async fn run(
         secrets,
         server,
         timeout,
+        password: opts.user_password.clone(),
     });
     let mut vars = BTreeMap::new();
     vars.insert("issuer", issuer.clone());
@@ -352,7 +357,10 @@ async fn run_one(ctx: &Ctx, s: &Scenario, before: u64) -> ScenarioReport {
     } else {
         format!("{}.harness", s.id)
     };
-    let password = mock_idp::ids::random_b64(18);
+    let password = ctx
+        .password
+        .clone()
+        .unwrap_or_else(|| mock_idp::ids::random_b64(18));
     let mut user = User::new(&login, &password);
     user.profile.given_name = Some("Harness".into());
     user.profile.family_name = Some(s.id.clone());

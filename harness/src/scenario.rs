@@ -217,7 +217,7 @@ pub enum Capability {
 impl Scenario {
     /// Parses a scenario file's text; `file` names it in errors.
     pub fn parse(file: &str, text: &str) -> Result<Self, InputError> {
-        let s: Scenario = parse_toml(file, text).map_err(|e| top_level_hint(e))?;
+        let s: Scenario = parse_toml(file, text).map_err(top_level_hint)?;
         s.check(file, text)?;
         Ok(s)
     }

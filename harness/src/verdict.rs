@@ -247,11 +247,7 @@ pub fn findings(
             ));
         }
     }
-    if rejected
-        && journal
-            .iter()
-            .any(|e| e.endpoint == Some(Endpoint::Userinfo) && e.status == 200)
-    {
+    if rejected && userinfo_with_refused_token(journal) {
         out.push(finding(
             "userinfo-after-reject",
             "warning",
@@ -259,6 +255,26 @@ pub fn findings(
         ));
     }
     out
+}
+
+/// Whether userinfo answered for the access token of the last token exchange (the one
+/// of the login the RP refused).
+fn userinfo_with_refused_token(journal: &[JournalEntry]) -> bool {
+    let last = journal
+        .iter()
+        .rev()
+        .find(|e| e.endpoint == Some(Endpoint::Token));
+    let Some(jti) = last
+        .filter(|t| t.status == 200)
+        .and_then(|t| t.token_ref.as_ref())
+    else {
+        return false;
+    };
+    journal.iter().any(|e| {
+        e.endpoint == Some(Endpoint::Userinfo)
+            && e.status == 200
+            && e.token_ref.as_ref() == Some(jti)
+    })
 }
 
 /// Checks the scenario's evidence rules; returns a note for each one broken.
@@ -270,12 +286,7 @@ pub fn evidence(rules: &[Evidence], journal: &[JournalEntry], rejected: bool) ->
     let mut broken = Vec::new();
     for rule in rules {
         let ok = match rule {
-            Evidence::NoUserinfoAfterReject => {
-                !(rejected
-                    && journal
-                        .iter()
-                        .any(|e| e.endpoint == Some(Endpoint::Userinfo) && e.status == 200))
-            }
+            Evidence::NoUserinfoAfterReject => !(rejected && userinfo_with_refused_token(journal)),
             Evidence::SendsNonce => authz
                 .iter()
                 .all(|a| a.nonce.as_deref().is_some_and(|n| !n.is_empty())),

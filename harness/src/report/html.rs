@@ -16,7 +16,7 @@ const STYLE: &str = "body{font-family:system-ui,sans-serif;margin:2rem;color:#22
 td,th{border:1px solid #ccc;padding:.3rem .6rem;text-align:left;vertical-align:top}th{background:#f3f3f3}\
 .pass{background:#e6f6e6}.fail{background:#fbe3e3}.wrong-code{background:#fff0d9}.warn{background:#fffbd6}.error{background:#f0e0f6}.skip{background:#eee}\
 code{font-size:.9em}details{margin:.6rem 0;border:1px solid #ddd;padding:.4rem .8rem;border-radius:4px}summary{cursor:pointer}\
-svg text{font-family:ui-monospace,monospace;font-size:11px}";
+svg text{font-family:ui-monospace,monospace;font-size:11px}#matrix td:nth-child(2){white-space:nowrap}";
 
 /// Renders the run as HTML.
 pub fn render(r: &RunReport) -> String {

@@ -6,6 +6,7 @@ use std::time::Duration;
 use quick_junit::{NonSuccessKind, Report, TestCase, TestCaseStatus, TestSuite};
 
 use super::RunReport;
+use super::terminal::{expected_text, observed_text};
 use crate::verdict::Verdict;
 
 /// Renders the run as JUnit XML.
@@ -42,8 +43,13 @@ pub fn render(r: &RunReport) -> String {
         case.set_classname(format!("{}.{}", r.rp, s.suite));
         case.set_time(Duration::from_millis(s.duration_ms));
         let mut out = format!(
-            "{}\nexpected: {:?}\nobserved: {:?}",
-            s.title, s.expected, s.observed
+            "{}\nexpected: {}\nobserved: {} (status {} at {})\npage: {}",
+            s.title,
+            expected_text(&s.expected),
+            observed_text(&s.observed),
+            s.observed.status,
+            s.observed.final_url,
+            s.observed.excerpt
         );
         if s.verdict == Verdict::Warn {
             out.push_str(&format!("\nwarning: {message}"));

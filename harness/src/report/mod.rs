@@ -250,8 +250,16 @@ pub fn merge(reports: Vec<RunReport>) -> Option<RunReport> {
 /// values in URLs) replaced, for snapshots and for diffing two runs.
 pub fn stable(r: &RunReport) -> RunReport {
     let mut text = serde_json::to_string(r).expect("a report always serializes");
-    let port = regex::Regex::new(r"127\.0\.0\.1:\d+").expect("valid regex");
-    text = port.replace_all(&text, "127.0.0.1:PORT").into_owned();
+    for (re, with) in [
+        (r"127\.0\.0\.1:\d+", "127.0.0.1:PORT"),
+        (r"127\.0\.0\.1%3A\d+", "127.0.0.1%3APORT"),
+        (r"mockidp_sid_\d+", "mockidp_sid_PORT"),
+    ] {
+        text = regex::Regex::new(re)
+            .expect("valid regex")
+            .replace_all(&text, with)
+            .into_owned();
+    }
     for name in ["state", "nonce", "code_challenge", "stateToken"] {
         let re = regex::Regex::new(&format!(r"([?&#]{name}=)[^&#\\\x22]+")).expect("valid regex");
         text = re
@@ -264,8 +272,9 @@ pub fn stable(r: &RunReport) -> RunReport {
     out.version = "VERSION".into();
     for s in &mut out.scenarios {
         s.duration_ms = 0;
-        for e in &mut s.trace.journal {
+        for (i, e) in s.trace.journal.iter_mut().enumerate() {
             e.at = 0;
+            e.seq = i as u64 + 1;
             for v in [
                 &mut e.state,
                 &mut e.nonce,

@@ -44,11 +44,10 @@ impl Sink for TerminalSink {
             Event::Finished(r) => {
                 self.done += 1;
                 let width = 24;
-                let filled = if self.total == 0 {
-                    width
-                } else {
-                    self.done * width / self.total
-                };
+                let filled = (self.done * width)
+                    .checked_div(self.total)
+                    .unwrap_or(width)
+                    .min(width);
                 let bar = format!("[{}{}]", "=".repeat(filled), " ".repeat(width - filled));
                 let line = format!(
                     "{bar} {:>3}/{:<3} {:<10} {}/{}",
@@ -80,7 +79,8 @@ impl Sink for TerminalSink {
     }
 }
 
-fn expected_text(e: &crate::scenario::Expect) -> String {
+/// What the scenario expects, in a few words.
+pub fn expected_text(e: &crate::scenario::Expect) -> String {
     match (e.result, &e.code) {
         (Outcome::Accept, _) => "accept".into(),
         (Outcome::Reject, Some(c)) => format!("reject {c}"),

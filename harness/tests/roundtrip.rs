@@ -1,0 +1,142 @@
+//! Property: a scenario printed as TOML parses back to the same scenario.
+
+use harness::scenario::{
+    Capability, Evidence, Expect, OUTCOME_CODES, Outcome, Scenario, Step, Strength, UserAgent,
+    UserSpec,
+};
+use mock_idp::faults::{Fault, FaultId};
+use proptest::prelude::*;
+
+fn fault() -> impl Strategy<Value = Fault> {
+    (
+        prop::sample::select(FaultId::ALL.to_vec()),
+        prop::option::of(1u32..5),
+    )
+        .prop_map(|(id, times)| {
+            let mut f = Fault::new(id);
+            f.times = times;
+            f
+        })
+}
+
+fn scenario() -> impl Strategy<Value = Scenario> {
+    let steps = prop::collection::vec(
+        prop::sample::select(vec![
+            Step::Login,
+            Step::Logout,
+            Step::RotateKeys,
+            Step::RotateKeysDropOld,
+        ]),
+        0..4,
+    )
+    .prop_map(|mut s| {
+        s.push(Step::Login);
+        s
+    });
+    let expect = (
+        any::<bool>(),
+        prop::option::of(prop::sample::select(OUTCOME_CODES.to_vec())),
+        any::<bool>(),
+    )
+        .prop_map(|(accept, code, must)| Expect {
+            result: if accept {
+                Outcome::Accept
+            } else {
+                Outcome::Reject
+            },
+            code: if accept {
+                None
+            } else {
+                code.map(str::to_string)
+            },
+            strength: if must {
+                Strength::Must
+            } else {
+                Strength::Should
+            },
+        });
+    let user = (
+        any::<bool>(),
+        any::<bool>(),
+        any::<bool>(),
+        prop::collection::vec("[A-Za-z][A-Za-z0-9 _-]{0,12}", 0..3),
+    )
+        .prop_map(|(assigned, email, email_verified, groups)| UserSpec {
+            assigned,
+            email,
+            email_verified,
+            groups,
+        });
+    let ua = (any::<bool>(), any::<bool>(), any::<bool>()).prop_map(|(a, b, c)| UserAgent {
+        lose_rp_cookies: a,
+        replay_callback: b,
+        unsolicited_callback: c,
+    });
+    (
+        "[a-z][a-z0-9-]{0,24}",
+        "[ -~]{1,60}",
+        prop::option::of("[a-z][a-z0-9-]{0,10}"),
+        prop::collection::vec("[ -~]{0,40}", 0..3),
+        user,
+        prop::collection::vec(fault(), 0..4),
+        ua,
+        steps,
+        expect,
+        prop::collection::vec(
+            prop::sample::select(vec![
+                Evidence::NoUserinfoAfterReject,
+                Evidence::SendsNonce,
+                Evidence::UsesPkce,
+                Evidence::SendsState,
+                Evidence::SameRedirectUri,
+            ]),
+            0..3,
+        ),
+        prop::collection::vec(
+            prop::sample::select(vec![
+                Capability::Javascript,
+                Capability::Logout,
+                Capability::BackchannelLogout,
+            ]),
+            0..2,
+        ),
+    )
+        .prop_map(
+            |(
+                id,
+                title,
+                suite,
+                references,
+                user,
+                faults,
+                user_agent,
+                steps,
+                expect,
+                evidence,
+                requires,
+            )| Scenario {
+                id,
+                title,
+                suite,
+                references,
+                user,
+                faults,
+                user_agent,
+                steps,
+                expect,
+                evidence,
+                requires,
+            },
+        )
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig { cases: 400, ..ProptestConfig::default() })]
+
+    #[test]
+    fn scenarios_round_trip_through_toml(s in scenario()) {
+        let text = s.to_toml();
+        let back = Scenario::parse("generated.toml", &text).map_err(|e| TestCaseError::fail(format!("{e}\n{text}")))?;
+        prop_assert_eq!(back, s);
+    }
+}

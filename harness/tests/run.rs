@@ -1,0 +1,198 @@
+//! The harness against the real sample RP: verdicts, snapshots of every report, secrets,
+//! a hanging RP, determinism, partitions.
+
+mod support;
+
+use std::collections::BTreeMap;
+use std::time::{Duration, Instant};
+
+use harness::report::{self, Format, RunReport};
+use harness::runner::Options;
+use harness::verdict::Verdict;
+use support::*;
+
+fn verdicts(r: &RunReport) -> BTreeMap<String, Verdict> {
+    r.scenarios
+        .iter()
+        .map(|s| (s.id.clone(), s.verdict))
+        .collect()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_correct_sample_rp_passes_the_whole_catalog() {
+    let r = run(profile("", "sample-rp"), catalog(), Options::default()).await;
+    let bad: Vec<_> = r
+        .scenarios
+        .iter()
+        .filter(|s| s.verdict != Verdict::Pass)
+        .map(|s| (s.id.clone(), s.verdict, s.notes.clone()))
+        .collect();
+    assert!(bad.is_empty(), "{bad:?}");
+    assert!(r.summary.total >= 30);
+}
+
+/// A small fixed run with every verdict but warn: a naive RP that ignores state, and a
+/// scenario needing JavaScript.
+async fn small_run() -> RunReport {
+    let mut s = scenarios(&[
+        "happy-path",
+        "state-missing",
+        "alg-none",
+        "callback-replayed",
+    ]);
+    let mut js = s[0].clone();
+    js.scenario.id = "needs-javascript".into();
+    js.scenario.title = "A scenario for single-page RPs".into();
+    js.scenario.requires = vec![harness::scenario::Capability::Javascript];
+    s.push(js);
+    run(
+        profile("state", "sample-rp-no-state-check"),
+        s,
+        Options {
+            jobs: 2,
+            ..Options::default()
+        },
+    )
+    .await
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn snapshots_of_every_report() {
+    let r = small_run().await;
+    let v = verdicts(&r);
+    assert_eq!(v["happy-path"], Verdict::Pass);
+    assert_eq!(v["state-missing"], Verdict::Fail);
+    assert_eq!(v["callback-replayed"], Verdict::WrongCode);
+    assert_eq!(v["needs-javascript"], Verdict::Skip);
+    let stable = report::stable(&r);
+    insta::assert_snapshot!("terminal", report::terminal::summary(&stable));
+    insta::assert_snapshot!("json", Format::Json.render(&stable));
+    insta::assert_snapshot!("junit", Format::Junit.render(&stable));
+    insta::assert_snapshot!("markdown", Format::Markdown.render(&stable));
+    insta::assert_snapshot!("html", Format::Html.render(&stable));
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn no_secret_or_token_reaches_any_report() {
+    let password = "Known-User-Password-0123";
+    let opts = Options {
+        user_password: Some(password.into()),
+        ..Options::default()
+    };
+    let r = run(profile("", "sample-rp"), catalog(), opts).await;
+    let dir = std::env::temp_dir().join(format!("oidc-harness-secrets-{}", std::process::id()));
+    let jwt = regex::Regex::new(r"eyJ[A-Za-z0-9_-]{4,}\.[A-Za-z0-9_-]+\.").unwrap();
+    let code = regex::Regex::new(r"[?&#]code=([^&#\x22\s<]+)").unwrap();
+    for f in [Format::Json, Format::Junit, Format::Markdown, Format::Html] {
+        let path = report::write(&dir, f, &r).unwrap();
+        let text = std::fs::read_to_string(&path).unwrap();
+        assert!(
+            !text.contains(SECRET),
+            "client secret in {}",
+            path.display()
+        );
+        assert!(!text.contains(password), "password in {}", path.display());
+        assert!(!jwt.is_match(&text), "a whole token in {}", path.display());
+        for c in code.captures_iter(&text) {
+            assert_eq!(
+                &c[1],
+                "%5Bredacted%5D",
+                "an authorization code in {}",
+                path.display()
+            );
+        }
+    }
+    let summary = report::terminal::summary(&r);
+    assert!(!summary.contains(SECRET) && !summary.contains(password));
+    std::fs::remove_dir_all(&dir).ok();
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_rp_that_hangs_gives_error_and_the_run_goes_on() {
+    // An RP that accepts connections and never answers.
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let port = listener.local_addr().unwrap().port();
+    let hold = tokio::spawn(async move {
+        let mut held = Vec::new();
+        while let Ok((s, _)) = listener.accept().await {
+            held.push(s);
+        }
+    });
+    let text = format!(
+        "name = \"hangs\"\nlogin_url = \"http://127.0.0.1:{port}/login\"\nredirect_uris = [\"http://127.0.0.1:{port}/callback\"]\nclient_id = \"c\"\nclient_secret = \"s\"\n[success]\nstatus = 200\n"
+    );
+    let p = harness::profile::parse("hangs.toml", &text).unwrap();
+    let started = Instant::now();
+    let opts = Options {
+        timeout: Some(Duration::from_secs(2)),
+        jobs: 1,
+        ..Options::default()
+    };
+    let r = run(p, scenarios(&["happy-path", "state-missing"]), opts).await;
+    assert!(
+        started.elapsed() < Duration::from_secs(10),
+        "bounded by the timeout"
+    );
+    assert_eq!(
+        r.scenarios.len(),
+        2,
+        "the run went on after the first timeout"
+    );
+    for s in &r.scenarios {
+        assert_eq!(s.verdict, Verdict::Error, "{}", s.id);
+        assert!(s.notes[0].contains("timed out after 2 s"), "{:?}", s.notes);
+    }
+    assert_eq!(
+        harness::cli::exit_code(&r, false),
+        harness::cli::EXIT_COULD_NOT_RUN
+    );
+    hold.abort();
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_same_catalog_twice_gives_the_same_verdicts_at_jobs_8() {
+    let opts = || Options {
+        jobs: 8,
+        ..Options::default()
+    };
+    let naive = "nonce,signature";
+    let first = verdicts(&run(profile(naive, "naive"), catalog(), opts()).await);
+    let second = verdicts(&run(profile(naive, "naive"), catalog(), opts()).await);
+    assert_eq!(first, second);
+    assert!(
+        first.values().any(|v| *v == Verdict::Fail),
+        "the naive RP fails something"
+    );
+}
+
+#[test]
+fn partitions_split_the_catalog_without_overlap() {
+    let all = catalog();
+    let mut seen = Vec::new();
+    for k in 1..=3 {
+        seen.extend(
+            all.iter()
+                .filter(|l| harness::runner::in_partition(&l.scenario.id, k, 3))
+                .map(|l| l.scenario.id.clone()),
+        );
+    }
+    seen.sort();
+    let mut ids: Vec<String> = all.iter().map(|l| l.scenario.id.clone()).collect();
+    ids.sort();
+    assert_eq!(seen, ids);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn reports_merge_and_round_trip_through_json() {
+    let r = small_run().await;
+    let mut other = r.clone();
+    other.rp = "other-rp".into();
+    for s in &mut other.scenarios {
+        s.suite = format!("{}-2", s.suite);
+    }
+    let merged = report::merge(vec![r.clone(), other]).unwrap();
+    assert_eq!(merged.summary.total, 2 * r.summary.total);
+    assert_eq!(merged.rp, format!("{}, other-rp", r.rp));
+    let back: RunReport = serde_json::from_str(&Format::Json.render(&merged)).unwrap();
+    assert_eq!(back, merged);
+}

@@ -1,0 +1,93 @@
+//! Runs the harness against the real sample RP binary, with free ports.
+
+#![allow(dead_code)]
+
+use std::path::PathBuf;
+
+use harness::profile::Compiled;
+use harness::report::{RunReport, Sink};
+use harness::runner::{self, Options};
+use harness::scenario::Loaded;
+
+pub const SECRET: &str = "S3cr3t-client-secret-for-the-harness-tests";
+
+/// The sample RP binary built next to this test.
+pub fn sample_rp_bin() -> PathBuf {
+    let exe = std::env::current_exe().unwrap();
+    let dir = exe.parent().and_then(|p| p.parent()).unwrap();
+    let bin = dir.join("sample-rp");
+    assert!(
+        bin.exists(),
+        "{} is missing: run the tests with `cargo test --workspace`",
+        bin.display()
+    );
+    bin
+}
+
+pub fn free_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port()
+}
+
+/// A profile starting the sample RP on a free port, with `no_checks` switched off.
+pub fn profile_text(no_checks: &str, name: &str) -> String {
+    let port = free_port();
+    format!(
+        r#"name = "{name}"
+login_url = "http://127.0.0.1:{port}/login"
+logout_url = "http://127.0.0.1:{port}/logout"
+redirect_uris = ["http://127.0.0.1:{port}/callback"]
+post_logout_redirect_uris = ["http://127.0.0.1:{port}/"]
+client_id = "sample-rp"
+client_secret = "{SECRET}"
+capabilities = ["logout"]
+timeout_secs = 15
+
+[start]
+command = ["{bin}"]
+ready_url = "http://127.0.0.1:{port}/healthz"
+ready_timeout_secs = 30
+
+[start.env]
+ISSUER = "{{issuer}}"
+CLIENT_ID = "{{client_id}}"
+CLIENT_SECRET = "{{client_secret}}"
+LISTEN = "127.0.0.1:{port}"
+NO_CHECKS = "{no_checks}"
+
+[success]
+status = 200
+body = "Logged in as {{email}}"
+
+[outcome]
+pattern = '<p id="outcome">(oidc_[a-z_]+)</p>'
+"#,
+        bin = sample_rp_bin().display()
+    )
+}
+
+pub fn profile(no_checks: &str, name: &str) -> Compiled {
+    harness::profile::parse("test-profile.toml", &profile_text(no_checks, name)).unwrap()
+}
+
+pub fn catalog() -> Vec<Loaded> {
+    let dir = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../scenarios");
+    harness::cli::load_scenarios(&[dir], &[]).unwrap()
+}
+
+pub fn scenarios(ids: &[&str]) -> Vec<Loaded> {
+    catalog()
+        .into_iter()
+        .filter(|l| ids.contains(&l.scenario.id.as_str()))
+        .collect()
+}
+
+pub async fn run(profile: Compiled, scenarios: Vec<Loaded>, opts: Options) -> RunReport {
+    let mut sinks: Vec<Box<dyn Sink>> = Vec::new();
+    runner::run(profile, scenarios, &opts, &mut sinks)
+        .await
+        .unwrap()
+}
