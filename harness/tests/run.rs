@@ -82,7 +82,7 @@ async fn no_secret_or_token_reaches_any_report() {
     let r = run(profile("", "sample-rp"), catalog(), opts).await;
     let dir = std::env::temp_dir().join(format!("oidc-harness-secrets-{}", std::process::id()));
     let jwt = regex::Regex::new(r"eyJ[A-Za-z0-9_-]{4,}\.[A-Za-z0-9_-]+\.").unwrap();
-    let code = regex::Regex::new(r"[?&#]code=([^&#\x22\s<]+)").unwrap();
+    let code = regex::Regex::new(r"[?&#]code=([^&#\x22\s<)]+)").unwrap();
     for f in [Format::Json, Format::Junit, Format::Markdown, Format::Html] {
         let path = report::write(&dir, f, &r).unwrap();
         let text = std::fs::read_to_string(&path).unwrap();

@@ -65,6 +65,7 @@ pub fn text(s: &str, secrets: &[String]) -> String {
         out = out.replace(secret.as_str(), "[redacted]");
         let encoded: String = url::form_urlencoded::byte_serialize(secret.as_bytes()).collect();
         out = out.replace(&encoded, "[redacted]");
+        out = out.replace(&encoded.replace('+', "%20"), "[redacted]");
     }
     out
 }
