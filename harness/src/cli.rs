@@ -249,6 +249,12 @@ async fn run_cmd(a: RunArgs) -> i32 {
             for f in &formats {
                 eprintln!("wrote {}", a.out.join(f.file_name()).display());
             }
+            if formats.contains(&Format::Html) {
+                println!(
+                    "HTML report: {}",
+                    a.out.join(Format::Html.file_name()).display()
+                );
+            }
             exit_code(&r, a.strict)
         }
         Err(e) => {
