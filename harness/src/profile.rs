@@ -52,6 +52,9 @@ pub struct Profile {
     /// RP is already running and configured with a fixed issuer.
     #[serde(default)]
     pub idp_addr: Option<std::net::SocketAddr>,
+    /// Serve the mock IdP over HTTPS (fixture CA; its file is `{ca_file}` in `start`).
+    #[serde(default)]
+    pub idp_tls: bool,
     /// Seconds one scenario may take (default 20).
     #[serde(default = "default_timeout")]
     pub timeout_secs: u64,

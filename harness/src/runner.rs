@@ -154,9 +154,11 @@ pub async fn run(
         .profile
         .idp_addr
         .unwrap_or_else(|| "127.0.0.1:0".parse().expect("valid address"));
-    let idp = MockIdp::builder()
-        .tenant(tenant)
-        .addr(addr)
+    let mut builder = MockIdp::builder().tenant(tenant).addr(addr);
+    if profile.profile.idp_tls {
+        builder = builder.tls(mock_idp::TlsConfig::fixture());
+    }
+    let idp = builder
         .start()
         .await
         .map_err(|e| RunError(format!("the mock IdP could not start: {e}")))?;
@@ -194,7 +196,18 @@ pub async fn run(
             .unwrap_or_default(),
     );
     vars.insert("redirect_uri", ctx.profile.profile.redirect_uris[0].clone());
-    vars.insert("ca_file", String::new());
+    let ca_file = match ctx.idp.ca_pem() {
+        Some(pem) => {
+            let path =
+                std::env::temp_dir().join(format!("oidc-harness-ca-{}.pem", std::process::id()));
+            mock_idp::cli::write_atomic(&path, pem.as_bytes()).map_err(|e| {
+                RunError(format!("{}: cannot write the CA file: {e}", path.display()))
+            })?;
+            path.display().to_string()
+        }
+        None => String::new(),
+    };
+    vars.insert("ca_file", ca_file);
     vars.insert("profile_dir", ctx.profile.dir.display().to_string());
     let mut rp = start_rp(&ctx, &vars).await?;
 

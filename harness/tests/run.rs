@@ -196,3 +196,23 @@ async fn reports_merge_and_round_trip_through_json() {
     let back: RunReport = serde_json::from_str(&Format::Json.render(&merged)).unwrap();
     assert_eq!(back, merged);
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn runs_over_https_with_the_ca_file_templated() {
+    let text = profile_text("", "sample-rp-tls")
+        .replace("[start]", "idp_tls = true\n\n[start]")
+        .replace("[start.env]", "[start.env]\nCA_FILE = \"{ca_file}\"");
+    let p = harness::profile::parse("tls.toml", &text).unwrap();
+    let r = run(
+        p,
+        scenarios(&["happy-path", "state-missing", "alg-none"]),
+        Options::default(),
+    )
+    .await;
+    assert!(r.issuer.starts_with("https://127.0.0.1:"), "{}", r.issuer);
+    assert!(
+        r.scenarios.iter().all(|s| s.verdict == Verdict::Pass),
+        "{:?}",
+        verdicts(&r)
+    );
+}

@@ -96,6 +96,11 @@ pub struct JournalEntry {
     /// The faults that changed this answer (`id` or `id=param`), in catalog order.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub faults: Vec<String>,
+    /// The ID token sent in this answer, decoded (`{"header": …, "payload": …}`), as
+    /// evidence of what the RP was given. The signature is left out, so it is never a
+    /// usable token.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub id_token: Option<serde_json::Value>,
 }
 
 /// A bounded, shared journal. The oldest entries go once `capacity` is reached.

@@ -98,6 +98,29 @@ fn scenario(x: &ScenarioReport) -> String {
         }
         out.push_str("</ul>\n");
     }
+    let tokens: Vec<String> = x
+        .trace
+        .journal
+        .iter()
+        .filter_map(|e| {
+            e.id_token.as_ref().map(|t| {
+                format!(
+                    "{:?} gave: {}",
+                    e.endpoint.unwrap_or(Endpoint::Token),
+                    t["payload"]
+                )
+            })
+        })
+        .collect();
+    if !tokens.is_empty() {
+        out.push_str(
+            "<p>ID tokens the IdP sent (decoded; signatures left out):</p><ul class=\"tokens\">",
+        );
+        for t in tokens {
+            out.push_str(&format!("<li><code>{}</code></li>", esc(&t)));
+        }
+        out.push_str("</ul>\n");
+    }
     out.push_str(&sequence(x));
     out.push_str("</details>\n");
     out

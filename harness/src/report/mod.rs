@@ -286,6 +286,26 @@ pub fn stable(r: &RunReport) -> RunReport {
             {
                 *v = "<random>".into();
             }
+            if let Some(payload) = e
+                .id_token
+                .as_mut()
+                .and_then(|t| t.get_mut("payload"))
+                .and_then(|p| p.as_object_mut())
+            {
+                for k in [
+                    "jti",
+                    "at_hash",
+                    "c_hash",
+                    "nonce",
+                    "iat",
+                    "exp",
+                    "auth_time",
+                ] {
+                    if let Some(v) = payload.get_mut(k) {
+                        *v = "<random>".into();
+                    }
+                }
+            }
         }
     }
     out

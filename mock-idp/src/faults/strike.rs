@@ -38,14 +38,17 @@ impl Shared {
         tamper::id_token_claims(self, srv, &changes, &mut claims);
         let signature = self.fire(ID_TOKEN_SIGNATURE_FAULTS, ctx, j);
         let secret = client.client_secret.as_ref().map(|s| s.expose());
-        tamper::sign_id_token(
+        let token = tamper::sign_id_token(
             self,
             srv,
             signature.first(),
             &claims,
             secret,
             &client.client_id,
-        )
+        );
+        j.id_token = crate::jwt::decode_unverified(&token)
+            .map(|(h, p)| serde_json::json!({"header": h, "payload": p}));
+        token
     }
 
     /// Validates and arms a fault. With `check_names`, the user or client it is aimed at
