@@ -8,7 +8,7 @@ use clap::{Args, Parser, Subcommand};
 use crate::files::InputError;
 use crate::report::{self, FileSink, Format, RunReport, Sink, terminal::TerminalSink};
 use crate::runner::{self, Options};
-use crate::scenario::{self, Loaded, Outcome};
+use crate::scenario::{self, Loaded};
 use crate::verdict::Verdict;
 
 /// Exit code: no failure (warnings allowed unless `--strict`).
@@ -300,22 +300,8 @@ fn list_cmd(a: ListArgs) -> i32 {
         {
             continue;
         }
-        let expects = match (&s.expect.result, &s.expect.code) {
-            (Outcome::Accept, _) => "accept".to_string(),
-            (Outcome::Reject, Some(c)) => format!("reject {c}"),
-            (Outcome::Reject, None) => "reject".into(),
-        };
-        let mut faults: Vec<String> = s.faults.iter().map(|f| f.label()).collect();
-        let ua = &s.user_agent;
-        for (on, name) in [
-            (ua.lose_rp_cookies, "ua:lose-rp-cookies"),
-            (ua.replay_callback, "ua:replay-callback"),
-            (ua.unsolicited_callback, "ua:unsolicited-callback"),
-        ] {
-            if on {
-                faults.push(name.into());
-            }
-        }
+        let expects = crate::report::terminal::expected_text(&s.expect);
+        let faults = s.fault_labels();
         println!(
             "{:<16} {:<34} {:<45} {}",
             s.suite_name(),
@@ -385,9 +371,13 @@ async fn reproduce_cmd(a: ReproduceArgs) -> i32 {
                 .map(|n| format!("   ({n})"))
                 .unwrap_or_default();
             println!(
-                "   {:>2}. browser -> {:?}: {} {} = {}{loc}{note}",
+                "   {:>2}. browser -> {}: {} {} = {}{loc}{note}",
                 i + 1,
-                h.to,
+                match h.to {
+                    crate::driver::Party::Rp => "RP",
+                    crate::driver::Party::Idp => "IdP",
+                    crate::driver::Party::Other => "other",
+                },
                 h.method,
                 h.url,
                 h.status
@@ -405,8 +395,11 @@ async fn reproduce_cmd(a: ReproduceArgs) -> i32 {
                 format!(" [fault: {}]", e.faults.join(", "))
             };
             println!(
-                "       RP -> IdP: {:?} = {} {}{faults}",
-                e.endpoint, e.status, e.outcome
+                "       RP -> IdP: {} = {} {}{faults}",
+                e.endpoint
+                    .map_or("?".into(), |p| format!("{p:?}").to_lowercase()),
+                e.status,
+                e.outcome
             );
         }
         println!(

@@ -10,7 +10,6 @@ use std::collections::{BTreeMap, HashSet};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
-use mock_idp::faults::Fault;
 use mock_idp::{Client, JournalEntry, MockIdp, Tenant, User};
 
 use crate::driver::{Browser, Mischief, Page, text_of};
@@ -301,6 +300,7 @@ fn emit(sinks: &mut [Box<dyn Sink>], r: &ScenarioReport) {
     }
 }
 
+/// A report of `s` with nothing observed yet.
 fn blank(s: &Scenario, verdict: Verdict, note: String, ms: u64) -> ScenarioReport {
     ScenarioReport {
         id: s.id.clone(),
@@ -312,25 +312,10 @@ fn blank(s: &Scenario, verdict: Verdict, note: String, ms: u64) -> ScenarioRepor
         observed: Observed::default(),
         notes: vec![note],
         findings: vec![],
-        faults: fault_labels(s),
+        faults: s.fault_labels(),
         duration_ms: ms,
         trace: Trace::default(),
     }
-}
-
-fn fault_labels(s: &Scenario) -> Vec<String> {
-    let mut out: Vec<String> = s.faults.iter().map(Fault::label).collect();
-    let ua = &s.user_agent;
-    for (on, name) in [
-        (ua.lose_rp_cookies, "ua:lose-rp-cookies"),
-        (ua.replay_callback, "ua:replay-callback"),
-        (ua.unsolicited_callback, "ua:unsolicited-callback"),
-    ] {
-        if on {
-            out.push(name.into());
-        }
-    }
-    out
 }
 
 /// One scenario within the timeout; an RP that hangs gives an `error` verdict.
@@ -516,18 +501,11 @@ async fn run_one(ctx: &Ctx, s: &Scenario, before: u64) -> ScenarioReport {
     notes.extend(broken);
     let findings = findings(&trace.journal, &ctx.states, rejected);
     ScenarioReport {
-        id: s.id.clone(),
-        title: s.title.clone(),
-        suite: s.suite_name().to_string(),
-        references: s.references.clone(),
-        verdict,
-        expected: s.expect.clone(),
         observed,
         notes,
         findings,
-        faults: fault_labels(s),
-        duration_ms: ms(),
         trace,
+        ..blank(s, verdict, String::new(), ms())
     }
 }
 

@@ -236,6 +236,22 @@ impl Scenario {
                 .any(|s| matches!(s, Step::RotateKeys | Step::RotateKeysDropOld))
     }
 
+    /// The faults injected, for reports: IdP faults by label, user-agent faults as `ua:…`.
+    pub fn fault_labels(&self) -> Vec<String> {
+        let mut out: Vec<String> = self.faults.iter().map(Fault::label).collect();
+        let ua = &self.user_agent;
+        for (on, name) in [
+            (ua.lose_rp_cookies, "ua:lose-rp-cookies"),
+            (ua.replay_callback, "ua:replay-callback"),
+            (ua.unsolicited_callback, "ua:unsolicited-callback"),
+        ] {
+            if on {
+                out.push(name.into());
+            }
+        }
+        out
+    }
+
     /// The suite name (declared, or the folder's).
     pub fn suite_name(&self) -> &str {
         self.suite.as_deref().unwrap_or("default")

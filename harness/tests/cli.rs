@@ -109,3 +109,71 @@ fn idp_prints_its_issuers_and_serves_them() {
     });
     assert_eq!(doc["issuer"], issuer);
 }
+
+mod support;
+
+fn catalog_dir() -> std::path::PathBuf {
+    std::path::PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../scenarios")
+}
+
+#[test]
+fn list_filters_by_outcome_code_and_fault() {
+    let out = harness()
+        .arg("list")
+        .arg("--suite")
+        .arg(catalog_dir())
+        .args(["--code", "oidc_state_missing"])
+        .output()
+        .unwrap();
+    assert!(out.status.success());
+    let text = String::from_utf8_lossy(&out.stdout);
+    let rows: Vec<&str> = text.lines().skip(1).collect();
+    assert!(rows.len() >= 4, "{text}");
+    assert!(
+        rows.iter().all(|r| r.contains("reject oidc_state_missing")),
+        "{text}"
+    );
+    let out = harness()
+        .arg("list")
+        .arg("--suite")
+        .arg(catalog_dir())
+        .args(["--fault", "alg-none"])
+        .output()
+        .unwrap();
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert_eq!(text.lines().count(), 2, "{text}");
+    let out = harness()
+        .arg("list")
+        .arg("--suite")
+        .arg(catalog_dir())
+        .args(["--code", "oidc_nope"])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2));
+}
+
+#[test]
+fn reproduce_shows_what_the_rp_did_step_by_step() {
+    let dir = std::env::temp_dir().join(format!("oidc-harness-reproduce-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let profile = dir.join("rp.toml");
+    std::fs::write(&profile, support::profile_text("state", "naive")).unwrap();
+    let out = harness()
+        .args(["reproduce", "oidc_state_missing", "--rp"])
+        .arg(&profile)
+        .arg("--suite")
+        .arg(catalog_dir())
+        .output()
+        .unwrap();
+    std::fs::remove_dir_all(&dir).ok();
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert_eq!(out.status.code(), Some(1), "the naive RP fails: {text}");
+    assert!(text.contains("== state-missing (fail)"), "{text}");
+    assert!(text.contains("browser -> IdP: POST /signin"), "{text}");
+    assert!(
+        text.contains("[fault: state-missing]") || text.contains("faults: state-missing"),
+        "{text}"
+    );
+    assert!(text.contains("RP -> IdP: token = 200 ok"), "{text}");
+    assert!(!text.contains(support::SECRET));
+}
