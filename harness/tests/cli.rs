@@ -169,7 +169,10 @@ fn reproduce_shows_what_the_rp_did_step_by_step() {
     let text = String::from_utf8_lossy(&out.stdout);
     assert_eq!(out.status.code(), Some(1), "the naive RP fails: {text}");
     assert!(text.contains("== state-missing (fail)"), "{text}");
-    assert!(text.contains("browser -> IdP: POST http://127.0.0.1:") && text.contains("/signin = 302"), "{text}");
+    assert!(
+        text.contains("browser -> IdP: POST http://127.0.0.1:") && text.contains("/signin = 302"),
+        "{text}"
+    );
     assert!(
         text.contains("[fault: state-missing]") || text.contains("faults: state-missing"),
         "{text}"

@@ -28,7 +28,15 @@ async fn the_correct_sample_rp_passes_the_whole_catalog() {
         .map(|s| (s.id.clone(), s.verdict, s.notes.clone()))
         .collect();
     assert!(bad.is_empty(), "{bad:?}");
-    assert!(r.summary.total >= 30);
+    assert!(r.summary.total >= 40);
+    for code in harness::scenario::OUTCOME_CODES {
+        assert!(
+            r.scenarios
+                .iter()
+                .any(|s| s.observed.code.as_deref() == Some(code)),
+            "no scenario makes the sample RP report `{code}`"
+        );
+    }
 }
 
 /// A small fixed run with every verdict but warn: a naive RP that ignores state, and a

@@ -60,7 +60,7 @@ NO_CHECKS = "{no_checks}"
 
 [success]
 status = 200
-body = "Logged in as {{email}}"
+body = "Logged in as "
 
 [outcome]
 pattern = '<p id="outcome">(oidc_[a-z_]+)</p>'
