@@ -125,6 +125,10 @@ pub struct ReportArgs {
     /// Formats, comma-separated: json, junit, md, html.
     #[arg(long, value_name = "LIST", default_value = "json,junit,md,html")]
     pub format: String,
+    /// Instead of merging, write `matrix.md`: one row per scenario, one column per input
+    /// report (e.g. one run per RP), and print it.
+    #[arg(long)]
+    pub matrix: bool,
 }
 
 fn parse_partition(s: &str) -> Result<(usize, usize), String> {
@@ -437,6 +441,20 @@ fn report_cmd(a: ReportArgs) -> i32 {
                 ));
             }
         }
+    }
+    if a.matrix {
+        let table = report::markdown::matrix(&reports);
+        if let Err(e) = std::fs::create_dir_all(&a.out)
+            .and_then(|()| mock_idp::cli::write_atomic(&a.out.join("matrix.md"), table.as_bytes()))
+        {
+            eprintln!(
+                "error: cannot write {}: {e}",
+                a.out.join("matrix.md").display()
+            );
+            return EXIT_COULD_NOT_RUN;
+        }
+        print!("{table}");
+        return EXIT_OK;
     }
     let Some(merged) = report::merge(reports) else {
         return bad("no report given");

@@ -363,17 +363,20 @@ impl Browser {
         Err(DriverError::TooManyHops)
     }
 
+    /// Sends the callback again from a fresh browser (no cookies): a callback URL stolen
+    /// and replayed elsewhere must not log anyone in.
     async fn replay(
         &mut self,
         url: Url,
         fields: Option<Vec<(String, String)>>,
     ) -> Result<Page, DriverError> {
+        self.jar.clear();
         let (mut status, mut location, mut body) = self
             .request(
                 if fields.is_some() { "POST" } else { "GET" },
                 &url,
                 fields.as_deref(),
-                Some("user agent replayed the callback".into()),
+                Some("user agent replayed the callback from a fresh browser".into()),
             )
             .await?;
         let mut here = url;

@@ -148,8 +148,16 @@ pub struct MapRule {
     #[serde(default)]
     pub url: Option<String>,
     /// The outcome code it means.
-    pub code: String,
+    #[serde(default)]
+    pub code: Option<String>,
+    /// The message does not say which failure it was (instead of `code`): a refusal with
+    /// it passes with a note, as with `rejections_only`.
+    #[serde(default)]
+    pub indistinct: bool,
 }
+
+/// What [`Compiled::outcome_code`] returns for a message marked `indistinct`.
+pub const INDISTINCT: &str = "(indistinct)";
 
 /// A profile with its regexes compiled.
 #[derive(Clone, Debug)]
@@ -271,20 +279,32 @@ pub fn parse(file: &str, text: &str) -> Result<Compiled, InputError> {
     let mut map = Vec::new();
     for (i, m) in profile.outcome.map.iter().enumerate() {
         let i = i.to_string();
-        if !OUTCOME_CODES.contains(&m.code.as_str()) {
-            let help = mock_idp::diag::did_you_mean(&m.code, OUTCOME_CODES)
-                .map(|c| format!("did you mean `{c}`?"));
-            return Err(at_path(
-                file,
-                text,
-                &["outcome", "map", &i, "code"],
-                format!(
-                    "expected an outcome code of the troubleshooting table (found `{}`)",
-                    m.code
-                ),
-                help,
-            ));
-        }
+        let code = match (&m.code, m.indistinct) {
+            (Some(_), true) | (None, false) => {
+                return Err(at_path(
+                    file,
+                    text,
+                    &["outcome", "map", &i],
+                    "expected either `code` or `indistinct = true`".into(),
+                    None,
+                ));
+            }
+            (None, true) => INDISTINCT.to_string(),
+            (Some(code), false) if !OUTCOME_CODES.contains(&code.as_str()) => {
+                let help = mock_idp::diag::did_you_mean(code, OUTCOME_CODES)
+                    .map(|c| format!("did you mean `{c}`?"));
+                return Err(at_path(
+                    file,
+                    text,
+                    &["outcome", "map", &i, "code"],
+                    format!(
+                        "expected an outcome code of the troubleshooting table (found `{code}`)"
+                    ),
+                    help,
+                ));
+            }
+            (Some(code), false) => code.clone(),
+        };
         if m.body.is_none() && m.url.is_none() {
             return Err(at_path(
                 file,
@@ -304,7 +324,7 @@ pub fn parse(file: &str, text: &str) -> Result<Compiled, InputError> {
             .as_deref()
             .map(|r| re(&["outcome", "map", &i, "url"], r))
             .transpose()?;
-        map.push((b, u, m.code.clone()));
+        map.push((b, u, code));
     }
     Ok(Compiled {
         profile,

@@ -119,7 +119,8 @@ pub struct UserAgent {
     /// Drop the RP's cookies between authorize and callback (the "expired nonce" case).
     #[serde(default, skip_serializing_if = "std::ops::Not::not")]
     pub lose_rp_cookies: bool,
-    /// Send the callback a second time after the login.
+    /// After the login, send the same callback again from a fresh browser (a stolen
+    /// callback URL replayed elsewhere).
     #[serde(default, skip_serializing_if = "std::ops::Not::not")]
     pub replay_callback: bool,
     /// Deliver a callback the RP never asked for (IdP-initiated; no login started).
@@ -212,6 +213,8 @@ pub enum Capability {
     Logout,
     /// Back-channel logout.
     BackchannelLogout,
+    /// The RP calls the userinfo endpoint during login.
+    Userinfo,
 }
 
 impl Scenario {
@@ -229,7 +232,7 @@ impl Scenario {
 
     /// Whether a fault hits more than this scenario's user (it then runs alone).
     pub fn exclusive(&self) -> bool {
-        self.faults.iter().any(|f| !f.id.doc().scoped)
+        self.faults.iter().any(|f| f.id.affects_everyone())
             || self
                 .steps
                 .iter()

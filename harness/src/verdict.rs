@@ -103,13 +103,17 @@ pub fn judge(
         ),
         (Outcome::Reject, Some(Outcome::Reject)) => match (&expect.code, &observed.code) {
             (None, _) => (Verdict::Pass, vec![]),
-            (Some(_), _) if rejections_only => (
-                Verdict::Pass,
-                vec![
+            (Some(_), got)
+                if rejections_only || got.as_deref() == Some(crate::profile::INDISTINCT) =>
+            {
+                (
+                    Verdict::Pass,
+                    vec![
                     "the RP shows only that it refused; the outcome code is not distinguishable"
                         .into(),
                 ],
-            ),
+                )
+            }
             (Some(want), Some(got)) if want == got => (Verdict::Pass, vec![]),
             (Some(want), Some(got)) => (
                 Verdict::WrongCode,

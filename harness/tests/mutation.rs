@@ -12,7 +12,7 @@ use support::*;
 
 /// What switching each check off must change: scenario → verdict (every other scenario passes).
 fn expected() -> Vec<(&'static str, Vec<(&'static str, Verdict)>)> {
-    use Verdict::{Fail, WrongCode};
+    use Verdict::{Fail, Warn, WrongCode};
     vec![
         (
             "state",
@@ -68,7 +68,7 @@ fn expected() -> Vec<(&'static str, Vec<(&'static str, Verdict)>)> {
         ("at-hash", vec![("at-hash-bad", Fail)]),
         ("userinfo-sub", vec![("userinfo-sub-mismatch", Fail)]),
         ("email", vec![("email-claim-missing", Fail)]),
-        ("email-verified", vec![("email-unverified", Fail)]),
+        ("email-verified", vec![("email-unverified", Warn)]),
     ]
 }
 

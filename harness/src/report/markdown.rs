@@ -66,3 +66,46 @@ pub fn render(r: &RunReport) -> String {
     }
     out
 }
+
+/// One row per scenario, one column per RP (each report is one RP's run).
+pub fn matrix(reports: &[RunReport]) -> String {
+    let mut rows: std::collections::BTreeMap<(String, String), Vec<String>> =
+        std::collections::BTreeMap::new();
+    for (i, r) in reports.iter().enumerate() {
+        for s in &r.scenarios {
+            let cell = match (s.verdict, &s.observed.code) {
+                (Verdict::WrongCode, Some(c)) => format!("{} wrong-code (`{c}`)", icon(s.verdict)),
+                (v, _) => format!("{} {}", icon(v), v.as_str()),
+            };
+            let row = rows
+                .entry((s.suite.clone(), s.id.clone()))
+                .or_insert_with(|| vec![String::new(); reports.len()]);
+            row[i] = cell;
+        }
+    }
+    let mut out = String::from("| scenario |");
+    for r in reports {
+        out.push_str(&format!(" {} |", cell(&r.rp)));
+    }
+    out.push_str("\n|---|");
+    out.push_str(&"---|".repeat(reports.len()));
+    out.push('\n');
+    for ((suite, id), cells) in rows {
+        out.push_str(&format!("| `{}/{}` |", cell(&suite), cell(&id)));
+        for c in cells {
+            out.push_str(&format!(" {c} |"));
+        }
+        out.push('\n');
+    }
+    out.push('|');
+    out.push_str(" **totals** |");
+    for r in reports {
+        let s = &r.summary;
+        out.push_str(&format!(
+            " {} pass, {} fail, {} wrong-code, {} warn, {} error, {} skip |",
+            s.pass, s.fail, s.wrong_code, s.warn, s.error, s.skip
+        ));
+    }
+    out.push('\n');
+    out
+}

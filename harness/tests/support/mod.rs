@@ -43,7 +43,7 @@ redirect_uris = ["http://127.0.0.1:{port}/callback"]
 post_logout_redirect_uris = ["http://127.0.0.1:{port}/"]
 client_id = "sample-rp"
 client_secret = "{SECRET}"
-capabilities = ["logout"]
+capabilities = ["logout", "userinfo"]
 timeout_secs = 15
 
 [start]

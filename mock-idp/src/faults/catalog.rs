@@ -292,6 +292,13 @@ catalog! {
 }
 
 impl FaultId {
+    /// Whether, while armed, it changes what every user sees: faults on discovery and
+    /// keys, and `kid-absent-single-key` (which trims the JWKS for everyone). Scenarios
+    /// with such a fault must run alone.
+    pub fn affects_everyone(self) -> bool {
+        !self.doc().scoped || self == FaultId::KidAbsentSingleKey
+    }
+
     /// This fault's documentation.
     pub fn doc(self) -> &'static FaultDoc {
         CATALOG
