@@ -84,6 +84,9 @@ pub struct RunArgs {
     /// Treat warnings as failures (exit code 1).
     #[arg(long)]
     pub strict: bool,
+    /// How to play the browser (default: the profile's, else http).
+    #[arg(long, value_enum)]
+    pub driver: Option<crate::profile::Driver>,
 }
 
 /// Options of `list`.
@@ -247,6 +250,8 @@ async fn run_cmd(a: RunArgs) -> i32 {
         partition: a.partition,
         timeout: a.timeout.map(Duration::from_secs),
         user_password: None,
+        driver: a.driver,
+        screenshots: Some(a.out.clone()),
     };
     match runner::run(profile, scenarios, &opts, &mut sinks).await {
         Ok(r) => {

@@ -5,12 +5,13 @@
 //! and what it asked the IdP, and writes reports.
 //!
 //! - [`scenario`]: the scenario files; [`profile`]: the RP profiles;
-//! - [`driver`]: the HTTP driver (the browser);
+//! - [`driver`]: the HTTP driver; [`browser`]: the browser driver (Chromium);
 //! - [`runner`]: runs scenarios against one RP; [`verdict`]: judging and findings;
 //! - [`report`]: one event stream, many sinks (terminal, JSON, JUnit, Markdown, HTML).
 
 #![warn(missing_docs)]
 
+pub mod browser;
 pub mod cli;
 pub mod driver;
 pub mod files;

@@ -55,6 +55,10 @@ pub struct Profile {
     /// Serve the mock IdP over HTTPS (fixture CA; its file is `{ca_file}` in `start`).
     #[serde(default)]
     pub idp_tls: bool,
+    /// How to play the browser: `http` (default) or `browser` (Chromium, for RPs that
+    /// need JavaScript).
+    #[serde(default)]
+    pub driver: Driver,
     /// Seconds one scenario may take (default 20).
     #[serde(default = "default_timeout")]
     pub timeout_secs: u64,
@@ -66,6 +70,17 @@ fn default_server() -> String {
 
 fn default_timeout() -> u64 {
     20
+}
+
+/// The driver that plays the browser.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize, clap::ValueEnum)]
+#[serde(rename_all = "kebab-case")]
+pub enum Driver {
+    /// reqwest, redirects one at a time (fast; no JavaScript).
+    #[default]
+    Http,
+    /// Headless Chromium through ChromeDriver.
+    Browser,
 }
 
 /// Starting the RP.

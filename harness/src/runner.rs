@@ -30,6 +30,11 @@ pub struct Options {
     pub timeout: Option<Duration>,
     /// The password of every scenario user (default: a random one per scenario).
     pub user_password: Option<String>,
+    /// The driver, overriding the profile's.
+    pub driver: Option<crate::profile::Driver>,
+    /// Where screenshots of scenarios that do not pass go (browser driver), usually the
+    /// report folder.
+    pub screenshots: Option<std::path::PathBuf>,
 }
 
 impl Default for Options {
@@ -39,6 +44,8 @@ impl Default for Options {
             partition: None,
             timeout: None,
             user_password: None,
+            driver: None,
+            screenshots: None,
         }
     }
 }
@@ -60,6 +67,8 @@ struct Ctx {
     server: String,
     timeout: Duration,
     password: Option<String>,
+    screenshots: Option<std::path::PathBuf>,
+    chrome: Option<tokio::sync::Mutex<crate::browser::ChromeDriver>>,
 }
 
 /// Whether a scenario id falls in partition `k` of `n` (FNV-1a of the id, so a slice
@@ -173,6 +182,15 @@ pub async fn run(
     let timeout = opts
         .timeout
         .unwrap_or(Duration::from_secs(profile.profile.timeout_secs));
+    let driver = opts.driver.unwrap_or(profile.profile.driver);
+    let chrome = match driver {
+        crate::profile::Driver::Browser => Some(tokio::sync::Mutex::new(
+            crate::browser::ChromeDriver::start()
+                .await
+                .map_err(RunError)?,
+        )),
+        crate::profile::Driver::Http => None,
+    };
     let ctx = Arc::new(Ctx {
         idp,
         profile,
@@ -182,6 +200,8 @@ pub async fn run(
         server,
         timeout,
         password: opts.user_password.clone(),
+        screenshots: opts.screenshots.clone(),
+        chrome,
     });
     let mut vars = BTreeMap::new();
     vars.insert("issuer", issuer.clone());
@@ -232,6 +252,10 @@ pub async fn run(
                 format!("the RP's profile does not declare the `{name}` capability"),
                 0,
             );
+            emit(sinks, &r);
+            results.push(r);
+        } else if let Some(why) = driver_skip(&l.scenario, ctx.chrome.is_some()) {
+            let r = blank(&l.scenario, Verdict::Skip, why.into(), 0);
             emit(sinks, &r);
             results.push(r);
         } else if l.scenario.exclusive() {
@@ -310,7 +334,8 @@ fn blank(s: &Scenario, verdict: Verdict, note: String, ms: u64) -> ScenarioRepor
         verdict,
         expected: s.expect.clone(),
         observed: Observed::default(),
-        notes: vec![note],
+        notes: if note.is_empty() { vec![] } else { vec![note] },
+        screenshot: None,
         findings: vec![],
         faults: s.fault_labels(),
         duration_ms: ms,
@@ -318,11 +343,45 @@ fn blank(s: &Scenario, verdict: Verdict, note: String, ms: u64) -> ScenarioRepor
     }
 }
 
+/// Why a scenario cannot run with this driver, if it cannot.
+fn driver_skip(s: &Scenario, browser: bool) -> Option<&'static str> {
+    if !browser
+        && s.requires
+            .contains(&crate::scenario::Capability::Javascript)
+    {
+        return Some("it needs a browser that runs JavaScript: run with --driver browser");
+    }
+    if browser && s.user_agent.replay_callback {
+        return Some(
+            "the browser driver cannot replay a callback (WebDriver does not show the redirect): run it with the HTTP driver",
+        );
+    }
+    None
+}
+
 /// One scenario within the timeout; an RP that hangs gives an `error` verdict.
 async fn bounded(ctx: &Arc<Ctx>, s: &Scenario) -> ScenarioReport {
     let started = Instant::now();
     let before = ctx.idp.journal().last().map_or(0, |e| e.seq);
-    match tokio::time::timeout(ctx.timeout, run_one(ctx, s, before)).await {
+    let session = match &ctx.chrome {
+        Some(chrome) => match chrome
+            .lock()
+            .await
+            .session(ctx.profile.profile.idp_tls)
+            .await
+        {
+            Ok(c) => Some(c),
+            Err(e) => return blank(s, Verdict::Error, e, started.elapsed().as_millis() as u64),
+        },
+        None => None,
+    };
+    let outcome =
+        tokio::time::timeout(ctx.timeout, run_one(ctx, s, before, session.as_ref())).await;
+    if let Some(c) = session {
+        // Closed whatever happened in the scenario (its profile folder goes with ChromeDriver).
+        let _ = c.close().await;
+    }
+    match outcome {
         Ok(r) => r,
         Err(_) => {
             let ms = started.elapsed().as_millis() as u64;
@@ -339,22 +398,83 @@ async fn bounded(ctx: &Arc<Ctx>, s: &Scenario) -> ScenarioReport {
                 .idp
                 .journal_since(before)
                 .into_iter()
-                .filter(|e| e.user_id.as_deref().is_some_and(|u| u.contains(&s.id)))
+                .filter(|e| {
+                    e.user_id.as_deref()
+                        == Some(mock_idp::ids::stable_okta_id("00u", &login_of(s)).as_str())
+                })
                 .collect();
             r
         }
     }
 }
 
-async fn run_one(ctx: &Ctx, s: &Scenario, before: u64) -> ScenarioReport {
+/// The browser of one scenario: the HTTP driver, or a Chromium session.
+enum Agent<'a> {
+    Http(Browser),
+    Web(crate::browser::WebBrowser<'a>),
+}
+
+impl Agent<'_> {
+    async fn login(
+        &mut self,
+        start: &str,
+        user: &str,
+        password: &str,
+        m: Mischief,
+    ) -> Result<Page, crate::driver::DriverError> {
+        match self {
+            Agent::Http(b) => b.login(start, user, password, m).await,
+            Agent::Web(b) => b.login(start, user, password, m.lose_rp_cookies).await,
+        }
+    }
+
+    async fn visit(&mut self, url: &str) -> Result<Page, crate::driver::DriverError> {
+        match self {
+            Agent::Http(b) => b.visit(url).await,
+            Agent::Web(b) => b.visit(url).await,
+        }
+    }
+
+    fn hops(&self) -> &[crate::driver::Hop] {
+        match self {
+            Agent::Http(b) => &b.hops,
+            Agent::Web(b) => &b.hops,
+        }
+    }
+}
+
+/// Saves a PNG of the browser's final page (browser driver only) and returns its path
+/// relative to the report folder.
+async fn shoot(ctx: &Ctx, s: &Scenario, agent: &Agent<'_>) -> Option<String> {
+    let (Agent::Web(b), Some(dir)) = (agent, &ctx.screenshots) else {
+        return None;
+    };
+    let png = b.screenshot().await?;
+    let rel = format!("screenshots/{}.png", s.id);
+    std::fs::create_dir_all(dir.join("screenshots")).ok()?;
+    mock_idp::cli::write_atomic(&dir.join(&rel), &png).ok()?;
+    Some(rel)
+}
+
+/// The login of a scenario's user (an email unless the scenario wants none).
+fn login_of(s: &Scenario) -> String {
+    if s.user.email {
+        format!("{}@harness.test", s.id)
+    } else {
+        format!("{}.harness", s.id)
+    }
+}
+
+async fn run_one(
+    ctx: &Ctx,
+    s: &Scenario,
+    before: u64,
+    session: Option<&fantoccini::Client>,
+) -> ScenarioReport {
     let started = Instant::now();
     let ms = || started.elapsed().as_millis() as u64;
     let email = format!("{}@harness.test", s.id);
-    let login = if s.user.email {
-        email.clone()
-    } else {
-        format!("{}.harness", s.id)
-    };
+    let login = login_of(s);
     let password = ctx
         .password
         .clone()
@@ -391,13 +511,24 @@ async fn run_one(ctx: &Ctx, s: &Scenario, before: u64) -> ScenarioReport {
     }
     let mut secrets = ctx.secrets.clone();
     secrets.push(password.clone());
-    let mut browser = match Browser::new(
-        ctx.idp.uri(),
-        ctx.rp_origins.clone(),
-        ctx.idp.ca_pem(),
-        secrets.clone(),
-    ) {
-        Ok(b) => b,
+    let http = match session {
+        Some(_) => Ok(None),
+        None => Browser::new(
+            ctx.idp.uri(),
+            ctx.rp_origins.clone(),
+            ctx.idp.ca_pem(),
+            secrets.clone(),
+        )
+        .map(Some),
+    };
+    let mut browser = match http {
+        Ok(Some(b)) => Agent::Http(b),
+        Ok(None) => Agent::Web(crate::browser::WebBrowser::new(
+            session.expect("a session in browser mode"),
+            ctx.idp.uri(),
+            ctx.rp_origins.clone(),
+            secrets.clone(),
+        )),
         Err(e) => {
             return blank(
                 s,
@@ -459,7 +590,8 @@ async fn run_one(ctx: &Ctx, s: &Scenario, before: u64) -> ScenarioReport {
                     format!("the browser could not finish: {e}"),
                     ms(),
                 );
-                r.trace = trace(ctx, s, &browser, before, &user_id);
+                r.trace = trace(ctx, s, browser.hops(), before, &user_id);
+                r.screenshot = shoot(ctx, s, &browser).await;
                 return r;
             }
         };
@@ -476,7 +608,7 @@ async fn run_one(ctx: &Ctx, s: &Scenario, before: u64) -> ScenarioReport {
         }
     }
     drop(guards);
-    let trace = trace(ctx, s, &browser, before, &user_id);
+    let trace = trace(ctx, s, browser.hops(), before, &user_id);
     let rejected = observed.result == Some(Outcome::Reject);
     let (mut verdict, mut why) = judge(
         &s.expect,
@@ -500,7 +632,13 @@ async fn run_one(ctx: &Ctx, s: &Scenario, before: u64) -> ScenarioReport {
     notes.extend(why);
     notes.extend(broken);
     let findings = findings(&trace.journal, &ctx.states, rejected);
+    let screenshot = if verdict == Verdict::Pass {
+        None
+    } else {
+        shoot(ctx, s, &browser).await
+    };
     ScenarioReport {
+        screenshot,
         observed,
         notes,
         findings,
@@ -552,10 +690,15 @@ fn unsolicited_url(ctx: &Ctx) -> String {
 /// The journal of this flow: the user's entries, plus the authorize requests this
 /// browser sent (journaled before anyone signed in, so without a user), matched by
 /// client, state, nonce and redirect URI; with everything else when the scenario ran alone.
-fn trace(ctx: &Ctx, s: &Scenario, browser: &Browser, before: u64, user_id: &str) -> Trace {
+fn trace(
+    ctx: &Ctx,
+    s: &Scenario,
+    hops: &[crate::driver::Hop],
+    before: u64,
+    user_id: &str,
+) -> Trace {
     let exclusive = s.exclusive();
-    let mut sent: Vec<Vec<(String, String)>> = browser
-        .hops
+    let mut sent: Vec<Vec<(String, String)>> = hops
         .iter()
         .filter(|h| h.to == crate::driver::Party::Idp && h.url.contains("/v1/authorize"))
         .filter_map(|h| url::Url::parse(&h.url).ok())
@@ -590,7 +733,7 @@ fn trace(ctx: &Ctx, s: &Scenario, browser: &Browser, before: u64, user_id: &str)
         })
         .collect();
     Trace {
-        hops: browser.hops.clone(),
+        hops: hops.to_vec(),
         journal,
     }
 }

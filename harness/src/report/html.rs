@@ -18,8 +18,14 @@ td,th{border:1px solid #ccc;padding:.3rem .6rem;text-align:left;vertical-align:t
 code{font-size:.9em}details{margin:.6rem 0;border:1px solid #ddd;padding:.4rem .8rem;border-radius:4px}summary{cursor:pointer}\
 svg text{font-family:ui-monospace,monospace;font-size:11px}#matrix td:nth-child(2){white-space:nowrap}";
 
-/// Renders the run as HTML.
+/// Renders the run as HTML (screenshots linked by their relative path).
 pub fn render(r: &RunReport) -> String {
+    render_in(r, None)
+}
+
+/// Renders the run as HTML, embedding the screenshots found under `dir`, so the file
+/// stands alone.
+pub fn render_in(r: &RunReport, dir: Option<&std::path::Path>) -> String {
     let s = &r.summary;
     let mut out = format!(
         "<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\"><title>oidc-harness: {rp}</title><style>{STYLE}</style></head><body>\n\
@@ -50,13 +56,13 @@ pub fn render(r: &RunReport) -> String {
     }
     out.push_str("</table>\n<h2>Flows</h2>\n");
     for x in &r.scenarios {
-        out.push_str(&scenario(x));
+        out.push_str(&scenario(x, dir));
     }
     out.push_str("</body></html>\n");
     out
 }
 
-fn scenario(x: &ScenarioReport) -> String {
+fn scenario(x: &ScenarioReport, dir: Option<&std::path::Path>) -> String {
     let mut out = format!(
         "<details id=\"s-{id}\" class=\"{v}\"{open}><summary><b>{id}</b> ({v}): {title}</summary>\n",
         id = esc(&x.id),
@@ -122,6 +128,18 @@ fn scenario(x: &ScenarioReport) -> String {
         out.push_str("</ul>\n");
     }
     out.push_str(&sequence(x));
+    if let Some(rel) = &x.screenshot {
+        let src = dir
+            .and_then(|d| std::fs::read(d.join(rel)).ok())
+            .map(|png| {
+                format!(
+                    "data:image/png;base64,{}",
+                    base64::Engine::encode(&base64::engine::general_purpose::STANDARD, png)
+                )
+            })
+            .unwrap_or_else(|| rel.clone());
+        out.push_str(&format!("<p>The page the browser ended on:</p><img class=\"screenshot\" alt=\"screenshot of {id}\" src=\"{src}\" style=\"max-width:100%;border:1px solid #ccc\"/>\n", id = esc(&x.id), src = esc(&src)));
+    }
     out.push_str("</details>\n");
     out
 }

@@ -119,6 +119,10 @@ pub struct ScenarioReport {
     pub duration_ms: u64,
     /// Every hop and every request the IdP saw in this flow.
     pub trace: Trace,
+    /// A PNG of the final page (browser driver, scenarios that do not pass), relative to
+    /// the report folder.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub screenshot: Option<String>,
 }
 
 /// The flow of one scenario.
@@ -224,7 +228,11 @@ impl Sink for FileSink {
 pub fn write(dir: &Path, format: Format, r: &RunReport) -> std::io::Result<PathBuf> {
     std::fs::create_dir_all(dir)?;
     let path = dir.join(format.file_name());
-    mock_idp::cli::write_atomic(&path, format.render(r).as_bytes())?;
+    let text = match format {
+        Format::Html => html::render_in(r, Some(dir)),
+        _ => format.render(r),
+    };
+    mock_idp::cli::write_atomic(&path, text.as_bytes())?;
     Ok(path)
 }
 

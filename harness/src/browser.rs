@@ -1,0 +1,328 @@
+//! The browser driver: Debian's Chromium through ChromeDriver (fantoccini), for relying
+//! parties that run the flow in JavaScript. It plays the same steps as the HTTP driver
+//! through the real sign-in page, records the navigations it sees, and takes a PNG of the
+//! final page. One ChromeDriver per run; one fresh Chromium session (and profile folder)
+//! per scenario, closed after it whatever happened; ChromeDriver's whole process group is
+//! killed when the run ends.
+
+use std::path::PathBuf;
+use std::process::Stdio;
+use std::time::{Duration, Instant};
+
+use fantoccini::{Client, ClientBuilder, Locator};
+use serde_json::json;
+use url::Url;
+
+use crate::driver::{DriverError, Hop, Page, Party};
+use crate::report::redact;
+
+/// Chromium's flags: headless, and kept off the network (it is closed here anyway).
+const FLAGS: [&str; 11] = [
+    "--headless=new",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-dev-shm-usage",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--disable-quic",
+    "--no-first-run",
+    "--no-default-browser-check",
+    "--window-size=1100,900",
+];
+
+/// A running ChromeDriver.
+pub struct ChromeDriver {
+    child: tokio::process::Child,
+    port: u16,
+    profiles: Vec<PathBuf>,
+}
+
+impl ChromeDriver {
+    /// Starts `chromedriver` (or `$CHROMEDRIVER`) on a free loopback port.
+    pub async fn start() -> Result<Self, String> {
+        let bin = std::env::var("CHROMEDRIVER").unwrap_or_else(|_| "chromedriver".into());
+        let port = std::net::TcpListener::bind("127.0.0.1:0")
+            .and_then(|l| l.local_addr())
+            .map_err(|e| e.to_string())?
+            .port();
+        let child = tokio::process::Command::new(&bin)
+            .arg(format!("--port={port}"))
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .kill_on_drop(true)
+            .process_group(0)
+            .spawn()
+            .map_err(|e| {
+                format!("cannot start `{bin}` ({e}); install it with scripts/install-browser")
+            })?;
+        let http = reqwest::Client::new();
+        let started = Instant::now();
+        while started.elapsed() < Duration::from_secs(10) {
+            if http
+                .get(format!("http://127.0.0.1:{port}/status"))
+                .send()
+                .await
+                .is_ok_and(|r| r.status().is_success())
+            {
+                return Ok(Self {
+                    child,
+                    port,
+                    profiles: Vec::new(),
+                });
+            }
+            tokio::time::sleep(Duration::from_millis(20)).await;
+        }
+        Err(format!("`{bin}` did not answer on port {port} within 10 s"))
+    }
+
+    /// A new Chromium session with a fresh profile folder.
+    pub async fn session(&mut self, accept_insecure_certs: bool) -> Result<Client, String> {
+        let dir = std::env::temp_dir().join(format!(
+            "oidc-harness-chromium-{}-{}",
+            std::process::id(),
+            self.profiles.len()
+        ));
+        let _ = std::fs::remove_dir_all(&dir);
+        self.profiles.push(dir.clone());
+        let mut args: Vec<String> = FLAGS.iter().map(|s| s.to_string()).collect();
+        args.push(format!("--user-data-dir={}", dir.display()));
+        let mut options = json!({"args": args});
+        if let Ok(bin) = std::env::var("CHROME_BIN") {
+            options["binary"] = json!(bin);
+        } else if std::path::Path::new("/usr/bin/chromium").exists() {
+            options["binary"] = json!("/usr/bin/chromium");
+        }
+        let mut caps = serde_json::Map::new();
+        caps.insert("goog:chromeOptions".into(), options);
+        caps.insert("acceptInsecureCerts".into(), json!(accept_insecure_certs));
+        let mut builder = ClientBuilder::rustls().map_err(|e| e.to_string())?;
+        builder.capabilities(caps);
+        builder
+            .connect(&format!("http://127.0.0.1:{}", self.port))
+            .await
+            .map_err(|e| format!("cannot open a Chromium session: {e}"))
+    }
+}
+
+impl Drop for ChromeDriver {
+    fn drop(&mut self) {
+        if let Some(pid) = self.child.id() {
+            let _ = std::process::Command::new("kill")
+                .args(["-KILL", "--", &format!("-{pid}")])
+                .stderr(Stdio::null())
+                .status();
+        }
+        for d in &self.profiles {
+            let _ = std::fs::remove_dir_all(d);
+        }
+    }
+}
+
+/// One scenario's browser.
+pub struct WebBrowser<'a> {
+    client: &'a Client,
+    /// Navigations seen, redacted.
+    pub hops: Vec<Hop>,
+    idp_origin: String,
+    rp_origins: Vec<String>,
+    secrets: Vec<String>,
+    last_url: String,
+}
+
+fn cmd(e: impl std::fmt::Display) -> DriverError {
+    DriverError::Unreachable {
+        url: "(browser)".into(),
+        reason: e.to_string(),
+    }
+}
+
+impl<'a> WebBrowser<'a> {
+    /// Wraps a session.
+    pub fn new(
+        client: &'a Client,
+        idp_origin: &str,
+        rp_origins: Vec<String>,
+        secrets: Vec<String>,
+    ) -> Self {
+        Self {
+            client,
+            hops: Vec::new(),
+            idp_origin: idp_origin.to_string(),
+            rp_origins,
+            secrets,
+            last_url: String::new(),
+        }
+    }
+
+    fn party(&self, url: &str) -> Party {
+        let origin = Url::parse(url)
+            .map(|u| u.origin().ascii_serialization())
+            .unwrap_or_default();
+        if origin == self.idp_origin {
+            Party::Idp
+        } else if self.rp_origins.contains(&origin) {
+            Party::Rp
+        } else {
+            Party::Other
+        }
+    }
+
+    async fn status(&self) -> u16 {
+        let js = "const n = performance.getEntriesByType('navigation')[0]; return n && n.responseStatus ? n.responseStatus : 0;";
+        self.client
+            .execute(js, vec![])
+            .await
+            .ok()
+            .and_then(|v| v.as_u64())
+            .unwrap_or(0) as u16
+    }
+
+    async fn note_navigation(
+        &mut self,
+        method: &str,
+        note: Option<String>,
+    ) -> Result<String, DriverError> {
+        let url = self.client.current_url().await.map_err(cmd)?.to_string();
+        if url != self.last_url || note.is_some() {
+            let status = self.status().await;
+            let red = redact::text(&redact::url(&url), &self.secrets);
+            self.hops.push(Hop {
+                to: self.party(&url),
+                method: method.into(),
+                url: red,
+                status,
+                location: None,
+                cookies_set: vec![],
+                note,
+            });
+            self.last_url = url.clone();
+        }
+        Ok(url)
+    }
+
+    /// Waits until URL and page stop changing (the RP's JavaScript is done), bounded.
+    async fn settle(&mut self) -> Result<(String, String), DriverError> {
+        let started = Instant::now();
+        let mut last = (String::new(), String::new());
+        let mut stable = 0;
+        while started.elapsed() < Duration::from_secs(15) {
+            let url = self.note_navigation("GET", None).await?;
+            let source = self.client.source().await.map_err(cmd)?;
+            let ready = self
+                .client
+                .execute("return document.readyState", vec![])
+                .await
+                .ok()
+                .and_then(|v| v.as_str().map(str::to_string))
+                .unwrap_or_default();
+            if (url.clone(), source.clone()) == last && ready == "complete" {
+                stable += 1;
+                if stable >= 3 {
+                    return Ok((url, source));
+                }
+            } else {
+                stable = 0;
+                last = (url, source);
+            }
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+        Ok(last)
+    }
+
+    /// Logs in from `start`: fills the IdP's sign-in page, optionally dropping the RP's
+    /// cookies (and storage) first, and ends on the page the RP settles on.
+    pub async fn login(
+        &mut self,
+        start: &str,
+        user: &str,
+        password: &str,
+        lose_rp_cookies: bool,
+    ) -> Result<Page, DriverError> {
+        self.client.goto(start).await.map_err(cmd)?;
+        let mut signed_in = false;
+        for _ in 0..crate::driver::MAX_HOPS {
+            let (url, source) = self.settle().await?;
+            let on_sign_in =
+                self.party(&url) == Party::Idp && source.contains("okta-signin-username");
+            if !on_sign_in {
+                return Ok(Page {
+                    status: self.status().await,
+                    url,
+                    body: source,
+                });
+            }
+            if signed_in {
+                return Err(DriverError::SignInRefused);
+            }
+            let mut note = format!("signed in as {user}");
+            if lose_rp_cookies {
+                let n = self.drop_rp_cookies().await?;
+                note = format!("user agent dropped {n} RP cookie(s) before the callback; {note}");
+            }
+            let field = self
+                .client
+                .find(Locator::Id("okta-signin-username"))
+                .await
+                .map_err(cmd)?;
+            field.clear().await.map_err(cmd)?;
+            field.send_keys(user).await.map_err(cmd)?;
+            self.client
+                .find(Locator::Id("okta-signin-password"))
+                .await
+                .map_err(cmd)?
+                .send_keys(password)
+                .await
+                .map_err(cmd)?;
+            self.client
+                .find(Locator::Id("okta-signin-submit"))
+                .await
+                .map_err(cmd)?
+                .click()
+                .await
+                .map_err(cmd)?;
+            signed_in = true;
+            self.hops.push(Hop {
+                to: Party::Idp,
+                method: "POST".into(),
+                url: format!("{}/signin", self.idp_origin),
+                status: 0,
+                location: None,
+                cookies_set: vec![],
+                note: Some(note),
+            });
+        }
+        Err(DriverError::TooManyHops)
+    }
+
+    /// Drops every cookie but the IdP's session (IdP and RP share the host, so the jar is
+    /// one), and the RP origins' web storage.
+    async fn drop_rp_cookies(&mut self) -> Result<usize, DriverError> {
+        let cookies = self.client.get_all_cookies().await.map_err(cmd)?;
+        let mut n = 0;
+        for c in cookies
+            .iter()
+            .filter(|c| !c.name().starts_with("mockidp_sid_"))
+        {
+            self.client.delete_cookie(c.name()).await.map_err(cmd)?;
+            n += 1;
+        }
+        Ok(n)
+    }
+
+    /// A plain navigation (logout, unsolicited callbacks).
+    pub async fn visit(&mut self, url: &str) -> Result<Page, DriverError> {
+        self.client.goto(url).await.map_err(cmd)?;
+        let (url, body) = self.settle().await?;
+        Ok(Page {
+            status: self.status().await,
+            url,
+            body,
+        })
+    }
+
+    /// A PNG of the current page.
+    pub async fn screenshot(&self) -> Option<Vec<u8>> {
+        self.client.screenshot().await.ok()
+    }
+}
