@@ -128,6 +128,7 @@ pub struct WebBrowser<'a> {
     rp_origins: Vec<String>,
     secrets: Vec<String>,
     last_url: String,
+    settled_when: Option<String>,
 }
 
 fn cmd(e: impl std::fmt::Display) -> DriverError {
@@ -138,12 +139,13 @@ fn cmd(e: impl std::fmt::Display) -> DriverError {
 }
 
 impl<'a> WebBrowser<'a> {
-    /// Wraps a session.
+    /// Wraps a session. `settled_when` is the profile's selector of a final RP page.
     pub fn new(
         client: &'a Client,
         idp_origin: &str,
         rp_origins: Vec<String>,
         secrets: Vec<String>,
+        settled_when: Option<String>,
     ) -> Self {
         Self {
             client,
@@ -152,6 +154,7 @@ impl<'a> WebBrowser<'a> {
             rp_origins,
             secrets,
             last_url: String::new(),
+            settled_when,
         }
     }
 
@@ -201,7 +204,8 @@ impl<'a> WebBrowser<'a> {
         Ok(url)
     }
 
-    /// Waits until URL and page stop changing (the RP's JavaScript is done), bounded.
+    /// Waits until the page is final: on an RP page with `settled_when`, until that
+    /// element appears; otherwise until URL and page stop changing. Bounded.
     async fn settle(&mut self) -> Result<(String, String), DriverError> {
         let started = Instant::now();
         let mut last = (String::new(), String::new());
@@ -216,16 +220,34 @@ impl<'a> WebBrowser<'a> {
                 .ok()
                 .and_then(|v| v.as_str().map(str::to_string))
                 .unwrap_or_default();
-            if (url.clone(), source.clone()) == last && ready == "complete" {
-                stable += 1;
-                if stable >= 3 {
-                    return Ok((url, source));
+            if ready == "complete" {
+                if let (Some(sel), Party::Rp) = (&self.settled_when, self.party(&url)) {
+                    let found = self
+                        .client
+                        .execute(
+                            "return document.querySelector(arguments[0]) !== null",
+                            vec![json!(sel)],
+                        )
+                        .await
+                        .ok()
+                        .and_then(|v| v.as_bool())
+                        .unwrap_or(false);
+                    if found {
+                        // The page may have changed since `source` was read: read it again.
+                        let source = self.client.source().await.map_err(cmd)?;
+                        return Ok((url, source));
+                    }
+                } else if (url.clone(), source.clone()) == last {
+                    stable += 1;
+                    if stable >= 2 {
+                        return Ok((url, source));
+                    }
+                } else {
+                    stable = 0;
                 }
-            } else {
-                stable = 0;
-                last = (url, source);
             }
-            tokio::time::sleep(Duration::from_millis(100)).await;
+            last = (url, source);
+            tokio::time::sleep(Duration::from_millis(60)).await;
         }
         Ok(last)
     }

@@ -26,6 +26,9 @@ pub struct Profile {
     /// The RP's post-logout redirect URIs.
     #[serde(default)]
     pub post_logout_redirect_uris: Vec<String>,
+    /// Origins allowed to call the IdP from a browser (CORS), for single-page RPs.
+    #[serde(default)]
+    pub trusted_origins: Vec<String>,
     /// The client id registered for it.
     pub client_id: String,
     /// Its secret (absent: a public client).
@@ -59,6 +62,10 @@ pub struct Profile {
     /// need JavaScript).
     #[serde(default)]
     pub driver: Driver,
+    /// Browser driver: a CSS selector that appears when the RP's page is final (for RPs
+    /// that finish the flow in JavaScript), e.g. `"#who, #outcome"`.
+    #[serde(default)]
+    pub settled_when: Option<String>,
     /// Seconds one scenario may take (default 20).
     #[serde(default = "default_timeout")]
     pub timeout_secs: u64,

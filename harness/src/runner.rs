@@ -107,7 +107,7 @@ fn client_of(p: &Compiled) -> Client {
         .map(|s| s.to_string())
         .collect(),
         pkce_required: false,
-        trusted_origins: vec![],
+        trusted_origins: prof.trusted_origins.clone(),
         assigned_users: vec![],
         assigned_groups: vec![ASSIGNED.into()],
     }
@@ -528,6 +528,7 @@ async fn run_one(
             ctx.idp.uri(),
             ctx.rp_origins.clone(),
             secrets.clone(),
+            ctx.profile.profile.settled_when.clone(),
         )),
         Err(e) => {
             return blank(
@@ -683,7 +684,10 @@ fn unsolicited_url(ctx: &Ctx) -> String {
         .append_pair("response_type", "code")
         .append_pair("scope", "openid profile email")
         .append_pair("state", &mock_idp::ids::random_b64(16))
-        .append_pair("nonce", &mock_idp::ids::random_b64(16));
+        .append_pair("nonce", &mock_idp::ids::random_b64(16))
+        // A challenge, so that public clients (which must use PKCE) get a code too.
+        .append_pair("code_challenge", &mock_idp::ids::random_b64(32))
+        .append_pair("code_challenge_method", "S256");
     u.into()
 }
 

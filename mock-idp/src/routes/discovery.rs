@@ -61,12 +61,16 @@ pub async fn discovery(
     headers: HeaderMap,
 ) -> Response {
     let mut j = entry(&shared, &srv.id, Endpoint::Discovery, &method, &headers);
+    // Browsers (single-page RPs) read discovery too: CORS for trusted origins, as Okta.
+    let allow = cors_origin(&shared, &headers, &FaultCtx::default(), &mut j);
     let faults = shared.fire(DISCOVERY_FAULTS, &FaultCtx::default(), &mut j);
     let mut doc = document(&shared, &srv);
     let mut malformed = false;
     for f in &faults {
         match f.id {
-            FaultId::DiscoveryUnavailable => return finish(&shared, j, Err(unavailable())),
+            FaultId::DiscoveryUnavailable => {
+                return with_cors(finish(&shared, j, Err(unavailable())), allow);
+            }
             FaultId::DiscoveryMalformed => malformed = true,
             FaultId::DiscoveryIssuerMismatch => {
                 doc["issuer"] = tamper::other_issuer(&shared, &srv).into()
@@ -79,7 +83,10 @@ pub async fn discovery(
     } else {
         doc.to_string()
     };
-    finish(&shared, j, Ok(json_text_response(StatusCode::OK, text)))
+    with_cors(
+        finish(&shared, j, Ok(json_text_response(StatusCode::OK, text))),
+        allow,
+    )
 }
 
 const DISCOVERY_FAULTS: &[FaultId] = &[

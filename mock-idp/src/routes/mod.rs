@@ -42,8 +42,14 @@ pub fn app(shared: Arc<Shared>) -> Router {
         .route("/revoke", post(token::revoke).options(preflight))
         .route("/logout", get(logout::logout));
     let well_known = Router::new()
-        .route("/openid-configuration", get(discovery::discovery))
-        .route("/oauth-authorization-server", get(discovery::discovery));
+        .route(
+            "/openid-configuration",
+            get(discovery::discovery).options(preflight),
+        )
+        .route(
+            "/oauth-authorization-server",
+            get(discovery::discovery).options(preflight),
+        );
     Router::new()
         .nest("/oauth2/v1", endpoints.clone())
         .nest("/oauth2/{server}/v1", endpoints)

@@ -1,0 +1,151 @@
+//! The browser driver, for real: Debian's Chromium through ChromeDriver (installed by
+//! scripts/install-browser, which the README's test command runs first).
+
+mod support;
+
+use std::collections::BTreeMap;
+use std::path::PathBuf;
+
+use harness::profile::Driver;
+use harness::report::{self, Format, RunReport};
+use harness::runner::Options;
+use harness::verdict::Verdict;
+use support::*;
+
+fn spa_profile() -> harness::profile::Compiled {
+    let port = free_port();
+    let dir = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../fixtures/spa-rp");
+    let text = format!(
+        r##"name = "spa-rp"
+driver = "browser"
+login_url = "http://127.0.0.1:{port}/login"
+redirect_uris = ["http://127.0.0.1:{port}/callback"]
+trusted_origins = ["http://127.0.0.1:{port}"]
+client_id = "spa-rp"
+capabilities = ["javascript", "userinfo"]
+settled_when = "#who, #outcome"
+
+[start]
+command = ["node", "{server}"]
+ready_url = "http://127.0.0.1:{port}/healthz"
+
+[start.env]
+ISSUER = "{{issuer}}"
+CLIENT_ID = "{{client_id}}"
+PORT = "{port}"
+
+[success]
+body = "Logged in as "
+
+[outcome]
+pattern = '<p id="outcome">(oidc_[a-z_]+)</p>'
+"##,
+        server = dir.join("server.js").display()
+    );
+    harness::profile::parse("spa.toml", &text).unwrap()
+}
+
+fn verdicts(r: &RunReport) -> BTreeMap<String, Verdict> {
+    r.scenarios
+        .iter()
+        .map(|s| (s.id.clone(), s.verdict))
+        .collect()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_spa_logs_in_and_catches_cors_state_and_nonce_faults() {
+    let ids = [
+        "spa-login",
+        "happy-path",
+        "cors-missing",
+        "state-missing",
+        "state-mismatch",
+        "nonce-mismatch",
+        "nonce-missing",
+        "bad-signature",
+    ];
+    let r = run(spa_profile(), scenarios(&ids), Options::default()).await;
+    let v = verdicts(&r);
+    assert_eq!(v.len(), ids.len());
+    let notes: Vec<_> = r
+        .scenarios
+        .iter()
+        .filter(|s| s.verdict != Verdict::Pass)
+        .map(|s| (&s.id, &s.notes, &s.observed))
+        .collect();
+    assert!(v.values().all(|x| *x == Verdict::Pass), "{v:?} {notes:?}");
+    let cors = r.scenarios.iter().find(|s| s.id == "cors-missing").unwrap();
+    assert_eq!(
+        cors.observed.code.as_deref(),
+        Some("oidc_code_exchange_failure")
+    );
+    assert!(
+        cors.trace
+            .journal
+            .iter()
+            .any(|e| e.faults.iter().any(|f| f == "cors-missing")),
+        "the IdP's journal shows the fault firing"
+    );
+    // Without the browser, the SPA scenarios do not apply.
+    let http = run(
+        spa_profile(),
+        scenarios(&["spa-login", "cors-missing"]),
+        Options {
+            driver: Some(Driver::Http),
+            ..Options::default()
+        },
+    )
+    .await;
+    assert!(http.scenarios.iter().all(|s| s.verdict == Verdict::Skip));
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn http_and_browser_drivers_agree_on_the_whole_catalog() {
+    let dir = std::env::temp_dir().join(format!("oidc-harness-browser-{}", std::process::id()));
+    let naive = "nonce,signature,state";
+    let http = run(profile(naive, "naive"), catalog(), Options::default()).await;
+    let browser = run(
+        profile(naive, "naive"),
+        catalog(),
+        Options {
+            driver: Some(Driver::Browser),
+            screenshots: Some(dir.clone()),
+            ..Options::default()
+        },
+    )
+    .await;
+    let (h, b) = (verdicts(&http), verdicts(&browser));
+    let mut compared = 0;
+    for (id, hv) in &h {
+        let bv = b[id];
+        if hv == &Verdict::Skip || bv == Verdict::Skip {
+            continue;
+        }
+        assert_eq!(*hv, bv, "{id}: http says {hv:?}, browser says {bv:?}");
+        compared += 1;
+    }
+    assert!(compared >= 40, "compared {compared} scenarios");
+    assert!(
+        b.values().any(|v| *v == Verdict::Fail),
+        "the naive RP fails something"
+    );
+    // Every scenario that does not pass has a screenshot, and the HTML report embeds it.
+    let not_passing: Vec<_> = browser
+        .scenarios
+        .iter()
+        .filter(|s| !matches!(s.verdict, Verdict::Pass | Verdict::Skip))
+        .collect();
+    assert!(
+        not_passing
+            .iter()
+            .all(|s| s.screenshot.as_ref().is_some_and(|p| dir.join(p).exists())),
+        "screenshots saved"
+    );
+    let html =
+        std::fs::read_to_string(report::write(&dir, Format::Html, &browser).unwrap()).unwrap();
+    assert_eq!(
+        html.matches("src=\"data:image/png;base64,").count(),
+        not_passing.len()
+    );
+    std::fs::remove_dir_all(&dir).ok();
+}
