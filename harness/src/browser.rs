@@ -78,6 +78,9 @@ impl ChromeDriver {
 
     /// A new Chromium session with a fresh profile folder.
     pub async fn session(&mut self, accept_insecure_certs: bool) -> Result<Client, String> {
+        // With every crate's features unified, rustls may see two crypto providers and
+        // refuse to pick one: choose aws-lc-rs (as the rest of the workspace does).
+        let _ = rustls::crypto::aws_lc_rs::default_provider().install_default();
         let dir = std::env::temp_dir().join(format!(
             "oidc-harness-chromium-{}-{}",
             std::process::id(),

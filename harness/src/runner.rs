@@ -273,7 +273,7 @@ pub async fn run(
                 .acquire_owned()
                 .await
                 .expect("the semaphore is never closed");
-            bounded(&ctx, &l.scenario).await
+            isolated(ctx, l.scenario).await
         });
     }
     while let Some(done) = set.join_next().await {
@@ -294,7 +294,7 @@ pub async fn run(
             }
             rp = start_rp(&ctx, &vars).await?;
         }
-        let r = bounded(&ctx, &l.scenario).await;
+        let r = isolated(ctx.clone(), l.scenario.clone()).await;
         emit(sinks, &r);
         results.push(r);
     }
@@ -357,6 +357,24 @@ fn driver_skip(s: &Scenario, browser: bool) -> Option<&'static str> {
         );
     }
     None
+}
+
+/// One scenario in a task of its own: a panic in it becomes an `error` verdict for that
+/// scenario, and the run goes on.
+async fn isolated(ctx: Arc<Ctx>, s: Scenario) -> ScenarioReport {
+    let inner = {
+        let s = s.clone();
+        tokio::spawn(async move { bounded(&ctx, &s).await })
+    };
+    match inner.await {
+        Ok(r) => r,
+        Err(e) => blank(
+            &s,
+            Verdict::Error,
+            format!("the harness failed on this scenario: {e}"),
+            0,
+        ),
+    }
 }
 
 /// One scenario within the timeout; an RP that hangs gives an `error` verdict.
