@@ -2,8 +2,7 @@
 
 use std::path::Path;
 
-use mock_idp::diag::{Diagnostic, did_you_mean};
-use mock_idp::tenant::span_of_path;
+use mock_idp::diag::Diagnostic;
 
 /// An input file that could not be used.
 #[derive(Debug, thiserror::Error)]
@@ -35,26 +34,8 @@ pub fn read(path: &Path) -> Result<String, InputError> {
 /// Parses TOML into `T`, turning serde's errors into located diagnostics with a
 /// "did you mean" for unknown fields and variants.
 pub fn parse_toml<T: serde::de::DeserializeOwned>(file: &str, text: &str) -> Result<T, InputError> {
-    toml::from_str(text).map_err(|e| {
-        let message = e.message().trim().to_string();
-        let mut d = Diagnostic::at(file, text, e.span().unwrap_or(0..0), message.clone());
-        if let Some(help) = suggestion(&message) {
-            d = d.with_help(help);
-        }
-        InputError::Invalid(Box::new(d))
-    })
-}
-
-fn suggestion(message: &str) -> Option<String> {
-    for prefix in ["unknown field `", "unknown variant `"] {
-        if let Some(rest) = message.strip_prefix(prefix) {
-            let (word, rest) = rest.split_once('`')?;
-            let candidates: Vec<&str> = rest.split('`').skip(1).step_by(2).collect();
-            return did_you_mean(word, candidates.iter().copied())
-                .map(|m| format!("did you mean `{m}`?"));
-        }
-    }
-    None
+    toml::from_str(text)
+        .map_err(|e| InputError::Invalid(Box::new(Diagnostic::from_toml(file, text, &e))))
 }
 
 /// A located error for the value at `path` (keys and indices) of `text`.
@@ -66,8 +47,7 @@ pub fn at_path(
     help: Option<String>,
 ) -> InputError {
     let path: Vec<String> = path.iter().map(|s| s.to_string()).collect();
-    let span = span_of_path(text, &path).unwrap_or(0..0);
-    let mut d = Diagnostic::at(file, text, span, message);
+    let mut d = Diagnostic::at_path(file, text, &path, message);
     if let Some(h) = help {
         d = d.with_help(h);
     }

@@ -46,6 +46,29 @@ impl Diagnostic {
         }
     }
 
+    /// A diagnostic for the value at `path` (table keys and array indices) of TOML `text`
+    /// (the start of the file when the path is not found).
+    pub fn at_path(file: &str, text: &str, path: &[String], message: impl Into<String>) -> Self {
+        Self::at(
+            file,
+            text,
+            span_of_path(text, path).unwrap_or(0..0),
+            message,
+        )
+    }
+
+    /// A diagnostic for a TOML parse or deserialization error, with a "did you mean" for
+    /// unknown fields and variants.
+    pub fn from_toml(file: &str, text: &str, e: &toml::de::Error) -> Self {
+        let message = e.message().trim().to_string();
+        let help = unknown_name_help(&message);
+        let d = Self::at(file, text, e.span().unwrap_or(0..0), message);
+        match help {
+            Some(h) => d.with_help(h),
+            None => d,
+        }
+    }
+
     /// Adds a suggestion.
     pub fn with_help(mut self, help: impl Into<String>) -> Self {
         self.help = Some(help.into());
@@ -85,6 +108,48 @@ impl fmt::Display for Diagnostic {
 }
 
 impl std::error::Error for Diagnostic {}
+
+/// serde's "unknown field `x`, expected one of `a`, `b`" (or variant): the closest name.
+fn unknown_name_help(message: &str) -> Option<String> {
+    for prefix in ["unknown field `", "unknown variant `"] {
+        if let Some(rest) = message.strip_prefix(prefix) {
+            let (word, rest) = rest.split_once('`')?;
+            let candidates: Vec<&str> = rest.split('`').skip(1).step_by(2).collect();
+            return did_you_mean(word, candidates.iter().copied())
+                .map(|m| format!("did you mean `{m}`?"));
+        }
+    }
+    None
+}
+
+/// The byte span of the value at `path` (table keys and array indices) in TOML `text`.
+pub fn span_of_path(text: &str, path: &[String]) -> Option<Range<usize>> {
+    use toml::de::{DeTable, DeValue};
+    let root = DeTable::parse(text).ok()?;
+    let mut span = root.span();
+    let mut table = Some(root.get_ref().clone());
+    let mut value: Option<DeValue> = None;
+    for seg in path {
+        if let Some(t) = table.take() {
+            let (_, v) = t
+                .iter()
+                .find(|(k, _)| k.get_ref().as_ref() == seg.as_str())?;
+            span = v.span();
+            value = Some(v.get_ref().clone());
+        } else if let Some(DeValue::Array(items)) = value.take() {
+            let idx: usize = seg.parse().ok()?;
+            let v = items.get(idx)?;
+            span = v.span();
+            value = Some(v.get_ref().clone());
+        } else {
+            return None;
+        }
+        if let Some(DeValue::Table(t)) = &value {
+            table = Some(t.clone());
+        }
+    }
+    Some(span)
+}
 
 /// The candidate closest to `word` by edit distance, if it is close enough to be a typo.
 pub fn did_you_mean<'a>(

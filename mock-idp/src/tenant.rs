@@ -3,7 +3,6 @@
 //! admin API.
 
 use std::collections::HashSet;
-use std::ops::Range;
 use std::path::Path;
 
 use serde::{Deserialize, Serialize};
@@ -448,20 +447,12 @@ impl Tenant {
 
     /// Parses tenant TOML; `file` names the source in errors.
     pub fn from_toml_str(file: &str, text: &str) -> Result<Self, TenantError> {
-        let mut tenant: Tenant = toml::from_str(text).map_err(|e| {
-            let span = e.span().unwrap_or(0..0);
-            let message = e.message().trim().to_string();
-            let mut diag = Diagnostic::at(file, text, span, message.clone());
-            if let Some(help) = unknown_field_help(&message) {
-                diag = diag.with_help(help);
-            }
-            TenantError::Invalid(Box::new(diag))
-        })?;
+        let mut tenant: Tenant = toml::from_str(text)
+            .map_err(|e| TenantError::Invalid(Box::new(Diagnostic::from_toml(file, text, &e))))?;
         tenant.normalize();
         if let Some(p) = tenant.problems().into_iter().next() {
-            let span = span_of_path(text, &p.path).unwrap_or(0..0);
-            return Err(TenantError::Invalid(Box::new(Diagnostic::at(
-                file, text, span, p.message,
+            return Err(TenantError::Invalid(Box::new(Diagnostic::at_path(
+                file, text, &p.path, p.message,
             ))));
         }
         Ok(tenant)
@@ -674,41 +665,4 @@ fn quoted(items: &[&str]) -> String {
         .map(|i| format!("`{i}`"))
         .collect::<Vec<_>>()
         .join(", ")
-}
-
-fn unknown_field_help(message: &str) -> Option<String> {
-    // toml/serde: "unknown field `x`, expected one of `a`, `b`" or "expected `a` or `b`".
-    let rest = message.strip_prefix("unknown field `")?;
-    let (field, rest) = rest.split_once('`')?;
-    let candidates: Vec<&str> = rest.split('`').skip(1).step_by(2).collect();
-    did_you_mean(field, candidates.iter().copied()).map(|m| format!("did you mean `{m}`?"))
-}
-
-/// The byte span of the value at `path` (table keys and array indices) in TOML `text`.
-pub fn span_of_path(text: &str, path: &[String]) -> Option<Range<usize>> {
-    use toml::de::{DeTable, DeValue};
-    let root = DeTable::parse(text).ok()?;
-    let mut span = root.span();
-    let mut table = Some(root.get_ref().clone());
-    let mut value: Option<DeValue> = None;
-    for seg in path {
-        if let Some(t) = table.take() {
-            let (_, v) = t
-                .iter()
-                .find(|(k, _)| k.get_ref().as_ref() == seg.as_str())?;
-            span = v.span();
-            value = Some(v.get_ref().clone());
-        } else if let Some(DeValue::Array(items)) = value.take() {
-            let idx: usize = seg.parse().ok()?;
-            let v = items.get(idx)?;
-            span = v.span();
-            value = Some(v.get_ref().clone());
-        } else {
-            return None;
-        }
-        if let Some(DeValue::Table(t)) = &value {
-            table = Some(t.clone());
-        }
-    }
-    Some(span)
 }

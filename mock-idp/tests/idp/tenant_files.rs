@@ -161,3 +161,16 @@ fn the_binary_exits_2_on_a_bad_tenant_file() {
     );
     assert!(err.contains("did you mean `password`?"), "{err}");
 }
+
+#[test]
+fn misspelled_auth_method_suggests_the_right_one() {
+    let e = error_of(
+        "[[clients]]\nclient_id = \"c\"\nclient_secret = \"s\"\ntoken_endpoint_auth_method = \"client_secret_bsic\"\n",
+    );
+    assert!(
+        e.starts_with("t.toml:4:30: unknown variant `client_secret_bsic`")
+            || e.starts_with("bad.toml:4:30: unknown variant `client_secret_bsic`"),
+        "{e}"
+    );
+    assert!(e.contains("did you mean `client_secret_basic`?"), "{e}");
+}
