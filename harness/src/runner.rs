@@ -380,7 +380,7 @@ async fn isolated(ctx: Arc<Ctx>, s: Scenario) -> ScenarioReport {
 /// One scenario within the timeout; an RP that hangs gives an `error` verdict.
 async fn bounded(ctx: &Arc<Ctx>, s: &Scenario) -> ScenarioReport {
     let started = Instant::now();
-    let before = ctx.idp.journal().last().map_or(0, |e| e.seq);
+    let before = ctx.idp.journal_seq();
     let session = match &ctx.chrome {
         Some(chrome) => match chrome
             .lock()

@@ -153,6 +153,11 @@ impl Journal {
             .collect()
     }
 
+    /// The number of the last entry recorded (0 before any).
+    pub fn last_seq(&self) -> u64 {
+        self.lock().next_seq - 1
+    }
+
     /// Forgets every entry (numbering goes on).
     pub fn clear(&self) {
         self.lock().entries.clear();

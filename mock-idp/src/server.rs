@@ -359,6 +359,12 @@ impl MockIdp {
         self.shared.journal.since(0)
     }
 
+    /// The number of the last journal entry (0 before any): pass it to
+    /// [`MockIdp::journal_since`] later to read what came after.
+    pub fn journal_seq(&self) -> u64 {
+        self.shared.journal.last_seq()
+    }
+
     /// Journal entries after `seq`.
     pub fn journal_since(&self, seq: u64) -> Vec<JournalEntry> {
         self.shared.journal.since(seq)
