@@ -207,23 +207,33 @@ impl<'a> WebBrowser<'a> {
         Ok(url)
     }
 
+    /// One look at the page: URL, source, readiness. `None` while Chromium is between
+    /// documents (WebDriver then answers errors such as "target frame detached").
+    async fn look(&mut self) -> Option<(String, String, bool)> {
+        let url = self.note_navigation("GET", None).await.ok()?;
+        let source = self.client.source().await.ok()?;
+        let ready = self
+            .client
+            .execute("return document.readyState", vec![])
+            .await
+            .ok()?;
+        Some((url, source, ready.as_str() == Some("complete")))
+    }
+
     /// Waits until the page is final: on an RP page with `settled_when`, until that
-    /// element appears; otherwise until URL and page stop changing. Bounded.
+    /// element appears; otherwise until URL and page stay the same for three looks.
+    /// Transient WebDriver errors during navigation are waited out. Bounded.
     async fn settle(&mut self) -> Result<(String, String), DriverError> {
         let started = Instant::now();
         let mut last = (String::new(), String::new());
         let mut stable = 0;
         while started.elapsed() < Duration::from_secs(15) {
-            let url = self.note_navigation("GET", None).await?;
-            let source = self.client.source().await.map_err(cmd)?;
-            let ready = self
-                .client
-                .execute("return document.readyState", vec![])
-                .await
-                .ok()
-                .and_then(|v| v.as_str().map(str::to_string))
-                .unwrap_or_default();
-            if ready == "complete" {
+            let Some((url, source, ready)) = self.look().await else {
+                stable = 0;
+                tokio::time::sleep(Duration::from_millis(60)).await;
+                continue;
+            };
+            if ready {
                 if let (Some(sel), Party::Rp) = (&self.settled_when, self.party(&url)) {
                     let found = self
                         .client
@@ -237,22 +247,43 @@ impl<'a> WebBrowser<'a> {
                         .unwrap_or(false);
                     if found {
                         // The page may have changed since `source` was read: read it again.
-                        let source = self.client.source().await.map_err(cmd)?;
-                        return Ok((url, source));
+                        if let Ok(source) = self.client.source().await {
+                            return Ok((url, source));
+                        }
                     }
                 } else if (url.clone(), source.clone()) == last {
                     stable += 1;
-                    if stable >= 2 {
+                    if stable >= 3 {
                         return Ok((url, source));
                     }
                 } else {
                     stable = 0;
                 }
+            } else {
+                stable = 0;
             }
             last = (url, source);
             tokio::time::sleep(Duration::from_millis(60)).await;
         }
         Ok(last)
+    }
+
+    /// After submitting the sign-in form: waits until that page is gone (the old
+    /// document stays on screen until the IdP answers). Bounded.
+    async fn leave_sign_in(&mut self) {
+        let started = Instant::now();
+        while started.elapsed() < Duration::from_secs(15) {
+            if let Some((url, source, _)) = self.look().await {
+                if !(self.party(&url) == Party::Idp && source.contains("okta-signin-username")) {
+                    return;
+                }
+                // The IdP answered with the form again (wrong credentials): its message shows.
+                if source.contains("Unable to sign in") {
+                    return;
+                }
+            }
+            tokio::time::sleep(Duration::from_millis(30)).await;
+        }
     }
 
     /// Logs in from `start`: fills the IdP's sign-in page, optionally dropping the RP's
@@ -307,6 +338,7 @@ impl<'a> WebBrowser<'a> {
                 .await
                 .map_err(cmd)?;
             signed_in = true;
+            self.leave_sign_in().await;
             self.hops.push(Hop {
                 to: Party::Idp,
                 method: "POST".into(),
