@@ -12,39 +12,104 @@ use serde::{Deserialize, Serialize};
 
 use crate::diag::did_you_mean;
 
-/// Where a fault strikes.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+/// Where a fault strikes: the one place in the IdP where it changes what is sent. Every
+/// endpoint asks the catalog which faults strike at its points ([`Strikes::faults`]), so
+/// this table is the only list of where each fault acts; the journal entry of the answer
+/// it changed names it, which is how a harness proves that a fault struck.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize)]
 #[serde(rename_all = "kebab-case")]
 pub enum Strikes {
-    /// The authorization response (redirect to the client).
+    /// After sign-in, before the authorization response: an error instead of a code.
+    SignInOutcome,
+    /// The parameters of the authorization response (redirect to the client).
     AuthorizationResponse,
-    /// The token endpoint's answer.
-    TokenEndpoint,
-    /// The ID token, wherever it is issued.
-    IdToken,
-    /// Discovery documents and keys.
-    DiscoveryAndKeys,
-    /// The userinfo answer.
-    Userinfo,
+    /// A token request as it arrives, before anything is checked.
+    TokenRequest,
+    /// A token request whose client has authenticated.
+    ClientAuthentication,
+    /// Redeeming an authorization code.
+    CodeRedemption,
+    /// The body of a successful token response.
+    TokenResponse,
+    /// The claims of an ID token, wherever it is issued.
+    IdTokenClaims,
+    /// The header and signature of an ID token, wherever it is issued.
+    IdTokenSignature,
+    /// Discovery documents.
+    Discovery,
+    /// The JWKS (`/v1/keys`).
+    Keys,
+    /// Userinfo's check of the access token.
+    UserinfoAuthorization,
+    /// The claims userinfo answers.
+    UserinfoClaims,
     /// RP-initiated logout.
     Logout,
-    /// Browser-facing headers (CORS).
-    Browser,
+    /// CORS headers on browser calls.
+    Cors,
 }
 
 impl Strikes {
-    /// A heading for documentation.
+    /// The documentation section the point belongs to.
     pub fn title(self) -> &'static str {
         match self {
-            Self::AuthorizationResponse => "Authorization response",
-            Self::TokenEndpoint => "Token endpoint",
-            Self::IdToken => "ID token",
-            Self::DiscoveryAndKeys => "Discovery and keys",
-            Self::Userinfo => "Userinfo",
+            Self::SignInOutcome | Self::AuthorizationResponse => "Authorization response",
+            Self::TokenRequest
+            | Self::ClientAuthentication
+            | Self::CodeRedemption
+            | Self::TokenResponse => "Token endpoint",
+            Self::IdTokenClaims | Self::IdTokenSignature => "ID token",
+            Self::Discovery | Self::Keys => "Discovery and keys",
+            Self::UserinfoAuthorization | Self::UserinfoClaims => "Userinfo",
             Self::Logout => "Logout",
-            Self::Browser => "Browser (CORS)",
+            Self::Cors => "Browser (CORS)",
         }
     }
+
+    /// The point's name, as in the catalog's documentation.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::SignInOutcome => "sign-in-outcome",
+            Self::AuthorizationResponse => "authorization-response",
+            Self::TokenRequest => "token-request",
+            Self::ClientAuthentication => "client-authentication",
+            Self::CodeRedemption => "code-redemption",
+            Self::TokenResponse => "token-response",
+            Self::IdTokenClaims => "id-token-claims",
+            Self::IdTokenSignature => "id-token-signature",
+            Self::Discovery => "discovery",
+            Self::Keys => "keys",
+            Self::UserinfoAuthorization => "userinfo-authorization",
+            Self::UserinfoClaims => "userinfo-claims",
+            Self::Logout => "logout",
+            Self::Cors => "cors",
+        }
+    }
+
+    /// Whether requests here cannot be told apart by user or client (discovery and keys):
+    /// a fault striking here strikes every request, whoever it is aimed at.
+    pub fn untargeted(self) -> bool {
+        matches!(self, Self::Discovery | Self::Keys)
+    }
+
+    /// The faults that strike here, in catalog order.
+    pub fn faults(self) -> impl Iterator<Item = FaultId> {
+        CATALOG
+            .iter()
+            .filter(move |d| d.strikes.contains(&self))
+            .map(|d| d.id)
+    }
+}
+
+/// What proves that a fault striking at several points struck.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Witness {
+    /// A strike at any of its points.
+    Any,
+    /// A strike at every one of its points (e.g. `kid-absent-single-key`: the token without
+    /// `kid`, and the one-key JWKS the RP must fetch to check it).
+    Every,
 }
 
 /// How the fault tampers with what the IdP sends.
@@ -81,8 +146,14 @@ impl Style {
 pub struct FaultDoc {
     /// Stable kebab-case id.
     pub id: FaultId,
-    /// Where it strikes.
-    pub strikes: Strikes,
+    /// Where it strikes (the first point is its documentation section).
+    pub strikes: &'static [Strikes],
+    /// Which strikes prove that it struck.
+    pub witness: Witness,
+    /// Whether it is about verifying the ID token's signature: only an RP that fetches the
+    /// IdP's keys can be tested by it, and an RP that never fetches them (no keys request
+    /// in a whole run) does not verify signatures at all.
+    pub signature: bool,
     /// What it does, in one line.
     pub description: &'static str,
     /// How it tampers.
@@ -101,8 +172,18 @@ pub struct FaultDoc {
     pub scoped: bool,
 }
 
+macro_rules! witness {
+    (any) => {
+        Witness::Any
+    };
+    (every) => {
+        Witness::Every
+    };
+}
+
 macro_rules! catalog {
-    ($($variant:ident $id:literal $strikes:ident $style:ident scoped=$scoped:literal
+    ($($variant:ident $id:literal [$($strikes:ident),+] $witness:ident $style:ident
+        scoped=$scoped:literal signature=$signature:literal
         oidf=$oidf:expr, okta=$okta:expr, outcome=$outcome:expr, param=$param:expr,
         $desc:literal;)*) => {
         /// A fault's identity (its kebab-case id on the wire and in files).
@@ -115,7 +196,9 @@ macro_rules! catalog {
         pub const CATALOG: &[FaultDoc] = &[
             $(FaultDoc {
                 id: FaultId::$variant,
-                strikes: Strikes::$strikes,
+                strikes: &[$(Strikes::$strikes),+],
+                witness: witness!($witness),
+                signature: $signature,
                 description: $desc,
                 style: Style::$style,
                 oidf_test: $oidf,
@@ -139,172 +222,180 @@ macro_rules! catalog {
 }
 
 catalog! {
-    StateMissing "state-missing" AuthorizationResponse Remove scoped=true
+    StateMissing "state-missing" [AuthorizationResponse] any Remove scoped=true signature=false
         oidf=None, okta=None, outcome=Some("oidc_state_missing"), param=None,
         "The authorization response comes back without `state`.";
-    StateMismatch "state-mismatch" AuthorizationResponse Replace scoped=true
+    StateMismatch "state-mismatch" [AuthorizationResponse] any Replace scoped=true signature=false
         oidf=None, okta=None, outcome=Some("oidc_state_missing"), param=None,
         "The authorization response carries a different `state` of the same length.";
-    CodeMissing "code-missing" AuthorizationResponse Remove scoped=true
+    CodeMissing "code-missing" [AuthorizationResponse] any Remove scoped=true signature=false
         oidf=None, okta=None, outcome=Some("oidc_received_no_code_or_token_failure"), param=None,
         "The authorization response comes back without `code` (state only).";
-    IssParamMismatch "iss-param-mismatch" AuthorizationResponse Append scoped=true
+    IssParamMismatch "iss-param-mismatch" [AuthorizationResponse] any Append scoped=true signature=false
         oidf=None, okta=None, outcome=Some("oidc_auth_error"), param=None,
         "The authorization response carries an `iss` parameter (RFC 9207) naming another issuer of this IdP.";
-    IdpError "idp-error" AuthorizationResponse Replace scoped=true
+    IdpError "idp-error" [SignInOutcome] any Replace scoped=true signature=false
         oidf=None, okta=Some("server_error"), outcome=Some("oidc_auth_error"),
         param=Some("the OAuth error to send: access_denied, login_required, consent_required, interaction_required, temporarily_unavailable or server_error (default)"),
         "After sign-in the IdP redirects back with an error (Okta's wording) instead of a code.";
-    UserNotAssigned "user-not-assigned" AuthorizationResponse Replace scoped=true
+    UserNotAssigned "user-not-assigned" [SignInOutcome] any Replace scoped=true signature=false
         oidf=None, okta=Some("user_not_assigned"), outcome=Some("oidc_auth_error"), param=None,
         "The user is treated as not assigned to the app: `access_denied`, \"User is not assigned to the client application.\"";
-    ClientSecretRejected "client-secret-rejected" TokenEndpoint Replace scoped=true
+    ClientSecretRejected "client-secret-rejected" [ClientAuthentication] any Replace scoped=true signature=false
         oidf=None, okta=Some("invalid_client_secret"), outcome=Some("oidc_code_exchange_failure"), param=None,
         "The token endpoint answers 401 `invalid_client` for the right secret (a rotated secret).";
-    CodeRejected "code-rejected" TokenEndpoint Replace scoped=true
+    CodeRejected "code-rejected" [CodeRedemption] any Replace scoped=true signature=false
         oidf=None, okta=Some("invalid_authorization_code"), outcome=Some("oidc_code_exchange_failure"), param=None,
         "The token endpoint answers 400 `invalid_grant` for a valid code (the code is not consumed).";
-    TokenEndpoint5xx "token-endpoint-5xx" TokenEndpoint Replace scoped=true
+    TokenEndpoint5xx "token-endpoint-5xx" [TokenRequest] any Replace scoped=true signature=false
         oidf=None, okta=Some("E0000009"), outcome=Some("oidc_code_exchange_failure"),
         param=Some("the HTTP status, 500 to 599 (default 500)"),
         "The token endpoint fails with a server error (Okta's E0000009 body).";
-    TokenEndpointSlow "token-endpoint-slow" TokenEndpoint Append scoped=true
+    TokenEndpointSlow "token-endpoint-slow" [TokenRequest] any Append scoped=true signature=false
         oidf=None, okta=None, outcome=Some("oidc_code_exchange_failure"),
         param=Some("the delay in milliseconds, at most 60000 (default 10000)"),
         "The token endpoint answers correctly, but only after a delay.";
-    TokenResponseMalformed "token-response-malformed" TokenEndpoint Replace scoped=true
+    TokenResponseMalformed "token-response-malformed" [TokenResponse] any Replace scoped=true signature=false
         oidf=None, okta=None, outcome=Some("oidc_code_exchange_failure"), param=None,
         "The token response is cut in the middle: HTTP 200 with JSON that does not parse.";
-    IdTokenMissing "id-token-missing" TokenEndpoint Remove scoped=true
+    IdTokenMissing "id-token-missing" [TokenResponse] any Remove scoped=true signature=false
         oidf=None, okta=None, outcome=Some("oidc_code_exchange_token_missing"), param=None,
         "The token response has no `id_token`.";
-    AccessTokenMissing "access-token-missing" TokenEndpoint Remove scoped=true
+    AccessTokenMissing "access-token-missing" [TokenResponse] any Remove scoped=true signature=false
         oidf=None, okta=None, outcome=Some("oidc_code_exchange_token_missing"), param=None,
         "The token response has no `access_token`.";
-    BadSignature "bad-signature" IdToken CorruptSignature scoped=true
+    BadSignature "bad-signature" [IdTokenSignature] any CorruptSignature scoped=true signature=true
         oidf=Some("rp-id_token-bad-sig-rs256"), okta=None, outcome=Some("oidc_generic_token_failure"), param=None,
         "The ID token's RS256 signature bytes are corrupted.";
-    AlgNone "alg-none" IdToken SwapAlgorithm scoped=true
+    AlgNone "alg-none" [IdTokenSignature] any SwapAlgorithm scoped=true signature=true
         oidf=Some("rp-id_token-sig-none"), okta=None, outcome=Some("oidc_generic_token_failure"), param=None,
-        "The ID token is unsigned: header `{\"alg\":\"none\"}`, empty signature.";
-    Hs256WithClientSecret "hs256-with-client-secret" IdToken SwapAlgorithm scoped=true
+        "The ID token is unsigned: header `{\"alg\":\"none\"}`, empty signature. Where `at_hash` is optional (the token endpoint) it is left out, so that being unsigned is the token's only defect.";
+    AlgNoneWithAtHash "alg-none-with-at-hash" [IdTokenSignature] any SwapAlgorithm scoped=true signature=true
+        oidf=Some("rp-id_token-sig-none"), okta=None, outcome=Some("oidc_generic_token_failure"), param=None,
+        "The ID token is unsigned and keeps its `at_hash`, which no RP can check for alg none (OIDC Core 3.1.3.8 hashes with the alg's hash): two defects, for RPs that refuse it only for the second.";
+    Hs256WithClientSecret "hs256-with-client-secret" [IdTokenSignature] any SwapAlgorithm scoped=true signature=true
         oidf=Some("rp-id_token-bad-sig-hs256"), okta=None, outcome=Some("oidc_generic_token_failure"), param=None,
         "The ID token is signed HS256 with the client secret, though discovery says RS256 only.";
-    UnknownKid "unknown-kid" IdToken Replace scoped=true
+    UnknownKid "unknown-kid" [IdTokenSignature] any Replace scoped=true signature=true
         oidf=None, okta=None, outcome=Some("oidc_generic_token_failure"), param=None,
         "The ID token is signed by a key the JWKS does not publish, under that key's `kid`.";
-    KidAbsentSingleKey "kid-absent-single-key" IdToken Remove scoped=true
+    KidAbsentSingleKey "kid-absent-single-key" [IdTokenSignature, Keys] every Remove scoped=true signature=true
         oidf=Some("rp-id_token-kid-absent-single-jwks"), okta=None, outcome=None, param=None,
         "The ID token has no `kid` and, while armed, the JWKS publishes only the signing key: the RP should accept.";
-    KidAbsentSeveralKeys "kid-absent-several-keys" IdToken Remove scoped=true
+    KidAbsentSeveralKeys "kid-absent-several-keys" [IdTokenSignature] any Remove scoped=true signature=true
         oidf=Some("rp-id_token-kid-absent-multiple-jwks"), okta=None, outcome=None, param=None,
         "The ID token has no `kid` while the JWKS publishes several keys: the RP may reject it or try each key.";
-    IssMismatch "iss-mismatch" IdToken Replace scoped=true
+    IssMismatch "iss-mismatch" [IdTokenClaims] any Replace scoped=true signature=false
         oidf=Some("rp-id_token-issuer-mismatch"), okta=None, outcome=Some("oidc_generic_token_failure"), param=None,
         "The ID token's `iss` names another issuer of this IdP (the org server for a custom one, `default` for the org).";
-    AudMismatch "aud-mismatch" IdToken Replace scoped=true
+    AudMismatch "aud-mismatch" [IdTokenClaims] any Replace scoped=true signature=false
         oidf=Some("rp-id_token-aud"), okta=None, outcome=Some("oidc_generic_token_failure"),
         param=Some("the audience to put in (default: another client id)"),
         "The ID token's `aud` is another client's id.";
-    AudMissing "aud-missing" IdToken Remove scoped=true
+    AudMissing "aud-missing" [IdTokenClaims] any Remove scoped=true signature=false
         oidf=Some("rp-id_token-aud"), okta=None, outcome=Some("oidc_generic_token_failure"), param=None,
         "The ID token has no `aud`.";
-    SubMissing "sub-missing" IdToken Remove scoped=true
+    SubMissing "sub-missing" [IdTokenClaims] any Remove scoped=true signature=false
         oidf=Some("rp-id_token-sub"), okta=None, outcome=Some("oidc_generic_token_failure"), param=None,
         "The ID token has no `sub`.";
-    IatMissing "iat-missing" IdToken Remove scoped=true
+    IatMissing "iat-missing" [IdTokenClaims] any Remove scoped=true signature=false
         oidf=Some("rp-id_token-iat"), okta=None, outcome=Some("oidc_generic_token_failure"), param=None,
         "The ID token has no `iat`.";
-    ExpMissing "exp-missing" IdToken Remove scoped=true
+    ExpMissing "exp-missing" [IdTokenClaims] any Remove scoped=true signature=false
         oidf=None, okta=None, outcome=Some("oidc_generic_token_failure"), param=None,
         "The ID token has no `exp`.";
-    Expired "expired" IdToken Replace scoped=true
+    Expired "expired" [IdTokenClaims] any Replace scoped=true signature=false
         oidf=None, okta=None, outcome=Some("oidc_generic_token_failure"), param=None,
         "The ID token expired an hour ago (`iat` two hours ago, `exp` one hour ago).";
-    IssuedInFuture "issued-in-future" IdToken Replace scoped=true
+    IssuedInFuture "issued-in-future" [IdTokenClaims] any Replace scoped=true signature=false
         oidf=None, okta=None, outcome=Some("oidc_generic_token_failure"), param=None,
         "The ID token is issued an hour in the future (`iat` now + 1 h, `exp` now + 2 h).";
-    NonceMissing "nonce-missing" IdToken Remove scoped=true
+    NonceMissing "nonce-missing" [IdTokenClaims] any Remove scoped=true signature=false
         oidf=Some("rp-nonce-invalid"), okta=None, outcome=Some("oidc_nonce_missing"), param=None,
         "The ID token has no `nonce`, though the RP sent one.";
-    NonceMismatch "nonce-mismatch" IdToken Replace scoped=true
+    NonceMismatch "nonce-mismatch" [IdTokenClaims] any Replace scoped=true signature=false
         oidf=Some("rp-nonce-invalid"), okta=None, outcome=Some("oidc_nonce_missing"), param=None,
         "The ID token's `nonce` differs from the one the RP sent (same length; added when the RP sent none).";
-    AtHashBad "at-hash-bad" IdToken Replace scoped=true
+    AtHashBad "at-hash-bad" [IdTokenClaims] any Replace scoped=true signature=false
         oidf=Some("rp-id_token-bad-at_hash"), okta=None, outcome=Some("oidc_generic_token_failure"), param=None,
         "The ID token's `at_hash` does not match the access token issued with it.";
-    AtHashMissing "at-hash-missing" IdToken Remove scoped=true
+    AtHashMissing "at-hash-missing" [IdTokenClaims] any Remove scoped=true signature=false
         oidf=None, okta=None, outcome=Some("oidc_generic_token_failure"), param=None,
         "The ID token has no `at_hash`, though an access token is issued with it.";
-    CHashBad "c-hash-bad" IdToken Replace scoped=true
+    CHashBad "c-hash-bad" [IdTokenClaims] any Replace scoped=true signature=false
         oidf=Some("rp-id_token-bad-c_hash"), okta=None, outcome=Some("oidc_generic_token_failure"), param=None,
         "In hybrid flows, the ID token's `c_hash` does not match the code issued with it.";
-    CHashMissing "c-hash-missing" IdToken Remove scoped=true
+    CHashMissing "c-hash-missing" [IdTokenClaims] any Remove scoped=true signature=false
         oidf=None, okta=None, outcome=Some("oidc_generic_token_failure"), param=None,
         "In hybrid flows, the ID token has no `c_hash`.";
-    EmailMissing "email-missing" IdToken Remove scoped=true
+    EmailMissing "email-missing" [IdTokenClaims] any Remove scoped=true signature=false
         oidf=None, okta=None, outcome=Some("oidc_missing_email_claim"), param=None,
         "The ID token has no `email` (nor `email_verified`), though the scope `email` was granted.";
-    EmailUnverified "email-unverified" IdToken Replace scoped=true
+    EmailUnverified "email-unverified" [IdTokenClaims, UserinfoClaims] any Replace scoped=true signature=false
         oidf=None, okta=None, outcome=Some("oidc_login_error"), param=None,
         "`email_verified` is false, in the ID token and at /userinfo.";
-    GroupsChanged "groups-changed" IdToken Replace scoped=true
+    GroupsChanged "groups-changed" [IdTokenClaims, UserinfoClaims] any Replace scoped=true signature=false
         oidf=None, okta=None, outcome=None, param=Some("comma-separated groups to send (default: Everyone,harness-unexpected)"),
         "The `groups` claim lists other groups than the user's, in the ID token and at /userinfo.";
-    DiscoveryUnavailable "discovery-unavailable" DiscoveryAndKeys Replace scoped=false
+    DiscoveryUnavailable "discovery-unavailable" [Discovery] any Replace scoped=false signature=false
         oidf=None, okta=None, outcome=Some("oidc_metadata_fetch_failure"), param=None,
         "Discovery answers 503.";
-    DiscoveryMalformed "discovery-malformed" DiscoveryAndKeys Replace scoped=false
+    DiscoveryMalformed "discovery-malformed" [Discovery] any Replace scoped=false signature=false
         oidf=None, okta=None, outcome=Some("oidc_metadata_fetch_failure"), param=None,
         "Discovery answers 200 with JSON cut in the middle.";
-    DiscoveryIssuerMismatch "discovery-issuer-mismatch" DiscoveryAndKeys Replace scoped=false
+    DiscoveryIssuerMismatch "discovery-issuer-mismatch" [Discovery] any Replace scoped=false signature=false
         oidf=Some("rp-discovery-issuer-not-matching-config"), okta=None, outcome=Some("oidc_metadata_fetch_failure"), param=None,
         "The discovery document's `issuer` names another issuer of this IdP.";
-    JwksUnavailable "jwks-unavailable" DiscoveryAndKeys Replace scoped=false
+    JwksUnavailable "jwks-unavailable" [Keys] any Replace scoped=false signature=true
         oidf=None, okta=None, outcome=Some("oidc_metadata_fetch_failure"), param=None,
         "The keys endpoint answers 503.";
-    KeyRotationKeepOld "key-rotation-keep-old" DiscoveryAndKeys Replace scoped=false
+    KeyRotationKeepOld "key-rotation-keep-old" [Keys] any Replace scoped=false signature=true
         oidf=Some("rp-key-rotation-op-sign-key"), okta=None, outcome=None,
         param=Some("the authorization server to rotate (default: every server)"),
         "When armed, the keys rotate: the published next key signs from now on, the old one stays published. Logins must go on working.";
-    KeyRotationDropOld "key-rotation-drop-old" DiscoveryAndKeys Replace scoped=false
+    KeyRotationDropOld "key-rotation-drop-old" [Keys] any Replace scoped=false signature=true
         oidf=Some("rp-key-rotation-op-sign-key-native"), okta=None, outcome=None,
         param=Some("the authorization server to rotate (default: every server)"),
         "When armed, the keys rotate and the old key is dropped from the JWKS. New logins must work (the RP refetches the JWKS).";
-    UserinfoSubMismatch "userinfo-sub-mismatch" Userinfo Replace scoped=true
+    UserinfoSubMismatch "userinfo-sub-mismatch" [UserinfoClaims] any Replace scoped=true signature=false
         oidf=Some("rp-userinfo-bad-sub-claim"), okta=None, outcome=Some("oidc_login_error"), param=None,
-        "/userinfo answers with another user's `sub`.";
-    UserinfoUnauthorized "userinfo-unauthorized" Userinfo Replace scoped=true
+        "/userinfo answers for another user: another `sub`, with that user's `email`, `name` and `preferred_username`, so a page shows whether the RP used the answer.";
+    UserinfoUnauthorized "userinfo-unauthorized" [UserinfoAuthorization] any Replace scoped=true signature=false
         oidf=None, okta=Some("access_token_invalid"), outcome=Some("oidc_login_error"), param=None,
         "/userinfo answers 401 `invalid_token` for a valid access token.";
-    UserinfoEmailMissing "userinfo-email-missing" Userinfo Remove scoped=true
+    UserinfoEmailMissing "userinfo-email-missing" [UserinfoClaims] any Remove scoped=true signature=false
         oidf=None, okta=None, outcome=Some("oidc_missing_email_claim"), param=None,
         "/userinfo answers without `email` (nor `email_verified`).";
-    LogoutStateMissing "logout-state-missing" Logout Remove scoped=true
+    LogoutStateMissing "logout-state-missing" [Logout] any Remove scoped=true signature=false
         oidf=None, okta=None, outcome=None, param=None,
         "The post-logout redirect comes back without the RP's `state`.";
-    LogoutSessionKept "logout-session-kept" Logout Remove scoped=true
+    LogoutSessionKept "logout-session-kept" [Logout] any Remove scoped=true signature=false
         oidf=None, okta=None, outcome=None, param=None,
         "Logout redirects as usual but does not end the IdP session: the next login is silent.";
-    CorsMissing "cors-missing" Browser Remove scoped=true
+    CorsMissing "cors-missing" [Cors] any Remove scoped=true signature=false
         oidf=None, okta=Some("illegal_origin_browser_request"), outcome=Some("oidc_code_exchange_failure"), param=None,
         "Token, userinfo, introspect, revoke and keys answer without CORS headers, even for trusted origins.";
 }
 
 impl FaultId {
-    /// Whether, while armed, it changes what every user sees: faults on discovery and
-    /// keys, and `kid-absent-single-key` (which trims the JWKS for everyone). Scenarios
-    /// with such a fault must run alone.
+    /// Whether, while armed, it changes what every user sees: it strikes at a point
+    /// where requests cannot be told apart (discovery, keys; `kid-absent-single-key`
+    /// trims the JWKS for everyone). Scenarios with such a fault must run alone.
     pub fn affects_everyone(self) -> bool {
-        !self.doc().scoped || self == FaultId::KidAbsentSingleKey
+        self.doc().strikes.iter().any(|p| p.untargeted())
     }
 
     /// This fault's documentation.
     pub fn doc(self) -> &'static FaultDoc {
-        CATALOG
-            .iter()
-            .find(|d| d.id == self)
-            .expect("every fault id has a catalog row")
+        // The macro writes the enum and the catalog in the same order.
+        let doc = &CATALOG[self as usize];
+        debug_assert_eq!(doc.id, self);
+        doc
+    }
+
+    /// Whether it strikes at `point`.
+    pub fn strikes_at(self, point: Strikes) -> bool {
+        self.doc().strikes.contains(&point)
     }
 }
 
@@ -366,13 +457,19 @@ pub fn markdown() -> String {
          troubleshooting code a correct relying party reports; \"accept\" means the login must\n\
          succeed.\n",
     );
+    out.push_str(
+        "\n*Strikes at* names the points where the fault acts; the journal entry of every answer\n\
+         it changes lists it, which is how the harness proves that a scenario's faults struck\n\
+         (with *every*, each point must show it). Faults marked *signature* are about\n\
+         verifying the ID token's signature: only an RP that fetches the keys is tested by them.\n",
+    );
     let mut section = None;
     for d in CATALOG {
-        if section != Some(d.strikes) {
-            section = Some(d.strikes);
+        let title = d.strikes[0].title();
+        if section != Some(title) {
+            section = Some(title);
             out.push_str(&format!(
-                "\n## {}\n\n| fault | what it does | style | outcome | references |\n|---|---|---|---|---|\n",
-                d.strikes.title()
+                "\n## {title}\n\n| fault | what it does | strikes at | style | outcome | references |\n|---|---|---|---|---|---|\n",
             ));
         }
         let mut refs = Vec::new();
@@ -389,10 +486,25 @@ pub fn markdown() -> String {
         if !d.scoped {
             what.push_str(" Everyone only.");
         }
+        let mut at: Vec<String> = d
+            .strikes
+            .iter()
+            .map(|p| format!("`{}`", p.as_str()))
+            .collect();
+        if d.strikes.len() > 1 {
+            at.push(match d.witness {
+                Witness::Any => "(any)".into(),
+                Witness::Every => "(every)".into(),
+            });
+        }
+        if d.signature {
+            at.push("signature".into());
+        }
         out.push_str(&format!(
-            "| `{}` | {} | {} | {} | {} |\n",
+            "| `{}` | {} | {} | {} | {} | {} |\n",
             d.id,
             what,
+            at.join(" "),
             d.style.as_str(),
             d.outcome.map_or("accept".to_string(), |o| format!("`{o}`")),
             if refs.is_empty() {

@@ -12,7 +12,7 @@ use std::sync::atomic::{AtomicU64, Ordering};
 
 use serde::{Deserialize, Serialize};
 
-pub use catalog::{CATALOG, FaultDoc, FaultId, Strikes, Style, UnknownFault};
+pub use catalog::{CATALOG, FaultDoc, FaultId, Strikes, Style, UnknownFault, Witness};
 
 /// A fault to arm: what, aimed at whom, how many times.
 ///
@@ -315,22 +315,33 @@ impl FaultSet {
             .map(|a| a.fired)
     }
 
-    /// Fires every live fault among `ids` that matches `ctx`, counting each, and returns
-    /// them in catalog order.
-    pub fn take(&self, ids: &[FaultId], ctx: &FaultCtx) -> Vec<Fault> {
+    /// Fires every live fault striking at `point` that matches `ctx` (at an untargeted
+    /// point, every live fault striking there, whoever it is aimed at), counting each, and
+    /// returns them in catalog order.
+    pub fn take(&self, point: Strikes, ctx: &FaultCtx) -> Vec<Fault> {
         let mut armed = self.lock();
         if armed.is_empty() {
             return Vec::new();
         }
         let mut out: Vec<Fault> = Vec::new();
         for a in armed.iter_mut() {
-            if ids.contains(&a.fault.id) && a.live() && ctx.matches(&a.fault) {
+            if a.fault.id.strikes_at(point)
+                && a.live()
+                && (point.untargeted() || ctx.matches(&a.fault))
+            {
                 a.fired += 1;
                 out.push(a.fault.clone());
             }
         }
         out.sort_by_key(|f| f.id);
         out
+    }
+
+    /// Counts one firing of the fault with this handle (key rotation, which acts when armed).
+    pub(crate) fn count(&self, armed_id: u64) {
+        if let Some(a) = self.lock().iter_mut().find(|a| a.armed_id == armed_id) {
+            a.fired += 1;
+        }
     }
 
     /// Whether a live fault with this id is armed, for anyone (not counted as firing).

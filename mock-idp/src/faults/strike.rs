@@ -1,8 +1,8 @@
 //! The IdP's side of fault injection: who a request is about, firing faults with
 //! evidence in the journal, issuing ID tokens through the ID token faults, and arming.
 
-use super::tamper::{self, ID_TOKEN_CLAIM_FAULTS, ID_TOKEN_SIGNATURE_FAULTS};
-use super::{Fault, FaultCtx, FaultError, FaultId};
+use super::tamper;
+use super::{Fault, FaultCtx, FaultError, FaultId, Strikes};
 use crate::journal::JournalEntry;
 use crate::jwt::Claims;
 use crate::state::{ServerCtx, Shared};
@@ -18,10 +18,16 @@ impl Shared {
         }
     }
 
-    /// Fires the live faults among `ids` that match `ctx` and records them on `j`.
-    pub fn fire(&self, ids: &[FaultId], ctx: &FaultCtx, j: &mut JournalEntry) -> Vec<Fault> {
-        let fired = self.faults.take(ids, ctx);
-        j.faults.extend(fired.iter().map(Fault::label));
+    /// Fires the live faults that strike at `point` and match `ctx`, and records them on
+    /// `j` (the journal is the evidence that they struck).
+    pub fn fire(&self, point: Strikes, ctx: &FaultCtx, j: &mut JournalEntry) -> Vec<Fault> {
+        let fired = self.faults.take(point, ctx);
+        for f in &fired {
+            let label = f.label();
+            if !j.faults.contains(&label) {
+                j.faults.push(label);
+            }
+        }
         fired
     }
 
@@ -34,9 +40,16 @@ impl Shared {
         ctx: &FaultCtx,
         j: &mut JournalEntry,
     ) -> String {
-        let changes = self.fire(ID_TOKEN_CLAIM_FAULTS, ctx, j);
+        let changes = self.fire(Strikes::IdTokenClaims, ctx, j);
         tamper::id_token_claims(self, srv, &changes, &mut claims);
-        let signature = self.fire(ID_TOKEN_SIGNATURE_FAULTS, ctx, j);
+        let signature = self.fire(Strikes::IdTokenSignature, ctx, j);
+        if signature.first().is_some_and(|f| f.id == FaultId::AlgNone)
+            && j.endpoint == Some(crate::journal::Endpoint::Token)
+        {
+            // OIDC Core 3.1.3.8: at the token endpoint `at_hash` is optional; without it,
+            // being unsigned is the token's only defect.
+            claims.remove("at_hash");
+        }
         let secret = client.client_secret.as_ref().map(|s| s.expose());
         let token = tamper::sign_id_token(
             self,
@@ -99,7 +112,7 @@ impl Shared {
             for s in servers {
                 self.with_ring(&s, |r| r.rotate(keep));
             }
-            self.faults.take(&[id], &FaultCtx::default());
+            self.faults.count(armed);
         }
         Ok(armed)
     }

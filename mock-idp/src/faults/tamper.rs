@@ -149,37 +149,6 @@ pub fn id_token_claims(shared: &Shared, srv: &ServerCtx, faults: &[Fault], c: &m
     }
 }
 
-/// The ID token faults that change the claims.
-pub const ID_TOKEN_CLAIM_FAULTS: &[FaultId] = &[
-    FaultId::IssMismatch,
-    FaultId::AudMismatch,
-    FaultId::AudMissing,
-    FaultId::SubMissing,
-    FaultId::IatMissing,
-    FaultId::ExpMissing,
-    FaultId::Expired,
-    FaultId::IssuedInFuture,
-    FaultId::NonceMissing,
-    FaultId::NonceMismatch,
-    FaultId::AtHashBad,
-    FaultId::AtHashMissing,
-    FaultId::CHashBad,
-    FaultId::CHashMissing,
-    FaultId::EmailMissing,
-    FaultId::EmailUnverified,
-    FaultId::GroupsChanged,
-];
-
-/// The ID token faults that change the header or the signature.
-pub const ID_TOKEN_SIGNATURE_FAULTS: &[FaultId] = &[
-    FaultId::BadSignature,
-    FaultId::AlgNone,
-    FaultId::Hs256WithClientSecret,
-    FaultId::UnknownKid,
-    FaultId::KidAbsentSingleKey,
-    FaultId::KidAbsentSeveralKeys,
-];
-
 /// Signs an ID token as the first signature fault says (or normally when there is none).
 pub fn sign_id_token(
     shared: &Shared,
@@ -209,7 +178,9 @@ pub fn sign_id_token(
             bytes[mid] ^= 0x5a;
             format!("{input}.{}", URL_SAFE_NO_PAD.encode(bytes))
         }
-        FaultId::AlgNone => format!("{}.", jwt::signing_input(&alg_only("none"), claims)),
+        FaultId::AlgNone | FaultId::AlgNoneWithAtHash => {
+            format!("{}.", jwt::signing_input(&alg_only("none"), claims))
+        }
         FaultId::Hs256WithClientSecret => {
             let input = jwt::signing_input(&alg_only("HS256"), claims);
             let secret = client_secret.unwrap_or(client_id);
@@ -265,6 +236,7 @@ pub fn userinfo_claims(srv: &ServerCtx, faults: &[Fault], c: &mut Claims) {
     for f in faults {
         match f.id {
             FaultId::UserinfoSubMismatch => {
+                // Another user altogether, so that whoever reads the answer shows it.
                 let sub = c
                     .get("sub")
                     .and_then(Value::as_str)
@@ -274,6 +246,21 @@ pub fn userinfo_claims(srv: &ServerCtx, faults: &[Fault], c: &mut Claims) {
                     "sub".into(),
                     stable_okta_id("00u", &format!("someone else than {sub}")).into(),
                 );
+                let domain = c
+                    .get("email")
+                    .and_then(Value::as_str)
+                    .and_then(|e| e.split_once('@'))
+                    .map_or("example.com".to_string(), |(_, d)| d.to_string());
+                let other = format!("someone.else@{domain}");
+                for (k, v) in [
+                    ("name", "Someone Else".to_string()),
+                    ("email", other.clone()),
+                    ("preferred_username", other),
+                ] {
+                    if c.contains_key(k) {
+                        c.insert(k.into(), v.into());
+                    }
+                }
             }
             FaultId::UserinfoEmailMissing => {
                 c.remove("email");

@@ -14,14 +14,7 @@ use axum::response::{Html, IntoResponse, Response};
 
 use super::{Params, Srv, cookie, entry, finish};
 use crate::errors::{self, IdpError, OktaError, html_escape, no_store};
-use crate::faults::{Fault, FaultId, tamper};
-
-const AUTHORIZATION_RESPONSE_FAULTS: &[FaultId] = &[
-    FaultId::StateMissing,
-    FaultId::StateMismatch,
-    FaultId::CodeMissing,
-    FaultId::IssParamMismatch,
-];
+use crate::faults::{Fault, FaultId, Strikes, tamper};
 use crate::ids::random_b64;
 use crate::journal::{Endpoint, JournalEntry, fingerprint};
 use crate::state::{
@@ -425,7 +418,7 @@ fn complete(
         .cloned()
         .ok_or_else(|| Reject::Page(IdpError::page(errors::INVALID_CLIENT_ID, "")))?;
     let ctx = shared.fault_ctx(Some(&user.id), Some(&client.client_id));
-    let refusals = shared.fire(&[FaultId::IdpError, FaultId::UserNotAssigned], &ctx, j);
+    let refusals = shared.fire(Strikes::SignInOutcome, &ctx, j);
     match refusals.first() {
         Some(f) if f.id == FaultId::IdpError => return Err(injected_error(req, f)),
         Some(_) => return Err(to_client(req, errors::USER_NOT_ASSIGNED)),
@@ -496,7 +489,7 @@ fn complete(
         out.push(("code".into(), c));
     }
     out.push(("state".into(), req.state.clone()));
-    let faults = shared.fire(AUTHORIZATION_RESPONSE_FAULTS, &ctx, j);
+    let faults = shared.fire(Strikes::AuthorizationResponse, &ctx, j);
     tamper::authorization_params(shared, srv, &faults, &mut out);
     Ok(deliver(&req.redirect_uri, req.mode, &out))
 }

@@ -10,7 +10,7 @@ use serde_json::Value;
 
 use super::{Srv, cors_origin, entry, finish, with_cors};
 use crate::errors::{IdpError, json_response, json_text_response};
-use crate::faults::{FaultCtx, FaultId, tamper};
+use crate::faults::{FaultCtx, FaultId, Strikes, tamper};
 use crate::journal::Endpoint;
 use crate::state::{ServerCtx, Shared};
 
@@ -63,7 +63,7 @@ pub async fn discovery(
     let mut j = entry(&shared, &srv.id, Endpoint::Discovery, &method, &headers);
     // Browsers (single-page RPs) read discovery too: CORS for trusted origins, as Okta.
     let allow = cors_origin(&shared, &headers, &FaultCtx::default(), &mut j);
-    let faults = shared.fire(DISCOVERY_FAULTS, &FaultCtx::default(), &mut j);
+    let faults = shared.fire(Strikes::Discovery, &FaultCtx::default(), &mut j);
     let mut doc = document(&shared, &srv);
     let mut malformed = false;
     for f in &faults {
@@ -89,12 +89,6 @@ pub async fn discovery(
     )
 }
 
-const DISCOVERY_FAULTS: &[FaultId] = &[
-    FaultId::DiscoveryUnavailable,
-    FaultId::DiscoveryMalformed,
-    FaultId::DiscoveryIssuerMismatch,
-];
-
 /// What an unavailable Okta endpoint answers: 503 in Okta's API error shape.
 fn unavailable() -> IdpError {
     IdpError::Api {
@@ -114,16 +108,16 @@ pub async fn keys(
     let mut j = entry(&shared, &srv.id, Endpoint::Keys, &method, &headers);
     let ctx = FaultCtx::default();
     let allow = cors_origin(&shared, &headers, &ctx, &mut j);
-    if !shared
-        .fire(&[FaultId::JwksUnavailable], &ctx, &mut j)
-        .is_empty()
-    {
+    let faults = shared.fire(Strikes::Keys, &ctx, &mut j);
+    let has = |id: FaultId| faults.iter().any(|f| f.id == id);
+    if has(FaultId::JwksUnavailable) {
         return with_cors(finish(&shared, j, Err(unavailable())), allow);
     }
     // While `kid-absent-single-key` is armed, only the signing key is published, so an
     // ID token without `kid` has exactly one candidate (OpenID RP test
-    // rp-id_token-kid-absent-single-jwks).
-    let single = shared.faults.is_armed(FaultId::KidAbsentSingleKey);
+    // rp-id_token-kid-absent-single-jwks). The journal names it on this answer: the RP
+    // fetched the one-key JWKS.
+    let single = has(FaultId::KidAbsentSingleKey);
     let jwks = shared.with_ring(&srv.id, |r| {
         if single {
             serde_json::json!({"keys": [r.active().jwk()]})

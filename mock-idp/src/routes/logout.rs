@@ -9,7 +9,7 @@ use serde_json::Value;
 
 use super::{Params, Srv, cookie, entry, finish};
 use crate::errors::{self, IdpError};
-use crate::faults::FaultId;
+use crate::faults::{FaultId, Strikes};
 use crate::journal::Endpoint;
 use crate::jwt;
 use crate::state::{Shared, lock};
@@ -66,11 +66,7 @@ pub async fn logout(
             None => None,
         };
         let ctx = shared.fault_ctx(j.user_id.clone().as_deref(), Some(&client_id));
-        let faults = shared.fire(
-            &[FaultId::LogoutStateMissing, FaultId::LogoutSessionKept],
-            &ctx,
-            &mut j,
-        );
+        let faults = shared.fire(Strikes::Logout, &ctx, &mut j);
         let has = |id: FaultId| faults.iter().any(|f| f.id == id);
         let keep_session = has(FaultId::LogoutSessionKept);
         if let Some(sid) = cookie(&headers, &shared.cookie_name).filter(|_| !keep_session) {

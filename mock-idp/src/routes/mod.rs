@@ -18,7 +18,7 @@ use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 
 use crate::errors::IdpError;
-use crate::faults::{FaultCtx, FaultId};
+use crate::faults::{FaultCtx, Strikes};
 use crate::journal::{Endpoint, JournalEntry};
 use crate::state::{ServerCtx, Shared};
 
@@ -216,7 +216,7 @@ pub fn cors_origin(
             .iter()
             .any(|o| o.trim_end_matches('/') == origin)
     });
-    if !trusted || !shared.fire(&[FaultId::CorsMissing], ctx, j).is_empty() {
+    if !trusted || !shared.fire(Strikes::Cors, ctx, j).is_empty() {
         return None;
     }
     HeaderValue::from_str(origin).ok()

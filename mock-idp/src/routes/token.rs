@@ -12,7 +12,7 @@ use serde_json::{Map, Value, json};
 
 use super::{Params, Srv, cors_origin, entry, finish, with_cors};
 use crate::errors::{self, IdpError, json_response, json_text_response};
-use crate::faults::{FaultCtx, FaultId, tamper};
+use crate::faults::{FaultCtx, FaultId, Strikes, tamper};
 use crate::journal::{Endpoint, JournalEntry, fingerprint};
 use crate::state::{ACCESS_TOKEN_TTL, RefreshGrant, ServerCtx, Shared, lock};
 use crate::tenant::{AuthMethod, Client, User};
@@ -132,11 +132,7 @@ pub async fn token(
     // The user of the code or refresh token, known even when the request is refused.
     j.user_id = ctx.user_id.clone();
     let allow = cors_origin(&shared, &headers, &ctx, &mut j);
-    let pre = shared.fire(
-        &[FaultId::TokenEndpoint5xx, FaultId::TokenEndpointSlow],
-        &ctx,
-        &mut j,
-    );
+    let pre = shared.fire(Strikes::TokenRequest, &ctx, &mut j);
     if let Some(f) = pre.iter().find(|f| f.id == FaultId::TokenEndpointSlow) {
         let ms: u64 = f
             .param
@@ -197,15 +193,7 @@ fn token_response(
     ctx: &FaultCtx,
     j: &mut JournalEntry,
 ) -> Response {
-    let faults = shared.fire(
-        &[
-            FaultId::TokenResponseMalformed,
-            FaultId::IdTokenMissing,
-            FaultId::AccessTokenMissing,
-        ],
-        ctx,
-        j,
-    );
+    let faults = shared.fire(Strikes::TokenResponse, ctx, j);
     if let Some(map) = body.as_object_mut() {
         for f in &faults {
             match f.id {
@@ -242,7 +230,7 @@ fn token_inner(
 ) -> Result<Value, IdpError> {
     let client = authenticate(shared, headers, query, p, j)?;
     if !shared
-        .fire(&[FaultId::ClientSecretRejected], ctx, j)
+        .fire(Strikes::ClientAuthentication, ctx, j)
         .is_empty()
     {
         return Err(IdpError::json(errors::INVALID_CLIENT_SECRET));
@@ -278,7 +266,7 @@ fn authorization_code(
     p: &Params,
     j: &mut JournalEntry,
 ) -> Result<Value, IdpError> {
-    if !shared.fire(&[FaultId::CodeRejected], ctx, j).is_empty() {
+    if !shared.fire(Strikes::CodeRedemption, ctx, j).is_empty() {
         return Err(IdpError::json(errors::INVALID_AUTHORIZATION_CODE));
     }
     let now = shared.clock.now();

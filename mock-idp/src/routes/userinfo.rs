@@ -10,7 +10,7 @@ use serde_json::{Map, Value};
 
 use super::{Params, Srv, cors_origin, entry, finish, with_cors};
 use crate::errors::{self, IdpError, json_response};
-use crate::faults::{FaultId, tamper};
+use crate::faults::{Strikes, tamper};
 use crate::journal::Endpoint;
 use crate::state::{Shared, groups_of};
 
@@ -53,7 +53,7 @@ pub async fn userinfo(
     let result = (|| {
         let claims = claims.clone().ok_or_else(invalid)?;
         if !shared
-            .fire(&[FaultId::UserinfoUnauthorized], &ctx, &mut j)
+            .fire(Strikes::UserinfoAuthorization, &ctx, &mut j)
             .is_empty()
         {
             return Err(invalid());
@@ -134,16 +134,9 @@ pub async fn userinfo(
         {
             put(&claim, Some(Value::from(groups_of(&user))));
         }
-        let faults = shared.fire(USERINFO_FAULTS, &ctx, &mut j);
+        let faults = shared.fire(Strikes::UserinfoClaims, &ctx, &mut j);
         tamper::userinfo_claims(&srv, &faults, &mut c);
         Ok(json_response(StatusCode::OK, &Value::Object(c)))
     })();
     with_cors(finish(&shared, j, result), allow)
 }
-
-const USERINFO_FAULTS: &[FaultId] = &[
-    FaultId::EmailUnverified,
-    FaultId::GroupsChanged,
-    FaultId::UserinfoSubMismatch,
-    FaultId::UserinfoEmailMissing,
-];

@@ -170,10 +170,25 @@ pub fn cases() -> Vec<Case> {
             &[
                 "/token/body/id_token/header",
                 "/token/body/id_token/signature",
+                "/token/body/id_token/payload/at_hash",
             ],
             vec![
                 ("/token/body/id_token/header", json!({"alg": "none"})),
                 ("/token/body/id_token/signature", json!("invalid")),
+                ("/token/body/id_token/payload/at_hash", Value::Null),
+            ],
+        ),
+        case(
+            AlgNoneWithAtHash,
+            Code,
+            &[
+                "/token/body/id_token/header",
+                "/token/body/id_token/signature",
+            ],
+            vec![
+                ("/token/body/id_token/header", json!({"alg": "none"})),
+                ("/token/body/id_token/signature", json!("invalid")),
+                ("/token/body/id_token/payload/at_hash", json!("matches")),
             ],
         ),
         case(
@@ -386,7 +401,24 @@ pub fn cases() -> Vec<Case> {
             &["/jwks", "/token/body/id_token/header/kid"],
             vec![("/token/body/id_token/signature", json!("valid"))],
         ),
-        case(UserinfoSubMismatch, Code, &["/userinfo/body/sub"], vec![]),
+        case(
+            UserinfoSubMismatch,
+            Code,
+            &[
+                "/userinfo/body/sub",
+                "/userinfo/body/name",
+                "/userinfo/body/email",
+                "/userinfo/body/preferred_username",
+            ],
+            vec![
+                ("/userinfo/body/name", json!("Someone Else")),
+                ("/userinfo/body/email", json!("someone.else@example.com")),
+                (
+                    "/userinfo/body/preferred_username",
+                    json!("someone.else@example.com"),
+                ),
+            ],
+        ),
         case(
             UserinfoUnauthorized,
             Code,
@@ -938,6 +970,7 @@ fault_tests! {
     fault_access_token_missing => AccessTokenMissing,
     fault_bad_signature => BadSignature,
     fault_alg_none => AlgNone,
+    fault_alg_none_with_at_hash => AlgNoneWithAtHash,
     fault_hs256_with_client_secret => Hs256WithClientSecret,
     fault_unknown_kid => UnknownKid,
     fault_kid_absent_single_key => KidAbsentSingleKey,

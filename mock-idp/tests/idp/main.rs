@@ -10,5 +10,6 @@ mod faults_doc;
 mod flows;
 mod openid_client;
 mod props;
+mod reference_validator;
 mod snapshots;
 mod tenant_files;
