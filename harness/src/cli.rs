@@ -6,14 +6,17 @@ use std::time::Duration;
 use clap::{Args, Parser, Subcommand};
 
 use crate::files::InputError;
+use crate::outcome::OutcomeCode;
 use crate::report::{self, FileSink, Format, RunReport, Sink, terminal::TerminalSink};
 use crate::runner::{self, Options};
 use crate::scenario::{self, Loaded};
 use crate::verdict::Verdict;
 
-/// Exit code: no failure (warnings allowed unless `--strict`).
+/// Exit code: no failure (warnings and inconclusive scenarios allowed unless `--strict`
+/// or `--fail-on` says otherwise).
 pub const EXIT_OK: i32 = 0;
-/// Exit code: the RP failed a scenario (fail, wrong-code; with --strict also warn).
+/// Exit code: the RP failed a scenario (fail, wrong-code; with --strict also warn and
+/// inconclusive; or the verdicts of --fail-on).
 pub const EXIT_RP_FAILED: i32 = 1;
 /// Exit code: bad input (scenario, profile, tenant or report file; options).
 pub const EXIT_BAD_INPUT: i32 = 2;
@@ -36,8 +39,10 @@ pub enum Command {
     ///
     /// Starts the mock IdP, registers the RP's client, starts the RP when its profile
     /// says how, logs in once per scenario with one fault injected, and decides a verdict
-    /// (pass, fail, wrong-code, warn, error, skip). Exit code 0 when nothing failed, 1 when
-    /// the RP failed a scenario, 2 for bad input, 3 when the harness could not run.
+    /// (pass, fail, wrong-code, warn, inconclusive, error, skip): a scenario passes only
+    /// when its faults struck. Exit code 0 when nothing failed, 1 when the RP failed a
+    /// scenario, 2 for bad input, 3 when the harness could not run (or a report could not
+    /// be written).
     Run(RunArgs),
     /// List the scenario catalog (filter by outcome code, fault or suite).
     List(ListArgs),
@@ -81,9 +86,13 @@ pub struct RunArgs {
     /// Seconds one scenario may take (default: the profile's).
     #[arg(long, value_name = "SECS")]
     pub timeout: Option<u64>,
-    /// Treat warnings as failures (exit code 1).
+    /// Treat warnings and inconclusive scenarios as failures (exit code 1).
     #[arg(long)]
     pub strict: bool,
+    /// The verdicts that make the run fail (exit code 1), comma-separated among fail,
+    /// wrong-code, warn, inconclusive (default: fail,wrong-code).
+    #[arg(long, value_name = "LIST", value_parser = parse_fail_on, conflicts_with = "strict")]
+    pub fail_on: Option<FailOn>,
     /// How to play the browser (default: the profile's, else http).
     #[arg(long, value_enum)]
     pub driver: Option<crate::profile::Driver>,
@@ -150,6 +159,41 @@ fn parse_partition(s: &str) -> Result<(usize, usize), String> {
     Ok((k, n))
 }
 
+/// The verdicts given to `--fail-on`.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct FailOn(pub Vec<Verdict>);
+
+fn parse_fail_on(s: &str) -> Result<FailOn, String> {
+    s.split(',')
+        .map(str::trim)
+        .filter(|v| !v.is_empty())
+        .map(|v| match v {
+            "fail" => Ok(Verdict::Fail),
+            "wrong-code" => Ok(Verdict::WrongCode),
+            "warn" => Ok(Verdict::Warn),
+            "inconclusive" => Ok(Verdict::Inconclusive),
+            other => Err(format!(
+                "`{other}` is not a verdict that can fail a run (expected fail, wrong-code, warn, inconclusive)"
+            )),
+        })
+        .collect::<Result<Vec<_>, _>>()
+        .map(FailOn)
+}
+
+/// The verdicts that fail a run: the default, `--strict`'s, or a list.
+pub fn failing_verdicts(strict: bool, list: Option<&[Verdict]>) -> Vec<Verdict> {
+    match (list, strict) {
+        (Some(l), _) => l.to_vec(),
+        (None, true) => vec![
+            Verdict::Fail,
+            Verdict::WrongCode,
+            Verdict::Warn,
+            Verdict::Inconclusive,
+        ],
+        (None, false) => vec![Verdict::Fail, Verdict::WrongCode],
+    }
+}
+
 fn formats(list: &str) -> Result<Vec<Format>, String> {
     list.split(',')
         .filter(|s| !s.trim().is_empty())
@@ -195,10 +239,11 @@ fn bad(e: impl std::fmt::Display) -> i32 {
     EXIT_BAD_INPUT
 }
 
-/// The exit code for a finished run.
-pub fn exit_code(r: &RunReport, strict: bool) -> i32 {
+/// The exit code for a finished run, failing on the verdicts of `fail_on`
+/// (see [`failing_verdicts`]).
+pub fn exit_code(r: &RunReport, fail_on: &[Verdict]) -> i32 {
     let s = &r.summary;
-    if s.fail + s.wrong_code > 0 || (strict && s.warn > 0) {
+    if fail_on.iter().any(|v| s.count(*v) > 0) {
         EXIT_RP_FAILED
     } else if s.error > 0 {
         EXIT_COULD_NOT_RUN
@@ -251,20 +296,22 @@ async fn run_cmd(a: RunArgs) -> i32 {
         timeout: a.timeout.map(Duration::from_secs),
         user_password: None,
         driver: a.driver,
-        screenshots: Some(a.out.clone()),
+        out_dir: Some(a.out.clone()),
     };
+    let fail_on = failing_verdicts(a.strict, a.fail_on.as_ref().map(|f| f.0.as_slice()));
     match runner::run(profile, scenarios, &opts, &mut sinks).await {
         Ok(r) => {
             for f in &formats {
                 eprintln!("wrote {}", a.out.join(f.file_name()).display());
             }
+            eprintln!("the RP's log: {}", a.out.join("rp.log").display());
             if formats.contains(&Format::Html) {
                 println!(
                     "HTML report: {}",
                     a.out.join(Format::Html.file_name()).display()
                 );
             }
-            exit_code(&r, a.strict)
+            exit_code(&r, &fail_on)
         }
         Err(e) => {
             eprintln!("error: {e}");
@@ -287,14 +334,10 @@ fn list_cmd(a: ListArgs) -> i32 {
         Ok(f) => f,
         Err(e) => return bad(e),
     };
-    if let Some(code) = &a.code {
-        if !scenario::OUTCOME_CODES.contains(&code.as_str()) {
-            return bad(format!(
-                "unknown outcome code `{code}` (expected one of {})",
-                scenario::OUTCOME_CODES.join(", ")
-            ));
-        }
-    }
+    let code = match a.code.as_deref().map(str::parse::<OutcomeCode>).transpose() {
+        Ok(c) => c,
+        Err(e) => return bad(e),
+    };
     println!(
         "{:<16} {:<34} {:<45} FAULTS",
         "SUITE", "SCENARIO", "EXPECTS"
@@ -302,9 +345,7 @@ fn list_cmd(a: ListArgs) -> i32 {
     let mut n = 0;
     for l in &all {
         let s = &l.scenario;
-        if a.code
-            .as_ref()
-            .is_some_and(|c| s.expect.code.as_ref() != Some(c))
+        if code.is_some_and(|c| s.expect.code != Some(c))
             || fault.is_some_and(|f| !scenario::uses_fault(s, f))
         {
             continue;
@@ -325,12 +366,10 @@ fn list_cmd(a: ListArgs) -> i32 {
 }
 
 async fn reproduce_cmd(a: ReproduceArgs) -> i32 {
-    if !scenario::OUTCOME_CODES.contains(&a.code.as_str()) {
-        let help = mock_idp::diag::did_you_mean(&a.code, scenario::OUTCOME_CODES)
-            .map(|m| format!("; did you mean `{m}`?"))
-            .unwrap_or_default();
-        return bad(format!("unknown outcome code `{}`{help}", a.code));
-    }
+    let code = match a.code.parse::<OutcomeCode>() {
+        Ok(c) => c,
+        Err(e) => return bad(e),
+    };
     let profile = match crate::profile::load(&a.rp) {
         Ok(p) => p,
         Err(e) => return bad(e),
@@ -341,7 +380,7 @@ async fn reproduce_cmd(a: ReproduceArgs) -> i32 {
     };
     let chosen: Vec<Loaded> = all
         .into_iter()
-        .filter(|l| l.scenario.expect.code.as_deref() == Some(a.code.as_str()))
+        .filter(|l| l.scenario.expect.code == Some(code))
         .collect();
     if chosen.is_empty() {
         return bad(format!("no scenario expects `{}`", a.code));
@@ -365,7 +404,7 @@ async fn reproduce_cmd(a: ReproduceArgs) -> i32 {
             if s.faults.is_empty() {
                 "none".into()
             } else {
-                s.faults.join(", ")
+                crate::report::terminal::struck_text(s)
             }
         );
         for (i, h) in s.trace.hops.iter().enumerate() {
@@ -417,11 +456,20 @@ async fn reproduce_cmd(a: ReproduceArgs) -> i32 {
             s.observed.status,
             s.observed.excerpt
         );
+        if let Some(rule) = &s.observed.rule {
+            println!(
+                "   read by the profile's {} in the {}: «{}»",
+                rule.rule, rule.on, rule.text
+            );
+        }
         for n in &s.notes {
             println!("   note: {n}");
         }
+        for l in s.rp_log.iter().rev().take(10).rev() {
+            println!("   RP log: {l}");
+        }
     }
-    exit_code(&r, false)
+    exit_code(&r, &failing_verdicts(false, None))
 }
 
 fn report_cmd(a: ReportArgs) -> i32 {
@@ -474,10 +522,5 @@ fn report_cmd(a: ReportArgs) -> i32 {
         }
     }
     print!("{}", report::terminal::summary(&merged));
-    exit_code(&merged, false)
-}
-
-/// Helper for tests and the library: whether a verdict counts as a failure.
-pub fn is_failure(v: Verdict, strict: bool) -> bool {
-    matches!(v, Verdict::Fail | Verdict::WrongCode) || (strict && v == Verdict::Warn)
+    exit_code(&merged, &failing_verdicts(false, None))
 }

@@ -4,17 +4,21 @@
 //! misbehaving in one precise way per scenario, decides a verdict from what the RP showed
 //! and what it asked the IdP, and writes reports.
 //!
-//! - [`scenario`]: the scenario files; [`profile`]: the RP profiles;
-//! - [`driver`]: the HTTP driver; [`browser`]: the browser driver (Chromium);
-//! - [`runner`]: runs scenarios against one RP; [`verdict`]: judging and findings;
+//! - [`scenario`]: the scenario files; [`profile`]: the RP profiles; [`outcome`]: the
+//!   troubleshooting codes;
+//! - [`driver`]: the HTTP driver and the browser driver (Chromium), one trait;
+//! - [`runner`]: runs scenarios against one RP; [`rp`]: its process and its log;
+//! - [`verdict`]: the one function that decides; [`findings`]: what the journal shows
+//!   about the RP's own requests;
 //! - [`report`]: one event stream, many sinks (terminal, JSON, JUnit, Markdown, HTML).
 
 #![warn(missing_docs)]
 
-pub mod browser;
 pub mod cli;
 pub mod driver;
 pub mod files;
+pub mod findings;
+pub mod outcome;
 pub mod profile;
 pub mod report;
 pub mod rp;

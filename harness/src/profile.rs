@@ -8,7 +8,8 @@ use regex::Regex;
 use serde::{Deserialize, Serialize};
 
 use crate::files::{InputError, at_path, parse_toml, read};
-use crate::scenario::{Capability, OUTCOME_CODES};
+use crate::outcome::{OutcomeCode, Shown};
+use crate::scenario::Capability;
 
 /// A relying party under test.
 #[derive(Clone, Debug, Serialize, Deserialize)]
@@ -142,6 +143,12 @@ pub struct Success {
     /// Text the final page contains; `{email}` is the user's email.
     #[serde(default)]
     pub body: Option<String>,
+    /// Where the signed-in identity shows: a regex on the final page where `{email}`,
+    /// `{sub}` and `{name}` stand for what the RP shows (or named groups
+    /// `(?P<email>…)`). A login whose page does not show the user's own identity there is
+    /// not a success.
+    #[serde(default)]
+    pub identity: Option<String>,
 }
 
 /// How the outcome code shows.
@@ -154,12 +161,16 @@ pub struct OutcomeRules {
     /// A regex on the final page (body, then URL) whose first group is the outcome code.
     #[serde(default)]
     pub pattern: Option<String>,
-    /// The RP's own messages mapped to outcome codes, tried in order.
+    /// A regex on the RP's log whose first group is the outcome code, for an RP that
+    /// refuses at start-up (it exits, or never gets ready, with a fault armed).
+    #[serde(default)]
+    pub log: Option<String>,
+    /// The RP's own messages mapped to outcome codes, tried in order (before `pattern`).
     #[serde(default)]
     pub map: Vec<MapRule>,
 }
 
-/// One message → code rule.
+/// One message → code rule: every condition given must hold.
 #[derive(Clone, Debug, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct MapRule {
@@ -169,17 +180,94 @@ pub struct MapRule {
     /// Regex on the final URL.
     #[serde(default)]
     pub url: Option<String>,
+    /// Regex on the RP's log, for refusals at start-up (where there is no page, a rule
+    /// without `log` tries its `body` on the log).
+    #[serde(default)]
+    pub log: Option<String>,
     /// The outcome code it means.
     #[serde(default)]
-    pub code: Option<String>,
+    pub code: Option<OutcomeCode>,
     /// The message does not say which failure it was (instead of `code`): a refusal with
     /// it passes with a note, as with `rejections_only`.
     #[serde(default)]
     pub indistinct: bool,
 }
 
-/// What [`Compiled::outcome_code`] returns for a message marked `indistinct`.
-pub const INDISTINCT: &str = "(indistinct)";
+/// Which profile rule read what, for reports ("which rule matched which text").
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct RuleMatch {
+    /// The rule: `outcome.map[2]`, `outcome.pattern`, `outcome.log`.
+    pub rule: String,
+    /// What it read: `body`, `url` or `log`.
+    pub on: String,
+    /// The text it matched (redacted, shortened).
+    pub text: String,
+}
+
+/// The identity a scenario's user must show after a login.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct Who {
+    /// Their email (none for users without one).
+    pub email: Option<String>,
+    /// Their `sub`.
+    pub sub: String,
+    /// Their display name.
+    pub name: Option<String>,
+}
+
+impl Who {
+    fn get(&self, claim: &str) -> Option<&str> {
+        match claim {
+            "email" => self.email.as_deref(),
+            "sub" => Some(&self.sub),
+            "name" => self.name.as_deref(),
+            _ => None,
+        }
+    }
+}
+
+/// What the page says about who is signed in.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum IdentityCheck {
+    /// The profile does not say where the identity shows.
+    #[default]
+    Unchecked,
+    /// The user's own identity shows.
+    Expected,
+    /// No identity shows (nothing, empty, `undefined`, `None`, `null`).
+    Missing,
+    /// Another identity shows.
+    Wrong,
+}
+
+/// The identity read from the final page.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct IdentitySeen {
+    /// The verdict on it.
+    pub check: IdentityCheck,
+    /// The claim that decided (`email`, `sub`, `name`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub claim: Option<String>,
+    /// What the page shows for it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub shown: Option<String>,
+    /// What it should show.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub expected: Option<String>,
+}
+
+/// Words RPs print for a value they do not have.
+const NO_VALUE: [&str; 7] = ["", "undefined", "null", "None", "nil", "(null)", "unknown"];
+
+/// A rule of `outcome.map`, compiled.
+#[derive(Clone, Debug)]
+struct Map {
+    body: Option<Regex>,
+    url: Option<Regex>,
+    log: Option<Regex>,
+    shown: Shown,
+}
 
 /// A profile with its regexes compiled.
 #[derive(Clone, Debug)]
@@ -189,12 +277,25 @@ pub struct Compiled {
     /// Its folder (for relative paths in `start`).
     pub dir: std::path::PathBuf,
     success_url: Option<Regex>,
+    identity: Option<Regex>,
     pattern: Option<Regex>,
-    map: Vec<(Option<Regex>, Option<Regex>, String)>,
+    log: Option<Regex>,
+    map: Vec<Map>,
+}
+
+/// The start of a matched text, for reports.
+fn clip(s: &str) -> String {
+    let s = s.trim();
+    if s.chars().count() > 160 {
+        format!("{}…", s.chars().take(160).collect::<String>())
+    } else {
+        s.to_string()
+    }
 }
 
 impl Compiled {
-    /// Whether the final page shows a completed login for `email`.
+    /// Whether the final page shows a completed login (status, URL and body rules;
+    /// `{email}` in `body` is the user's email).
     pub fn is_success(&self, status: u16, url: &str, body: &str, email: &str) -> bool {
         let s = &self.profile.success;
         s.status.is_none_or(|x| x == status)
@@ -204,21 +305,149 @@ impl Compiled {
                 .is_none_or(|b| body.contains(&b.replace("{email}", email)))
     }
 
-    /// The outcome code the final page shows, if any.
-    pub fn outcome_code(&self, url: &str, body: &str) -> Option<String> {
-        for (b, u, code) in &self.map {
-            let hit = b.as_ref().is_some_and(|r| r.is_match(body))
-                || u.as_ref().is_some_and(|r| r.is_match(url));
-            if hit {
-                return Some(code.clone());
+    /// Whether the profile says where the identity shows.
+    pub fn checks_identity(&self) -> bool {
+        self.identity.is_some()
+    }
+
+    /// Reads the identity on a page of a completed login.
+    pub fn identity(&self, body: &str, who: &Who) -> IdentitySeen {
+        let Some(re) = &self.identity else {
+            return IdentitySeen::default();
+        };
+        let claims: Vec<&str> = re.capture_names().flatten().collect();
+        let Some(caps) = re.captures(body) else {
+            return IdentitySeen {
+                check: IdentityCheck::Missing,
+                claim: claims.first().map(|c| c.to_string()),
+                shown: None,
+                expected: claims.first().and_then(|c| who.get(c)).map(str::to_string),
+            };
+        };
+        let mut seen = IdentitySeen {
+            check: IdentityCheck::Expected,
+            ..IdentitySeen::default()
+        };
+        for claim in claims {
+            let shown = caps
+                .name(claim)
+                .map(|m| crate::driver::unescape(m.as_str()).trim().to_string());
+            let expected = who.get(claim).map(str::to_string);
+            let check = match (&shown, &expected) {
+                (Some(s), _) if NO_VALUE.contains(&s.as_str()) => IdentityCheck::Missing,
+                (None, _) => IdentityCheck::Missing,
+                (Some(s), Some(e)) if s.eq_ignore_ascii_case(e) => IdentityCheck::Expected,
+                (Some(_), None) if claim != "email" && claim != "sub" && claim != "name" => {
+                    IdentityCheck::Expected
+                }
+                (Some(_), _) => IdentityCheck::Wrong,
+            };
+            if check != IdentityCheck::Expected {
+                return IdentitySeen {
+                    check,
+                    claim: Some(claim.to_string()),
+                    shown,
+                    expected,
+                };
+            }
+            seen.claim.get_or_insert_with(|| claim.to_string());
+            seen.shown.get_or_insert_with(|| shown.unwrap_or_default());
+            seen.expected = expected;
+        }
+        seen
+    }
+
+    /// What a refusal page shows, and the rule that read it.
+    pub fn shown_on_page(&self, url: &str, body: &str) -> (Shown, Option<RuleMatch>) {
+        for (i, m) in self.map.iter().enumerate() {
+            if m.body.is_none() && m.url.is_none() {
+                continue;
+            }
+            let b = m.body.as_ref().map(|r| r.find(body));
+            let u = m.url.as_ref().map(|r| r.find(url));
+            if b.is_some_and(|x| x.is_none()) || u.is_some_and(|x| x.is_none()) {
+                continue;
+            }
+            let (on, text) = match (b.flatten(), u.flatten()) {
+                (Some(hit), _) => ("body", hit.as_str()),
+                (None, Some(hit)) => ("url", hit.as_str()),
+                (None, None) => continue,
+            };
+            return (
+                m.shown.clone(),
+                Some(RuleMatch {
+                    rule: format!("outcome.map[{i}]"),
+                    on: on.into(),
+                    text: clip(text),
+                }),
+            );
+        }
+        if let Some(p) = &self.pattern {
+            for (on, text) in [("body", body), ("url", url)] {
+                if let Some(c) = p.captures(text) {
+                    let whole = c.get(0).map_or("", |m| m.as_str());
+                    let code = c.get(1).map_or(whole, |m| m.as_str());
+                    return (
+                        shown_text(code),
+                        Some(RuleMatch {
+                            rule: "outcome.pattern".into(),
+                            on: on.into(),
+                            text: clip(whole),
+                        }),
+                    );
+                }
             }
         }
-        let p = self.pattern.as_ref()?;
-        p.captures(body)
-            .or_else(|| p.captures(url))
-            .and_then(|c| c.get(1).or_else(|| c.get(0)))
-            .map(|m| m.as_str().to_string())
+        (Shown::Nothing, None)
     }
+
+    /// What the RP's log shows, for a refusal at start-up: `outcome.map` rules by their
+    /// `log` regex (or their `body` regex on the log), then `outcome.log`.
+    pub fn shown_in_log(&self, log: &str) -> (Shown, Option<RuleMatch>) {
+        for (i, m) in self.map.iter().enumerate() {
+            let Some(re) = m.log.as_ref().or(m.body.as_ref()) else {
+                continue;
+            };
+            if let Some(hit) = re.find(log) {
+                return (
+                    m.shown.clone(),
+                    Some(RuleMatch {
+                        rule: format!("outcome.map[{i}]"),
+                        on: "log".into(),
+                        text: clip(hit.as_str()),
+                    }),
+                );
+            }
+        }
+        if let Some(p) = &self.log {
+            if let Some(c) = p.captures(log) {
+                let whole = c.get(0).map_or("", |m| m.as_str());
+                let code = c.get(1).map_or(whole, |m| m.as_str());
+                return (
+                    shown_text(code),
+                    Some(RuleMatch {
+                        rule: "outcome.log".into(),
+                        on: "log".into(),
+                        text: clip(whole),
+                    }),
+                );
+            }
+        }
+        (Shown::Nothing, None)
+    }
+}
+
+fn shown_text(code: &str) -> Shown {
+    code.parse()
+        .map(Shown::Code)
+        .unwrap_or_else(|_| Shown::Unknown(clip(code)))
+}
+
+/// Turns `identity` into a regex: `{email}`, `{sub}` and `{name}` become named groups.
+fn identity_regex(src: &str) -> String {
+    src.replace("{email}", r#"(?P<email>[^<>"'\s]*)"#)
+        .replace("{sub}", r#"(?P<sub>[^<>"'\s]*)"#)
+        .replace("{name}", r#"(?P<name>[^<>\n]*)"#)
 }
 
 /// Loads and checks a profile file.
@@ -292,16 +521,40 @@ pub fn parse(file: &str, text: &str) -> Result<Compiled, InputError> {
         .as_deref()
         .map(|u| re(&["success", "url"], u))
         .transpose()?;
+    let identity = profile
+        .success
+        .identity
+        .as_deref()
+        .map(|u| re(&["success", "identity"], &identity_regex(u)))
+        .transpose()?;
+    if let Some(r) = &identity {
+        let names: Vec<&str> = r.capture_names().flatten().collect();
+        if names.is_empty() {
+            return Err(at_path(
+                file,
+                text,
+                &["success", "identity"],
+                "expected `{email}`, `{sub}` or `{name}` (or a named group such as `(?P<email>\\S+)`) where the identity shows".into(),
+                None,
+            ));
+        }
+    }
     let pattern = profile
         .outcome
         .pattern
         .as_deref()
         .map(|p| re(&["outcome", "pattern"], p))
         .transpose()?;
+    let log = profile
+        .outcome
+        .log
+        .as_deref()
+        .map(|p| re(&["outcome", "log"], p))
+        .transpose()?;
     let mut map = Vec::new();
     for (i, m) in profile.outcome.map.iter().enumerate() {
         let i = i.to_string();
-        let code = match (&m.code, m.indistinct) {
+        let shown = match (&m.code, m.indistinct) {
             (Some(_), true) | (None, false) => {
                 return Err(at_path(
                     file,
@@ -311,48 +564,37 @@ pub fn parse(file: &str, text: &str) -> Result<Compiled, InputError> {
                     None,
                 ));
             }
-            (None, true) => INDISTINCT.to_string(),
-            (Some(code), false) if !OUTCOME_CODES.contains(&code.as_str()) => {
-                let help = mock_idp::diag::did_you_mean(code, OUTCOME_CODES)
-                    .map(|c| format!("did you mean `{c}`?"));
-                return Err(at_path(
-                    file,
-                    text,
-                    &["outcome", "map", &i, "code"],
-                    format!(
-                        "expected an outcome code of the troubleshooting table (found `{code}`)"
-                    ),
-                    help,
-                ));
-            }
-            (Some(code), false) => code.clone(),
+            (None, true) => Shown::Indistinct,
+            (Some(code), false) => Shown::Code(*code),
         };
-        if m.body.is_none() && m.url.is_none() {
+        if m.body.is_none() && m.url.is_none() && m.log.is_none() {
             return Err(at_path(
                 file,
                 text,
                 &["outcome", "map", &i],
-                "expected `body` or `url` to match".into(),
+                "expected `body`, `url` or `log` to match (all given must match)".into(),
                 None,
             ));
         }
-        let b = m
-            .body
-            .as_deref()
-            .map(|r| re(&["outcome", "map", &i, "body"], r))
-            .transpose()?;
-        let u = m
-            .url
-            .as_deref()
-            .map(|r| re(&["outcome", "map", &i, "url"], r))
-            .transpose()?;
-        map.push((b, u, code));
+        let compile = |field: &str, src: &Option<String>| {
+            src.as_deref()
+                .map(|r| re(&["outcome", "map", &i, field], r))
+                .transpose()
+        };
+        map.push(Map {
+            body: compile("body", &m.body)?,
+            url: compile("url", &m.url)?,
+            log: compile("log", &m.log)?,
+            shown,
+        });
     }
     Ok(Compiled {
         profile,
         dir: std::path::PathBuf::from("."),
         success_url,
+        identity,
         pattern,
+        log,
         map,
     })
 }

@@ -1,52 +1,186 @@
-//! The relying party's process: started from its profile, polled until ready, stopped
-//! with its whole process group.
+//! The relying party's process and its own words.
+//!
+//! The RP is started from its profile in a process group of its own, polled until ready,
+//! and stopped with its whole group. Its stdout and stderr are read line by line into one
+//! [`RpLog`] for the whole run (appended across restarts, redacted like reports, also
+//! written to `rp.log` in the report folder), so each scenario can quote what the RP said
+//! while it ran, and a refusal at start-up can be read from it.
 
 use std::collections::BTreeMap;
+use std::collections::VecDeque;
+use std::io::Write;
 use std::path::{Path, PathBuf};
 use std::process::Stdio;
+use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
+use tokio::io::{AsyncBufReadExt, AsyncRead, BufReader};
+
 use crate::profile::{Start, template};
+use crate::report::redact;
+
+/// At most this many lines stay in memory (the file keeps them all).
+const KEPT_LINES: usize = 20_000;
+/// Longer lines are cut.
+const MAX_LINE: usize = 2_000;
+
+/// The RP's output for the whole run: numbered lines, redacted.
+#[derive(Clone, Default)]
+pub struct RpLog {
+    inner: Arc<Mutex<LogInner>>,
+}
+
+#[derive(Default)]
+struct LogInner {
+    lines: VecDeque<String>,
+    /// Number of the first line in `lines` (earlier ones were dropped from memory).
+    first: usize,
+    file: Option<std::fs::File>,
+    path: Option<PathBuf>,
+    secrets: Vec<String>,
+}
+
+impl std::fmt::Debug for RpLog {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("RpLog").field("path", &self.path()).finish()
+    }
+}
+
+impl RpLog {
+    /// A log kept in memory and, when `path` is given, written to that file.
+    pub fn new(path: Option<&Path>) -> Result<Self, String> {
+        let file = match path {
+            Some(p) => {
+                if let Some(dir) = p.parent().filter(|d| !d.as_os_str().is_empty()) {
+                    std::fs::create_dir_all(dir)
+                        .map_err(|e| format!("{}: cannot create: {e}", dir.display()))?;
+                }
+                Some(
+                    std::fs::File::create(p)
+                        .map_err(|e| format!("{}: cannot write the RP's log: {e}", p.display()))?,
+                )
+            }
+            None => None,
+        };
+        Ok(Self {
+            inner: Arc::new(Mutex::new(LogInner {
+                file,
+                path: path.map(Path::to_path_buf),
+                ..LogInner::default()
+            })),
+        })
+    }
+
+    fn lock(&self) -> std::sync::MutexGuard<'_, LogInner> {
+        self.inner.lock().unwrap_or_else(|p| p.into_inner())
+    }
+
+    /// Where the log is written, if anywhere.
+    pub fn path(&self) -> Option<PathBuf> {
+        self.lock().path.clone()
+    }
+
+    /// Adds values that must never appear (passwords of scenario users).
+    pub fn add_secret(&self, secret: &str) {
+        if secret.len() >= 4 {
+            self.lock().secrets.push(secret.to_string());
+        }
+    }
+
+    /// Appends one line, redacted.
+    pub fn push(&self, line: &str) {
+        let mut inner = self.lock();
+        let mut line = redact::log_line(line.trim_end(), &inner.secrets);
+        if line.len() > MAX_LINE {
+            let mut cut = MAX_LINE;
+            while !line.is_char_boundary(cut) {
+                cut -= 1;
+            }
+            line.truncate(cut);
+            line.push_str(" …");
+        }
+        if let Some(f) = inner.file.as_mut() {
+            // The file is a convenience copy; the lines in memory are what reports quote.
+            let _ = writeln!(f, "{line}");
+        }
+        inner.lines.push_back(line);
+        if inner.lines.len() > KEPT_LINES {
+            inner.lines.pop_front();
+            inner.first += 1;
+        }
+    }
+
+    /// A line of the harness's own, to find one's way in the file.
+    pub fn note(&self, what: &str) {
+        self.push(&format!("── oidc-harness: {what} ──"));
+    }
+
+    /// The number of the next line (a mark to slice from).
+    pub fn mark(&self) -> usize {
+        let inner = self.lock();
+        inner.first + inner.lines.len()
+    }
+
+    /// The lines from `mark` on (the RP's own, without the harness's markers).
+    pub fn since(&self, mark: usize) -> Vec<String> {
+        let inner = self.lock();
+        let skip = mark.saturating_sub(inner.first);
+        inner
+            .lines
+            .iter()
+            .skip(skip)
+            .filter(|l| !l.starts_with("── oidc-harness:"))
+            .cloned()
+            .collect()
+    }
+}
 
 /// A running RP process.
 pub struct RpProcess {
     child: tokio::process::Child,
     pgid: Option<u32>,
-    /// Where its output goes.
-    pub log: PathBuf,
 }
 
 impl RpProcess {
-    /// Starts the RP in a process group of its own, its output in a log file.
-    pub fn start(start: &Start, vars: &BTreeMap<&str, String>, dir: &Path) -> Result<Self, String> {
+    /// Starts the RP in a process group of its own, its output read into `log`.
+    pub fn start(
+        start: &Start,
+        vars: &BTreeMap<&str, String>,
+        dir: &Path,
+        log: &RpLog,
+    ) -> Result<Self, String> {
         let argv: Vec<String> = start.command.iter().map(|a| template(a, vars)).collect();
         let cwd = match &start.cwd {
             Some(c) => dir.join(c),
             None => dir.to_path_buf(),
         };
-        let log = std::env::temp_dir().join(format!("oidc-harness-rp-{}.log", std::process::id()));
-        let out = std::fs::File::create(&log).map_err(|e| format!("{}: {e}", log.display()))?;
-        let err = out.try_clone().map_err(|e| e.to_string())?;
         let mut cmd = tokio::process::Command::new(&argv[0]);
         cmd.args(&argv[1..])
             .current_dir(&cwd)
             .stdin(Stdio::null())
-            .stdout(out)
-            .stderr(err)
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
             .kill_on_drop(true)
             .process_group(0);
         for (k, v) in &start.env {
             cmd.env(k, template(v, vars));
         }
-        let child = cmd.spawn().map_err(|e| {
+        let mut child = cmd.spawn().map_err(|e| {
             format!(
                 "cannot start `{}` in {}: {e}",
                 argv.join(" "),
                 cwd.display()
             )
         })?;
+        log.note(&format!("started `{}`", argv[0]));
+        if let Some(out) = child.stdout.take() {
+            tokio::spawn(pump(out, log.clone()));
+        }
+        if let Some(err) = child.stderr.take() {
+            tokio::spawn(pump(err, log.clone()));
+        }
         let pgid = child.id();
-        Ok(Self { child, pgid, log })
+        Ok(Self { child, pgid })
     }
 
     /// Polls `url` until it answers below 500, the process dies, or `timeout` passes.
@@ -59,10 +193,7 @@ impl RpProcess {
         let started = Instant::now();
         while started.elapsed() < timeout {
             if let Ok(Some(status)) = self.child.try_wait() {
-                return Err(format!(
-                    "the RP exited with {status} before it was ready (its output: {})",
-                    self.log.display()
-                ));
+                return Err(format!("the RP exited with {status} before it was ready"));
             }
             if let Ok(r) = client.get(url).send().await {
                 if r.status().as_u16() < 500 {
@@ -72,9 +203,8 @@ impl RpProcess {
             tokio::time::sleep(Duration::from_millis(50)).await;
         }
         Err(format!(
-            "the RP did not answer {url} within {} s (its output: {})",
-            timeout.as_secs(),
-            self.log.display()
+            "the RP did not answer {url} within {} s",
+            timeout.as_secs()
         ))
     }
 
@@ -96,6 +226,22 @@ impl RpProcess {
     }
 }
 
+/// Reads a pipe line by line into the log, until the process closes it.
+async fn pump(pipe: impl AsyncRead + Unpin, log: RpLog) {
+    let mut lines = BufReader::new(pipe).lines();
+    loop {
+        match lines.next_line().await {
+            Ok(Some(line)) => log.push(&line),
+            Ok(None) => break,
+            // Not UTF-8: keep going with what can be read.
+            Err(e) if e.kind() == std::io::ErrorKind::InvalidData => {
+                log.push("(a line that is not UTF-8)")
+            }
+            Err(_) => break,
+        }
+    }
+}
+
 impl Drop for RpProcess {
     fn drop(&mut self) {
         if let Some(pgid) = self.pgid.take() {
@@ -110,4 +256,24 @@ fn signal_group(pgid: u32, signal: &str) {
         .stdout(Stdio::null())
         .stderr(Stdio::null())
         .status();
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn lines_are_redacted_numbered_and_sliced() {
+        let log = RpLog::new(None).unwrap();
+        log.add_secret("hunter22");
+        log.push("GET /callback?code=abc123&state=s1 HTTP/1.1");
+        let mark = log.mark();
+        log.note("scenario x");
+        log.push("password hunter22 token eyJhbGciOiJSUzI1NiJ9.eyJzdWIiOiIxIn0.c2ln");
+        assert_eq!(
+            log.since(0)[0],
+            "GET /callback?code=[redacted]&state=s1 HTTP/1.1"
+        );
+        assert_eq!(log.since(mark), vec!["password [redacted] token [jwt]"]);
+    }
 }

@@ -3,25 +3,11 @@
 
 use std::path::{Path, PathBuf};
 
-use mock_idp::diag::did_you_mean;
 use mock_idp::faults::{Fault, FaultId};
 use serde::{Deserialize, Serialize};
 
 use crate::files::{InputError, at_path, parse_toml, read};
-
-/// The troubleshooting outcome codes (the Databricks table) scenarios expect.
-pub const OUTCOME_CODES: [&str; 10] = [
-    "oidc_state_missing",
-    "oidc_nonce_missing",
-    "oidc_metadata_fetch_failure",
-    "oidc_received_no_code_or_token_failure",
-    "oidc_code_exchange_failure",
-    "oidc_code_exchange_token_missing",
-    "oidc_generic_token_failure",
-    "oidc_missing_email_claim",
-    "oidc_auth_error",
-    "oidc_login_error",
-];
+use crate::outcome::OutcomeCode;
 
 /// One scenario.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
@@ -48,7 +34,7 @@ pub struct Scenario {
     #[serde(default, skip_serializing_if = "UserAgent::is_default")]
     pub user_agent: UserAgent,
     /// What happens, in order (default: one login). The expectation is about the last
-    /// login; earlier logins must succeed.
+    /// login; earlier logins must succeed (else the scenario is inconclusive).
     #[serde(default = "default_steps", skip_serializing_if = "is_default_steps")]
     pub steps: Vec<Step>,
     /// What a correct RP does.
@@ -148,25 +134,42 @@ pub enum Step {
     RotateKeysDropOld,
 }
 
-/// Login completes, or the RP refuses it.
+/// What a correct RP does with the login.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "kebab-case")]
 pub enum Outcome {
-    /// The login completes.
+    /// The login completes, showing the user's identity.
     Accept,
     /// The RP refuses it.
     Reject,
+    /// The RP refuses it, or completes it without using what the fault changed: the page
+    /// shows the user's own identity (OIDC Core 5.3.2: a userinfo answer for another
+    /// `sub` MUST NOT be used; refusing the login is not required).
+    RejectOrIgnore,
 }
 
-/// How bad it is to miss the expectation.
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+/// How bad it is to miss the expectation, as the spec sentence the scenario cites says.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
 #[serde(rename_all = "kebab-case")]
 pub enum Strength {
-    /// Missing it is a failure (a security hole, or a broken login).
+    /// MUST: missing it is a failure (a security hole, or a broken login).
     #[default]
     Must,
-    /// Missing it is a warning.
+    /// SHOULD / RECOMMENDED: missing it is a warning.
     Should,
+    /// MAY / OPTIONAL: missing it still passes, with a hardening note.
+    May,
+}
+
+impl Strength {
+    /// The spec's word.
+    pub fn word(self) -> &'static str {
+        match self {
+            Self::Must => "must",
+            Self::Should => "should",
+            Self::May => "may",
+        }
+    }
 }
 
 /// What a correct RP does.
@@ -177,8 +180,8 @@ pub struct Expect {
     pub result: Outcome,
     /// With `reject`: the outcome code the RP reports.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub code: Option<String>,
-    /// `must` (default) or `should`.
+    pub code: Option<OutcomeCode>,
+    /// `must` (default), `should` or `may`.
     #[serde(default, skip_serializing_if = "is_must")]
     pub strength: Strength,
 }
@@ -187,7 +190,8 @@ fn is_must(s: &Strength) -> bool {
     *s == Strength::Must
 }
 
-/// A rule over the journal of the RP's requests.
+/// A rule over the journal of the RP's requests (each rule's strength is the one its
+/// spec sentence gives: see [`crate::findings::rule_strength`]).
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "kebab-case")]
 pub enum Evidence {
@@ -301,31 +305,15 @@ impl Scenario {
                 ));
             }
         }
-        match (self.expect.result, &self.expect.code) {
-            (Outcome::Accept, Some(_)) => {
-                return Err(at_path(
-                    file,
-                    text,
-                    &["expect", "code"],
-                    "`code` goes with `result = \"reject\"`: an accepted login has no outcome code"
-                        .into(),
-                    None,
-                ));
-            }
-            (_, Some(code)) if !OUTCOME_CODES.contains(&code.as_str()) => {
-                let help =
-                    did_you_mean(code, OUTCOME_CODES).map(|m| format!("did you mean `{m}`?"));
-                return Err(at_path(
-                    file,
-                    text,
-                    &["expect", "code"],
-                    format!(
-                        "expected an outcome code of the troubleshooting table (found `{code}`)"
-                    ),
-                    help.or_else(|| Some(format!("known codes: {}", OUTCOME_CODES.join(", ")))),
-                ));
-            }
-            _ => {}
+        if let (Outcome::Accept, Some(_)) = (self.expect.result, &self.expect.code) {
+            return Err(at_path(
+                file,
+                text,
+                &["expect", "code"],
+                "`code` goes with `result = \"reject\"`: an accepted login has no outcome code"
+                    .into(),
+                None,
+            ));
         }
         if !self.steps.contains(&Step::Login) {
             return Err(at_path(

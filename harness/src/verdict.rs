@@ -1,19 +1,25 @@
-//! Verdicts (what the RP did against what the scenario expects) and findings (what the
-//! journal shows about the RP's own requests, on every flow).
+//! Verdicts: one function, [`judge`], folds everything observed in a scenario (the page
+//! and the identity it shows, the faults that struck, the steps that had to succeed, the
+//! evidence rules, the RP's log) into the verdict and the reasons for it. Nothing else
+//! decides or edits a verdict.
+//!
+//! As in TTCN-3's conformance verdicts, the verdict only gets worse as evidence arrives
+//! (pass < warn < inconclusive < wrong-code < fail < error), and a scenario that did not
+//! test what it is about (a fault that never struck, a step that had to succeed and did
+//! not) is `inconclusive`: never a pass.
 
-use std::collections::HashSet;
-use std::sync::Mutex;
-
-use mock_idp::{Endpoint, JournalEntry};
 use serde::{Deserialize, Serialize};
 
-use crate::scenario::{Evidence, Expect, Outcome, Strength};
+use crate::findings::RuleResult;
+use crate::outcome::Shown;
+use crate::profile::{IdentityCheck, IdentitySeen, RuleMatch};
+use crate::scenario::{Expect, Outcome, Strength};
 
 /// The verdict of one scenario.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
 #[serde(rename_all = "kebab-case")]
 pub enum Verdict {
-    /// The RP did what the scenario expects.
+    /// The RP did what the scenario expects, and the scenario's faults struck.
     Pass,
     /// The RP accepted a login it must refuse, or refused one it must accept.
     Fail,
@@ -21,6 +27,8 @@ pub enum Verdict {
     WrongCode,
     /// A `should` expectation was missed.
     Warn,
+    /// The scenario ran but did not test what it is about: never a pass.
+    Inconclusive,
     /// The harness could not run the scenario: never a pass.
     Error,
     /// The scenario does not apply to this RP.
@@ -29,11 +37,12 @@ pub enum Verdict {
 
 impl Verdict {
     /// Every verdict, in report order.
-    pub const ALL: [Verdict; 6] = [
+    pub const ALL: [Verdict; 7] = [
         Verdict::Pass,
         Verdict::Fail,
         Verdict::WrongCode,
         Verdict::Warn,
+        Verdict::Inconclusive,
         Verdict::Error,
         Verdict::Skip,
     ];
@@ -45,21 +54,62 @@ impl Verdict {
             Self::Fail => "fail",
             Self::WrongCode => "wrong-code",
             Self::Warn => "warn",
+            Self::Inconclusive => "inconclusive",
             Self::Error => "error",
             Self::Skip => "skip",
         }
+    }
+
+    /// How bad it is, for folding: a verdict only gets worse.
+    fn rank(self) -> u8 {
+        match self {
+            Self::Skip => 0,
+            Self::Pass => 1,
+            Self::Warn => 2,
+            Self::Inconclusive => 3,
+            Self::WrongCode => 4,
+            Self::Fail => 5,
+            Self::Error => 6,
+        }
+    }
+}
+
+/// What the RP decided about the scenario's last login.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Decision {
+    /// The harness could not tell.
+    #[default]
+    Unknown,
+    /// The login completed.
+    Accepted,
+    /// The RP refused it.
+    Refused,
+    /// The RP did not start (exited, or never got ready) with the scenario's faults armed.
+    RefusedAtStartup,
+}
+
+impl Decision {
+    /// Refused, at the login or at start-up.
+    pub fn refused(self) -> bool {
+        matches!(self, Self::Refused | Self::RefusedAtStartup)
     }
 }
 
 /// What the RP did, as the harness saw it.
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
 pub struct Observed {
-    /// Accepted or rejected (absent when the harness could not tell).
+    /// Accepted, refused, refused at start-up.
+    pub decision: Decision,
+    /// Who the page shows signed in (accepted logins).
+    #[serde(default, skip_serializing_if = "is_unchecked")]
+    pub identity: IdentitySeen,
+    /// What a refusal showed.
+    #[serde(default, skip_serializing_if = "is_nothing")]
+    pub shown: Shown,
+    /// The profile rule that read it, and the text it matched.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub result: Option<Outcome>,
-    /// The outcome code the RP showed.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub code: Option<String>,
+    pub rule: Option<RuleMatch>,
     /// Where the browser ended (redacted).
     #[serde(default)]
     pub final_url: String,
@@ -71,304 +121,593 @@ pub struct Observed {
     pub excerpt: String,
 }
 
-/// Judges an observation; returns the verdict and notes explaining it.
-pub fn judge(
-    expect: &Expect,
-    observed: &Observed,
-    rejections_only: bool,
-) -> (Verdict, Vec<String>) {
-    let missed = match expect.strength {
-        Strength::Must => Verdict::Fail,
-        Strength::Should => Verdict::Warn,
-    };
-    match (expect.result, observed.result) {
-        (_, None) => (
-            Verdict::Error,
-            vec!["the harness could not tell whether the RP accepted the login".into()],
-        ),
-        (Outcome::Accept, Some(Outcome::Accept)) => (Verdict::Pass, vec![]),
-        (Outcome::Accept, Some(Outcome::Reject)) => (
-            missed,
-            vec![format!(
-                "the RP refused a login it {} accept",
-                verb(expect.strength)
-            )],
-        ),
-        (Outcome::Reject, Some(Outcome::Accept)) => (
-            missed,
-            vec![format!(
-                "the RP accepted a login it {} refuse",
-                verb(expect.strength)
-            )],
-        ),
-        (Outcome::Reject, Some(Outcome::Reject)) => match (&expect.code, &observed.code) {
-            (None, _) => (Verdict::Pass, vec![]),
-            (Some(_), got)
-                if rejections_only || got.as_deref() == Some(crate::profile::INDISTINCT) =>
-            {
-                (
-                    Verdict::Pass,
-                    vec![
-                    "the RP shows only that it refused; the outcome code is not distinguishable"
-                        .into(),
-                ],
-                )
+fn is_unchecked(i: &IdentitySeen) -> bool {
+    i.check == IdentityCheck::Unchecked
+}
+
+fn is_nothing(s: &Shown) -> bool {
+    *s == Shown::Nothing
+}
+
+impl Observed {
+    /// What the RP did, with who it shows signed in or the page that refused.
+    pub fn detail(&self) -> String {
+        match (self.decision, &self.identity.shown) {
+            (Decision::Accepted, Some(who)) if self.identity.check == IdentityCheck::Expected => {
+                format!("accepted as {who}")
             }
-            (Some(want), Some(got)) if want == got => (Verdict::Pass, vec![]),
-            (Some(want), Some(got)) => (
-                Verdict::WrongCode,
-                vec![format!("expected `{want}`, the RP reported `{got}`")],
-            ),
-            (Some(want), None) => (
-                Verdict::WrongCode,
-                vec![format!("expected `{want}`, the RP showed no outcome code")],
-            ),
-        },
+            (Decision::Accepted, _) if self.identity.check == IdentityCheck::Unchecked => {
+                format!("accepted («{}»)", clip(&self.excerpt, 80))
+            }
+            _ => self.text(),
+        }
+    }
+
+    /// What the RP did, in a few words.
+    pub fn text(&self) -> String {
+        match self.decision {
+            Decision::Accepted => match self.identity.check {
+                IdentityCheck::Missing => "accept (no identity)".into(),
+                IdentityCheck::Wrong => format!(
+                    "accept as {}",
+                    self.identity.shown.as_deref().unwrap_or("someone else")
+                ),
+                _ => "accept".into(),
+            },
+            Decision::Refused | Decision::RefusedAtStartup => {
+                let at = if self.decision == Decision::RefusedAtStartup {
+                    " at start-up"
+                } else {
+                    ""
+                };
+                match &self.shown {
+                    Shown::Code(c) => format!("reject{at} {c}"),
+                    Shown::Indistinct => format!("reject{at} (indistinct)"),
+                    Shown::Unknown(s) => format!("reject{at} ({s})"),
+                    Shown::Nothing => format!("reject{at} (no code)"),
+                }
+            }
+            Decision::Unknown => "-".into(),
+        }
+    }
+}
+
+/// One step of a scenario, as played.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct StepReport {
+    /// Its number, from 1.
+    pub step: usize,
+    /// `login`, `logout`, `rotate-keys`, `rotate-keys-drop-old`, `replay-callback`,
+    /// `unsolicited-login`.
+    pub kind: String,
+    /// Whether it had to succeed for the scenario to test anything.
+    pub must_succeed: bool,
+    /// Whether it did (or, for the last login, whether it was played at all).
+    pub ok: bool,
+    /// What happened, in a few words.
+    pub detail: String,
+}
+
+/// A declared fault (or a step the scenario depends on) and whether it struck.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Struck {
+    /// The fault's label (`id` or `id=param`; `ua:…` for the browser's faults), or the step.
+    pub fault: String,
+    /// How many answers (requests, for the browser) it changed in this flow.
+    pub times: u32,
+    /// Whether the journal proves the scenario tested it.
+    pub exercised: bool,
+    /// Why not, when not.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub missing: Option<String>,
+    /// Whether it is about verifying the ID token's signature.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub signature: bool,
+}
+
+/// Everything the judge looks at.
+#[derive(Clone, Debug)]
+pub struct Observation<'a> {
+    /// What a correct RP does.
+    pub expect: &'a Expect,
+    /// What this RP did at the last login (or at start-up).
+    pub observed: &'a Observed,
+    /// The steps played.
+    pub steps: &'a [StepReport],
+    /// The declared faults and whether they struck.
+    pub struck: &'a [Struck],
+    /// The scenario's evidence rules over the journal.
+    pub rules: &'a [RuleResult],
+    /// Whether the RP fetched the IdP's keys at all in this run (by this flow's end).
+    pub keys_fetched_in_run: bool,
+    /// The profile says the RP shows only that it refused.
+    pub rejections_only: bool,
+    /// The journal line that best explains a refusal (the first error answer of the flow).
+    pub refusal_hint: Option<String>,
+    /// Whether the RP called userinfo in the last login.
+    pub userinfo_called: bool,
+    /// Why the RP did not start, for a refusal at start-up.
+    pub startup_failure: Option<String>,
+    /// The RP's last log lines of this scenario.
+    pub log_tail: &'a [String],
+}
+
+/// The verdict and why.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Judgement {
+    /// The verdict.
+    pub verdict: Verdict,
+    /// Why it is what it is, each note quoting its evidence.
+    pub notes: Vec<String>,
+    /// `may` expectations missed: the verdict is not lowered, but an RP would be harder
+    /// to attack with them met.
+    pub hardening: Vec<String>,
+}
+
+impl Judgement {
+    fn new() -> Self {
+        Self {
+            verdict: Verdict::Pass,
+            notes: Vec::new(),
+            hardening: Vec::new(),
+        }
+    }
+
+    /// The harness could not run the scenario.
+    pub fn error(why: impl Into<String>) -> Self {
+        Self {
+            verdict: Verdict::Error,
+            notes: vec![why.into()],
+            hardening: Vec::new(),
+        }
+    }
+
+    /// The scenario does not apply.
+    pub fn skip(why: impl Into<String>) -> Self {
+        Self {
+            verdict: Verdict::Skip,
+            notes: vec![why.into()],
+            hardening: Vec::new(),
+        }
+    }
+
+    /// Folds in a verdict with its reason: the worse one stays.
+    fn worsen(&mut self, v: Verdict, note: impl Into<String>) {
+        if v.rank() > self.verdict.rank() {
+            self.verdict = v;
+        }
+        self.notes.push(note.into());
+    }
+
+    /// An expectation of `strength` missed.
+    fn miss(&mut self, strength: Strength, what: String) {
+        match strength {
+            Strength::Must => self.worsen(Verdict::Fail, what),
+            Strength::Should => self.worsen(Verdict::Warn, what),
+            Strength::May => self.hardening.push(what),
+        }
     }
 }
 
 fn verb(s: Strength) -> &'static str {
-    match s {
-        Strength::Must => "must",
-        Strength::Should => "should",
+    s.word()
+}
+
+fn clip(s: &str, n: usize) -> String {
+    if s.chars().count() > n {
+        format!("{}…", s.chars().take(n).collect::<String>())
+    } else {
+        s.to_string()
     }
 }
 
-/// Something the journal shows about the RP's own requests.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
-pub struct Finding {
-    /// Stable id: `no-state`, `short-state`, `reused-state`, `no-nonce`, `no-pkce`,
-    /// `plain-pkce`, `redirect-uri-differs`, `client-auth`, `code-reused`,
-    /// `userinfo-after-reject`.
-    pub id: String,
-    /// `info` or `warning`.
-    pub severity: String,
-    /// What was seen.
-    pub detail: String,
-}
-
-fn finding(id: &str, severity: &str, detail: String) -> Finding {
-    Finding {
-        id: id.into(),
-        severity: severity.into(),
-        detail,
+fn identity_text(i: &IdentitySeen) -> String {
+    let claim = i.claim.as_deref().unwrap_or("identity");
+    match (&i.check, &i.shown) {
+        (IdentityCheck::Missing, Some(s)) if !s.is_empty() => {
+            format!("the page shows {claim} `{s}`")
+        }
+        (IdentityCheck::Missing, _) => format!("the page shows no {claim}"),
+        (IdentityCheck::Wrong, Some(s)) => format!(
+            "the page shows {claim} `{s}`, not `{}`",
+            i.expected.as_deref().unwrap_or("the user's")
+        ),
+        _ => String::new(),
     }
 }
 
-/// The findings of one flow. `states` holds every state seen in the run (for reuse).
-pub fn findings(
-    journal: &[JournalEntry],
-    states: &Mutex<HashSet<String>>,
-    rejected: bool,
-) -> Vec<Finding> {
-    let mut out = Vec::new();
-    let authorizes: Vec<&JournalEntry> = journal
-        .iter()
-        .filter(|e| e.endpoint == Some(Endpoint::Authorize))
-        .collect();
-    for a in &authorizes {
-        match a.state.as_deref() {
-            None | Some("") => out.push(finding(
-                "no-state",
-                "warning",
-                "the RP sent no state at authorize".into(),
-            )),
-            Some(s) => {
-                if s.len() < 16 {
-                    out.push(finding(
-                        "short-state",
-                        "warning",
-                        format!(
-                            "the state has {} characters (fewer than 16 is guessable)",
-                            s.len()
-                        ),
-                    ));
-                }
-                let fresh = states
-                    .lock()
-                    .unwrap_or_else(|p| p.into_inner())
-                    .insert(s.to_string());
-                if !fresh {
-                    out.push(finding(
-                        "reused-state",
-                        "warning",
-                        "the RP sent a state it had already used".into(),
-                    ));
-                }
-            }
-        }
-        if a.nonce.as_deref().is_none_or(str::is_empty) {
-            out.push(finding(
-                "no-nonce",
-                "warning",
-                "the RP sent no nonce".into(),
-            ));
-        }
-        match a.pkce.as_deref() {
-            None => out.push(finding("no-pkce", "warning", "the RP used no PKCE".into())),
-            Some("S256") => {}
-            Some(m) => out.push(finding(
-                "plain-pkce",
-                "warning",
-                format!("the RP used PKCE method `{m}` (only S256 protects the code)"),
-            )),
-        }
+/// Decides the verdict of a scenario from everything observed.
+pub fn judge(o: &Observation<'_>) -> Judgement {
+    let mut j = Judgement::new();
+    decide(o, &mut j);
+    for r in o.rules.iter().filter(|r| r.broken) {
+        let what = format!(
+            "evidence rule `{}` ({}) broken: {}",
+            r.rule,
+            r.strength.word(),
+            r.detail
+        );
+        j.miss(r.strength, what);
     }
-    let tokens: Vec<&JournalEntry> = journal
-        .iter()
-        .filter(|e| e.endpoint == Some(Endpoint::Token))
-        .collect();
-    for t in &tokens {
-        if let (Some(a), Some(r)) = (authorizes.last(), t.redirect_uri.as_deref()) {
-            if a.redirect_uri.as_deref().is_some_and(|ar| ar != r) {
-                out.push(finding(
-                    "redirect-uri-differs",
-                    "warning",
-                    format!(
-                        "redirect_uri `{r}` at the token endpoint differs from the one at authorize"
-                    ),
-                ));
-            }
-        }
-        if let Some(m) = &t.client_auth {
-            let f = finding(
-                "client-auth",
-                "info",
-                format!("the RP authenticated with {m}"),
-            );
-            if !out.contains(&f) {
-                out.push(f);
-            }
-        }
-    }
-    let mut codes = HashSet::new();
-    for t in tokens.iter().filter_map(|t| t.code_ref.as_ref()) {
-        if !codes.insert(t) {
-            out.push(finding(
-                "code-reused",
-                "info",
-                "the same code was sent to the token endpoint twice".into(),
-            ));
-        }
-    }
-    if rejected && userinfo_with_refused_token(journal) {
-        out.push(finding(
-            "userinfo-after-reject",
-            "warning",
-            "the RP called userinfo with the token of a login it refused".into(),
+    if matches!(j.verdict, Verdict::Error | Verdict::Inconclusive) && !o.log_tail.is_empty() {
+        j.notes.push(format!(
+            "the RP's log meanwhile: {}",
+            o.log_tail
+                .iter()
+                .map(|l| format!("«{l}»"))
+                .collect::<Vec<_>>()
+                .join(" ")
         ));
     }
-    out
+    j
 }
 
-/// Whether userinfo answered for the access token of the last token exchange (the one
-/// of the login the RP refused).
-fn userinfo_with_refused_token(journal: &[JournalEntry]) -> bool {
-    let last = journal
-        .iter()
-        .rev()
-        .find(|e| e.endpoint == Some(Endpoint::Token));
-    let Some(jti) = last
-        .filter(|t| t.status == 200)
-        .and_then(|t| t.token_ref.as_ref())
-    else {
-        return false;
+fn decide(o: &Observation<'_>, j: &mut Judgement) {
+    let e = o.expect;
+    if let Some(bad) = o.steps.iter().find(|s| s.must_succeed && !s.ok) {
+        j.worsen(
+            Verdict::Inconclusive,
+            format!(
+                "step {} ({}) had to succeed and did not: {}",
+                bad.step, bad.kind, bad.detail
+            ),
+        );
+        if let Some(h) = &o.refusal_hint {
+            j.notes.push(format!("the IdP's journal: {h}"));
+        }
+        return;
+    }
+    let seen = o.observed;
+    if seen.decision == Decision::Unknown {
+        j.worsen(
+            Verdict::Error,
+            "the harness could not tell whether the RP accepted the login",
+        );
+        return;
+    }
+    let unproven: Vec<&Struck> = o.struck.iter().filter(|s| !s.exercised).collect();
+    let unproven_text = || {
+        unproven
+            .iter()
+            .map(|s| {
+                format!(
+                    "`{}` never struck ({})",
+                    s.fault,
+                    s.missing.as_deref().unwrap_or("no evidence in the journal")
+                )
+            })
+            .collect::<Vec<_>>()
+            .join("; ")
     };
-    journal.iter().any(|e| {
-        e.endpoint == Some(Endpoint::Userinfo)
-            && e.status == 200
-            && e.token_ref.as_ref() == Some(jti)
-    })
-}
-
-/// Checks the scenario's evidence rules; returns a note for each one broken.
-pub fn evidence(rules: &[Evidence], journal: &[JournalEntry], rejected: bool) -> Vec<String> {
-    let authz: Vec<&JournalEntry> = journal
-        .iter()
-        .filter(|e| e.endpoint == Some(Endpoint::Authorize))
-        .collect();
-    let mut broken = Vec::new();
-    for rule in rules {
-        let ok = match rule {
-            Evidence::NoUserinfoAfterReject => !(rejected && userinfo_with_refused_token(journal)),
-            Evidence::SendsNonce => authz
-                .iter()
-                .all(|a| a.nonce.as_deref().is_some_and(|n| !n.is_empty())),
-            Evidence::UsesPkce => authz.iter().all(|a| a.pkce.as_deref() == Some("S256")),
-            Evidence::SendsState => authz
-                .iter()
-                .all(|a| a.state.as_deref().is_some_and(|n| !n.is_empty())),
-            Evidence::SameRedirectUri => {
-                let first = authz.first().and_then(|a| a.redirect_uri.clone());
-                journal
-                    .iter()
-                    .filter(|e| e.endpoint == Some(Endpoint::Token))
-                    .all(|t| t.redirect_uri == first)
-            }
+    let signature = o.struck.iter().any(|s| s.signature);
+    let keys_never = signature && !o.keys_fetched_in_run;
+    const NO_KEYS: &str = "the RP never fetched the IdP's keys (no keys request in the whole run): it does not verify ID token signatures";
+    let refusal = || {
+        let mut why = match &seen.shown {
+            Shown::Nothing => "it showed no outcome code".to_string(),
+            s => format!("it showed {s}"),
         };
-        if !ok {
-            let name = serde_json::to_value(rule)
-                .ok()
-                .and_then(|v| v.as_str().map(str::to_string))
-                .unwrap_or_default();
-            broken.push(format!("evidence rule `{name}` broken"));
+        if let Some(h) = &o.refusal_hint {
+            why.push_str(&format!("; the IdP's journal: {h}"));
+        }
+        if let Some(f) = &o.startup_failure {
+            why = format!("{f}; {why}");
+        }
+        why
+    };
+    if seen.decision == Decision::RefusedAtStartup {
+        j.notes.push(format!(
+            "the RP refused at start-up, with the faults armed: {}",
+            o.startup_failure.as_deref().unwrap_or("it did not start")
+        ));
+    }
+    let accepted = seen.decision == Decision::Accepted;
+    let identity_ok = !matches!(
+        seen.identity.check,
+        IdentityCheck::Missing | IdentityCheck::Wrong
+    );
+    match e.result {
+        Outcome::Accept => {
+            if !accepted {
+                if unproven.is_empty() {
+                    j.miss(
+                        e.strength,
+                        format!(
+                            "the RP refused a login it {} accept: {}",
+                            verb(e.strength),
+                            refusal()
+                        ),
+                    );
+                } else {
+                    j.worsen(
+                        Verdict::Inconclusive,
+                        format!(
+                            "the RP refused, but {}: it refused for something else: {}",
+                            unproven_text(),
+                            refusal()
+                        ),
+                    );
+                }
+            } else if !identity_ok {
+                let mut why = format!(
+                    "the RP logged in without the user's identity: {}",
+                    identity_text(&seen.identity)
+                );
+                if seen.identity.claim.as_deref() == Some("email") && !o.userinfo_called {
+                    why.push_str(" (the RP does not read userinfo)");
+                }
+                j.miss(e.strength, why);
+            } else if !unproven.is_empty() {
+                j.worsen(
+                    Verdict::Inconclusive,
+                    format!("not exercised: {}", unproven_text()),
+                );
+            } else if keys_never {
+                j.worsen(
+                    Verdict::Inconclusive,
+                    format!("not exercised: {NO_KEYS}, so it never checked this token"),
+                );
+            }
+        }
+        Outcome::Reject | Outcome::RejectOrIgnore if !accepted => {
+            if !unproven.is_empty() {
+                j.worsen(
+                    Verdict::Inconclusive,
+                    format!(
+                        "the RP refused, but {}: it refused for something else: {}",
+                        unproven_text(),
+                        refusal()
+                    ),
+                );
+                return;
+            }
+            let Some(want) = e.code else {
+                return;
+            };
+            match &seen.shown {
+                _ if o.rejections_only => j.notes.push(
+                    "the RP shows only that it refused; the outcome code is not distinguishable"
+                        .into(),
+                ),
+                Shown::Indistinct => j.notes.push(format!(
+                    "the RP's message stands for several failures; the outcome code is not distinguishable{}",
+                    seen.rule
+                        .as_ref()
+                        .map(|r| format!(" ({} matched «{}»)", r.rule, r.text))
+                        .unwrap_or_default()
+                )),
+                Shown::Code(got) if *got == want => {}
+                other => {
+                    let read = seen
+                        .rule
+                        .as_ref()
+                        .map(|r| format!(" ({} matched «{}» in the {})", r.rule, r.text, r.on))
+                        .unwrap_or_default();
+                    let mut why = match other {
+                        Shown::Nothing => format!(
+                            "expected `{want}`, the RP showed no outcome code the profile recognises"
+                        ),
+                        got => format!("expected `{want}`, the RP reported {got}{read}"),
+                    };
+                    if let Some(h) = &o.refusal_hint {
+                        why.push_str(&format!("; the IdP's journal: {h}"));
+                    }
+                    j.worsen(Verdict::WrongCode, why);
+                }
+            }
+        }
+        Outcome::RejectOrIgnore => {
+            if !unproven.is_empty() {
+                j.worsen(
+                    Verdict::Inconclusive,
+                    format!(
+                        "the RP logged in, but {}: the scenario did not test it",
+                        unproven_text()
+                    ),
+                );
+            } else if seen.identity.check == IdentityCheck::Unchecked {
+                j.worsen(
+                    Verdict::Inconclusive,
+                    "the RP logged in, and the profile does not say where the identity shows (`[success] identity`): whether it used the changed answer cannot be told",
+                );
+            } else if identity_ok {
+                j.notes.push(format!(
+                    "the RP logged in as the user ({}), without using the changed answer",
+                    seen.identity.shown.as_deref().unwrap_or("their identity")
+                ));
+            } else {
+                j.miss(
+                    e.strength,
+                    format!(
+                        "the RP used the changed answer: {}",
+                        identity_text(&seen.identity)
+                    ),
+                );
+            }
+        }
+        Outcome::Reject => {
+            if !unproven.is_empty() {
+                if keys_never && unproven.iter().any(|s| s.signature) {
+                    j.miss(
+                        e.strength,
+                        format!(
+                            "the RP accepted a login it {} refuse: {NO_KEYS}",
+                            verb(e.strength)
+                        ),
+                    );
+                } else {
+                    j.worsen(
+                        Verdict::Inconclusive,
+                        format!(
+                            "the RP logged in, but {}: the scenario did not test it",
+                            unproven_text()
+                        ),
+                    );
+                }
+                return;
+            }
+            if keys_never && e.strength == Strength::May {
+                // Accepting is allowed, but so is never checking: nothing was tested.
+                j.worsen(
+                    Verdict::Inconclusive,
+                    format!("not exercised: {NO_KEYS}, so it never checked this token"),
+                );
+                return;
+            }
+            let mut why = format!(
+                "the RP accepted a login it {} refuse (the page: «{}»)",
+                verb(e.strength),
+                clip(&seen.excerpt, 80)
+            );
+            if keys_never {
+                why.push_str(&format!("; {NO_KEYS}"));
+            }
+            if !identity_ok {
+                why.push_str(&format!("; {}", identity_text(&seen.identity)));
+            }
+            j.miss(e.strength, why);
         }
     }
-    broken
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::outcome::OutcomeCode;
 
-    fn expect(result: Outcome, code: Option<&str>, strength: Strength) -> Expect {
+    fn expect(result: Outcome, code: Option<OutcomeCode>, strength: Strength) -> Expect {
         Expect {
             result,
-            code: code.map(str::to_string),
+            code,
             strength,
         }
     }
 
-    fn seen(result: Option<Outcome>, code: Option<&str>) -> Observed {
+    fn seen(decision: Decision, shown: Shown) -> Observed {
         Observed {
-            result,
-            code: code.map(str::to_string),
+            decision,
+            shown,
             ..Observed::default()
         }
     }
 
+    fn struck(exercised: bool, signature: bool) -> Struck {
+        Struck {
+            fault: "f".into(),
+            times: u32::from(exercised),
+            exercised,
+            missing: (!exercised).then(|| "the RP made no keys request".into()),
+            signature,
+        }
+    }
+
+    fn verdict(e: &Expect, o: &Observed, faults: &[Struck], keys: bool) -> Verdict {
+        judge(&Observation {
+            expect: e,
+            observed: o,
+            steps: &[],
+            struck: faults,
+            rules: &[],
+            keys_fetched_in_run: keys,
+            rejections_only: false,
+            refusal_hint: None,
+            userinfo_called: true,
+            startup_failure: None,
+            log_tail: &[],
+        })
+        .verdict
+    }
+
     #[test]
     fn verdict_table() {
-        use Outcome::*;
-        let e = expect(Reject, Some("oidc_state_missing"), Strength::Must);
+        use Decision::*;
+        use Verdict::*;
+        let code = OutcomeCode::StateMissing;
+        let rej = expect(Outcome::Reject, Some(code), Strength::Must);
+        let hit = [struck(true, false)];
+        let miss = [struck(false, false)];
+        let right = seen(Refused, Shown::Code(code));
+        let other = seen(Refused, Shown::Code(OutcomeCode::AuthError));
+        let accepted = seen(Accepted, Shown::Nothing);
+        assert_eq!(verdict(&rej, &right, &hit, true), Pass);
+        assert_eq!(verdict(&rej, &other, &hit, true), WrongCode);
         assert_eq!(
-            judge(&e, &seen(Some(Reject), Some("oidc_state_missing")), false).0,
-            Verdict::Pass
+            verdict(&rej, &seen(Refused, Shown::Nothing), &hit, true),
+            WrongCode
         );
         assert_eq!(
-            judge(&e, &seen(Some(Reject), Some("oidc_auth_error")), false).0,
-            Verdict::WrongCode
+            verdict(&rej, &seen(Refused, Shown::Indistinct), &hit, true),
+            Pass
         );
+        assert_eq!(verdict(&rej, &accepted, &hit, true), Fail);
         assert_eq!(
-            judge(&e, &seen(Some(Reject), None), false).0,
-            Verdict::WrongCode
+            verdict(&rej, &seen(Unknown, Shown::Nothing), &hit, true),
+            Error
         );
-        assert_eq!(judge(&e, &seen(Some(Reject), None), true).0, Verdict::Pass);
-        assert_eq!(judge(&e, &seen(Some(Accept), None), false).0, Verdict::Fail);
-        assert_eq!(judge(&e, &seen(None, None), false).0, Verdict::Error);
-        let should = expect(Reject, None, Strength::Should);
+        // A fault that never struck proves nothing, whatever the RP did.
+        assert_eq!(verdict(&rej, &right, &miss, true), Inconclusive);
+        assert_eq!(verdict(&rej, &accepted, &miss, true), Inconclusive);
+        // ... but an RP that never fetched keys accepted a signature fault: it does not check.
+        let sig_miss = [struck(false, true)];
+        assert_eq!(verdict(&rej, &accepted, &sig_miss, false), Fail);
+        assert_eq!(verdict(&rej, &accepted, &sig_miss, true), Inconclusive);
+        let should = expect(Outcome::Reject, None, Strength::Should);
+        assert_eq!(verdict(&should, &accepted, &hit, true), Warn);
+        let may = expect(Outcome::Reject, None, Strength::May);
+        assert_eq!(verdict(&may, &accepted, &hit, true), Pass);
+        let acc = expect(Outcome::Accept, None, Strength::Must);
+        assert_eq!(verdict(&acc, &accepted, &hit, true), Pass);
+        assert_eq!(verdict(&acc, &accepted, &miss, true), Inconclusive);
         assert_eq!(
-            judge(&should, &seen(Some(Accept), None), false).0,
-            Verdict::Warn
+            verdict(&acc, &accepted, &[struck(true, true)], false),
+            Inconclusive
         );
-        let accept = expect(Accept, None, Strength::Must);
-        assert_eq!(
-            judge(&accept, &seen(Some(Accept), None), false).0,
-            Verdict::Pass
-        );
-        assert_eq!(
-            judge(&accept, &seen(Some(Reject), Some("x")), false).0,
-            Verdict::Fail
+        assert_eq!(verdict(&acc, &other, &hit, true), Fail);
+        assert_eq!(verdict(&acc, &other, &miss, true), Inconclusive);
+        let mut no_identity = accepted.clone();
+        no_identity.identity.check = IdentityCheck::Missing;
+        assert_eq!(verdict(&acc, &no_identity, &hit, true), Fail);
+        let either = expect(Outcome::RejectOrIgnore, None, Strength::Must);
+        let mut own = accepted.clone();
+        own.identity.check = IdentityCheck::Expected;
+        let mut theirs = accepted.clone();
+        theirs.identity.check = IdentityCheck::Wrong;
+        assert_eq!(verdict(&either, &own, &hit, true), Pass);
+        assert_eq!(verdict(&either, &theirs, &hit, true), Fail);
+        assert_eq!(verdict(&either, &accepted, &hit, true), Inconclusive);
+        assert_eq!(verdict(&either, &right, &hit, true), Pass);
+    }
+
+    #[test]
+    fn a_step_that_had_to_succeed_makes_it_inconclusive() {
+        let e = expect(Outcome::Reject, None, Strength::Must);
+        let o = seen(Decision::Refused, Shown::Nothing);
+        let steps = [StepReport {
+            step: 1,
+            kind: "login".into(),
+            must_succeed: true,
+            ok: false,
+            detail: "refused: oidc_auth_error".into(),
+        }];
+        let j = judge(&Observation {
+            expect: &e,
+            observed: &o,
+            steps: &steps,
+            struck: &[],
+            rules: &[],
+            keys_fetched_in_run: true,
+            rejections_only: false,
+            refusal_hint: Some("GET authorize → 302 access_denied".into()),
+            userinfo_called: false,
+            startup_failure: None,
+            log_tail: &["boom".into()],
+        });
+        assert_eq!(j.verdict, Verdict::Inconclusive);
+        assert!(j.notes[0].contains("step 1 (login)"), "{:?}", j.notes);
+        assert!(
+            j.notes.iter().any(|n| n.contains("«boom»")),
+            "{:?}",
+            j.notes
         );
     }
 }

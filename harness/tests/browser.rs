@@ -36,6 +36,7 @@ PORT = "{port}"
 
 [success]
 body = "Logged in as "
+identity = "Logged in as {{email}}"
 
 [outcome]
 pattern = '<p id="outcome">(oidc_[a-z_]+)</p>'
@@ -76,8 +77,8 @@ async fn the_spa_logs_in_and_catches_cors_state_and_nonce_faults() {
     assert!(v.values().all(|x| *x == Verdict::Pass), "{v:?} {notes:?}");
     let cors = r.scenarios.iter().find(|s| s.id == "cors-missing").unwrap();
     assert_eq!(
-        cors.observed.code.as_deref(),
-        Some("oidc_code_exchange_failure")
+        cors.observed.shown.code(),
+        Some(harness::outcome::OutcomeCode::CodeExchangeFailure)
     );
     assert!(
         cors.trace
@@ -109,7 +110,7 @@ async fn http_and_browser_drivers_agree_on_the_whole_catalog() {
         catalog(),
         Options {
             driver: Some(Driver::Browser),
-            screenshots: Some(dir.clone()),
+            out_dir: Some(dir.clone()),
             ..Options::default()
         },
     )

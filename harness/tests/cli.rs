@@ -180,3 +180,69 @@ fn reproduce_shows_what_the_rp_did_step_by_step() {
     assert!(text.contains("RP -> IdP: token = 200 ok"), "{text}");
     assert!(!text.contains(support::SECRET));
 }
+
+fn scenario_file(suite: &str, id: &str) -> std::path::PathBuf {
+    catalog_dir().join(suite).join(format!("{id}.toml"))
+}
+
+#[test]
+fn a_report_that_cannot_be_written_fails_the_run_and_is_never_said_written() {
+    let dir = std::env::temp_dir().join(format!("oidc-harness-unwritable-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let profile = dir.join("rp.toml");
+    std::fs::write(&profile, support::profile_text("", "sample-rp")).unwrap();
+    // A regular file where the report folder should be.
+    let blocker = dir.join("not-a-folder");
+    std::fs::write(&blocker, "x").unwrap();
+    let out = harness()
+        .args(["run", "--rp"])
+        .arg(&profile)
+        .arg("--scenario")
+        .arg(scenario_file("oidc-core", "happy-path"))
+        .arg("--out")
+        .arg(blocker.join("reports"))
+        .output()
+        .unwrap();
+    std::fs::remove_dir_all(&dir).ok();
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(3), "{err}");
+    assert!(!err.contains("wrote "), "{err}");
+    assert!(err.contains("not-a-folder/reports"), "{err}");
+}
+
+#[test]
+fn inconclusive_fails_the_run_only_when_asked() {
+    let dir = std::env::temp_dir().join(format!("oidc-harness-failon-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let profile = dir.join("rp.toml");
+    // An RP that sends no nonce: the nonce fault has nothing to strike.
+    let text = support::profile_text("", "no-nonce")
+        .replace("[start.env]", "[start.env]\nQUIRKS = \"no-nonce\"");
+    std::fs::write(&profile, text).unwrap();
+    let run = |extra: &[&str]| {
+        harness()
+            .args(["run", "--rp"])
+            .arg(&profile)
+            .arg("--scenario")
+            .arg(scenario_file("troubleshooting", "nonce-mismatch"))
+            .arg("--out")
+            .arg(dir.join("reports"))
+            .args(["--format", "json"])
+            .args(extra)
+            .output()
+            .unwrap()
+    };
+    let default = run(&[]);
+    let text = String::from_utf8_lossy(&default.stdout);
+    assert_eq!(default.status.code(), Some(0), "{text}");
+    assert!(text.contains("inconclusive 1:"), "its own line: {text}");
+    assert!(text.contains("INCONCLUSIVE"), "{text}");
+    assert!(text.contains("nonce-mismatch×0 (not exercised)"), "{text}");
+    assert_eq!(run(&["--fail-on", "inconclusive"]).status.code(), Some(1));
+    assert_eq!(run(&["--strict"]).status.code(), Some(1));
+    let bad = run(&["--fail-on", "nope"]);
+    assert_eq!(bad.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&bad.stderr).contains("`nope` is not a verdict"));
+    assert!(dir.join("reports/rp.log").exists(), "the RP's log is kept");
+    std::fs::remove_dir_all(&dir).ok();
+}

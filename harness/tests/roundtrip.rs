@@ -1,8 +1,8 @@
 //! Property: a scenario printed as TOML parses back to the same scenario.
 
+use harness::outcome::OutcomeCode;
 use harness::scenario::{
-    Capability, Evidence, Expect, OUTCOME_CODES, Outcome, Scenario, Step, Strength, UserAgent,
-    UserSpec,
+    Capability, Evidence, Expect, Outcome, Scenario, Step, Strength, UserAgent, UserSpec,
 };
 use mock_idp::faults::{Fault, FaultId};
 use proptest::prelude::*;
@@ -34,26 +34,22 @@ fn scenario() -> impl Strategy<Value = Scenario> {
         s
     });
     let expect = (
-        any::<bool>(),
-        prop::option::of(prop::sample::select(OUTCOME_CODES.to_vec())),
-        any::<bool>(),
+        prop::sample::select(vec![
+            Outcome::Accept,
+            Outcome::Reject,
+            Outcome::RejectOrIgnore,
+        ]),
+        prop::option::of(prop::sample::select(OutcomeCode::ALL.to_vec())),
+        prop::sample::select(vec![Strength::Must, Strength::Should, Strength::May]),
     )
-        .prop_map(|(accept, code, must)| Expect {
-            result: if accept {
-                Outcome::Accept
-            } else {
-                Outcome::Reject
-            },
-            code: if accept {
+        .prop_map(|(result, code, strength)| Expect {
+            result,
+            code: if result == Outcome::Accept {
                 None
             } else {
-                code.map(str::to_string)
+                code
             },
-            strength: if must {
-                Strength::Must
-            } else {
-                Strength::Should
-            },
+            strength,
         });
     let user = (
         any::<bool>(),

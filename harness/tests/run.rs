@@ -29,12 +29,30 @@ async fn the_correct_sample_rp_passes_the_whole_catalog() {
         .collect();
     assert!(bad.is_empty(), "{bad:?}");
     assert!(r.summary.total >= 40);
-    for code in harness::scenario::OUTCOME_CODES {
+    for code in harness::outcome::OutcomeCode::ALL {
         assert!(
             r.scenarios
                 .iter()
-                .any(|s| s.observed.code.as_deref() == Some(code)),
+                .any(|s| s.observed.shown.code() == Some(code)),
             "no scenario makes the sample RP report `{code}`"
+        );
+    }
+    // Every pass proves its faults struck.
+    for s in r.scenarios.iter().filter(|s| s.verdict == Verdict::Pass) {
+        assert!(
+            s.struck.iter().all(|x| x.exercised && x.times > 0),
+            "{}: {:?}",
+            s.id,
+            s.struck
+        );
+        assert_eq!(
+            s.struck
+                .iter()
+                .filter(|x| !x.fault.starts_with("step:"))
+                .count(),
+            s.faults.len(),
+            "{}",
+            s.id
         );
     }
 }
@@ -151,7 +169,7 @@ async fn an_rp_that_hangs_gives_error_and_the_run_goes_on() {
         assert!(s.notes[0].contains("timed out after 2 s"), "{:?}", s.notes);
     }
     assert_eq!(
-        harness::cli::exit_code(&r, false),
+        harness::cli::exit_code(&r, &harness::cli::failing_verdicts(false, None)),
         harness::cli::EXIT_COULD_NOT_RUN
     );
     hold.abort();

@@ -11,7 +11,7 @@ use std::sync::Mutex;
 use serde::{Deserialize, Serialize};
 
 /// Which endpoint a request reached.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum Endpoint {
     /// `/.well-known/openid-configuration` or `oauth-authorization-server`.
@@ -32,6 +32,36 @@ pub enum Endpoint {
     Revoke,
     /// `/v1/logout`.
     Logout,
+}
+
+impl Endpoint {
+    /// Every endpoint.
+    pub const ALL: [Endpoint; 9] = [
+        Self::Discovery,
+        Self::Keys,
+        Self::Authorize,
+        Self::SignIn,
+        Self::Token,
+        Self::Userinfo,
+        Self::Introspect,
+        Self::Revoke,
+        Self::Logout,
+    ];
+
+    /// The name the journal uses (`token`, `keys`, …).
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Discovery => "discovery",
+            Self::Keys => "keys",
+            Self::Authorize => "authorize",
+            Self::SignIn => "sign_in",
+            Self::Token => "token",
+            Self::Userinfo => "userinfo",
+            Self::Introspect => "introspect",
+            Self::Revoke => "revoke",
+            Self::Logout => "logout",
+        }
+    }
 }
 
 /// One answered request.
@@ -114,6 +144,8 @@ struct Inner {
     entries: VecDeque<JournalEntry>,
     next_seq: u64,
     capacity: usize,
+    /// Successful answers (below 400) per endpoint, since the start.
+    answered: [u64; Endpoint::ALL.len()],
 }
 
 impl Journal {
@@ -124,6 +156,7 @@ impl Journal {
                 entries: VecDeque::new(),
                 next_seq: 1,
                 capacity: capacity.max(1),
+                answered: [0; Endpoint::ALL.len()],
             }),
         }
     }
@@ -137,6 +170,9 @@ impl Journal {
         let mut inner = self.lock();
         entry.seq = inner.next_seq;
         inner.next_seq += 1;
+        if let Some(e) = entry.endpoint.filter(|_| entry.status < 400) {
+            inner.answered[e as usize] += 1;
+        }
         if inner.entries.len() == inner.capacity {
             inner.entries.pop_front();
         }
@@ -156,6 +192,12 @@ impl Journal {
     /// The number of the last entry recorded (0 before any).
     pub fn last_seq(&self) -> u64 {
         self.lock().next_seq - 1
+    }
+
+    /// How many requests to `endpoint` were answered successfully (status below 400)
+    /// since the IdP started, cleared entries included.
+    pub fn answered(&self, endpoint: Endpoint) -> u64 {
+        self.lock().answered[endpoint as usize]
     }
 
     /// Forgets every entry (numbering goes on).

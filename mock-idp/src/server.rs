@@ -370,6 +370,12 @@ impl MockIdp {
         self.shared.journal.since(seq)
     }
 
+    /// How many requests to `endpoint` the IdP answered successfully since it started
+    /// (e.g. whether a relying party ever fetched the keys).
+    pub fn answered(&self, endpoint: crate::Endpoint) -> u64 {
+        self.shared.journal.answered(endpoint)
+    }
+
     /// Empties the journal.
     pub fn clear_journal(&self) {
         self.shared.journal.clear();

@@ -3,7 +3,7 @@
 
 use mock_idp::Endpoint;
 
-use super::terminal::observed_text;
+use super::terminal::{expected_text, observed_text, struck_text};
 use super::{RunReport, ScenarioReport};
 use crate::driver::Party;
 use crate::verdict::Verdict;
@@ -14,7 +14,8 @@ fn esc(s: &str) -> String {
 
 const STYLE: &str = "body{font-family:system-ui,sans-serif;margin:2rem;color:#222}table{border-collapse:collapse;margin:1rem 0}\
 td,th{border:1px solid #ccc;padding:.3rem .6rem;text-align:left;vertical-align:top}th{background:#f3f3f3}\
-.pass{background:#e6f6e6}.fail{background:#fbe3e3}.wrong-code{background:#fff0d9}.warn{background:#fffbd6}.error{background:#f0e0f6}.skip{background:#eee}\
+.pass{background:#e6f6e6}.fail{background:#fbe3e3}.wrong-code{background:#fff0d9}.warn{background:#fffbd6}.inconclusive{background:#e3ecf8}.error{background:#f0e0f6}.skip{background:#eee}\
+pre.log{background:#f7f7f7;padding:.4rem;max-height:16rem;overflow:auto;font-size:.8em}.struck-no{color:#a33}\
 code{font-size:.9em}details{margin:.6rem 0;border:1px solid #ddd;padding:.4rem .8rem;border-radius:4px}summary{cursor:pointer}\
 svg text{font-family:ui-monospace,monospace;font-size:11px}#matrix td:nth-child(2){white-space:nowrap}";
 
@@ -29,7 +30,7 @@ pub fn render_in(r: &RunReport, dir: Option<&std::path::Path>) -> String {
     let s = &r.summary;
     let mut out = format!(
         "<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\"><title>oidc-harness: {rp}</title><style>{STYLE}</style></head><body>\n\
-         <h1>oidc-harness: {rp}</h1>\n<p>Issuer <code>{issuer}</code>, started {started}, {ms} ms. {total} scenario(s): {pass} pass, {fail} fail, {wc} wrong-code, {warn} warn, {error} error, {skip} skip.</p>\n",
+         <h1>oidc-harness: {rp}</h1>\n<p>Issuer <code>{issuer}</code>, started {started}, {ms} ms. {total} scenario(s): {pass} pass, {fail} fail, {wc} wrong-code, {warn} warn, {error} error, {skip} skip.</p>\n{inconc}",
         rp = esc(&r.rp),
         issuer = esc(&r.issuer),
         started = esc(&r.started_at),
@@ -40,18 +41,26 @@ pub fn render_in(r: &RunReport, dir: Option<&std::path::Path>) -> String {
         wc = s.wrong_code,
         warn = s.warn,
         error = s.error,
-        skip = s.skip
+        skip = s.skip,
+        inconc = if s.inconclusive > 0 {
+            format!(
+                "<p><b>{} inconclusive</b>: ran, but did not test what they are about (never a pass).</p>\n",
+                s.inconclusive
+            )
+        } else {
+            String::new()
+        }
     );
-    out.push_str("<h2>Scenarios</h2>\n<table id=\"matrix\"><tr><th>suite</th><th>scenario</th><th>verdict</th><th>expected</th><th>observed</th><th>faults</th></tr>\n");
+    out.push_str("<h2>Scenarios</h2>\n<table id=\"matrix\"><tr><th>suite</th><th>scenario</th><th>verdict</th><th>expected</th><th>observed</th><th>faults struck</th></tr>\n");
     for x in &r.scenarios {
         out.push_str(&format!(
             "<tr class=\"{v}\"><td>{suite}</td><td><a href=\"#s-{id}\">{id}</a></td><td>{v}</td><td>{exp}</td><td>{obs}</td><td>{faults}</td></tr>\n",
             v = x.verdict.as_str(),
             suite = esc(&x.suite),
             id = esc(&x.id),
-            exp = esc(&format!("{:?}{}", x.expected.result, x.expected.code.as_ref().map(|c| format!(" {c}")).unwrap_or_default()).to_lowercase()),
+            exp = esc(&expected_text(&x.expected)),
             obs = esc(&observed_text(&x.observed)),
-            faults = esc(&x.faults.join(", "))
+            faults = esc(&struck_text(x))
         ));
     }
     out.push_str("</table>\n<h2>Flows</h2>\n");
@@ -69,7 +78,7 @@ fn scenario(x: &ScenarioReport, dir: Option<&std::path::Path>) -> String {
         v = x.verdict.as_str(),
         open = if matches!(
             x.verdict,
-            Verdict::Fail | Verdict::WrongCode | Verdict::Error
+            Verdict::Fail | Verdict::WrongCode | Verdict::Error | Verdict::Inconclusive
         ) {
             " open"
         } else {
@@ -86,6 +95,62 @@ fn scenario(x: &ScenarioReport, dir: Option<&std::path::Path>) -> String {
     for n in &x.notes {
         out.push_str(&format!("<p class=\"note\">{}</p>\n", esc(n)));
     }
+    for h in &x.hardening {
+        out.push_str(&format!(
+            "<p class=\"hardening\">Hardening: {}</p>\n",
+            esc(h)
+        ));
+    }
+    if !x.struck.is_empty() {
+        out.push_str("<p>Faults:</p><ul class=\"struck\">");
+        for s in &x.struck {
+            let (class, what) = if s.exercised {
+                ("struck-yes", format!("struck {} time(s)", s.times))
+            } else {
+                (
+                    "struck-no",
+                    format!(
+                        "never struck: {}",
+                        s.missing.as_deref().unwrap_or("no evidence in the journal")
+                    ),
+                )
+            };
+            out.push_str(&format!(
+                "<li class=\"{class}\"><code>{}</code> {}</li>",
+                esc(&s.fault),
+                esc(&what)
+            ));
+        }
+        out.push_str("</ul>\n");
+    }
+    if x.steps.len() > 1 {
+        out.push_str("<ol class=\"steps\">");
+        for st in &x.steps {
+            out.push_str(&format!(
+                "<li><code>{}</code>{}: {}</li>",
+                esc(&st.kind),
+                if st.must_succeed {
+                    if st.ok {
+                        " (had to succeed, did)"
+                    } else {
+                        " (had to succeed, did not)"
+                    }
+                } else {
+                    ""
+                },
+                esc(&st.detail)
+            ));
+        }
+        out.push_str("</ol>\n");
+    }
+    if let Some(rule) = &x.observed.rule {
+        out.push_str(&format!(
+            "<p>The profile's <code>{}</code> matched in the {}: <q>{}</q></p>\n",
+            esc(&rule.rule),
+            esc(&rule.on),
+            esc(&rule.text)
+        ));
+    }
     out.push_str(&format!(
         "<p>Ended at <code>{}</code> ({}): <q>{}</q></p>\n",
         esc(&x.observed.final_url),
@@ -97,8 +162,8 @@ fn scenario(x: &ScenarioReport, dir: Option<&std::path::Path>) -> String {
         for f in &x.findings {
             out.push_str(&format!(
                 "<li><code>{}</code> ({}): {}</li>",
-                esc(&f.id),
-                esc(&f.severity),
+                esc(f.id.as_str()),
+                esc(f.severity.as_str()),
                 esc(&f.detail)
             ));
         }
@@ -128,6 +193,12 @@ fn scenario(x: &ScenarioReport, dir: Option<&std::path::Path>) -> String {
         out.push_str("</ul>\n");
     }
     out.push_str(&sequence(x));
+    if !x.rp_log.is_empty() {
+        out.push_str(&format!(
+            "<p>What the RP printed meanwhile (other scenarios running at the same time may show too; all of it is in rp.log):</p><pre class=\"log\">{}</pre>\n",
+            esc(&x.rp_log.join("\n"))
+        ));
+    }
     if let Some(rel) = &x.screenshot {
         let src = dir
             .and_then(|d| std::fs::read(d.join(rel)).ok())

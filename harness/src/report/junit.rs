@@ -6,7 +6,7 @@ use std::time::Duration;
 use quick_junit::{NonSuccessKind, Report, TestCase, TestCaseStatus, TestSuite};
 
 use super::RunReport;
-use super::terminal::{expected_text, observed_text};
+use super::terminal::{expected_text, observed_text, struck_text};
 use crate::verdict::Verdict;
 
 /// Renders the run as JUnit XML.
@@ -38,24 +38,39 @@ pub fn render(r: &RunReport) -> String {
                 st.set_message(message.clone());
                 st
             }
+            // Not a pass, not a failure of the RP: the scenario did not test anything.
+            Verdict::Inconclusive => {
+                let mut st = TestCaseStatus::skipped();
+                st.set_type("inconclusive");
+                st.set_message(format!("inconclusive: {message}"));
+                st
+            }
         };
         let mut case = TestCase::new(s.id.clone(), status);
         case.set_classname(format!("{}.{}", r.rp, s.suite));
         case.set_time(Duration::from_millis(s.duration_ms));
         let mut out = format!(
-            "{}\nexpected: {}\nobserved: {} (status {} at {})\npage: {}",
+            "{}\nexpected: {}\nobserved: {} (status {} at {})\nfaults struck: {}\npage: {}",
             s.title,
             expected_text(&s.expected),
             observed_text(&s.observed),
             s.observed.status,
             s.observed.final_url,
+            struck_text(s),
             s.observed.excerpt
         );
         if s.verdict == Verdict::Warn {
             out.push_str(&format!("\nwarning: {message}"));
         }
+        for h in &s.hardening {
+            out.push_str(&format!("\nhardening: {h}"));
+        }
         for f in &s.findings {
-            out.push_str(&format!("\nfinding {}: {}", f.id, f.detail));
+            out.push_str(&format!("\nfinding {}: {}", f.id.as_str(), f.detail));
+        }
+        if !s.rp_log.is_empty() {
+            out.push_str("\nthe RP's log:\n");
+            out.push_str(&s.rp_log.join("\n"));
         }
         case.set_system_out(out);
         suites

@@ -1,8 +1,7 @@
 //! Markdown that fits a CI step summary.
 
 use super::RunReport;
-use super::terminal::observed_text;
-use crate::scenario::Outcome;
+use super::terminal::{expected_text, observed_text, struck_text};
 use crate::verdict::Verdict;
 
 fn icon(v: Verdict) -> &'static str {
@@ -11,20 +10,24 @@ fn icon(v: Verdict) -> &'static str {
         Verdict::Fail => "❌",
         Verdict::WrongCode => "🟠",
         Verdict::Warn => "⚠️",
+        Verdict::Inconclusive => "❔",
         Verdict::Error => "💥",
         Verdict::Skip => "⏭️",
     }
 }
 
 fn cell(s: &str) -> String {
-    s.replace('|', "\\|").replace('\n', " ")
+    s.replace('|', "\\|")
+        .replace('\n', " ")
+        .replace('<', "&lt;")
+        .replace('>', "&gt;")
 }
 
 /// Renders the run as Markdown.
 pub fn render(r: &RunReport) -> String {
     let s = &r.summary;
     let mut out = format!(
-        "## oidc-harness: {}\n\n{} scenario(s): **{} pass**, {} fail, {} wrong-code, {} warn, {} error, {} skip\n\n",
+        "## oidc-harness: {}\n\n{} scenario(s): **{} pass**, {} fail, {} wrong-code, {} warn, {} error, {} skip\n",
         cell(&r.rp),
         s.total,
         s.pass,
@@ -34,34 +37,43 @@ pub fn render(r: &RunReport) -> String {
         s.error,
         s.skip
     );
-    out.push_str("| verdict | scenario | expected | observed | notes |\n|---|---|---|---|---|\n");
-    for x in &r.scenarios {
-        let expected = match (x.expected.result, &x.expected.code) {
-            (Outcome::Accept, _) => "accept".to_string(),
-            (Outcome::Reject, Some(c)) => format!("reject `{c}`"),
-            (Outcome::Reject, None) => "reject".to_string(),
-        };
+    if s.inconclusive > 0 {
         out.push_str(&format!(
-            "| {} {} | `{}/{}` | {} | {} | {} |\n",
+            "\n**{} inconclusive**: ran, but did not test what they are about (never a pass).\n",
+            s.inconclusive
+        ));
+    }
+    out.push_str("\n| verdict | scenario | expected | observed | faults struck | notes |\n|---|---|---|---|---|---|\n");
+    for x in &r.scenarios {
+        let mut notes = x.notes.clone();
+        notes.extend(x.hardening.iter().map(|h| format!("hardening: {h}")));
+        out.push_str(&format!(
+            "| {} {} | `{}/{}` | {} | {} | {} | {} |\n",
             icon(x.verdict),
             x.verdict.as_str(),
             cell(&x.suite),
             cell(&x.id),
-            expected,
+            cell(&expected_text(&x.expected)),
             cell(&observed_text(&x.observed)),
-            cell(&x.notes.join("; "))
+            cell(&struck_text(x)),
+            cell(&notes.join("; "))
         ));
     }
     let mut seen = std::collections::BTreeMap::new();
     for f in r.scenarios.iter().flat_map(|x| &x.findings) {
-        seen.entry(f.id.clone())
-            .or_insert_with(|| (f.severity.clone(), f.detail.clone(), 0usize))
+        seen.entry(f.id)
+            .or_insert_with(|| (f.severity, f.detail.clone(), 0usize))
             .2 += 1;
     }
     if !seen.is_empty() {
         out.push_str("\n### Findings on the RP's own requests\n\n| finding | severity | flows | example |\n|---|---|---|---|\n");
         for (id, (sev, detail, n)) in seen {
-            out.push_str(&format!("| `{id}` | {sev} | {n} | {} |\n", cell(&detail)));
+            out.push_str(&format!(
+                "| `{}` | {} | {n} | {} |\n",
+                id.as_str(),
+                sev.as_str(),
+                cell(&detail)
+            ));
         }
     }
     out
@@ -73,8 +85,11 @@ pub fn matrix(reports: &[RunReport]) -> String {
         std::collections::BTreeMap::new();
     for (i, r) in reports.iter().enumerate() {
         for s in &r.scenarios {
-            let cell = match (s.verdict, &s.observed.code) {
+            let cell = match (s.verdict, s.observed.shown.code()) {
                 (Verdict::WrongCode, Some(c)) => format!("{} wrong-code (`{c}`)", icon(s.verdict)),
+                (Verdict::Pass, _) if !s.hardening.is_empty() => {
+                    format!("{} pass (hardening)", icon(Verdict::Pass))
+                }
                 (v, _) => format!("{} {}", icon(v), v.as_str()),
             };
             let row = rows
@@ -102,8 +117,8 @@ pub fn matrix(reports: &[RunReport]) -> String {
     for r in reports {
         let s = &r.summary;
         out.push_str(&format!(
-            " {} pass, {} fail, {} wrong-code, {} warn, {} error, {} skip |",
-            s.pass, s.fail, s.wrong_code, s.warn, s.error, s.skip
+            " {} pass, {} fail, {} wrong-code, {} warn, {} inconclusive, {} error, {} skip |",
+            s.pass, s.fail, s.wrong_code, s.warn, s.inconclusive, s.error, s.skip
         ));
     }
     out.push('\n');

@@ -12,8 +12,9 @@ use mock_idp::JournalEntry;
 use serde::{Deserialize, Serialize};
 
 use crate::driver::Hop;
+use crate::findings::Finding;
 use crate::scenario::Expect;
-use crate::verdict::{Finding, Observed, Verdict};
+use crate::verdict::{Observed, StepReport, Struck, Verdict};
 
 /// The report of one run (`report.json`).
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
@@ -49,6 +50,9 @@ pub struct Summary {
     pub wrong_code: usize,
     /// Warnings.
     pub warn: usize,
+    /// Ran, but did not test what they are about.
+    #[serde(default)]
+    pub inconclusive: usize,
     /// Could not run.
     pub error: usize,
     /// Did not apply.
@@ -68,6 +72,7 @@ impl Summary {
                 Verdict::Fail => &mut s.fail,
                 Verdict::WrongCode => &mut s.wrong_code,
                 Verdict::Warn => &mut s.warn,
+                Verdict::Inconclusive => &mut s.inconclusive,
                 Verdict::Error => &mut s.error,
                 Verdict::Skip => &mut s.skip,
             } += 1;
@@ -82,6 +87,7 @@ impl Summary {
             Verdict::Fail => self.fail,
             Verdict::WrongCode => self.wrong_code,
             Verdict::Warn => self.warn,
+            Verdict::Inconclusive => self.inconclusive,
             Verdict::Error => self.error,
             Verdict::Skip => self.skip,
         }
@@ -106,15 +112,28 @@ pub struct ScenarioReport {
     pub expected: Expect,
     /// What this RP did.
     pub observed: Observed,
-    /// Why the verdict is what it is.
+    /// Why the verdict is what it is, each note quoting its evidence.
     #[serde(default)]
     pub notes: Vec<String>,
+    /// `may` expectations missed: not held against the verdict, worth hardening.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub hardening: Vec<String>,
     /// What the journal shows about the RP's requests.
     #[serde(default)]
     pub findings: Vec<Finding>,
-    /// Faults injected (IdP faults by id, user-agent faults as `ua:…`).
+    /// Faults declared (IdP faults by id, user-agent faults as `ua:…`).
     #[serde(default)]
     pub faults: Vec<String>,
+    /// Each declared fault (and each key rotation step): whether it struck, how often.
+    #[serde(default)]
+    pub struck: Vec<Struck>,
+    /// The steps as played (a login alone is one step).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub steps: Vec<StepReport>,
+    /// What the RP printed while the scenario ran (redacted; other scenarios running at
+    /// the same time may have written lines of their own). The whole log is `rp.log`.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub rp_log: Vec<String>,
     /// How long it took.
     pub duration_ms: u64,
     /// Every hop and every request the IdP saw in this flow.
@@ -154,6 +173,11 @@ pub enum Event<'a> {
 pub trait Sink: Send {
     /// Handles one event.
     fn event(&mut self, event: &Event<'_>) -> std::io::Result<()>;
+
+    /// What it writes, for error messages.
+    fn name(&self) -> String {
+        "a report sink".into()
+    }
 }
 
 /// The file formats.
@@ -222,6 +246,13 @@ impl Sink for FileSink {
         }
         Ok(())
     }
+
+    fn name(&self) -> String {
+        format!(
+            "{} was not written",
+            self.dir.join(self.format.file_name()).display()
+        )
+    }
 }
 
 /// Writes `r` in `format` under `dir`; returns the file.
@@ -280,6 +311,7 @@ pub fn stable(r: &RunReport) -> RunReport {
     out.version = "VERSION".into();
     for s in &mut out.scenarios {
         s.duration_ms = 0;
+        s.rp_log.clear();
         for (i, e) in s.trace.journal.iter_mut().enumerate() {
             e.at = 0;
             e.seq = i as u64 + 1;

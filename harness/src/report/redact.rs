@@ -58,6 +58,32 @@ fn jwt_re() -> &'static Regex {
     })
 }
 
+fn param_re() -> &'static Regex {
+    static RE: OnceLock<Regex> = OnceLock::new();
+    RE.get_or_init(|| {
+        Regex::new(&format!(
+            r#"(?i)([?&#;\s"']|^)({})=([^&#\s"'<>;]+)"#,
+            SENSITIVE.join("|")
+        ))
+        .expect("valid regex")
+    })
+}
+
+/// A line of the RP's log: JWTs, secrets and sensitive `name=value` parameters (codes,
+/// tokens, passwords in logged request lines) replaced.
+pub fn log_line(s: &str, secrets: &[String]) -> String {
+    let out = text(s, secrets);
+    param_re()
+        .replace_all(&out, |c: &regex::Captures<'_>| {
+            if &c[3] == "[redacted]" || &c[3] == "%5Bredacted%5D" {
+                c[0].to_string()
+            } else {
+                format!("{}{}=[redacted]", &c[1], &c[2])
+            }
+        })
+        .into_owned()
+}
+
 /// Text with JWTs and the given secrets replaced.
 pub fn text(s: &str, secrets: &[String]) -> String {
     let mut out = jwt_re().replace_all(s, "[jwt]").into_owned();

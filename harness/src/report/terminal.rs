@@ -3,7 +3,7 @@
 use std::io::{IsTerminal, Write};
 
 use super::{Event, RunReport, Sink};
-use crate::scenario::Outcome;
+use crate::scenario::{Outcome, Strength};
 use crate::verdict::Verdict;
 
 /// Progress on stderr, summary on stdout.
@@ -81,28 +81,49 @@ impl Sink for TerminalSink {
 
 /// What the scenario expects, in a few words.
 pub fn expected_text(e: &crate::scenario::Expect) -> String {
-    match (e.result, &e.code) {
+    let strength = match e.strength {
+        Strength::Must => "",
+        Strength::Should => " (should)",
+        Strength::May => " (may)",
+    };
+    let what = match (e.result, &e.code) {
         (Outcome::Accept, _) => "accept".into(),
         (Outcome::Reject, Some(c)) => format!("reject {c}"),
         (Outcome::Reject, None) => "reject".into(),
-    }
+        (Outcome::RejectOrIgnore, Some(c)) => format!("reject {c} or ignore"),
+        (Outcome::RejectOrIgnore, None) => "reject or ignore".into(),
+    };
+    format!("{what}{strength}")
 }
 
 /// What the RP did, in a few words.
 pub fn observed_text(o: &crate::verdict::Observed) -> String {
-    match (o.result, &o.code) {
-        (Some(Outcome::Accept), _) => "accept".into(),
-        (Some(Outcome::Reject), Some(c)) => format!("reject {c}"),
-        (Some(Outcome::Reject), None) => "reject (no code)".into(),
-        (None, _) => "-".into(),
+    o.text()
+}
+
+/// The declared faults and how often each struck: `bad-signature×1`, `jwks-unavailable×0`.
+pub fn struck_text(r: &super::ScenarioReport) -> String {
+    if r.struck.is_empty() {
+        return r.faults.join(", ");
     }
+    r.struck
+        .iter()
+        .map(|s| {
+            if s.exercised {
+                format!("{}×{}", s.fault, s.times)
+            } else {
+                format!("{}×{} (not exercised)", s.fault, s.times)
+            }
+        })
+        .collect::<Vec<_>>()
+        .join(", ")
 }
 
 /// The summary table.
 pub fn summary(r: &RunReport) -> String {
     let s = &r.summary;
     let mut out = format!(
-        "oidc-harness: {} scenario(s) against {} in {:.1} s\n  pass {}  fail {}  wrong-code {}  warn {}  error {}  skip {}\n\n",
+        "oidc-harness: {} scenario(s) against {} in {:.1} s\n  pass {}  fail {}  wrong-code {}  warn {}  error {}  skip {}\n",
         s.total,
         r.rp,
         r.duration_ms as f64 / 1000.0,
@@ -113,7 +134,14 @@ pub fn summary(r: &RunReport) -> String {
         s.error,
         s.skip
     );
-    let rows: Vec<[String; 4]> = r
+    if s.inconclusive > 0 {
+        out.push_str(&format!(
+            "  inconclusive {}: ran, but did not test what they are about (a fault never struck, or a step that had to succeed did not); never a pass\n",
+            s.inconclusive
+        ));
+    }
+    out.push('\n');
+    let rows: Vec<[String; 5]> = r
         .scenarios
         .iter()
         .map(|x| {
@@ -122,6 +150,7 @@ pub fn summary(r: &RunReport) -> String {
                 format!("{}/{}", x.suite, x.id),
                 expected_text(&x.expected),
                 observed_text(&x.observed),
+                struck_text(x),
             ]
         })
         .collect();
@@ -130,8 +159,9 @@ pub fn summary(r: &RunReport) -> String {
         "SCENARIO".into(),
         "EXPECTED".into(),
         "OBSERVED".into(),
+        "FAULTS STRUCK".into(),
     ];
-    let widths: Vec<usize> = (0..4)
+    let widths: Vec<usize> = (0..5)
         .map(|i| {
             rows.iter()
                 .map(|r| r[i].len())
@@ -149,11 +179,13 @@ pub fn summary(r: &RunReport) -> String {
         out.push_str(line.join("  ").trim_end());
         out.push('\n');
     }
+    let mut any = false;
     for x in r
         .scenarios
         .iter()
         .filter(|x| !x.notes.is_empty() && x.verdict != Verdict::Pass)
     {
+        any = true;
         out.push_str(&format!(
             "\n{} {}: {}",
             x.verdict.as_str(),
@@ -161,10 +193,11 @@ pub fn summary(r: &RunReport) -> String {
             x.notes.join("; ")
         ));
     }
-    if r.scenarios
-        .iter()
-        .any(|x| !x.notes.is_empty() && x.verdict != Verdict::Pass)
-    {
+    for x in r.scenarios.iter().filter(|x| !x.hardening.is_empty()) {
+        any = true;
+        out.push_str(&format!("\nhardening {}: {}", x.id, x.hardening.join("; ")));
+    }
+    if any {
         out.push('\n');
     }
     out

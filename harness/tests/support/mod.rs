@@ -61,9 +61,11 @@ NO_CHECKS = "{no_checks}"
 [success]
 status = 200
 body = "Logged in as "
+identity = "Logged in as {{email}}"
 
 [outcome]
 pattern = '<p id="outcome">(oidc_[a-z_]+)</p>'
+log = 'error: (oidc_[a-z_]+)'
 "#,
         bin = sample_rp_bin().display()
     )

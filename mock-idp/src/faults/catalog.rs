@@ -11,6 +11,7 @@ use std::str::FromStr;
 use serde::{Deserialize, Serialize};
 
 use crate::diag::did_you_mean;
+use crate::journal::Endpoint;
 
 /// Where a fault strikes: the one place in the IdP where it changes what is sent. Every
 /// endpoint asks the catalog which faults strike at its points ([`Strikes::faults`]), so
@@ -83,6 +84,36 @@ impl Strikes {
             Self::UserinfoClaims => "userinfo-claims",
             Self::Logout => "logout",
             Self::Cors => "cors",
+        }
+    }
+
+    /// The endpoints whose answers it changes (where the journal shows a strike).
+    pub fn endpoints(self) -> &'static [Endpoint] {
+        match self {
+            // The answer to the sign-in form, or to authorize when the IdP session exists.
+            Self::SignInOutcome | Self::AuthorizationResponse => {
+                &[Endpoint::SignIn, Endpoint::Authorize]
+            }
+            Self::TokenRequest
+            | Self::ClientAuthentication
+            | Self::CodeRedemption
+            | Self::TokenResponse => &[Endpoint::Token],
+            // ID tokens are issued at authorize (implicit, hybrid) and at the token endpoint.
+            Self::IdTokenClaims | Self::IdTokenSignature => {
+                &[Endpoint::Token, Endpoint::SignIn, Endpoint::Authorize]
+            }
+            Self::Discovery => &[Endpoint::Discovery],
+            Self::Keys => &[Endpoint::Keys],
+            Self::UserinfoAuthorization | Self::UserinfoClaims => &[Endpoint::Userinfo],
+            Self::Logout => &[Endpoint::Logout],
+            Self::Cors => &[
+                Endpoint::Discovery,
+                Endpoint::Keys,
+                Endpoint::Token,
+                Endpoint::Userinfo,
+                Endpoint::Introspect,
+                Endpoint::Revoke,
+            ],
         }
     }
 
@@ -312,16 +343,16 @@ catalog! {
         "The ID token is issued an hour in the future (`iat` now + 1 h, `exp` now + 2 h).";
     NonceMissing "nonce-missing" [IdTokenClaims] any Remove scoped=true signature=false
         oidf=Some("rp-nonce-invalid"), okta=None, outcome=Some("oidc_nonce_missing"), param=None,
-        "The ID token has no `nonce`, though the RP sent one.";
+        "The ID token has no `nonce`, though the RP sent one (it strikes only when the RP sent one).";
     NonceMismatch "nonce-mismatch" [IdTokenClaims] any Replace scoped=true signature=false
         oidf=Some("rp-nonce-invalid"), okta=None, outcome=Some("oidc_nonce_missing"), param=None,
-        "The ID token's `nonce` differs from the one the RP sent (same length; added when the RP sent none).";
+        "The ID token's `nonce` differs from the one the RP sent (same length; it strikes only when the RP sent one).";
     AtHashBad "at-hash-bad" [IdTokenClaims] any Replace scoped=true signature=false
         oidf=Some("rp-id_token-bad-at_hash"), okta=None, outcome=Some("oidc_generic_token_failure"), param=None,
-        "The ID token's `at_hash` does not match the access token issued with it.";
+        "The ID token's `at_hash` does not match the access token issued with it (it strikes only where `at_hash` is issued).";
     AtHashMissing "at-hash-missing" [IdTokenClaims] any Remove scoped=true signature=false
         oidf=None, okta=None, outcome=Some("oidc_generic_token_failure"), param=None,
-        "The ID token has no `at_hash`, though an access token is issued with it.";
+        "The ID token has no `at_hash`, though an access token is issued with it (it strikes only where `at_hash` is issued).";
     CHashBad "c-hash-bad" [IdTokenClaims] any Replace scoped=true signature=false
         oidf=Some("rp-id_token-bad-c_hash"), okta=None, outcome=Some("oidc_generic_token_failure"), param=None,
         "In hybrid flows, the ID token's `c_hash` does not match the code issued with it.";

@@ -319,6 +319,17 @@ impl FaultSet {
     /// point, every live fault striking there, whoever it is aimed at), counting each, and
     /// returns them in catalog order.
     pub fn take(&self, point: Strikes, ctx: &FaultCtx) -> Vec<Fault> {
+        self.take_where(point, ctx, |_| true)
+    }
+
+    /// As [`FaultSet::take`], for the faults that `applies` to this answer (a fault that
+    /// would change nothing here does not strike, and is not counted).
+    pub fn take_where(
+        &self,
+        point: Strikes,
+        ctx: &FaultCtx,
+        applies: impl Fn(FaultId) -> bool,
+    ) -> Vec<Fault> {
         let mut armed = self.lock();
         if armed.is_empty() {
             return Vec::new();
@@ -328,6 +339,7 @@ impl FaultSet {
             if a.fault.id.strikes_at(point)
                 && a.live()
                 && (point.untargeted() || ctx.matches(&a.fault))
+                && applies(a.fault.id)
             {
                 a.fired += 1;
                 out.push(a.fault.clone());

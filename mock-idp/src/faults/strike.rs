@@ -21,7 +21,18 @@ impl Shared {
     /// Fires the live faults that strike at `point` and match `ctx`, and records them on
     /// `j` (the journal is the evidence that they struck).
     pub fn fire(&self, point: Strikes, ctx: &FaultCtx, j: &mut JournalEntry) -> Vec<Fault> {
-        let fired = self.faults.take(point, ctx);
+        self.fire_where(point, ctx, j, |_| true)
+    }
+
+    /// As [`Shared::fire`], for the faults that `applies` to this answer.
+    pub fn fire_where(
+        &self,
+        point: Strikes,
+        ctx: &FaultCtx,
+        j: &mut JournalEntry,
+        applies: impl Fn(FaultId) -> bool,
+    ) -> Vec<Fault> {
+        let fired = self.faults.take_where(point, ctx, applies);
         for f in &fired {
             let label = f.label();
             if !j.faults.contains(&label) {
@@ -40,7 +51,17 @@ impl Shared {
         ctx: &FaultCtx,
         j: &mut JournalEntry,
     ) -> String {
-        let changes = self.fire(Strikes::IdTokenClaims, ctx, j);
+        // The nonce, at_hash and c_hash faults strike only where the claim belongs: a
+        // nonce the RP sent (OIDC Core 3.1.3.7 step 11 checks only that), an access token
+        // or a code issued with the ID token.
+        let has = |k: &str| claims.contains_key(k);
+        let (nonce, at_hash, c_hash) = (has("nonce"), has("at_hash"), has("c_hash"));
+        let changes = self.fire_where(Strikes::IdTokenClaims, ctx, j, |id| match id {
+            FaultId::NonceMissing | FaultId::NonceMismatch => nonce,
+            FaultId::AtHashBad | FaultId::AtHashMissing => at_hash,
+            FaultId::CHashBad | FaultId::CHashMissing => c_hash,
+            _ => true,
+        });
         tamper::id_token_claims(self, srv, &changes, &mut claims);
         let signature = self.fire(Strikes::IdTokenSignature, ctx, j);
         if signature.first().is_some_and(|f| f.id == FaultId::AlgNone)

@@ -350,3 +350,42 @@ fn the_command_line_arms_faults_and_refuses_bad_ones() {
         "{lines:?}"
     );
 }
+
+#[tokio::test]
+async fn nonce_faults_strike_only_when_the_rp_sent_a_nonce() {
+    // OIDC Core 3.1.3.7 step 11 binds the nonce check to a nonce sent: without one, a
+    // nonce fault would test nothing, so it does not strike (nor count).
+    let idp = MockIdp::start().await;
+    for id in [FaultId::NonceMismatch, FaultId::NonceMissing] {
+        let guard = idp.arm(Fault::new(id).for_user(ALICE)).unwrap();
+        let c = browser();
+        let (verifier, challenge) = pkce();
+        let mut params = code_params(&challenge);
+        params.retain(|(k, _)| *k != "nonce");
+        let resp = sign_in(
+            &c,
+            &authorize_url(&idp, "default", &params),
+            ALICE,
+            ALICE_PW,
+        )
+        .await;
+        let code = query(&location(&resp), "code").unwrap();
+        let body: Value = redeem(&idp, &c, "default", &code, &verifier)
+            .await
+            .json()
+            .await
+            .unwrap();
+        let id_token = claims(body["id_token"].as_str().unwrap());
+        assert!(!id_token.contains_key("nonce"), "{id}: {id_token:?}");
+        assert_eq!(guard.fired(), 0, "{id} did not strike");
+        // With a nonce, it does.
+        let tokens = alice_tokens(&idp, &browser(), "default").await;
+        let with = claims(tokens["id_token"].as_str().unwrap());
+        assert_ne!(
+            with.get("nonce").and_then(Value::as_str),
+            Some("nonce-0123456789abcdef"),
+            "{id}"
+        );
+        assert_eq!(guard.fired(), 1, "{id} struck once");
+    }
+}

@@ -111,11 +111,9 @@ fn passes(t: &Issued, token: &CoreIdToken, check: Check) -> bool {
     }
     let nonce = Nonce::new(NONCE.into());
     let verified = if check == Check::Nonce {
-        token.claims(&v, &nonce).map(|c| c.clone())
+        token.claims(&v, &nonce).cloned()
     } else {
-        token
-            .claims(&v, |_: Option<&Nonce>| Ok(()))
-            .map(|c| c.clone())
+        token.claims(&v, |_: Option<&Nonce>| Ok(())).cloned()
     };
     let Ok(claims) = verified else {
         return false;

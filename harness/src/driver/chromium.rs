@@ -13,7 +13,7 @@ use fantoccini::{Client, ClientBuilder, Locator};
 use serde_json::json;
 use url::Url;
 
-use crate::driver::{DriverError, Hop, Page, Party};
+use super::{Driver, DriverError, Hop, Login, MAX_HOPS, Page, Party};
 use crate::report::redact;
 
 /// Chromium's flags: headless, and kept off the network (it is closed here anyway).
@@ -123,7 +123,7 @@ impl Drop for ChromeDriver {
 }
 
 /// One scenario's browser.
-pub struct WebBrowser<'a> {
+pub struct ChromiumDriver<'a> {
     client: &'a Client,
     /// Navigations seen, redacted.
     pub hops: Vec<Hop>,
@@ -141,7 +141,7 @@ fn cmd(e: impl std::fmt::Display) -> DriverError {
     }
 }
 
-impl<'a> WebBrowser<'a> {
+impl<'a> ChromiumDriver<'a> {
     /// Wraps a session. `settled_when` is the profile's selector of a final RP page.
     pub fn new(
         client: &'a Client,
@@ -294,18 +294,22 @@ impl<'a> WebBrowser<'a> {
         user: &str,
         password: &str,
         lose_rp_cookies: bool,
-    ) -> Result<Page, DriverError> {
+    ) -> Result<Login, DriverError> {
         self.client.goto(start).await.map_err(cmd)?;
         let mut signed_in = false;
-        for _ in 0..crate::driver::MAX_HOPS {
+        let mut dropped = None;
+        for _ in 0..MAX_HOPS {
             let (url, source) = self.settle().await?;
             let on_sign_in =
                 self.party(&url) == Party::Idp && source.contains("okta-signin-username");
             if !on_sign_in {
-                return Ok(Page {
-                    status: self.status().await,
-                    url,
-                    body: source,
+                return Ok(Login {
+                    page: Page {
+                        status: self.status().await,
+                        url,
+                        body: source,
+                    },
+                    cookies_dropped: dropped,
                 });
             }
             if signed_in {
@@ -314,6 +318,7 @@ impl<'a> WebBrowser<'a> {
             let mut note = format!("signed in as {user}");
             if lose_rp_cookies {
                 let n = self.drop_rp_cookies().await?;
+                dropped = Some(n);
                 note = format!("user agent dropped {n} RP cookie(s) before the callback; {note}");
             }
             let field = self
@@ -381,5 +386,35 @@ impl<'a> WebBrowser<'a> {
     /// A PNG of the current page.
     pub async fn screenshot(&self) -> Option<Vec<u8>> {
         self.client.screenshot().await.ok()
+    }
+}
+
+impl Driver for ChromiumDriver<'_> {
+    async fn login(
+        &mut self,
+        start: &str,
+        user: &str,
+        password: &str,
+        lose_rp_cookies: bool,
+    ) -> Result<Login, DriverError> {
+        ChromiumDriver::login(self, start, user, password, lose_rp_cookies).await
+    }
+
+    async fn visit(&mut self, url: &str) -> Result<Page, DriverError> {
+        ChromiumDriver::visit(self, url).await
+    }
+
+    async fn replay_callback(&mut self) -> Result<Option<Page>, DriverError> {
+        Err(DriverError::Unsupported(
+            "the browser driver cannot replay a callback (WebDriver does not show the redirect): run it with the HTTP driver",
+        ))
+    }
+
+    fn hops(&self) -> &[Hop] {
+        &self.hops
+    }
+
+    async fn screenshot(&self) -> Option<Vec<u8>> {
+        ChromiumDriver::screenshot(self).await
     }
 }

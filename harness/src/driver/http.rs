@@ -6,77 +6,10 @@
 use std::time::Duration;
 
 use regex::Regex;
-use serde::{Deserialize, Serialize};
 use url::Url;
 
+use super::{Driver, DriverError, Hop, Login, MAX_HOPS, Page, Party, unescape};
 use crate::report::redact;
-
-/// At most this many requests in one navigation.
-pub const MAX_HOPS: usize = 25;
-
-/// Who answered a hop.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "kebab-case")]
-pub enum Party {
-    /// The relying party.
-    Rp,
-    /// The mock IdP.
-    Idp,
-    /// Anything else.
-    Other,
-}
-
-/// One request the browser made.
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
-pub struct Hop {
-    /// Who it went to.
-    pub to: Party,
-    /// `GET` or `POST`.
-    pub method: String,
-    /// The URL, codes and tokens redacted.
-    pub url: String,
-    /// The answer's status (0: no answer).
-    pub status: u16,
-    /// Where it redirected, redacted.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub location: Option<String>,
-    /// Names of the cookies it set.
-    #[serde(default, skip_serializing_if = "Vec::is_empty")]
-    pub cookies_set: Vec<String>,
-    /// What the driver did or noticed (sign-in submitted, cookies dropped, …).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub note: Option<String>,
-}
-
-/// The page the browser ended on.
-#[derive(Clone, Debug, Default)]
-pub struct Page {
-    /// Status.
-    pub status: u16,
-    /// URL (not redacted: the caller redacts what it keeps).
-    pub url: String,
-    /// Body text.
-    pub body: String,
-}
-
-/// Why a navigation did not end on a page.
-#[derive(Debug, Clone, thiserror::Error)]
-pub enum DriverError {
-    /// A request got no answer.
-    #[error("{url}: no answer: {reason}")]
-    Unreachable {
-        /// Redacted URL.
-        url: String,
-        /// Why.
-        reason: String,
-    },
-    /// More redirects than a login takes.
-    #[error("more than {MAX_HOPS} hops without reaching a page")]
-    TooManyHops,
-    /// The IdP's sign-in form came back after credentials were sent.
-    #[error("the IdP refused the credentials")]
-    SignInRefused,
-}
 
 #[derive(Clone, Debug)]
 struct Cookie {
@@ -91,7 +24,7 @@ struct Cookie {
 type Callback = (Url, Option<Vec<(String, String)>>);
 
 /// A browser with a cookie jar and a recorded history.
-pub struct Browser {
+pub struct HttpDriver {
     client: reqwest::Client,
     jar: Vec<Cookie>,
     /// Every hop so far.
@@ -99,18 +32,11 @@ pub struct Browser {
     idp_origin: String,
     rp_origins: Vec<String>,
     secrets: Vec<String>,
+    /// The callback of the last login, for a replay.
+    last_callback: Option<Callback>,
 }
 
-/// Faults the browser commits during a login.
-#[derive(Clone, Copy, Debug, Default)]
-pub struct Mischief {
-    /// Drop the RP's cookies before following the IdP's redirect back to it.
-    pub lose_rp_cookies: bool,
-    /// After the login, send the callback again.
-    pub replay_callback: bool,
-}
-
-impl Browser {
+impl HttpDriver {
     /// A browser for one scenario. `rp_origins` are the RP's origins (from its login and
     /// redirect URLs); `secrets` are redacted wherever they would be recorded.
     pub fn new(
@@ -135,6 +61,7 @@ impl Browser {
             idp_origin: idp_origin.to_string(),
             rp_origins,
             secrets,
+            last_callback: None,
         })
     }
 
@@ -273,14 +200,15 @@ impl Browser {
     }
 
     /// Navigates from `start` until a page that is neither a redirect, a form_post page
-    /// nor the IdP's sign-in form; signs in as `user` on the way.
+    /// nor the IdP's sign-in form; signs in as `user` on the way; with `lose_rp_cookies`,
+    /// drops the RP's cookies before the IdP's answer reaches it.
     pub async fn login(
         &mut self,
         start: &str,
         user: &str,
         password: &str,
-        mischief: Mischief,
-    ) -> Result<Page, DriverError> {
+        lose_rp_cookies: bool,
+    ) -> Result<Login, DriverError> {
         let mut url = Url::parse(start).map_err(|e| DriverError::Unreachable {
             url: start.into(),
             reason: e.to_string(),
@@ -288,6 +216,7 @@ impl Browser {
         let mut form: Option<Vec<(String, String)>> = None;
         let mut signed_in = false;
         let mut callback: Option<Callback> = None;
+        let mut dropped = None;
         let mut note = None;
         for _ in 0..MAX_HOPS {
             let method = if form.is_some() { "POST" } else { "GET" };
@@ -298,8 +227,9 @@ impl Browser {
             if let Some(next) = location {
                 if from == Party::Idp && self.party(&next) == Party::Rp {
                     callback = Some((next.clone(), None));
-                    if mischief.lose_rp_cookies {
+                    if lose_rp_cookies {
                         let n = self.drop_rp_cookies();
+                        dropped = Some(n);
                         note = Some(format!(
                             "user agent dropped {n} RP cookie(s) before the callback"
                         ));
@@ -334,8 +264,9 @@ impl Browser {
                 })?;
                 if self.party(&url) == Party::Idp && self.party(&target) == Party::Rp {
                     callback = Some((target.clone(), Some(fields.clone())));
-                    if mischief.lose_rp_cookies {
+                    if lose_rp_cookies {
                         let n = self.drop_rp_cookies();
+                        dropped = Some(n);
                         note = Some(format!(
                             "user agent dropped {n} RP cookie(s) before the callback"
                         ));
@@ -348,17 +279,15 @@ impl Browser {
                 form = Some(fields);
                 continue;
             }
-            let page = Page {
-                status,
-                url: url.to_string(),
-                body,
-            };
-            if mischief.replay_callback {
-                if let Some((cb, fields)) = callback {
-                    return Box::pin(self.replay(cb, fields)).await;
-                }
-            }
-            return Ok(page);
+            self.last_callback = callback;
+            return Ok(Login {
+                page: Page {
+                    status,
+                    url: url.to_string(),
+                    body,
+                },
+                cookies_dropped: dropped,
+            });
         }
         Err(DriverError::TooManyHops)
     }
@@ -417,14 +346,6 @@ impl Browser {
     }
 }
 
-fn unescape(s: &str) -> String {
-    s.replace("&quot;", "\"")
-        .replace("&#39;", "'")
-        .replace("&lt;", "<")
-        .replace("&gt;", ">")
-        .replace("&amp;", "&")
-}
-
 fn input_value(html: &str, name: &str) -> Option<String> {
     let re = Regex::new(&format!(
         r#"name="{}"\s+value="([^"]*)""#,
@@ -451,13 +372,33 @@ fn auto_submit_form(html: &str) -> Option<(String, Vec<(String, String)>)> {
     Some((action, fields))
 }
 
-/// Visible text of a page, for excerpts: tags dropped, white space folded.
-pub fn text_of(html: &str) -> String {
-    let no_tags = Regex::new(r"(?s)<(script|style)[^>]*>.*?</(script|style)>|<[^>]+>")
-        .map(|r| r.replace_all(html, " ").into_owned())
-        .unwrap_or_default();
-    unescape(&no_tags)
-        .split_whitespace()
-        .collect::<Vec<_>>()
-        .join(" ")
+impl Driver for HttpDriver {
+    async fn login(
+        &mut self,
+        start: &str,
+        user: &str,
+        password: &str,
+        lose_rp_cookies: bool,
+    ) -> Result<Login, DriverError> {
+        HttpDriver::login(self, start, user, password, lose_rp_cookies).await
+    }
+
+    async fn visit(&mut self, url: &str) -> Result<Page, DriverError> {
+        HttpDriver::visit(self, url).await
+    }
+
+    async fn replay_callback(&mut self) -> Result<Option<Page>, DriverError> {
+        match self.last_callback.take() {
+            Some((url, fields)) => self.replay(url, fields).await.map(Some),
+            None => Ok(None),
+        }
+    }
+
+    fn hops(&self) -> &[Hop] {
+        &self.hops
+    }
+
+    async fn screenshot(&self) -> Option<Vec<u8>> {
+        None
+    }
 }

@@ -1,0 +1,436 @@
+//! What the IdP's journal shows about the RP's own requests: findings (reported on every
+//! flow, beside the verdict) and the scenarios' evidence rules (which weigh on it, as
+//! strongly as the spec sentence behind each rule says).
+//!
+//! Both judge the flow step by step: requests of an earlier login are that login's, so a
+//! replayed callback is not blamed for the userinfo call of the login before it.
+
+use std::collections::HashSet;
+use std::sync::Mutex;
+
+use mock_idp::{Endpoint, JournalEntry};
+use serde::{Deserialize, Serialize};
+
+use crate::scenario::{Evidence, Strength};
+
+/// Which finding.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum FindingId {
+    /// No `state` at authorize.
+    NoState,
+    /// A `state` shorter than 16 characters.
+    ShortState,
+    /// A `state` already used in this run.
+    ReusedState,
+    /// No `nonce` at authorize.
+    NoNonce,
+    /// No PKCE.
+    NoPkce,
+    /// PKCE `plain`.
+    PlainPkce,
+    /// `redirect_uri` at the token endpoint differs from authorize's.
+    RedirectUriDiffers,
+    /// How the client authenticated.
+    ClientAuth,
+    /// A code sent to the token endpoint twice.
+    CodeReused,
+    /// Userinfo called with the access token of a token response the RP refused.
+    UserinfoAfterReject,
+}
+
+impl FindingId {
+    /// The kebab-case id.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::NoState => "no-state",
+            Self::ShortState => "short-state",
+            Self::ReusedState => "reused-state",
+            Self::NoNonce => "no-nonce",
+            Self::NoPkce => "no-pkce",
+            Self::PlainPkce => "plain-pkce",
+            Self::RedirectUriDiffers => "redirect-uri-differs",
+            Self::ClientAuth => "client-auth",
+            Self::CodeReused => "code-reused",
+            Self::UserinfoAfterReject => "userinfo-after-reject",
+        }
+    }
+}
+
+/// How much a finding matters.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Severity {
+    /// Worth knowing.
+    Info,
+    /// Worth fixing.
+    Warning,
+}
+
+impl Severity {
+    /// The lowercase name.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Info => "info",
+            Self::Warning => "warning",
+        }
+    }
+}
+
+/// Something the journal shows about the RP's own requests.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Finding {
+    /// Which.
+    pub id: FindingId,
+    /// How much it matters.
+    pub severity: Severity,
+    /// What was seen.
+    pub detail: String,
+    /// The step it was seen in, when the scenario has several.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub step: Option<usize>,
+}
+
+/// One evidence rule of a scenario, checked.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct RuleResult {
+    /// The rule (`uses-pkce`, …).
+    pub rule: String,
+    /// How strong it is for this RP.
+    pub strength: Strength,
+    /// Whether the journal breaks it.
+    pub broken: bool,
+    /// What was seen.
+    pub detail: String,
+}
+
+/// The journal of one flow, cut by step.
+#[derive(Clone, Debug, Default)]
+pub struct FlowJournal {
+    /// Every entry of the flow, in order.
+    pub entries: Vec<JournalEntry>,
+    /// For each step (from 1): the last journal number before it began.
+    pub starts: Vec<u64>,
+}
+
+impl FlowJournal {
+    /// The entries of step `n` (from 1).
+    pub fn step(&self, n: usize) -> impl Iterator<Item = &JournalEntry> {
+        let from = self.starts.get(n - 1).copied().unwrap_or(u64::MAX);
+        let to = self.starts.get(n).copied().unwrap_or(u64::MAX);
+        self.entries
+            .iter()
+            .filter(move |e| e.seq > from && e.seq <= to)
+    }
+}
+
+/// What a flow's findings and rules need to know about it.
+#[derive(Clone, Copy, Debug)]
+pub struct FlowFacts<'a> {
+    /// The steps that are logins (from 1).
+    pub logins: &'a [usize],
+    /// The step the verdict is about.
+    pub last: usize,
+    /// Whether the RP refused at that step.
+    pub refused: bool,
+    /// Whether a fault that makes the tokens of that step invalid struck (the RP had to
+    /// refuse them, so using the access token is using what failed validation).
+    pub tokens_invalid: bool,
+    /// A public client (no secret).
+    pub public_client: bool,
+}
+
+fn finding(id: FindingId, severity: Severity, detail: String, step: Option<usize>) -> Finding {
+    Finding {
+        id,
+        severity,
+        detail,
+        step,
+    }
+}
+
+/// The findings of one flow. `states` holds every state seen in the run (for reuse).
+pub fn findings(
+    flow: &FlowJournal,
+    facts: FlowFacts<'_>,
+    states: &Mutex<HashSet<String>>,
+) -> Vec<Finding> {
+    let mut out = Vec::new();
+    let several = flow.starts.len() > 1;
+    let steps: Vec<usize> = (1..=flow.starts.len()).collect();
+    for &n in &steps {
+        let at = several.then_some(n);
+        let entries: Vec<&JournalEntry> = flow.step(n).collect();
+        let authorizes: Vec<&JournalEntry> = entries
+            .iter()
+            .copied()
+            .filter(|e| e.endpoint == Some(Endpoint::Authorize))
+            .collect();
+        for a in &authorizes {
+            match a.state.as_deref() {
+                None | Some("") => out.push(finding(
+                    FindingId::NoState,
+                    Severity::Warning,
+                    "the RP sent no state at authorize".into(),
+                    at,
+                )),
+                Some(s) => {
+                    if s.len() < 16 {
+                        out.push(finding(
+                            FindingId::ShortState,
+                            Severity::Warning,
+                            format!(
+                                "the state has {} characters (fewer than 16 is guessable)",
+                                s.len()
+                            ),
+                            at,
+                        ));
+                    }
+                    let fresh = states
+                        .lock()
+                        .unwrap_or_else(|p| p.into_inner())
+                        .insert(s.to_string());
+                    if !fresh {
+                        out.push(finding(
+                            FindingId::ReusedState,
+                            Severity::Warning,
+                            "the RP sent a state it had already used".into(),
+                            at,
+                        ));
+                    }
+                }
+            }
+            if a.nonce.as_deref().is_none_or(str::is_empty) {
+                out.push(finding(
+                    FindingId::NoNonce,
+                    Severity::Warning,
+                    "the RP sent no nonce".into(),
+                    at,
+                ));
+            }
+            match a.pkce.as_deref() {
+                None => out.push(finding(
+                    FindingId::NoPkce,
+                    Severity::Warning,
+                    "the RP used no PKCE".into(),
+                    at,
+                )),
+                Some("S256") => {}
+                Some(m) => out.push(finding(
+                    FindingId::PlainPkce,
+                    Severity::Warning,
+                    format!("the RP used PKCE method `{m}` (only S256 protects the code)"),
+                    at,
+                )),
+            }
+        }
+        let tokens: Vec<&JournalEntry> = entries
+            .iter()
+            .copied()
+            .filter(|e| e.endpoint == Some(Endpoint::Token))
+            .collect();
+        for t in &tokens {
+            if let (Some(a), Some(r)) = (authorizes.last(), t.redirect_uri.as_deref()) {
+                if a.redirect_uri.as_deref().is_some_and(|ar| ar != r) {
+                    out.push(finding(
+                        FindingId::RedirectUriDiffers,
+                        Severity::Warning,
+                        format!(
+                            "redirect_uri `{r}` at the token endpoint differs from the one at authorize"
+                        ),
+                        at,
+                    ));
+                }
+            }
+            if let Some(m) = &t.client_auth {
+                let f = finding(
+                    FindingId::ClientAuth,
+                    Severity::Info,
+                    format!("the RP authenticated with {m}"),
+                    None,
+                );
+                if !out.contains(&f) {
+                    out.push(f);
+                }
+            }
+        }
+        if n == facts.last && facts.refused && facts.tokens_invalid {
+            if let Some(detail) = userinfo_with_refused_token(&entries) {
+                out.push(finding(
+                    FindingId::UserinfoAfterReject,
+                    Severity::Warning,
+                    detail,
+                    at,
+                ));
+            }
+        }
+    }
+    // A code redeemed twice, across steps (a replayed callback sends it again).
+    let mut codes = HashSet::new();
+    for t in flow
+        .entries
+        .iter()
+        .filter(|e| e.endpoint == Some(Endpoint::Token))
+        .filter_map(|t| t.code_ref.as_ref())
+    {
+        if !codes.insert(t) {
+            out.push(finding(
+                FindingId::CodeReused,
+                Severity::Info,
+                "the same code was sent to the token endpoint twice".into(),
+                None,
+            ));
+        }
+    }
+    out
+}
+
+/// Whether userinfo answered, unchanged by any fault, for the access token of the step's
+/// last successful token exchange: the RP used the access token of a token response it
+/// refused. A userinfo answer that a fault changed is what the RP may have refused for.
+fn userinfo_with_refused_token(entries: &[&JournalEntry]) -> Option<String> {
+    let last = entries
+        .iter()
+        .rev()
+        .find(|e| e.endpoint == Some(Endpoint::Token))?;
+    let jti = last.token_ref.as_ref().filter(|_| last.status == 200)?;
+    entries
+        .iter()
+        .any(|e| {
+            e.endpoint == Some(Endpoint::Userinfo)
+                && e.status == 200
+                && e.faults.is_empty()
+                && e.token_ref.as_ref() == Some(jti)
+        })
+        .then(|| {
+            "the RP called userinfo with the access token of a token response it refused".into()
+        })
+}
+
+/// How strong a rule is for this RP, as its spec sentence says.
+pub fn rule_strength(rule: Evidence, public_client: bool, sends_nonce: bool) -> Strength {
+    match rule {
+        // RFC 6749 4.1.1: state is RECOMMENDED (RFC 9700 4.7.1: CSRF protection is a MUST,
+        // which PKCE or the nonce also give).
+        Evidence::SendsState => Strength::Should,
+        // OIDC Core 3.1.2.1: nonce is OPTIONAL in the code flow.
+        Evidence::SendsNonce => Strength::May,
+        // RFC 9700 2.1.1: public clients MUST use PKCE; for confidential clients it is
+        // RECOMMENDED, and they MAY use the nonce instead: without either, a MUST is missed.
+        Evidence::UsesPkce if public_client || !sends_nonce => Strength::Must,
+        Evidence::UsesPkce => Strength::Should,
+        // RFC 6749 4.1.3: the redirect_uri values MUST be identical.
+        Evidence::SameRedirectUri => Strength::Must,
+        // OIDC Core 3.1.3.7: what failed validation MUST NOT be used; calling userinfo with
+        // the access token that came with it is not forbidden as such, but unwise.
+        Evidence::NoUserinfoAfterReject => Strength::Should,
+    }
+}
+
+/// The rule's name, as scenario files write it.
+pub fn rule_name(rule: Evidence) -> &'static str {
+    match rule {
+        Evidence::NoUserinfoAfterReject => "no-userinfo-after-reject",
+        Evidence::SendsNonce => "sends-nonce",
+        Evidence::UsesPkce => "uses-pkce",
+        Evidence::SendsState => "sends-state",
+        Evidence::SameRedirectUri => "same-redirect-uri",
+    }
+}
+
+/// Checks a scenario's evidence rules over the logins of its flow.
+pub fn rules(rules: &[Evidence], flow: &FlowJournal, facts: FlowFacts<'_>) -> Vec<RuleResult> {
+    let logins: Vec<Vec<&JournalEntry>> = facts
+        .logins
+        .iter()
+        .map(|&n| flow.step(n).collect())
+        .collect();
+    let authz: Vec<&JournalEntry> = logins
+        .iter()
+        .flatten()
+        .copied()
+        .filter(|e| e.endpoint == Some(Endpoint::Authorize))
+        .collect();
+    let sends_nonce = !authz.is_empty()
+        && authz
+            .iter()
+            .all(|a| a.nonce.as_deref().is_some_and(|n| !n.is_empty()));
+    rules
+        .iter()
+        .map(|&rule| {
+            let strength = rule_strength(rule, facts.public_client, sends_nonce);
+            let (broken, detail) = match rule {
+                Evidence::NoUserinfoAfterReject => {
+                    let last: Vec<&JournalEntry> = flow.step(facts.last).collect();
+                    match userinfo_with_refused_token(&last) {
+                        Some(d) if facts.refused && facts.tokens_invalid => (true, d),
+                        _ => (false, "no userinfo call with a refused token".into()),
+                    }
+                }
+                Evidence::SendsNonce => {
+                    let n = authz
+                        .iter()
+                        .filter(|a| a.nonce.as_deref().is_none_or(str::is_empty))
+                        .count();
+                    (
+                        n > 0,
+                        format!("{n} authorization request(s) without a nonce"),
+                    )
+                }
+                Evidence::UsesPkce => {
+                    let n = authz
+                        .iter()
+                        .filter(|a| a.pkce.as_deref() != Some("S256"))
+                        .count();
+                    let why = if facts.public_client {
+                        "a public client"
+                    } else if sends_nonce {
+                        "a confidential client that sends a nonce"
+                    } else {
+                        "a confidential client without a nonce either"
+                    };
+                    (
+                        n > 0,
+                        format!("{n} authorization request(s) without S256 PKCE, from {why}"),
+                    )
+                }
+                Evidence::SendsState => {
+                    let n = authz
+                        .iter()
+                        .filter(|a| a.state.as_deref().is_none_or(str::is_empty))
+                        .count();
+                    (
+                        n > 0,
+                        format!("{n} authorization request(s) without a state"),
+                    )
+                }
+                Evidence::SameRedirectUri => {
+                    let mut differs = 0;
+                    for login in &logins {
+                        let first = login
+                            .iter()
+                            .find(|e| e.endpoint == Some(Endpoint::Authorize))
+                            .and_then(|a| a.redirect_uri.clone());
+                        differs += login
+                            .iter()
+                            .filter(|e| e.endpoint == Some(Endpoint::Token))
+                            .filter(|t| t.redirect_uri != first)
+                            .count();
+                    }
+                    (
+                        differs > 0,
+                        format!(
+                            "{differs} token request(s) with another redirect_uri than authorize"
+                        ),
+                    )
+                }
+            };
+            RuleResult {
+                rule: rule_name(rule).into(),
+                strength,
+                broken,
+                detail,
+            }
+        })
+        .collect()
+}

@@ -1,0 +1,298 @@
+//! Runs scenarios against one relying party, in four jobs, one module each:
+//! [`schedule`] (which scenarios run, alone or in parallel, and the RP's restarts),
+//! [`provision`] (the mock IdP, the RP's client, a user and armed faults per scenario),
+//! [`play`] (the steps, through either driver) and [`trace`] (the journal of a flow, cut
+//! by step, and which faults it proves struck). The verdict is [`crate::verdict::judge`]'s.
+//!
+//! Scenarios whose faults can be aimed at their own user run in parallel (`--jobs`);
+//! those that change what every user sees (discovery, keys, rotation) run alone,
+//! afterwards, each with its faults armed *before* the RP is restarted (an RP reads
+//! discovery and keys when it starts): an RP that cannot start with them has refused.
+
+pub mod play;
+pub mod provision;
+pub mod schedule;
+pub mod trace;
+
+use std::collections::{BTreeMap, HashSet};
+use std::path::PathBuf;
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+use mock_idp::MockIdp;
+
+pub use schedule::in_partition;
+
+use crate::profile::Compiled;
+use crate::report::{Event, RunReport, Sink, Summary, rfc3339};
+use crate::rp::{RpLog, RpProcess};
+use crate::scenario::Loaded;
+
+/// How to run.
+#[derive(Clone, Debug)]
+pub struct Options {
+    /// Scenarios at once (default: the number of cores).
+    pub jobs: usize,
+    /// Run only slice `k` of `n` (1-based), chosen by a stable hash of the scenario id.
+    pub partition: Option<(usize, usize)>,
+    /// Per-scenario timeout, overriding the profile's.
+    pub timeout: Option<Duration>,
+    /// The password of every scenario user (default: a random one per scenario).
+    pub user_password: Option<String>,
+    /// The driver, overriding the profile's.
+    pub driver: Option<crate::profile::Driver>,
+    /// The report folder: the RP's log (`rp.log`) and screenshots of scenarios that do
+    /// not pass go there. Without it they stay in memory (and in the reports).
+    pub out_dir: Option<PathBuf>,
+}
+
+impl Default for Options {
+    fn default() -> Self {
+        Self {
+            jobs: std::thread::available_parallelism().map_or(2, |n| n.get()),
+            partition: None,
+            timeout: None,
+            user_password: None,
+            driver: None,
+            out_dir: None,
+        }
+    }
+}
+
+/// The harness could not run at all (exit code 3).
+#[derive(Debug, thiserror::Error)]
+#[error("{0}")]
+pub struct RunError(pub String);
+
+/// What every scenario of a run shares.
+pub(crate) struct Ctx {
+    pub idp: MockIdp,
+    pub profile: Compiled,
+    pub states: Mutex<HashSet<String>>,
+    pub rp_origins: Vec<String>,
+    pub secrets: Vec<String>,
+    pub server: String,
+    pub timeout: Duration,
+    pub password: Option<String>,
+    pub out_dir: Option<PathBuf>,
+    pub chrome: Option<tokio::sync::Mutex<crate::driver::chromium::ChromeDriver>>,
+    pub log: RpLog,
+}
+
+impl Ctx {
+    /// Whether the RP is a public client (no secret).
+    pub fn public_client(&self) -> bool {
+        let p = &self.profile.profile;
+        p.client_secret.as_deref().is_none_or(str::is_empty)
+            || p.auth_method == Some(mock_idp::AuthMethod::None)
+    }
+}
+
+/// The RP process of a run, restarted by the scheduler.
+pub(crate) struct Rp {
+    vars: BTreeMap<&'static str, String>,
+    process: Option<RpProcess>,
+}
+
+impl Rp {
+    /// Starts the RP (when its profile says how) and waits until it is ready. On failure
+    /// the process is gone and the error says why, quoting its last log lines.
+    pub async fn start(&mut self, ctx: &Ctx, why: &str) -> Result<(), String> {
+        self.stop().await;
+        let Some(start) = &ctx.profile.profile.start else {
+            return Ok(());
+        };
+        ctx.log.note(why);
+        let mark = ctx.log.mark();
+        let mut p = RpProcess::start(start, &self.vars, &ctx.profile.dir, &ctx.log)?;
+        match p
+            .wait_ready(
+                &start.ready_url,
+                Duration::from_secs(start.ready_timeout_secs),
+            )
+            .await
+        {
+            Ok(_) => {
+                self.process = Some(p);
+                Ok(())
+            }
+            Err(e) => {
+                p.stop().await;
+                let tail = ctx.log.since(mark);
+                let tail: Vec<&String> = tail.iter().rev().take(8).rev().collect();
+                Err(if tail.is_empty() {
+                    format!("{e} (it printed nothing)")
+                } else {
+                    format!(
+                        "{e}; its last words: {}",
+                        tail.iter()
+                            .map(|l| format!("«{l}»"))
+                            .collect::<Vec<_>>()
+                            .join(" ")
+                    )
+                })
+            }
+        }
+    }
+
+    /// Stops it, if it runs.
+    pub async fn stop(&mut self) {
+        if let Some(p) = self.process.take() {
+            p.stop().await;
+        }
+    }
+}
+
+/// Collects what sinks could not do: a report not written is an error of the run.
+struct Sinks<'a> {
+    sinks: &'a mut [Box<dyn Sink>],
+    errors: Vec<String>,
+}
+
+impl Sinks<'_> {
+    fn send(&mut self, event: &Event<'_>) {
+        for s in self.sinks.iter_mut() {
+            if let Err(e) = s.event(event) {
+                let what = s.name();
+                if !self.errors.iter().any(|x| x.starts_with(&what)) {
+                    self.errors.push(format!("{what}: {e}"));
+                }
+            }
+        }
+    }
+}
+
+/// Runs `scenarios` against the RP of `profile`, streaming events to `sinks`. A sink
+/// that fails (a report that cannot be written) makes the run fail, after the others
+/// were given every event.
+pub async fn run(
+    profile: Compiled,
+    scenarios: Vec<Loaded>,
+    opts: &Options,
+    sinks: &mut [Box<dyn Sink>],
+) -> Result<RunReport, RunError> {
+    let started = Instant::now();
+    let started_at = rfc3339(
+        std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map_or(0, |d| d.as_secs() as i64),
+    );
+    let scenarios = schedule::partition(scenarios, opts.partition);
+    let (idp, server) = provision::start_idp(&profile).await?;
+    let issuer = idp.issuer(&server);
+    let mut rp_origins: Vec<String> = std::iter::once(&profile.profile.login_url)
+        .chain(&profile.profile.redirect_uris)
+        .filter_map(|u| url::Url::parse(u).ok())
+        .map(|u| u.origin().ascii_serialization())
+        .collect();
+    rp_origins.dedup();
+    let mut secrets: Vec<String> = profile.profile.client_secret.iter().cloned().collect();
+    secrets.retain(|s| !s.is_empty());
+    let timeout = opts
+        .timeout
+        .unwrap_or(Duration::from_secs(profile.profile.timeout_secs));
+    let driver = opts.driver.unwrap_or(profile.profile.driver);
+    let chrome = match driver {
+        crate::profile::Driver::Browser => Some(tokio::sync::Mutex::new(
+            crate::driver::chromium::ChromeDriver::start()
+                .await
+                .map_err(RunError)?,
+        )),
+        crate::profile::Driver::Http => None,
+    };
+    let log =
+        RpLog::new(opts.out_dir.as_ref().map(|d| d.join("rp.log")).as_deref()).map_err(RunError)?;
+    for s in &secrets {
+        log.add_secret(s);
+    }
+    let ctx = Arc::new(Ctx {
+        idp,
+        profile,
+        states: Mutex::default(),
+        rp_origins,
+        secrets,
+        server,
+        timeout,
+        password: opts.user_password.clone(),
+        out_dir: opts.out_dir.clone(),
+        chrome,
+        log,
+    });
+    let mut rp = Rp {
+        vars: provision::rp_vars(&ctx, &issuer)?,
+        process: None,
+    };
+    let rp_name = ctx.profile.profile.name.clone();
+    let mut out = Sinks {
+        sinks,
+        errors: Vec::new(),
+    };
+    out.send(&Event::Started {
+        total: scenarios.len(),
+        rp: &rp_name,
+    });
+    let plan = schedule::plan(&ctx, scenarios);
+    let mut results = Vec::new();
+    for r in plan.skipped {
+        out.send(&Event::Finished(&r));
+        results.push(r);
+    }
+    let restart = ctx
+        .profile
+        .profile
+        .start
+        .as_ref()
+        .is_some_and(|s| s.restart == crate::profile::Restart::Exclusive);
+    if !plan.parallel.is_empty() || !restart {
+        if let Err(e) = rp.start(&ctx, "start").await {
+            return Err(RunError(format!("the RP could not start: {e}")));
+        }
+    }
+    let permits = Arc::new(tokio::sync::Semaphore::new(opts.jobs.max(1)));
+    let mut set = tokio::task::JoinSet::new();
+    for s in plan.parallel {
+        let (ctx, permits) = (ctx.clone(), permits.clone());
+        set.spawn(async move {
+            let _permit = permits
+                .acquire_owned()
+                .await
+                .expect("the semaphore is never closed");
+            play::isolated(ctx, s, None).await
+        });
+    }
+    while let Some(done) = set.join_next().await {
+        let r = done.map_err(|e| RunError(format!("a scenario task failed: {e}")))?;
+        out.send(&Event::Finished(&r));
+        results.push(r);
+    }
+    for s in plan.exclusive {
+        let r = schedule::alone(&ctx, &mut rp, restart, s).await;
+        out.send(&Event::Finished(&r));
+        results.push(r);
+    }
+    rp.stop().await;
+    results.sort_by(|a, b| a.suite.cmp(&b.suite).then(a.id.cmp(&b.id)));
+    let report = RunReport {
+        tool: "oidc-harness".into(),
+        version: env!("CARGO_PKG_VERSION").into(),
+        rp: rp_name,
+        issuer,
+        started_at,
+        duration_ms: started.elapsed().as_millis() as u64,
+        summary: Summary::of(&results),
+        scenarios: results,
+    };
+    out.send(&Event::Done(&report));
+    if !out.errors.is_empty() {
+        return Err(RunError(format!(
+            "the run finished, but {}",
+            out.errors.join("; ")
+        )));
+    }
+    Ok(report)
+}
+
+/// Milliseconds since `since`.
+pub(crate) fn elapsed_ms(since: Instant) -> u64 {
+    since.elapsed().as_millis() as u64
+}

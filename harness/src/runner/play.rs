@@ -1,0 +1,589 @@
+//! Playing a scenario: its steps through a [`Driver`], each step's page read with the
+//! profile's rules, then the flow's journal, the witnesses, the findings and the judge.
+
+use std::sync::Arc;
+use std::time::Instant;
+
+use mock_idp::Endpoint;
+
+use super::provision::{self, Prepared};
+use super::{Ctx, elapsed_ms, trace};
+use crate::driver::http::HttpDriver;
+use crate::driver::{Driver, DriverError, Page, Party, text_of};
+use crate::findings::{self, FlowFacts, FlowJournal};
+use crate::outcome::Shown;
+use crate::profile::IdentityCheck;
+use crate::report::{ScenarioReport, Trace, redact};
+use crate::scenario::{Scenario, Step};
+use crate::verdict::{Decision, Judgement, Observation, Observed, StepReport, Struck, judge};
+
+/// At most this many of the RP's log lines go into a scenario's report.
+const LOG_LINES: usize = 60;
+
+/// A report of `s` without a flow (skipped, or the harness failed before it began).
+pub(crate) fn report_without_flow(s: &Scenario, j: Judgement, ms: u64) -> ScenarioReport {
+    ScenarioReport {
+        id: s.id.clone(),
+        title: s.title.clone(),
+        suite: s.suite_name().to_string(),
+        references: s.references.clone(),
+        verdict: j.verdict,
+        expected: s.expect.clone(),
+        observed: Observed::default(),
+        notes: j.notes,
+        hardening: j.hardening,
+        screenshot: None,
+        findings: vec![],
+        faults: s.fault_labels(),
+        struck: vec![],
+        steps: vec![],
+        rp_log: vec![],
+        duration_ms: ms,
+        trace: Trace::default(),
+    }
+}
+
+/// One scenario in a task of its own: a panic in it becomes an `error` verdict for that
+/// scenario, and the run goes on. `prepared` when it was provisioned already (scenarios
+/// that run alone are, before the RP restarts).
+pub(crate) async fn isolated(
+    ctx: Arc<Ctx>,
+    s: Scenario,
+    prepared: Option<Prepared>,
+) -> ScenarioReport {
+    let inner = {
+        let s = s.clone();
+        tokio::spawn(async move { bounded(&ctx, &s, prepared).await })
+    };
+    match inner.await {
+        Ok(r) => r,
+        Err(e) => report_without_flow(
+            &s,
+            Judgement::error(format!("the harness failed on this scenario: {e}")),
+            0,
+        ),
+    }
+}
+
+/// What playing the steps gave.
+#[derive(Default)]
+struct Played {
+    steps: Vec<StepReport>,
+    /// The journal's last number before each step.
+    starts: Vec<u64>,
+    /// The last login's (or replay's) page, read.
+    observed: Observed,
+    /// The browser's own faults, and whether they struck.
+    ua: Vec<Struck>,
+    /// Rotation steps: (kind, journal number when rotated).
+    rotations: Vec<(String, u64)>,
+    /// The steps that are logins.
+    logins: Vec<usize>,
+    /// The step the verdict is about.
+    last: usize,
+    /// The harness could not go on.
+    error: Option<String>,
+    /// A final page on the IdP: the flow never came back to the RP.
+    ended_at_idp: bool,
+    hops: Vec<crate::driver::Hop>,
+}
+
+/// One scenario within the timeout; an RP that hangs gives an `error` verdict.
+async fn bounded(ctx: &Arc<Ctx>, s: &Scenario, prepared: Option<Prepared>) -> ScenarioReport {
+    let started = Instant::now();
+    let p = match prepared {
+        Some(p) => p,
+        None => match provision::prepare(ctx, s) {
+            Ok(p) => p,
+            Err(e) => return report_without_flow(s, Judgement::error(e), elapsed_ms(started)),
+        },
+    };
+    let mut played = Played::default();
+    let timeout = ctx.timeout;
+    let timed_out = || {
+        format!(
+            "timed out after {} s: the RP did not finish the flow",
+            timeout.as_secs()
+        )
+    };
+    match &ctx.chrome {
+        Some(chrome) => {
+            let session = chrome
+                .lock()
+                .await
+                .session(ctx.profile.profile.idp_tls)
+                .await;
+            let c = match session {
+                Ok(c) => c,
+                Err(e) => {
+                    played.error = Some(e);
+                    return finish(ctx, s, p, played, started, None);
+                }
+            };
+            let mut d = crate::driver::chromium::ChromiumDriver::new(
+                &c,
+                ctx.idp.uri(),
+                ctx.rp_origins.clone(),
+                secrets(ctx, &p),
+                ctx.profile.profile.settled_when.clone(),
+            );
+            if tokio::time::timeout(timeout, play(ctx, s, &p, &mut d, &mut played))
+                .await
+                .is_err()
+            {
+                played.error = Some(timed_out());
+            }
+            played.hops = d.hops().to_vec();
+            let mut report = finish(ctx, s, p, played, started, None);
+            if report.verdict != crate::verdict::Verdict::Pass {
+                if let (Ok(Some(png)), Some(dir)) = (
+                    tokio::time::timeout(std::time::Duration::from_secs(5), d.screenshot()).await,
+                    &ctx.out_dir,
+                ) {
+                    report.screenshot = save_screenshot(dir, &s.id, &png);
+                }
+            }
+            drop(d);
+            // Closed whatever happened (its profile folder goes with ChromeDriver).
+            let _ = c.close().await;
+            report
+        }
+        None => {
+            match HttpDriver::new(
+                ctx.idp.uri(),
+                ctx.rp_origins.clone(),
+                ctx.idp.ca_pem(),
+                secrets(ctx, &p),
+            ) {
+                Ok(mut d) => {
+                    if tokio::time::timeout(timeout, play(ctx, s, &p, &mut d, &mut played))
+                        .await
+                        .is_err()
+                    {
+                        played.error = Some(timed_out());
+                    }
+                    played.hops = d.hops;
+                }
+                Err(e) => played.error = Some(format!("cannot build the HTTP driver: {e}")),
+            }
+            finish(ctx, s, p, played, started, None)
+        }
+    }
+}
+
+fn secrets(ctx: &Ctx, p: &Prepared) -> Vec<String> {
+    let mut s = ctx.secrets.clone();
+    s.push(p.password.clone());
+    s
+}
+
+/// What a step is.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Act {
+    Login { lose_rp_cookies: bool },
+    Unsolicited,
+    Logout,
+    Rotate { keep_old: bool },
+    Replay,
+}
+
+impl Act {
+    fn kind(self) -> &'static str {
+        match self {
+            Act::Login { .. } => "login",
+            Act::Unsolicited => "unsolicited-login",
+            Act::Logout => "logout",
+            Act::Rotate { keep_old: true } => "rotate-keys",
+            Act::Rotate { keep_old: false } => "rotate-keys-drop-old",
+            Act::Replay => "replay-callback",
+        }
+    }
+}
+
+/// The scenario's steps as acts: the verdict is about the last login (or the replay of
+/// its callback); every login before it must succeed.
+fn acts(s: &Scenario) -> Vec<(Act, bool)> {
+    let ua = &s.user_agent;
+    let last = s
+        .steps
+        .iter()
+        .rposition(|st| *st == Step::Login)
+        .unwrap_or(0);
+    let mut out = Vec::new();
+    for (i, step) in s.steps.iter().enumerate() {
+        match step {
+            Step::Login if i == last && ua.unsolicited_callback => {
+                out.push((Act::Unsolicited, false))
+            }
+            Step::Login if i == last && ua.replay_callback => {
+                out.push((
+                    Act::Login {
+                        lose_rp_cookies: false,
+                    },
+                    true,
+                ));
+                out.push((Act::Replay, false));
+            }
+            Step::Login if i == last => out.push((
+                Act::Login {
+                    lose_rp_cookies: ua.lose_rp_cookies,
+                },
+                false,
+            )),
+            Step::Login => out.push((
+                Act::Login {
+                    lose_rp_cookies: false,
+                },
+                true,
+            )),
+            Step::Logout => out.push((Act::Logout, false)),
+            Step::RotateKeys => out.push((Act::Rotate { keep_old: true }, false)),
+            Step::RotateKeysDropOld => out.push((Act::Rotate { keep_old: false }, false)),
+        }
+    }
+    out
+}
+
+/// Plays the steps; fills `out` as it goes, so a timeout keeps what was seen.
+async fn play<D: Driver>(ctx: &Ctx, s: &Scenario, p: &Prepared, d: &mut D, out: &mut Played) {
+    let acts = acts(s);
+    let verdict_step = acts
+        .iter()
+        .rposition(|(a, _)| matches!(a, Act::Login { .. } | Act::Unsolicited | Act::Replay))
+        .unwrap_or(0)
+        + 1;
+    out.last = verdict_step;
+    for (i, (act, must_succeed)) in acts.into_iter().enumerate() {
+        let n = i + 1;
+        out.starts.push(ctx.idp.journal_seq());
+        if matches!(act, Act::Login { .. } | Act::Unsolicited) {
+            out.logins.push(n);
+        }
+        let hops_before = d.hops().len();
+        let mut step = StepReport {
+            step: n,
+            kind: act.kind().into(),
+            must_succeed,
+            ok: true,
+            detail: String::new(),
+        };
+        let page: Result<Option<Page>, DriverError> = match act {
+            Act::Login { lose_rp_cookies } => {
+                let r = d
+                    .login(
+                        &ctx.profile.profile.login_url,
+                        &p.login,
+                        &p.password,
+                        lose_rp_cookies,
+                    )
+                    .await;
+                if lose_rp_cookies {
+                    let dropped = r.as_ref().ok().and_then(|l| l.cookies_dropped);
+                    out.ua.push(Struck {
+                        fault: "ua:lose-rp-cookies".into(),
+                        times: dropped.unwrap_or(0) as u32,
+                        exercised: dropped.is_some_and(|n| n > 0),
+                        missing: match dropped {
+                            None => Some("the login never came back from the IdP to the RP".into()),
+                            Some(0) => Some("the RP had set no cookie before the callback".into()),
+                            Some(_) => None,
+                        },
+                        signature: false,
+                    });
+                }
+                r.map(|l| Some(l.page))
+            }
+            Act::Unsolicited => {
+                let r = d
+                    .login(&unsolicited_url(ctx), &p.login, &p.password, false)
+                    .await;
+                let delivered = reached_rp_from_idp(&d.hops()[hops_before..]);
+                out.ua.push(Struck {
+                    fault: "ua:unsolicited-callback".into(),
+                    times: u32::from(delivered),
+                    exercised: delivered,
+                    missing: (!delivered)
+                        .then(|| "the IdP's answer never reached the RP's callback".into()),
+                    signature: false,
+                });
+                r.map(|l| Some(l.page))
+            }
+            Act::Replay => {
+                let r = d.replay_callback().await;
+                let sent = matches!(r, Ok(Some(_)));
+                out.ua.push(Struck {
+                    fault: "ua:replay-callback".into(),
+                    times: u32::from(sent),
+                    exercised: sent,
+                    missing: (!sent)
+                        .then(|| "the login before it never reached the callback".into()),
+                    signature: false,
+                });
+                r
+            }
+            Act::Logout => match &ctx.profile.profile.logout_url {
+                Some(u) => d.visit(u).await.map(Some),
+                None => {
+                    step.ok = false;
+                    step.detail = "the profile has no logout_url".into();
+                    Ok(None)
+                }
+            },
+            Act::Rotate { keep_old } => {
+                match ctx.idp.rotate_keys(&ctx.server, keep_old) {
+                    Ok(kid) => {
+                        step.detail = format!("the IdP now signs with key `{kid}`");
+                        out.rotations
+                            .push((act.kind().to_string(), ctx.idp.journal_seq()));
+                    }
+                    Err(e) => out.error = Some(format!("cannot rotate keys: {e}")),
+                }
+                Ok(None)
+            }
+        };
+        let page = match page {
+            Ok(page) => page,
+            Err(e) => {
+                out.error = Some(format!(
+                    "the browser could not finish step {n} ({}): {e}",
+                    act.kind()
+                ));
+                step.ok = false;
+                step.detail = e.to_string();
+                out.steps.push(step);
+                break;
+            }
+        };
+        if let Some(page) = page {
+            let seen = read_page(ctx, &page, p);
+            let at_idp = url::Url::parse(&page.url)
+                .is_ok_and(|u| u.origin().ascii_serialization() == ctx.idp.uri());
+            if matches!(act, Act::Login { .. } | Act::Unsolicited | Act::Replay) {
+                let accepted = seen.decision == Decision::Accepted
+                    && !matches!(
+                        seen.identity.check,
+                        IdentityCheck::Missing | IdentityCheck::Wrong
+                    );
+                step.ok = accepted || !must_succeed;
+                step.detail = if at_idp {
+                    format!(
+                        "ended on the IdP's page {}: {}",
+                        seen.final_url, seen.excerpt
+                    )
+                } else {
+                    seen.detail()
+                };
+                if must_succeed && !accepted && !seen.excerpt.is_empty() && !at_idp {
+                    step.detail.push_str(&format!(" («{}»)", seen.excerpt));
+                }
+            } else {
+                step.detail = format!("{} {}", seen.status, seen.final_url);
+            }
+            if n == verdict_step {
+                out.ended_at_idp = at_idp;
+                out.observed = seen;
+            }
+        }
+        let stop = out.error.is_some() || !step.ok && step.must_succeed;
+        out.steps.push(step);
+        if stop {
+            break;
+        }
+    }
+}
+
+/// Whether, among these hops, the IdP sent the browser to the RP.
+fn reached_rp_from_idp(hops: &[crate::driver::Hop]) -> bool {
+    let first_idp = hops.iter().position(|h| h.to == Party::Idp);
+    first_idp.is_some_and(|i| hops[i..].iter().any(|h| h.to == Party::Rp))
+}
+
+/// Reads a page with the profile's rules: accepted (and as whom) or refused (and why).
+fn read_page(ctx: &Ctx, page: &Page, p: &Prepared) -> Observed {
+    let prof = &ctx.profile;
+    let email = p.who.email.clone().unwrap_or_default();
+    let accepted = prof.is_success(page.status, &page.url, &page.body, &email);
+    let secrets = secrets(ctx, p);
+    let excerpt: String = redact::text(&text_of(&page.body), &secrets)
+        .chars()
+        .take(240)
+        .collect();
+    let (shown, rule) = if accepted {
+        (Shown::Nothing, None)
+    } else {
+        prof.shown_on_page(&page.url, &page.body)
+    };
+    Observed {
+        decision: if accepted {
+            Decision::Accepted
+        } else {
+            Decision::Refused
+        },
+        identity: if accepted {
+            prof.identity(&page.body, &p.who)
+        } else {
+            Default::default()
+        },
+        shown,
+        rule: rule.map(|mut r| {
+            r.text = redact::text(&r.text, &secrets);
+            r
+        }),
+        final_url: redact::text(&redact::url(&page.url), &secrets),
+        status: page.status,
+        excerpt,
+    }
+}
+
+/// An authorization request the RP never made, answered to its redirect URI.
+fn unsolicited_url(ctx: &Ctx) -> String {
+    let base = if ctx.server == "org" {
+        format!("{}/oauth2/v1/authorize", ctx.idp.uri())
+    } else {
+        format!("{}/v1/authorize", ctx.idp.issuer(&ctx.server))
+    };
+    let mut u = url::Url::parse(&base).expect("the IdP's URL parses");
+    u.query_pairs_mut()
+        .append_pair("client_id", &ctx.profile.profile.client_id)
+        .append_pair("redirect_uri", &ctx.profile.profile.redirect_uris[0])
+        .append_pair("response_type", "code")
+        .append_pair("scope", "openid profile email")
+        .append_pair("state", &mock_idp::ids::random_b64(16))
+        .append_pair("nonce", &mock_idp::ids::random_b64(16))
+        // A challenge, so that public clients (which must use PKCE) get a code too.
+        .append_pair("code_challenge", &mock_idp::ids::random_b64(32))
+        .append_pair("code_challenge_method", "S256");
+    u.into()
+}
+
+/// An RP that did not start with the scenario's faults armed: a refusal, read from its log.
+pub(crate) fn refused_at_startup(
+    ctx: &Ctx,
+    s: &Scenario,
+    p: Prepared,
+    why: String,
+    started: Instant,
+) -> ScenarioReport {
+    let log = ctx.log.since(p.log_mark).join("\n");
+    let (shown, rule) = ctx.profile.shown_in_log(&log);
+    let played = Played {
+        observed: Observed {
+            decision: Decision::RefusedAtStartup,
+            shown,
+            rule,
+            ..Observed::default()
+        },
+        steps: vec![StepReport {
+            step: 1,
+            kind: "start".into(),
+            must_succeed: false,
+            ok: false,
+            detail: why.clone(),
+        }],
+        starts: vec![p.before],
+        last: 1,
+        ..Played::default()
+    };
+    finish(ctx, s, p, played, started, Some(why))
+}
+
+/// The flow's journal, the witnesses, the findings and the verdict, into a report.
+fn finish(
+    ctx: &Ctx,
+    s: &Scenario,
+    p: Prepared,
+    mut played: Played,
+    started: Instant,
+    startup_failure: Option<String>,
+) -> ScenarioReport {
+    if played.starts.is_empty() {
+        played.starts.push(p.before);
+    }
+    let flow: FlowJournal = trace::flow(ctx, s, &played.hops, &p, played.starts.clone());
+    // Witnesses are read while the faults are armed (the IdP's counts live with them).
+    let mut struck = trace::struck(&p, &flow);
+    drop(p.guards);
+    struck.extend(played.ua.iter().cloned());
+    struck.extend(trace::rotation(&played.rotations, &flow));
+    let last = played.last.max(1);
+    let final_entries: Vec<_> = flow.step(last).collect();
+    let facts = FlowFacts {
+        logins: &played.logins,
+        last,
+        refused: played.observed.decision.refused(),
+        tokens_invalid: trace::tokens_invalid(final_entries.iter().copied()),
+        public_client: ctx.public_client(),
+    };
+    let rules = findings::rules(&s.evidence, &flow, facts);
+    let found = findings::findings(&flow, facts, &ctx.states);
+    let refusal_hint = trace::first_error(final_entries.iter().copied())
+        .or_else(|| trace::first_error(flow.entries.iter()));
+    let userinfo_called = final_entries
+        .iter()
+        .any(|e| e.endpoint == Some(Endpoint::Userinfo));
+    let log = ctx.log.since(p.log_mark);
+    let tail: Vec<String> = log.iter().rev().take(3).rev().cloned().collect();
+    let j = match (&played.error, played.ended_at_idp) {
+        (Some(e), _) => {
+            let mut j = Judgement::error(e.clone());
+            if let Some(h) = &refusal_hint {
+                j.notes.push(format!("the IdP's journal: {h}"));
+            }
+            if !tail.is_empty() {
+                j.notes.push(format!(
+                    "the RP's log meanwhile: {}",
+                    tail.iter()
+                        .map(|l| format!("«{l}»"))
+                        .collect::<Vec<_>>()
+                        .join(" ")
+                ));
+            }
+            j
+        }
+        (None, true) => Judgement::error(format!(
+            "the browser ended on an IdP page: the login never came back to the RP ({}: «{}»)",
+            played.observed.final_url, played.observed.excerpt
+        )),
+        (None, false) => judge(&Observation {
+            expect: &s.expect,
+            observed: &played.observed,
+            steps: &played.steps,
+            struck: &struck,
+            rules: &rules,
+            keys_fetched_in_run: ctx.idp.answered(Endpoint::Keys) > 0,
+            rejections_only: ctx.profile.profile.outcome.rejections_only,
+            refusal_hint,
+            userinfo_called,
+            startup_failure,
+            log_tail: &tail,
+        }),
+    };
+    let skipped = log.len().saturating_sub(LOG_LINES);
+    let mut rp_log: Vec<String> = log.into_iter().skip(skipped).collect();
+    if skipped > 0 {
+        rp_log.insert(0, format!("({skipped} earlier line(s) in rp.log)"));
+    }
+    ScenarioReport {
+        observed: played.observed,
+        notes: j.notes,
+        hardening: j.hardening,
+        verdict: j.verdict,
+        findings: found,
+        struck,
+        steps: played.steps,
+        rp_log,
+        trace: Trace {
+            hops: played.hops,
+            journal: flow.entries,
+        },
+        ..report_without_flow(s, Judgement::skip(""), elapsed_ms(started))
+    }
+}
+
+/// Saves a PNG of the final page under the report folder; its path relative to it.
+fn save_screenshot(dir: &std::path::Path, id: &str, png: &[u8]) -> Option<String> {
+    let rel = format!("screenshots/{id}.png");
+    std::fs::create_dir_all(dir.join("screenshots")).ok()?;
+    mock_idp::cli::write_atomic(&dir.join(&rel), png).ok()?;
+    Some(rel)
+}

@@ -1,0 +1,181 @@
+//! Provisioning: the mock IdP with the RP's client, and for each scenario a user of its
+//! own with the scenario's faults armed for that user (or for everyone, for the faults
+//! that cannot be aimed).
+
+use std::collections::BTreeMap;
+
+use mock_idp::{Client, FaultGuard, FaultId, MockIdp, Tenant, User};
+
+use super::{Ctx, RunError};
+use crate::profile::{Compiled, Who};
+use crate::scenario::Scenario;
+
+/// The group of the users assigned to the RP's app.
+const ASSIGNED: &str = "harness-assigned";
+
+fn client_of(p: &Compiled) -> Client {
+    let prof = &p.profile;
+    Client {
+        client_id: prof.client_id.clone(),
+        client_secret: prof.client_secret.as_ref().map(mock_idp::Secret::new),
+        token_endpoint_auth_method: prof.auth_method,
+        redirect_uris: prof.redirect_uris.clone(),
+        post_logout_redirect_uris: prof.post_logout_redirect_uris.clone(),
+        grant_types: vec![
+            "authorization_code".into(),
+            "refresh_token".into(),
+            "implicit".into(),
+        ],
+        response_types: [
+            "code",
+            "id_token",
+            "token",
+            "id_token token",
+            "code id_token",
+            "code token",
+            "code id_token token",
+        ]
+        .iter()
+        .map(|s| s.to_string())
+        .collect(),
+        pkce_required: false,
+        trusted_origins: prof.trusted_origins.clone(),
+        assigned_users: vec![],
+        assigned_groups: vec![ASSIGNED.into()],
+    }
+}
+
+/// Starts the mock IdP with the profile's client; returns it and the authorization
+/// server the RP uses.
+pub(crate) async fn start_idp(profile: &Compiled) -> Result<(MockIdp, String), RunError> {
+    let server = profile.profile.authorization_server.clone();
+    let mut tenant = Tenant::default();
+    if server != "org" && server != "default" {
+        tenant
+            .authorization_servers
+            .push(mock_idp::AuthorizationServer::new(&server));
+    }
+    tenant.clients.push(client_of(profile));
+    let tenant = tenant
+        .validated()
+        .map_err(|e| RunError(format!("the profile's client is not valid: {e}")))?;
+    let addr = profile
+        .profile
+        .idp_addr
+        .unwrap_or_else(|| "127.0.0.1:0".parse().expect("valid address"));
+    let mut builder = MockIdp::builder().tenant(tenant).addr(addr);
+    if profile.profile.idp_tls {
+        builder = builder.tls(mock_idp::TlsConfig::fixture());
+    }
+    let idp = builder
+        .start()
+        .await
+        .map_err(|e| RunError(format!("the mock IdP could not start: {e}")))?;
+    Ok((idp, server))
+}
+
+/// The template variables of the RP's start command.
+pub(crate) fn rp_vars(ctx: &Ctx, issuer: &str) -> Result<BTreeMap<&'static str, String>, RunError> {
+    let p = &ctx.profile.profile;
+    let mut vars = BTreeMap::new();
+    vars.insert("issuer", issuer.to_string());
+    vars.insert("client_id", p.client_id.clone());
+    vars.insert("client_secret", p.client_secret.clone().unwrap_or_default());
+    vars.insert("redirect_uri", p.redirect_uris[0].clone());
+    let ca_file = match ctx.idp.ca_pem() {
+        Some(pem) => {
+            let path =
+                std::env::temp_dir().join(format!("oidc-harness-ca-{}.pem", std::process::id()));
+            mock_idp::cli::write_atomic(&path, pem.as_bytes()).map_err(|e| {
+                RunError(format!("{}: cannot write the CA file: {e}", path.display()))
+            })?;
+            path.display().to_string()
+        }
+        None => String::new(),
+    };
+    vars.insert("ca_file", ca_file);
+    vars.insert("profile_dir", ctx.profile.dir.display().to_string());
+    Ok(vars)
+}
+
+/// A scenario's user and armed faults, and where its flow starts in the journal and the
+/// RP's log.
+pub(crate) struct Prepared {
+    /// The login typed at the IdP.
+    pub login: String,
+    /// Its password (never in a report).
+    pub password: String,
+    /// The user's id (`sub`).
+    pub user_id: String,
+    /// Who the RP must show after a login.
+    pub who: Who,
+    /// The armed faults: label, id, guard (dropping it disarms).
+    pub guards: Vec<(String, FaultId, FaultGuard)>,
+    /// The journal's last number before the scenario began.
+    pub before: u64,
+    /// The RP log's mark before the scenario began.
+    pub log_mark: usize,
+}
+
+/// The login of a scenario's user (an email unless the scenario wants none).
+pub(crate) fn login_of(s: &Scenario) -> String {
+    if s.user.email {
+        format!("{}@harness.test", s.id)
+    } else {
+        format!("{}.harness", s.id)
+    }
+}
+
+/// Creates the scenario's user and arms its faults.
+pub(crate) fn prepare(ctx: &Ctx, s: &Scenario) -> Result<Prepared, String> {
+    let before = ctx.idp.journal_seq();
+    let log_mark = ctx.log.mark();
+    let email = format!("{}@harness.test", s.id);
+    let login = login_of(s);
+    let password = ctx
+        .password
+        .clone()
+        .unwrap_or_else(|| mock_idp::ids::random_b64(18));
+    ctx.log.add_secret(&password);
+    let mut user = User::new(&login, &password);
+    user.profile.given_name = Some("Harness".into());
+    user.profile.family_name = Some(s.id.clone());
+    user.profile.email = s.user.email.then(|| email.clone());
+    user.profile.email_verified = s.user.email_verified;
+    user.groups = s.user.groups.clone();
+    if s.user.assigned {
+        user.groups.push(ASSIGNED.into());
+    }
+    let who = Who {
+        email: user.profile.email.clone(),
+        sub: user.id.clone(),
+        name: user.display_name(),
+    };
+    let user_id = user.id.clone();
+    ctx.idp
+        .upsert_user(user)
+        .map_err(|e| format!("cannot provision the scenario's user: {e}"))?;
+    let mut guards = Vec::new();
+    for f in &s.faults {
+        let f = if f.id.doc().scoped {
+            f.clone().for_user(login.clone())
+        } else {
+            f.clone()
+        };
+        let label = f.label();
+        let g = ctx
+            .idp
+            .arm(f.clone())
+            .map_err(|e| format!("cannot arm `{label}`: {e}"))?;
+        guards.push((label, f.id, g));
+    }
+    Ok(Prepared {
+        login,
+        password,
+        user_id,
+        who,
+        guards,
+        before,
+        log_mark,
+    })
+}

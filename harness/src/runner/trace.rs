@@ -1,0 +1,223 @@
+//! The journal of one flow, and what it proves: which of the scenario's faults struck,
+//! what a refusal answered, whether the RP fetched keys after a rotation.
+
+use mock_idp::faults::Witness;
+use mock_idp::{Endpoint, FaultId, JournalEntry};
+
+use super::Ctx;
+use super::provision::Prepared;
+use crate::driver::{Hop, Party};
+use crate::findings::FlowJournal;
+use crate::report::redact;
+use crate::scenario::Scenario;
+use crate::verdict::Struck;
+
+/// The journal of this flow: the user's entries, plus the authorize requests this
+/// browser sent (journaled before anyone signed in, so without a user), matched by
+/// client, state, nonce and redirect URI; with everything else when the scenario ran
+/// alone. `starts` cuts it by step.
+pub(crate) fn flow(
+    ctx: &Ctx,
+    s: &Scenario,
+    hops: &[Hop],
+    p: &Prepared,
+    starts: Vec<u64>,
+) -> FlowJournal {
+    let exclusive = s.exclusive();
+    let mut sent: Vec<Vec<(String, String)>> = hops
+        .iter()
+        .filter(|h| h.to == Party::Idp && h.url.contains("/v1/authorize"))
+        .filter_map(|h| url::Url::parse(&h.url).ok())
+        .map(|u| u.query_pairs().into_owned().collect())
+        .collect();
+    let param =
+        |q: &[(String, String)], k: &str| q.iter().find(|(n, _)| n == k).map(|(_, v)| v.clone());
+    let entries = ctx
+        .idp
+        .journal_since(p.before)
+        .into_iter()
+        .filter(|e| {
+            if e.user_id.as_deref() == Some(p.user_id.as_str())
+                || (exclusive && e.user_id.is_none())
+            {
+                return true;
+            }
+            if e.endpoint != Some(Endpoint::Authorize) || e.user_id.is_some() {
+                return false;
+            }
+            let hit = sent.iter().position(|q| {
+                param(q, "client_id") == e.client_id
+                    && param(q, "state") == e.state
+                    && param(q, "nonce") == e.nonce
+                    && param(q, "redirect_uri") == e.redirect_uri
+            });
+            hit.map(|i| sent.remove(i)).is_some()
+        })
+        .map(|mut e| {
+            if let Some(u) = e.redirect_uri.take() {
+                e.redirect_uri = Some(redact::url(&u));
+            }
+            e
+        })
+        .collect();
+    FlowJournal { entries, starts }
+}
+
+/// One journal entry in a line: `POST token → 401 invalid_client [fault: x]`.
+pub(crate) fn line(e: &JournalEntry) -> String {
+    let faults = if e.faults.is_empty() {
+        String::new()
+    } else {
+        format!(" [fault: {}]", e.faults.join(", "))
+    };
+    format!(
+        "{} {} → {} {}{faults}",
+        e.method,
+        e.endpoint.map_or("?", Endpoint::as_str),
+        e.status,
+        e.outcome
+    )
+}
+
+/// The first answer of these entries that was an error: what a refusal was about.
+pub(crate) fn first_error<'a>(
+    entries: impl IntoIterator<Item = &'a JournalEntry>,
+) -> Option<String> {
+    entries
+        .into_iter()
+        .find(|e| e.endpoint != Some(Endpoint::SignIn) && (e.status >= 400 || e.outcome != "ok"))
+        .map(line)
+}
+
+fn endpoint_names(endpoints: &[Endpoint]) -> String {
+    let names: Vec<&str> = endpoints.iter().map(|e| e.as_str()).collect();
+    names.join(" or ")
+}
+
+/// Whether each armed IdP fault struck in this flow, from the journal (every answer a
+/// fault changed names it), cross-checked with the IdP's own count.
+pub(crate) fn struck(p: &Prepared, flow: &FlowJournal) -> Vec<Struck> {
+    p.guards
+        .iter()
+        .map(|(label, id, guard)| witness(label, *id, guard.fired(), &flow.entries))
+        .collect()
+}
+
+fn witness(label: &str, id: FaultId, fired: u32, entries: &[JournalEntry]) -> Struck {
+    let doc = id.doc();
+    let hits: Vec<&JournalEntry> = entries
+        .iter()
+        .filter(|e| e.faults.iter().any(|f| f == label))
+        .collect();
+    let mut missing = None;
+    let points_missed: Vec<_> = doc
+        .strikes
+        .iter()
+        .filter(|point| {
+            !hits
+                .iter()
+                .any(|e| e.endpoint.is_some_and(|ep| point.endpoints().contains(&ep)))
+        })
+        .collect();
+    let exercised = match doc.witness {
+        Witness::Any => points_missed.len() < doc.strikes.len(),
+        Witness::Every => points_missed.is_empty(),
+    };
+    if !exercised {
+        let point = points_missed[0];
+        let at = point.endpoints();
+        let asked: Vec<&JournalEntry> = entries
+            .iter()
+            .filter(|e| e.endpoint.is_some_and(|ep| at.contains(&ep)))
+            .collect();
+        let mut why = if asked.is_empty() {
+            format!("the RP made no {} request", endpoint_names(at))
+        } else {
+            let errors = first_error(asked.iter().copied());
+            match errors {
+                Some(l) => format!(
+                    "the RP's {} request did not get as far as the {} ({l})",
+                    endpoint_names(at),
+                    point.as_str().replace('-', " ")
+                ),
+                None => format!(
+                    "the RP's {} requests never reached the {}",
+                    endpoint_names(at),
+                    point.as_str().replace('-', " ")
+                ),
+            }
+        };
+        if fired as usize > hits.len() {
+            why.push_str(&format!(
+                " (the IdP counted {fired} strike(s) outside this flow's journal)"
+            ));
+        }
+        missing = Some(why);
+    }
+    Struck {
+        fault: label.to_string(),
+        times: hits.len() as u32,
+        exercised,
+        missing,
+        signature: doc.signature,
+    }
+}
+
+/// Key rotation steps: (kind, journal number when rotated). The IdP publishes its next
+/// key ahead (as Okta does), so after one rotation an RP may verify from the keys it
+/// cached; after two or more, the key that signs was never published while the RP last
+/// read them, and only an RP that fetched the keys again can have checked the signature.
+pub(crate) fn rotation(rotations: &[(String, u64)], flow: &FlowJournal) -> Option<Struck> {
+    let (kind, last) = rotations.last()?;
+    let keys = |e: &&JournalEntry| e.endpoint == Some(Endpoint::Keys) && e.status == 200;
+    let fetched_between = rotations.windows(2).any(|w| {
+        flow.entries
+            .iter()
+            .filter(keys)
+            .any(|e| e.seq > w[0].1 && e.seq <= w[1].1)
+    });
+    let unseen_key = rotations.len() >= 2 && !fetched_between;
+    let after = flow
+        .entries
+        .iter()
+        .filter(keys)
+        .filter(|e| e.seq > *last)
+        .count();
+    let exercised = !unseen_key || after > 0;
+    Some(Struck {
+        fault: format!("step:{kind}"),
+        times: after as u32,
+        exercised,
+        missing: (!exercised).then(|| {
+            format!(
+                "the RP made no keys request after {} rotations, which put a key it had never been shown to signing",
+                rotations.len()
+            )
+        }),
+        signature: true,
+    })
+}
+
+/// Whether a fault that struck in these entries makes the tokens it touched invalid (a
+/// validating RP refuses them: OIDC Core 3.1.3.7), rather than changing a claim an RP
+/// reads after validation.
+pub(crate) fn tokens_invalid<'a>(entries: impl IntoIterator<Item = &'a JournalEntry>) -> bool {
+    entries.into_iter().flat_map(|e| &e.faults).any(|label| {
+        let id = label.split('=').next().unwrap_or_default();
+        id.parse::<FaultId>().is_ok_and(|id| {
+            matches!(
+                id.doc().outcome,
+                Some("oidc_generic_token_failure")
+                    | Some("oidc_nonce_missing")
+                    | Some("oidc_code_exchange_token_missing")
+            ) && id.doc().strikes.iter().any(|p| {
+                matches!(
+                    p,
+                    mock_idp::faults::Strikes::IdTokenClaims
+                        | mock_idp::faults::Strikes::IdTokenSignature
+                        | mock_idp::faults::Strikes::TokenResponse
+                )
+            })
+        })
+    })
+}
