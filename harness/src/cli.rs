@@ -282,6 +282,12 @@ async fn run_cmd(a: RunArgs) -> i32 {
         Ok(s) => s,
         Err(e) => return bad(e),
     };
+    if !profile.checks_identity() {
+        eprintln!(
+            "warning: {}: no `[success] identity`, so a login counts as a success without checking who the RP shows signed in (docs/rp-profile.md)",
+            a.rp.display()
+        );
+    }
     let mut sinks: Vec<Box<dyn Sink>> = vec![Box::new(TerminalSink::new())];
     for f in &formats {
         sinks.push(Box::new(FileSink {
@@ -437,18 +443,7 @@ async fn reproduce_cmd(a: ReproduceArgs) -> i32 {
                 Some(mock_idp::Endpoint::Authorize | mock_idp::Endpoint::SignIn)
             )
         }) {
-            let faults = if e.faults.is_empty() {
-                String::new()
-            } else {
-                format!(" [fault: {}]", e.faults.join(", "))
-            };
-            println!(
-                "       RP -> IdP: {} = {} {}{faults}",
-                e.endpoint
-                    .map_or("?".into(), |p| format!("{p:?}").to_lowercase()),
-                e.status,
-                e.outcome
-            );
+            println!("       RP -> IdP: {}", crate::runner::trace::line(e));
         }
         println!(
             "   RP showed: {} (status {}): {}",

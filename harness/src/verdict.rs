@@ -228,6 +228,10 @@ pub struct Observation<'a> {
     pub userinfo_called: bool,
     /// Why the RP did not start, for a refusal at start-up.
     pub startup_failure: Option<String>,
+    /// Why the harness could not play the scenario (driver failure, timeout).
+    pub harness_error: Option<&'a str>,
+    /// The browser ended on an IdP page: the flow never came back to the RP.
+    pub ended_at_idp: bool,
     /// The RP's last log lines of this scenario.
     pub log_tail: &'a [String],
 }
@@ -319,15 +323,30 @@ fn identity_text(i: &IdentitySeen) -> String {
 /// Decides the verdict of a scenario from everything observed.
 pub fn judge(o: &Observation<'_>) -> Judgement {
     let mut j = Judgement::new();
-    decide(o, &mut j);
-    for r in o.rules.iter().filter(|r| r.broken) {
-        let what = format!(
-            "evidence rule `{}` ({}) broken: {}",
-            r.rule,
-            r.strength.word(),
-            r.detail
+    if let Some(e) = o.harness_error {
+        j.worsen(Verdict::Error, e);
+        if let Some(h) = &o.refusal_hint {
+            j.notes.push(format!("the IdP's journal: {h}"));
+        }
+    } else if o.ended_at_idp {
+        j.worsen(
+            Verdict::Error,
+            format!(
+                "the browser ended on an IdP page: the login never came back to the RP ({}: «{}»)",
+                o.observed.final_url, o.observed.excerpt
+            ),
         );
-        j.miss(r.strength, what);
+    } else {
+        decide(o, &mut j);
+        for r in o.rules.iter().filter(|r| r.broken) {
+            let what = format!(
+                "evidence rule `{}` ({}) broken: {}",
+                r.rule,
+                r.strength.word(),
+                r.detail
+            );
+            j.miss(r.strength, what);
+        }
     }
     if matches!(j.verdict, Verdict::Error | Verdict::Inconclusive) && !o.log_tail.is_empty() {
         j.notes.push(format!(
@@ -406,28 +425,28 @@ fn decide(o: &Observation<'_>, j: &mut Judgement) {
         seen.identity.check,
         IdentityCheck::Missing | IdentityCheck::Wrong
     );
+    if !accepted && !unproven.is_empty() {
+        j.worsen(
+            Verdict::Inconclusive,
+            format!(
+                "the RP refused, but {}: it refused for something else: {}",
+                unproven_text(),
+                refusal()
+            ),
+        );
+        return;
+    }
     match e.result {
         Outcome::Accept => {
             if !accepted {
-                if unproven.is_empty() {
-                    j.miss(
-                        e.strength,
-                        format!(
-                            "the RP refused a login it {} accept: {}",
-                            verb(e.strength),
-                            refusal()
-                        ),
-                    );
-                } else {
-                    j.worsen(
-                        Verdict::Inconclusive,
-                        format!(
-                            "the RP refused, but {}: it refused for something else: {}",
-                            unproven_text(),
-                            refusal()
-                        ),
-                    );
-                }
+                j.miss(
+                    e.strength,
+                    format!(
+                        "the RP refused a login it {} accept: {}",
+                        verb(e.strength),
+                        refusal()
+                    ),
+                );
             } else if !identity_ok {
                 let mut why = format!(
                     "the RP logged in without the user's identity: {}",
@@ -450,17 +469,6 @@ fn decide(o: &Observation<'_>, j: &mut Judgement) {
             }
         }
         Outcome::Reject | Outcome::RejectOrIgnore if !accepted => {
-            if !unproven.is_empty() {
-                j.worsen(
-                    Verdict::Inconclusive,
-                    format!(
-                        "the RP refused, but {}: it refused for something else: {}",
-                        unproven_text(),
-                        refusal()
-                    ),
-                );
-                return;
-            }
             let Some(want) = e.code else {
                 return;
             };
@@ -613,6 +621,8 @@ mod tests {
             refusal_hint: None,
             userinfo_called: true,
             startup_failure: None,
+            harness_error: None,
+            ended_at_idp: false,
             log_tail: &[],
         })
         .verdict
@@ -700,6 +710,8 @@ mod tests {
             refusal_hint: Some("GET authorize → 302 access_denied".into()),
             userinfo_called: false,
             startup_failure: None,
+            harness_error: None,
+            ended_at_idp: false,
             log_tail: &["boom".into()],
         });
         assert_eq!(j.verdict, Verdict::Inconclusive);

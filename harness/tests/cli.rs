@@ -177,7 +177,7 @@ fn reproduce_shows_what_the_rp_did_step_by_step() {
         text.contains("[fault: state-missing]") || text.contains("faults: state-missing"),
         "{text}"
     );
-    assert!(text.contains("RP -> IdP: token = 200 ok"), "{text}");
+    assert!(text.contains("RP -> IdP: POST token → 200 ok"), "{text}");
     assert!(!text.contains(support::SECRET));
 }
 

@@ -90,8 +90,8 @@ pub fn expected_text(e: &crate::scenario::Expect) -> String {
         (Outcome::Accept, _) => "accept".into(),
         (Outcome::Reject, Some(c)) => format!("reject {c}"),
         (Outcome::Reject, None) => "reject".into(),
-        (Outcome::RejectOrIgnore, Some(c)) => format!("reject {c} or ignore"),
-        (Outcome::RejectOrIgnore, None) => "reject or ignore".into(),
+        (Outcome::RejectOrIgnore, Some(c)) => format!("reject {c} / ignore"),
+        (Outcome::RejectOrIgnore, None) => "reject / ignore".into(),
     };
     format!("{what}{strength}")
 }

@@ -523,41 +523,21 @@ fn finish(
         .any(|e| e.endpoint == Some(Endpoint::Userinfo));
     let log = ctx.log.since(p.log_mark);
     let tail: Vec<String> = log.iter().rev().take(3).rev().cloned().collect();
-    let j = match (&played.error, played.ended_at_idp) {
-        (Some(e), _) => {
-            let mut j = Judgement::error(e.clone());
-            if let Some(h) = &refusal_hint {
-                j.notes.push(format!("the IdP's journal: {h}"));
-            }
-            if !tail.is_empty() {
-                j.notes.push(format!(
-                    "the RP's log meanwhile: {}",
-                    tail.iter()
-                        .map(|l| format!("«{l}»"))
-                        .collect::<Vec<_>>()
-                        .join(" ")
-                ));
-            }
-            j
-        }
-        (None, true) => Judgement::error(format!(
-            "the browser ended on an IdP page: the login never came back to the RP ({}: «{}»)",
-            played.observed.final_url, played.observed.excerpt
-        )),
-        (None, false) => judge(&Observation {
-            expect: &s.expect,
-            observed: &played.observed,
-            steps: &played.steps,
-            struck: &struck,
-            rules: &rules,
-            keys_fetched_in_run: ctx.idp.answered(Endpoint::Keys) > 0,
-            rejections_only: ctx.profile.profile.outcome.rejections_only,
-            refusal_hint,
-            userinfo_called,
-            startup_failure,
-            log_tail: &tail,
-        }),
-    };
+    let j = judge(&Observation {
+        expect: &s.expect,
+        observed: &played.observed,
+        steps: &played.steps,
+        struck: &struck,
+        rules: &rules,
+        keys_fetched_in_run: ctx.idp.answered(Endpoint::Keys) > 0,
+        rejections_only: ctx.profile.profile.outcome.rejections_only,
+        refusal_hint,
+        userinfo_called,
+        startup_failure,
+        harness_error: played.error.as_deref(),
+        ended_at_idp: played.ended_at_idp,
+        log_tail: &tail,
+    });
     let skipped = log.len().saturating_sub(LOG_LINES);
     let mut rp_log: Vec<String> = log.into_iter().skip(skipped).collect();
     if skipped > 0 {
@@ -576,8 +556,13 @@ fn finish(
             hops: played.hops,
             journal: flow.entries,
         },
-        ..report_without_flow(s, Judgement::skip(""), elapsed_ms(started))
+        ..report_without_flow(s, j_empty(), elapsed_ms(started))
     }
+}
+
+/// A judgement whose fields the caller replaces.
+fn j_empty() -> Judgement {
+    Judgement::skip(String::new())
 }
 
 /// Saves a PNG of the final page under the report folder; its path relative to it.

@@ -64,7 +64,7 @@ pub(crate) fn flow(
 }
 
 /// One journal entry in a line: `POST token → 401 invalid_client [fault: x]`.
-pub(crate) fn line(e: &JournalEntry) -> String {
+pub fn line(e: &JournalEntry) -> String {
     let faults = if e.faults.is_empty() {
         String::new()
     } else {
