@@ -92,6 +92,10 @@ impl Ctx {
 pub(crate) struct Rp {
     vars: BTreeMap<&'static str, String>,
     process: Option<RpProcess>,
+    /// How long its first start took to get ready: a restart that takes far longer is a
+    /// refusal at start-up, not something to wait the whole `ready_timeout_secs` for
+    /// (that budget is for first runs that install the RP).
+    first_ready: Option<Duration>,
 }
 
 impl Rp {
@@ -104,15 +108,15 @@ impl Rp {
         };
         ctx.log.note(why);
         let mark = ctx.log.mark();
+        let configured = Duration::from_secs(start.ready_timeout_secs);
+        let timeout = match self.first_ready {
+            Some(d) => configured.min((d * 4).max(Duration::from_secs(10))),
+            None => configured,
+        };
         let mut p = RpProcess::start(start, &self.vars, &ctx.profile.dir, &ctx.log)?;
-        match p
-            .wait_ready(
-                &start.ready_url,
-                Duration::from_secs(start.ready_timeout_secs),
-            )
-            .await
-        {
-            Ok(_) => {
+        match p.wait_ready(&start.ready_url, timeout).await {
+            Ok(took) => {
+                self.first_ready.get_or_insert(took);
                 self.process = Some(p);
                 Ok(())
             }
@@ -221,6 +225,7 @@ pub async fn run(
     let mut rp = Rp {
         vars: provision::rp_vars(&ctx, &issuer)?,
         process: None,
+        first_ready: None,
     };
     let rp_name = ctx.profile.profile.name.clone();
     let mut out = Sinks {
