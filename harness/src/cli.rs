@@ -20,6 +20,10 @@ pub const EXIT_OK: i32 = 0;
 pub const EXIT_RP_FAILED: i32 = 1;
 /// Exit code: bad input (scenario, profile, tenant or report file; options).
 pub const EXIT_BAD_INPUT: i32 = 2;
+/// Exit code: the run was interrupted by SIGINT (Ctrl-C); the reports hold what finished.
+pub const EXIT_SIGINT: i32 = 130;
+/// Exit code: the run was interrupted by SIGTERM; the reports hold what finished.
+pub const EXIT_SIGTERM: i32 = 143;
 /// Exit code: the harness could not run (IdP or RP could not start, scenario errors).
 pub const EXIT_COULD_NOT_RUN: i32 = 3;
 
@@ -303,13 +307,18 @@ async fn run_cmd(a: RunArgs) -> i32 {
         user_password: None,
         driver: a.driver,
         out_dir: Some(a.out.clone()),
+        handle_signals: true,
     };
     let fail_on = failing_verdicts(a.strict, a.fail_on.as_ref().map(|f| f.0.as_slice()));
     match runner::run(profile, scenarios, &opts, &mut sinks).await {
-        Ok(r) => {
-            for f in &formats {
-                eprintln!("wrote {}", a.out.join(f.file_name()).display());
+        Ok(r) if r.interrupted.is_some() => {
+            eprintln!("the RP's log: {}", a.out.join("rp.log").display());
+            match r.interrupted.as_deref() {
+                Some("SIGTERM") => EXIT_SIGTERM,
+                _ => EXIT_SIGINT,
             }
+        }
+        Ok(r) => {
             eprintln!("the RP's log: {}", a.out.join("rp.log").display());
             if formats.contains(&Format::Html) {
                 println!(
@@ -474,7 +483,7 @@ fn report_cmd(a: ReportArgs) -> i32 {
     };
     let mut reports = Vec::new();
     for p in &a.inputs {
-        let text = match std::fs::read_to_string(p) {
+        let text = match mock_idp::diag::read_input(p) {
             Ok(t) => t,
             Err(e) => return bad(format!("{}: cannot read: {e}", p.display())),
         };

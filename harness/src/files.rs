@@ -23,9 +23,9 @@ pub enum InputError {
     Other(String),
 }
 
-/// Reads a file to a string.
+/// Reads an input file to a string (a regular file, at most 10 MB).
 pub fn read(path: &Path) -> Result<String, InputError> {
-    std::fs::read_to_string(path).map_err(|e| InputError::Read {
+    mock_idp::diag::read_input(path).map_err(|e| InputError::Read {
         path: path.display().to_string(),
         reason: e.to_string(),
     })

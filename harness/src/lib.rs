@@ -19,6 +19,7 @@ pub mod driver;
 pub mod files;
 pub mod findings;
 pub mod outcome;
+pub mod procs;
 pub mod profile;
 pub mod report;
 pub mod rp;

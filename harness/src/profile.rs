@@ -459,7 +459,89 @@ pub fn load(path: &Path) -> Result<Compiled, InputError> {
         .parent()
         .filter(|p| !p.as_os_str().is_empty())
         .map_or_else(|| std::path::PathBuf::from("."), Path::to_path_buf);
+    check_start(&c, &file, &text)?;
     Ok(c)
+}
+
+/// The start command's folder and program exist, before anything runs.
+fn check_start(c: &Compiled, file: &str, text: &str) -> Result<(), InputError> {
+    let Some(start) = &c.profile.start else {
+        return Ok(());
+    };
+    let cwd = match &start.cwd {
+        Some(d) => c.dir.join(d),
+        None => c.dir.clone(),
+    };
+    if !cwd.is_dir() {
+        return Err(at_path(
+            file,
+            text,
+            &["start", "cwd"],
+            format!(
+                "expected a folder (relative to the profile's) (found `{}`, which does not exist)",
+                cwd.display()
+            ),
+            None,
+        ));
+    }
+    let mut vars = BTreeMap::new();
+    vars.insert("profile_dir", c.dir.display().to_string());
+    let program = template(&start.command[0], &vars);
+    if program.contains('{') {
+        return Ok(());
+    }
+    let found = if program.contains('/') {
+        cwd.join(&program).is_file()
+    } else {
+        std::env::var_os("PATH")
+            .is_some_and(|paths| std::env::split_paths(&paths).any(|d| d.join(&program).is_file()))
+    };
+    if !found {
+        return Err(at_path(
+            file,
+            text,
+            &["start", "command", "0"],
+            format!(
+                "expected a program to run (found `{program}`: {})",
+                if program.contains('/') {
+                    format!("no such file from {}", cwd.display())
+                } else {
+                    "not on the PATH".to_string()
+                }
+            ),
+            None,
+        ));
+    }
+    Ok(())
+}
+
+/// The variables `start.command` and `start.env` may use.
+pub const TEMPLATE_VARS: [&str; 6] = [
+    "issuer",
+    "client_id",
+    "client_secret",
+    "redirect_uri",
+    "ca_file",
+    "profile_dir",
+];
+
+/// The first `{name}` in `s` that is not a template variable.
+fn unknown_var(s: &str) -> Option<String> {
+    let mut rest = s;
+    while let Some(open) = rest.find('{') {
+        let after = &rest[open + 1..];
+        let Some(close) = after.find('}') else {
+            break;
+        };
+        let name = &after[..close];
+        let looks_like_var =
+            !name.is_empty() && name.chars().all(|c| c.is_ascii_alphanumeric() || c == '_');
+        if looks_like_var && !TEMPLATE_VARS.contains(&name) {
+            return Some(name.to_string());
+        }
+        rest = &after[close + 1..];
+    }
+    None
 }
 
 /// Parses profile text; `file` names it in errors.
@@ -490,7 +572,35 @@ pub fn parse(file: &str, text: &str) -> Result<Compiled, InputError> {
             )
         })
     };
-    url(&["login_url"], &profile.login_url)?;
+    let http = |path: &[&str], u: &str| {
+        url(path, u)?;
+        match url::Url::parse(u)
+            .map(|u| u.scheme().to_string())
+            .as_deref()
+        {
+            Ok("http" | "https") => Ok(()),
+            _ => Err(at_path(
+                file,
+                text,
+                path,
+                format!("expected an http or https URL (found `{u}`)"),
+                None,
+            )),
+        }
+    };
+    http(&["login_url"], &profile.login_url)?;
+    if let Some(u) = &profile.logout_url {
+        http(&["logout_url"], u)?;
+    }
+    if profile.timeout_secs == 0 {
+        return Err(at_path(
+            file,
+            text,
+            &["timeout_secs"],
+            "expected at least 1 second (found 0)".into(),
+            None,
+        ));
+    }
     for (i, u) in profile.redirect_uris.iter().enumerate() {
         url(&["redirect_uris", &i.to_string()], u)?;
     }
@@ -513,7 +623,51 @@ pub fn parse(file: &str, text: &str) -> Result<Compiled, InputError> {
                 None,
             ));
         }
-        url(&["start", "ready_url"], &s.ready_url)?;
+        http(&["start", "ready_url"], &s.ready_url)?;
+        if s.ready_timeout_secs == 0 {
+            return Err(at_path(
+                file,
+                text,
+                &["start", "ready_timeout_secs"],
+                "expected at least 1 second (found 0)".into(),
+                None,
+            ));
+        }
+        let vars_in = s
+            .command
+            .iter()
+            .enumerate()
+            .map(|(i, a)| {
+                (
+                    vec!["start".to_string(), "command".into(), i.to_string()],
+                    a,
+                )
+            })
+            .chain(
+                s.env
+                    .iter()
+                    .map(|(k, v)| (vec!["start".to_string(), "env".into(), k.clone()], v)),
+            );
+        for (path, value) in vars_in {
+            if let Some(name) = unknown_var(value) {
+                let help = mock_idp::diag::did_you_mean(&name, TEMPLATE_VARS)
+                    .map(|m| format!("did you mean `{{{m}}}`?"))
+                    .or_else(|| {
+                        Some(format!(
+                            "known: {}",
+                            TEMPLATE_VARS.map(|v| format!("{{{v}}}")).join(", ")
+                        ))
+                    });
+                let path: Vec<&str> = path.iter().map(String::as_str).collect();
+                return Err(at_path(
+                    file,
+                    text,
+                    &path,
+                    format!("unknown template variable `{{{name}}}`"),
+                    help,
+                ));
+            }
+        }
     }
     let success_url = profile
         .success

@@ -37,7 +37,11 @@ struct LogInner {
     first: usize,
     file: Option<std::fs::File>,
     path: Option<PathBuf>,
+    /// The first error writing the file (a full disk): the run reports it.
+    write_error: Option<String>,
     secrets: Vec<String>,
+    /// What the IdP issued and knows, replaced in every line.
+    known: Option<mock_idp::Redactor>,
 }
 
 impl std::fmt::Debug for RpLog {
@@ -80,6 +84,16 @@ impl RpLog {
         self.lock().path.clone()
     }
 
+    /// Redacts every line also with what the IdP knows (codes, tokens, secrets it issued).
+    pub fn set_redactor(&self, r: mock_idp::Redactor) {
+        self.lock().known = Some(r);
+    }
+
+    /// Why the file could not be written to the end, if it could not.
+    pub fn write_error(&self) -> Option<String> {
+        self.lock().write_error.clone()
+    }
+
     /// Adds values that must never appear (passwords of scenario users).
     pub fn add_secret(&self, secret: &str) {
         if secret.len() >= 4 {
@@ -91,6 +105,9 @@ impl RpLog {
     pub fn push(&self, line: &str) {
         let mut inner = self.lock();
         let mut line = redact::log_line(line.trim_end(), &inner.secrets);
+        if let Some(k) = &inner.known {
+            line = k.redact(&line);
+        }
         if line.len() > MAX_LINE {
             let mut cut = MAX_LINE;
             while !line.is_char_boundary(cut) {
@@ -100,8 +117,11 @@ impl RpLog {
             line.push_str(" …");
         }
         if let Some(f) = inner.file.as_mut() {
-            // The file is a convenience copy; the lines in memory are what reports quote.
-            let _ = writeln!(f, "{line}");
+            if let Err(e) = writeln!(f, "{line}") {
+                let path = inner.path.clone().unwrap_or_default();
+                inner.file = None;
+                inner.write_error = Some(format!("{}: {e}", path.display()));
+            }
         }
         inner.lines.push_back(line);
         if inner.lines.len() > KEPT_LINES {
@@ -141,6 +161,52 @@ pub struct RpProcess {
     pgid: Option<u32>,
 }
 
+/// Why the RP could not be started.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum StartError {
+    /// Something else already answers where the RP should listen: nothing was started.
+    #[error("{0}")]
+    PortInUse(String),
+    /// The command could not be run (no such program, no such folder).
+    #[error("{0}")]
+    Spawn(String),
+    /// It started, but exited or never got ready.
+    #[error("{0}")]
+    NotReady(String),
+}
+
+/// The `host:port` a URL's server listens on.
+fn socket_of(url: &str) -> Option<std::net::SocketAddr> {
+    use std::net::ToSocketAddrs;
+    let u = url::Url::parse(url).ok()?;
+    let port = u.port_or_known_default()?;
+    (u.host_str()?, port).to_socket_addrs().ok()?.next()
+}
+
+/// Whether something accepts connections at `addr` now.
+fn answers(addr: std::net::SocketAddr) -> bool {
+    std::net::TcpStream::connect_timeout(&addr, Duration::from_millis(300)).is_ok()
+}
+
+/// Fails when another process already listens where the RP's `ready_url` points (waiting
+/// up to `grace` for a stopped RP's port to close): its answers would be blamed on the RP.
+pub async fn ensure_port_free(ready_url: &str, grace: Duration) -> Result<(), StartError> {
+    let Some(addr) = socket_of(ready_url) else {
+        return Ok(());
+    };
+    let started = Instant::now();
+    while answers(addr) {
+        if started.elapsed() >= grace {
+            return Err(StartError::PortInUse(format!(
+                "port {} is already in use by another process (something answers on {addr} before the RP started; stop it, or give the RP another port)",
+                addr.port()
+            )));
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    Ok(())
+}
+
 impl RpProcess {
     /// Starts the RP in a process group of its own, its output read into `log`.
     pub fn start(
@@ -148,7 +214,7 @@ impl RpProcess {
         vars: &BTreeMap<&str, String>,
         dir: &Path,
         log: &RpLog,
-    ) -> Result<Self, String> {
+    ) -> Result<Self, StartError> {
         let argv: Vec<String> = start.command.iter().map(|a| template(a, vars)).collect();
         let cwd = match &start.cwd {
             Some(c) => dir.join(c),
@@ -166,11 +232,11 @@ impl RpProcess {
             cmd.env(k, template(v, vars));
         }
         let mut child = cmd.spawn().map_err(|e| {
-            format!(
+            StartError::Spawn(format!(
                 "cannot start `{}` in {}: {e}",
                 argv.join(" "),
                 cwd.display()
-            )
+            ))
         })?;
         log.note(&format!("started `{}`", argv[0]));
         if let Some(out) = child.stdout.take() {
@@ -183,44 +249,66 @@ impl RpProcess {
         Ok(Self { child, pgid })
     }
 
-    /// Polls `url` until it answers below 500, the process dies, or `timeout` passes.
-    pub async fn wait_ready(&mut self, url: &str, timeout: Duration) -> Result<Duration, String> {
+    /// Polls `url` until it answers below 500, the process dies, or `timeout` passes. An
+    /// answer counts only while the process it started is alive.
+    pub async fn wait_ready(
+        &mut self,
+        url: &str,
+        timeout: Duration,
+    ) -> Result<Duration, StartError> {
+        let not_ready = StartError::NotReady;
         let client = reqwest::Client::builder()
             .timeout(Duration::from_secs(2))
             .redirect(reqwest::redirect::Policy::none())
             .build()
-            .map_err(|e| e.to_string())?;
+            .map_err(|e| not_ready(e.to_string()))?;
         let started = Instant::now();
         while started.elapsed() < timeout {
             if let Ok(Some(status)) = self.child.try_wait() {
-                return Err(format!("the RP exited with {status} before it was ready"));
+                return Err(not_ready(format!(
+                    "the RP exited with {status} before it was ready"
+                )));
             }
             if let Ok(r) = client.get(url).send().await {
                 if r.status().as_u16() < 500 {
+                    if let Ok(Some(status)) = self.child.try_wait() {
+                        return Err(not_ready(format!(
+                            "the RP exited with {status}, yet something answers {url}: another process"
+                        )));
+                    }
                     return Ok(started.elapsed());
                 }
             }
             tokio::time::sleep(Duration::from_millis(50)).await;
         }
-        Err(format!(
+        Err(not_ready(format!(
             "the RP did not answer {url} within {} s",
             timeout.as_secs()
-        ))
+        )))
     }
 
-    /// Stops the whole process group: TERM, then KILL after two seconds.
+    /// The process id (the leader of its group).
+    pub fn pid(&self) -> Option<u32> {
+        self.pgid
+    }
+
+    /// Stops the whole process group: TERM, then KILL after two seconds, and every
+    /// descendant that left the group.
     pub async fn stop(mut self) {
         if let Some(pgid) = self.pgid.take() {
+            let family = crate::procs::descendants(pgid);
             signal_group(pgid, "-TERM");
             let deadline = Instant::now() + Duration::from_secs(2);
             while Instant::now() < deadline {
                 if let Ok(Some(_)) = self.child.try_wait() {
-                    signal_group(pgid, "-KILL");
-                    return;
+                    break;
                 }
                 tokio::time::sleep(Duration::from_millis(25)).await;
             }
-            signal_group(pgid, "-KILL");
+            crate::procs::kill_tree(pgid);
+            for pid in family {
+                crate::procs::kill_tree(pid);
+            }
             let _ = self.child.wait().await;
         }
     }
@@ -245,18 +333,12 @@ async fn pump(pipe: impl AsyncRead + Unpin, log: RpLog) {
 impl Drop for RpProcess {
     fn drop(&mut self) {
         if let Some(pgid) = self.pgid.take() {
-            signal_group(pgid, "-KILL");
+            crate::procs::kill_tree(pgid);
         }
     }
 }
 
-fn signal_group(pgid: u32, signal: &str) {
-    let _ = std::process::Command::new("kill")
-        .args([signal, "--", &format!("-{pgid}")])
-        .stdout(Stdio::null())
-        .stderr(Stdio::null())
-        .status();
-}
+use crate::procs::signal_group;
 
 #[cfg(test)]
 mod tests {

@@ -226,3 +226,114 @@ fn bad_options_are_bad_input() {
     assert_eq!(out.status.code(), Some(2));
     assert!(String::from_utf8_lossy(&out.stderr).contains("no/such/profile.toml: cannot read"));
 }
+
+const START: &str =
+    "\n[start]\ncommand = [\"sh\", \"-c\", \"true\"]\nready_url = \"http://127.0.0.1:1/healthz\"\n";
+
+#[test]
+fn profile_with_an_unknown_template_variable() {
+    let e = run(
+        &[("ok.toml", GOOD_SCENARIO)],
+        &format!("{GOOD_PROFILE}{START}\n[start.env]\nISSUER = \"{{issuerr}}\"\n"),
+    );
+    assert!(
+        e.contains("profile.toml:15:10: unknown template variable `{issuerr}`"),
+        "{e}"
+    );
+    assert!(e.contains("did you mean `{issuer}`?"), "{e}");
+}
+
+#[test]
+fn profile_whose_ready_url_is_not_http() {
+    let e = run(
+        &[("ok.toml", GOOD_SCENARIO)],
+        &format!(
+            "{GOOD_PROFILE}{}",
+            START.replace("http://127.0.0.1:1/healthz", "ftp://x")
+        ),
+    );
+    assert!(
+        e.contains("profile.toml:12:13: expected an http or https URL (found `ftp://x`)"),
+        "{e}"
+    );
+}
+
+#[test]
+fn profile_whose_folder_or_program_is_missing() {
+    let e = run(
+        &[("ok.toml", GOOD_SCENARIO)],
+        &format!("{GOOD_PROFILE}{START}cwd = \"no-such-folder\"\n"),
+    );
+    assert!(e.contains("profile.toml:13:7: expected a folder"), "{e}");
+    let e = run(
+        &[("ok.toml", GOOD_SCENARIO)],
+        &format!(
+            "{GOOD_PROFILE}{}",
+            START.replace("\"sh\", ", "\"./no-such-rp\", ")
+        ),
+    );
+    assert!(
+        e.contains("profile.toml:11:12: expected a program to run (found `./no-such-rp`"),
+        "{e}"
+    );
+    let e = run(
+        &[("ok.toml", GOOD_SCENARIO)],
+        &format!(
+            "{GOOD_PROFILE}{}",
+            START.replace("\"sh\", ", "\"no-such-program-anywhere\", ")
+        ),
+    );
+    assert!(e.contains("not on the PATH"), "{e}");
+}
+
+#[test]
+fn profile_with_a_zero_timeout() {
+    let e = run(
+        &[("ok.toml", GOOD_SCENARIO)],
+        &format!("timeout_secs = 0\n{GOOD_PROFILE}"),
+    );
+    assert!(
+        e.contains("profile.toml:1:16: expected at least 1 second (found 0)"),
+        "{e}"
+    );
+}
+
+#[test]
+fn inputs_that_are_not_regular_files_are_refused_at_once() {
+    for special in ["/dev/zero", "/dev/null"] {
+        let out = Command::new(env!("CARGO_BIN_EXE_oidc-harness"))
+            .args(["run", "--rp", special])
+            .output()
+            .unwrap();
+        assert_eq!(out.status.code(), Some(2));
+        let err = String::from_utf8_lossy(&out.stderr);
+        assert!(err.contains("not a regular file"), "{err}");
+    }
+    // A FIFO nobody writes to would block a plain read forever.
+    let d = dir("fifo");
+    let fifo = d.0.join("profile.toml");
+    assert!(
+        Command::new("mkfifo")
+            .arg(&fifo)
+            .status()
+            .unwrap()
+            .success()
+    );
+    let out = Command::new(env!("CARGO_BIN_EXE_oidc-harness"))
+        .args(["run", "--rp"])
+        .arg(&fifo)
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2));
+}
+
+#[test]
+fn a_huge_line_is_cut_in_the_message() {
+    let nested = format!("x = {}1{}\n", "[".repeat(100_000), "]".repeat(100_000));
+    let e = run(
+        &[("deep.toml", &format!("{nested}{GOOD_SCENARIO}"))],
+        GOOD_PROFILE,
+    );
+    assert!(e.contains("deep.toml:"), "{}", &e[..e.len().min(400)]);
+    assert!(e.len() < 4_000, "{} bytes of message", e.len());
+}

@@ -150,3 +150,32 @@ async fn http_and_browser_drivers_agree_on_the_whole_catalog() {
     );
     std::fs::remove_dir_all(&dir).ok();
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn secrets_are_blanked_out_of_the_page_before_a_screenshot() {
+    let mut chrome = harness::driver::chromium::ChromeDriver::start()
+        .await
+        .unwrap();
+    let client = chrome.session(false).await.unwrap();
+    let d = harness::driver::chromium::ChromiumDriver::new(
+        &client,
+        "http://127.0.0.1:1",
+        vec![],
+        vec![],
+        None,
+    );
+    let secret = "opaque-refresh-token-0123456789";
+    let page = format!(
+        "data:text/html,<p>token {secret} here</p><input id=\"i\" value=\"{secret}\"><textarea>{secret}</textarea>"
+    );
+    client.goto(&page).await.unwrap();
+    d.blank(&[secret.to_string()]).await;
+    let source = client.source().await.unwrap();
+    let value = client
+        .execute("return document.getElementById('i').value", vec![])
+        .await
+        .unwrap();
+    let _ = client.close().await;
+    assert!(!source.contains(secret), "{source}");
+    assert_eq!(value, "[redacted]");
+}

@@ -246,3 +246,125 @@ fn inconclusive_fails_the_run_only_when_asked() {
     assert!(dir.join("reports/rp.log").exists(), "the RP's log is kept");
     std::fs::remove_dir_all(&dir).ok();
 }
+
+/// Sends `signal` to a run as soon as its first scenario finished; returns its exit code,
+/// its report, and the processes it had started, for the caller to check they are gone.
+fn interrupt_run(signal: &str, driver: &str) -> (Option<i32>, serde_json::Value, Vec<u32>) {
+    use std::io::BufRead;
+    let dir = std::env::temp_dir().join(format!(
+        "oidc-harness-signal-{}-{signal}-{driver}",
+        std::process::id()
+    ));
+    std::fs::create_dir_all(&dir).unwrap();
+    let profile = dir.join("rp.toml");
+    std::fs::write(&profile, support::profile_text("", "sample-rp")).unwrap();
+    let mut child = harness()
+        .args(["run", "--rp"])
+        .arg(&profile)
+        .arg("--suite")
+        .arg(catalog_dir())
+        .args(["--driver", driver, "--jobs", "1", "--out"])
+        .arg(dir.join("reports"))
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let pid = child.id();
+    let stderr = child.stderr.take().unwrap();
+    let (tx, rx) = std::sync::mpsc::channel();
+    std::thread::spawn(move || {
+        for line in std::io::BufReader::new(stderr)
+            .lines()
+            .map_while(Result::ok)
+        {
+            if line.contains("/50") && line.contains(" pass ") {
+                let _ = tx.send(());
+            }
+        }
+    });
+    // Bounded: the first scenario passes within a minute even with Chromium.
+    rx.recv_timeout(std::time::Duration::from_secs(60))
+        .expect("a scenario finished");
+    let family = harness::procs::descendants(pid);
+    assert!(!family.is_empty(), "the run started processes");
+    std::process::Command::new("kill")
+        .args([signal, &pid.to_string()])
+        .status()
+        .unwrap();
+    let started = std::time::Instant::now();
+    let code = loop {
+        if let Some(status) = child.try_wait().unwrap() {
+            break status.code();
+        }
+        assert!(
+            started.elapsed() < std::time::Duration::from_secs(30),
+            "the run stops within 30 s of {signal}"
+        );
+        std::thread::sleep(std::time::Duration::from_millis(50));
+    };
+    let report: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(dir.join("reports/report.json")).unwrap())
+            .unwrap();
+    std::fs::remove_dir_all(&dir).ok();
+    (code, report, family)
+}
+
+fn alive(pid: u32) -> bool {
+    std::fs::read_to_string(format!("/proc/{pid}/stat")).is_ok_and(|s| !s.contains(") Z "))
+}
+
+#[test]
+fn sigint_stops_every_process_and_reports_what_finished() {
+    let (code, report, family) = interrupt_run("-INT", "http");
+    assert_eq!(code, Some(130));
+    assert_eq!(report["interrupted"], "SIGINT");
+    let done = report["scenarios"].as_array().unwrap().len();
+    assert!((1..50).contains(&done), "{done} scenarios in the report");
+    std::thread::sleep(std::time::Duration::from_millis(200));
+    let left: Vec<u32> = family.into_iter().filter(|p| alive(*p)).collect();
+    assert!(left.is_empty(), "processes left: {left:?}");
+}
+
+#[test]
+fn sigterm_stops_chromium_too() {
+    let (code, report, family) = interrupt_run("-TERM", "browser");
+    assert_eq!(code, Some(143));
+    assert_eq!(report["interrupted"], "SIGTERM");
+    std::thread::sleep(std::time::Duration::from_millis(200));
+    let left: Vec<u32> = family.into_iter().filter(|p| alive(*p)).collect();
+    assert!(left.is_empty(), "processes left: {left:?}");
+}
+
+#[test]
+fn another_program_on_the_rps_port_is_not_blamed_on_the_rp() {
+    let dir = std::env::temp_dir().join(format!("oidc-harness-busy-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let text = support::profile_text("", "sample-rp");
+    let port: u16 = text
+        .split("http://127.0.0.1:")
+        .nth(1)
+        .and_then(|r| r.split('/').next())
+        .and_then(|p| p.parse().ok())
+        .unwrap();
+    // Another server already answers there.
+    let squatter = std::net::TcpListener::bind(("127.0.0.1", port)).unwrap();
+    let profile = dir.join("rp.toml");
+    std::fs::write(&profile, text).unwrap();
+    let out = harness()
+        .args(["run", "--rp"])
+        .arg(&profile)
+        .arg("--scenario")
+        .arg(scenario_file("oidc-core", "happy-path"))
+        .arg("--out")
+        .arg(dir.join("reports"))
+        .output()
+        .unwrap();
+    drop(squatter);
+    std::fs::remove_dir_all(&dir).ok();
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(3), "{err}");
+    assert!(
+        err.contains(&format!("port {port} is already in use by another process")),
+        "{err}"
+    );
+}

@@ -242,3 +242,80 @@ async fn runs_over_https_with_the_ca_file_templated() {
         verdicts(&r)
     );
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_rp_that_echoes_every_secret_leaks_none_of_them_into_the_output_folder() {
+    let dir = std::env::temp_dir().join(format!("oidc-harness-echo-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    let password = "Known-Echo-Password-0123";
+    let text = profile_text("", "echo-rp")
+        .replace("[start.env]", "[start.env]\nQUIRKS = \"echo-secrets\"");
+    let p = harness::profile::parse("echo.toml", &text).unwrap();
+    let opts = Options {
+        user_password: Some(password.into()),
+        out_dir: Some(dir.clone()),
+        jobs: 1,
+        ..Options::default()
+    };
+    let ids = [
+        "happy-path",
+        "state-missing",
+        "alg-none",
+        "token-endpoint-down",
+        "access-token-missing",
+        "callback-replayed",
+    ];
+    let r = run(p, scenarios(&ids), opts).await;
+    assert_eq!(r.scenarios.len(), ids.len());
+    for f in [Format::Json, Format::Junit, Format::Markdown, Format::Html] {
+        report::write(&dir, f, &r).unwrap();
+    }
+    let echo = regex::Regex::new(
+        r"echo (code|client_secret|basic|access_token|id_token|refresh_token)=(Basic )?(\S{1,12})",
+    )
+    .unwrap();
+    let jwt = regex::Regex::new(r"eyJ[A-Za-z0-9_-]{4,}\.[A-Za-z0-9_-]+").unwrap();
+    let mut echoes = 0;
+    for entry in std::fs::read_dir(&dir).unwrap() {
+        let path = entry.unwrap().path();
+        let Ok(text) = std::fs::read_to_string(&path) else {
+            continue;
+        };
+        assert!(
+            !text.contains(SECRET),
+            "client secret in {}",
+            path.display()
+        );
+        assert!(!text.contains(password), "password in {}", path.display());
+        assert!(!jwt.is_match(&text), "a token in {}", path.display());
+        for c in echo.captures_iter(&text) {
+            echoes += 1;
+            assert!(
+                c[3].starts_with('['),
+                "{} echoed in {}: {}",
+                &c[1],
+                path.display(),
+                &c[0]
+            );
+        }
+        for key in ["refresh_token", "access_token", "id_token"] {
+            let raw = format!("\"{key}\":\"");
+            for (i, _) in text.match_indices(&raw) {
+                let rest = &text[i + raw.len()..];
+                assert!(
+                    rest.starts_with('[') || rest.starts_with("\\u") || rest.starts_with('"'),
+                    "{key} in {}: {}",
+                    path.display(),
+                    &rest[..rest.len().min(30)]
+                );
+            }
+        }
+    }
+    assert!(
+        echoes >= 6,
+        "the RP echoed ({echoes} echoes found, redacted)"
+    );
+    let log = std::fs::read_to_string(dir.join("rp.log")).unwrap();
+    assert!(log.contains("\"refresh_token\":\"[refresh_token:"), "{log}");
+    std::fs::remove_dir_all(&dir).ok();
+}

@@ -81,12 +81,17 @@ fn read(path: &PathBuf) -> Result<String, CliError> {
 /// Writes `contents` to `path` atomically (temporary file, then rename).
 pub fn write_atomic(path: &std::path::Path, contents: &[u8]) -> std::io::Result<()> {
     let tmp = path.with_extension(format!("tmp{}", std::process::id()));
-    {
+    let written = (|| {
         let mut f = std::fs::File::create(&tmp)?;
         f.write_all(contents)?;
         f.sync_all()?;
+        std::fs::rename(&tmp, path)
+    })();
+    if written.is_err() {
+        // Nothing half-written stays behind (a full disk, a read-only folder).
+        let _ = std::fs::remove_file(&tmp);
     }
-    std::fs::rename(&tmp, path)
+    written
 }
 
 /// Starts the IdP as `args` say; returns it with the lines to print.
@@ -134,10 +139,25 @@ pub async fn start(args: &IdpArgs) -> Result<(MockIdp, Vec<String>), CliError> {
             .map_err(|e| CliError::Input(format!("--fault {fault}: {e}")))?;
         armed.push(fault.to_string());
     }
-    let mut lines = vec![format!(
-        "mock IdP (Okta on the wire) listening on {}",
-        idp.uri()
-    )];
+    let bound = idp.address();
+    let served_host = url::Url::parse(idp.uri())
+        .ok()
+        .and_then(|u| u.host_str().map(|h| h.trim_matches(['[', ']']).to_string()))
+        .unwrap_or_default();
+    // The real bind address, and the URL issuers use when it differs (0.0.0.0, --host).
+    let mut lines = vec![if bound.ip().to_string() == served_host {
+        format!("mock IdP (Okta on the wire) listening on {}", idp.uri())
+    } else {
+        format!(
+            "mock IdP (Okta on the wire) listening on {bound}, issuers on {}",
+            idp.uri()
+        )
+    }];
+    if !bound.ip().is_loopback() {
+        lines.push(format!(
+            "  warning: {bound} is reachable beyond this machine: anyone who can reach it can sign in as the tenant's users and read the journal; the admin API needs the token below"
+        ));
+    }
     for (id, issuer) in idp.issuers() {
         let label = if id == "org" {
             "org".to_string()

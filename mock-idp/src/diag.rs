@@ -83,6 +83,48 @@ fn floor_char_boundary(s: &str, mut i: usize) -> usize {
     i
 }
 
+/// The largest input file read (tenants, scenarios, profiles, reports).
+pub const MAX_INPUT_BYTES: u64 = 10 * 1024 * 1024;
+
+/// Reads an input file: a regular file (not a FIFO or a device, which could block or
+/// never end) of at most [`MAX_INPUT_BYTES`], as UTF-8.
+pub fn read_input(path: &std::path::Path) -> std::io::Result<String> {
+    use std::io::{Error, ErrorKind, Read};
+    let meta = std::fs::metadata(path)?;
+    if !meta.is_file() {
+        return Err(Error::new(
+            ErrorKind::InvalidInput,
+            "not a regular file (expected a file, not a folder, a FIFO or a device)",
+        ));
+    }
+    if meta.len() > MAX_INPUT_BYTES {
+        return Err(Error::new(
+            ErrorKind::InvalidInput,
+            format!(
+                "{} bytes is too large (at most {MAX_INPUT_BYTES})",
+                meta.len()
+            ),
+        ));
+    }
+    let mut text = String::new();
+    std::fs::File::open(path)?
+        .take(MAX_INPUT_BYTES + 1)
+        .read_to_string(&mut text)?;
+    Ok(text)
+}
+
+/// How much of a long line (or message) a diagnostic shows, in characters.
+const SHOWN: usize = 160;
+
+/// `s` cut to `max` characters, with `…` where it was cut.
+fn cut(s: &str, max: usize) -> String {
+    if s.chars().count() <= max {
+        s.to_string()
+    } else {
+        format!("{}…", s.chars().take(max).collect::<String>())
+    }
+}
+
 impl fmt::Display for Diagnostic {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         let num = self.line.to_string();
@@ -90,16 +132,23 @@ impl fmt::Display for Diagnostic {
         writeln!(
             f,
             "{}:{}:{}: {}",
-            self.file, self.line, self.col, self.message
+            self.file,
+            self.line,
+            self.col,
+            cut(&self.message, 4 * SHOWN)
         )?;
         writeln!(f, "{pad} |")?;
-        writeln!(f, "{num} | {}", self.source_line)?;
-        write!(
-            f,
-            "{pad} | {}{}",
-            " ".repeat(self.col - 1),
-            "^".repeat(self.width)
-        )?;
+        // A long line (minified, deeply nested) shows a window around the column.
+        let chars: Vec<char> = self.source_line.chars().collect();
+        let start = (self.col - 1).saturating_sub(SHOWN / 2).min(chars.len());
+        let end = (start + SHOWN).min(chars.len());
+        let window: String = chars[start..end].iter().collect();
+        let before = if start > 0 { "…" } else { "" };
+        let after = if end < chars.len() { "…" } else { "" };
+        writeln!(f, "{num} | {before}{window}{after}")?;
+        let caret_at = self.col - 1 - start + before.chars().count();
+        let width = self.width.min(end.saturating_sub(self.col - 1).max(1));
+        write!(f, "{pad} | {}{}", " ".repeat(caret_at), "^".repeat(width))?;
         if let Some(help) = &self.help {
             write!(f, "\n{pad} = help: {help}")?;
         }

@@ -59,6 +59,7 @@ okta_errors! {
     PKCE_INVALID_CHALLENGE = "invalid_request", "pkce_invalid_challenge", 400, "PKCE code challenge contains illegal characters.";
     PKCE_UNSUPPORTED_METHOD = "invalid_request", "pkce_unsupported_code_challenge_method", 400, "PKCE code challenge method is not supported. Valid values: [{}]";
     INVALID_STATE = "invalid_request", "invalid_state", 400, "The authentication request has an invalid 'state' parameter.";
+    INVALID_REQUEST = "invalid_request", "invalid_request", 400, "Invalid request";
     INVALID_NONCE = "invalid_request", "invalid_nonce", 400, "The 'nonce' parameter is required for authorize requests with either the 'id_token' or 'token' response types..";
     INVALID_PROMPT = "invalid_request", "invalid_prompt", 400, "Invalid value for 'prompt' parameter. Supported values: [{}]";
     ILLEGAL_REDIRECT_URI = "invalid_request", "illegal_redirect_uri_enhanced", 400, "The 'redirect_uri' parameter must be a Login redirect URI in the client app settings: {}";

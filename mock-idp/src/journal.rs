@@ -165,8 +165,26 @@ impl Journal {
         self.inner.lock().unwrap_or_else(|p| p.into_inner())
     }
 
-    /// Appends an entry, numbering it.
+    /// Appends an entry, numbering it. What a stranger sent is kept shortened: the
+    /// journal never holds megabytes of someone's `state`.
     pub fn record(&self, mut entry: JournalEntry) {
+        for v in [
+            &mut entry.client_id,
+            &mut entry.response_type,
+            &mut entry.response_mode,
+            &mut entry.scope,
+            &mut entry.pkce,
+            &mut entry.state,
+            &mut entry.nonce,
+            &mut entry.redirect_uri,
+            &mut entry.origin,
+            &mut entry.grant_type,
+        ]
+        .into_iter()
+        .flatten()
+        {
+            clip(v);
+        }
         let mut inner = self.lock();
         entry.seq = inner.next_seq;
         inner.next_seq += 1;
@@ -203,6 +221,20 @@ impl Journal {
     /// Forgets every entry (numbering goes on).
     pub fn clear(&self) {
         self.lock().entries.clear();
+    }
+}
+
+/// The most of a request's value the journal keeps, in bytes.
+pub const MAX_KEPT: usize = 2048;
+
+fn clip(v: &mut String) {
+    if v.len() > MAX_KEPT {
+        let mut cut = MAX_KEPT;
+        while !v.is_char_boundary(cut) {
+            cut -= 1;
+        }
+        v.truncate(cut);
+        v.push('…');
     }
 }
 

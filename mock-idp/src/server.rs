@@ -6,18 +6,19 @@ use std::net::{Ipv4Addr, SocketAddr};
 use std::sync::{Arc, Mutex, RwLock};
 
 use axum::Router;
-use hyper_util::rt::{TokioExecutor, TokioIo};
+use hyper_util::rt::{TokioExecutor, TokioIo, TokioTimer};
 use hyper_util::service::TowerToHyperService;
 use tokio::net::TcpListener;
 use tokio::task::JoinSet;
 
 use crate::clock::Clock;
 use crate::control::ControlError;
+use crate::expiring::Expiring;
 use crate::faults::{ArmedFault, Fault, FaultError, FaultSet};
 use crate::ids::random_b64;
 use crate::journal::{Journal, JournalEntry};
 use crate::keys::fixture_keys;
-use crate::state::Shared;
+use crate::state::{MAX_PENDING, MAX_TOKENS, Shared};
 use crate::tenant::{Client, Tenant, User};
 
 /// A certificate chain and key to serve HTTPS with, and the CA that clients should trust.
@@ -106,6 +107,7 @@ pub struct MockIdpBuilder {
     tls: Option<TlsConfig>,
     admin_token: Option<String>,
     journal_capacity: usize,
+    header_read_timeout: std::time::Duration,
 }
 
 impl Default for MockIdpBuilder {
@@ -118,6 +120,7 @@ impl Default for MockIdpBuilder {
             tls: None,
             admin_token: None,
             journal_capacity: 100_000,
+            header_read_timeout: HEADER_READ_TIMEOUT,
         }
     }
 }
@@ -160,6 +163,13 @@ impl MockIdpBuilder {
         self
     }
 
+    /// How long a request's headers (or a TLS handshake) may take to arrive, and how long
+    /// an idle keep-alive connection stays open (default 10 s).
+    pub fn header_read_timeout(mut self, t: std::time::Duration) -> Self {
+        self.header_read_timeout = t;
+        self
+    }
+
     /// How many journal entries to keep (the oldest go first; default 100 000).
     pub fn journal_capacity(mut self, n: usize) -> Self {
         self.journal_capacity = n;
@@ -177,15 +187,16 @@ impl MockIdpBuilder {
             clock: self.clock,
             origin,
             journal: Journal::new(self.journal_capacity),
-            codes: Mutex::default(),
-            refresh_tokens: Mutex::default(),
-            sessions: Mutex::default(),
-            transactions: Mutex::default(),
-            revoked: Mutex::default(),
+            codes: Mutex::new(Expiring::new(MAX_PENDING)),
+            refresh_tokens: Mutex::new(Expiring::new(MAX_TOKENS)),
+            sessions: Mutex::new(Expiring::new(MAX_PENDING)),
+            transactions: Mutex::new(Expiring::new(MAX_PENDING)),
+            revoked: Mutex::new(Expiring::new(MAX_TOKENS)),
             faults: FaultSet::default(),
             cookie_name: format!("mockidp_sid_{port}"),
             secure_cookies: self.tls.is_some(),
             admin_token,
+            known: crate::known::Known::default(),
         });
         for fault in faults {
             // Tenant files are validated on load, faults included.
@@ -230,9 +241,10 @@ impl MockIdpBuilder {
             .clone()
             .or_else(|| (!addr.ip().is_loopback()).then(|| random_b64(24)));
         let ca_pem = self.tls.as_ref().map(|t| t.ca_pem.clone());
+        let self_timeout = self.header_read_timeout;
         let shared = self.shared(origin.clone(), admin_token.clone(), addr.port());
         let app = crate::routes::app(shared.clone());
-        let task = tokio::spawn(serve(listener, app, acceptor));
+        let task = tokio::spawn(serve(listener, app, acceptor, self_timeout));
         Ok(MockIdp {
             shared,
             addr,
@@ -244,9 +256,26 @@ impl MockIdpBuilder {
     }
 }
 
-async fn serve(listener: TcpListener, app: Router, acceptor: Option<tokio_rustls::TlsAcceptor>) {
+/// At most this many connections at once; more wait in the listen queue.
+pub const MAX_CONNECTIONS: usize = 1024;
+/// A request's headers (or a TLS handshake) must arrive within this; an idle keep-alive
+/// connection waiting for its next request is closed after it too.
+pub const HEADER_READ_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(10);
+/// The most a connection buffers for one request's head (the URL and headers).
+pub const MAX_HEAD_BYTES: usize = 64 * 1024;
+
+async fn serve(
+    listener: TcpListener,
+    app: Router,
+    acceptor: Option<tokio_rustls::TlsAcceptor>,
+    header_timeout: std::time::Duration,
+) {
     let mut conns = JoinSet::new();
+    let slots = Arc::new(tokio::sync::Semaphore::new(MAX_CONNECTIONS));
     loop {
+        let Ok(slot) = slots.clone().acquire_owned().await else {
+            return;
+        };
         tokio::select! {
             accepted = listener.accept() => {
                 let Ok((stream, _)) = accepted else {
@@ -258,10 +287,24 @@ async fn serve(listener: TcpListener, app: Router, acceptor: Option<tokio_rustls
                 let svc = TowerToHyperService::new(app.clone());
                 let acceptor = acceptor.clone();
                 conns.spawn(async move {
-                    let builder = hyper_util::server::conn::auto::Builder::new(TokioExecutor::new());
+                    let _slot = slot;
+                    let mut builder =
+                        hyper_util::server::conn::auto::Builder::new(TokioExecutor::new());
+                    builder
+                        .http1()
+                        .timer(TokioTimer::new())
+                        .header_read_timeout(header_timeout)
+                        .max_buf_size(MAX_HEAD_BYTES);
+                    builder
+                        .http2()
+                        .timer(TokioTimer::new())
+                        .keep_alive_interval(Some(header_timeout))
+                        .keep_alive_timeout(header_timeout);
                     match acceptor {
                         Some(acceptor) => {
-                            if let Ok(tls) = acceptor.accept(stream).await {
+                            let handshake =
+                                tokio::time::timeout(header_timeout, acceptor.accept(stream));
+                            if let Ok(Ok(tls)) = handshake.await {
                                 let _ = builder.serve_connection(TokioIo::new(tls), svc).await;
                             }
                         }
@@ -478,10 +521,43 @@ impl MockIdp {
         self.shared.faults.clear();
     }
 
+    /// A handle that replaces, in any text, every code, token, secret and password this
+    /// IdP issued or knows by a stable fingerprint (`[code:3f2a…]`).
+    pub fn redactor(&self) -> Redactor {
+        Redactor(self.shared.clone())
+    }
+
     /// The name of the IdP session cookie (it carries the port, so IdPs and RPs on the
     /// same host do not overwrite each other's cookies).
     pub fn session_cookie_name(&self) -> &str {
         &self.shared.cookie_name
+    }
+}
+
+/// Redaction from what the IdP knows (see [`MockIdp::redactor`]); cheap to clone.
+#[derive(Clone)]
+pub struct Redactor(Arc<Shared>);
+
+impl std::fmt::Debug for Redactor {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("Redactor")
+    }
+}
+
+impl Redactor {
+    /// `text` with every secret the IdP knows replaced by its fingerprint.
+    pub fn redact(&self, text: &str) -> String {
+        self.0.redact_known(text)
+    }
+
+    /// Every secret the IdP knows, in every form it takes in text.
+    pub fn forms(&self) -> Vec<String> {
+        self.0.known_forms()
+    }
+
+    /// The secrets known now, to redact many texts at once.
+    pub fn snapshot(&self) -> std::sync::Arc<crate::known::Matcher> {
+        self.0.matcher()
     }
 }
 

@@ -1,11 +1,12 @@
 //! The IdP's run-time state: tenant, keys, grants in flight, sessions, and token minting.
 
-use std::collections::{HashMap, HashSet};
+use std::collections::HashMap;
 use std::sync::{Arc, Mutex, MutexGuard, RwLock};
 
 use serde_json::Value;
 
 use crate::clock::Clock;
+use crate::expiring::Expiring;
 use crate::ids::{jti, random_b64};
 use crate::journal::Journal;
 use crate::jwt::{self, Claims};
@@ -22,6 +23,12 @@ pub const ACCESS_TOKEN_TTL: i64 = 3600;
 pub const TRANSACTION_TTL: i64 = 3600;
 /// IdP session lifetime.
 pub const SESSION_TTL: i64 = 2 * 3600;
+
+/// At most this many codes, sessions and pending sign-ins are kept at once (the soonest
+/// to expire go first): a stranger cannot make the IdP grow without end.
+pub const MAX_PENDING: usize = 10_000;
+/// At most this many refresh tokens and revoked token ids are kept.
+pub const MAX_TOKENS: usize = 50_000;
 
 /// The OpenID scopes every authorization server knows.
 pub const OIDC_SCOPES: [&str; 6] = [
@@ -101,15 +108,18 @@ pub struct Shared {
     pub clock: Clock,
     pub origin: String,
     pub journal: Journal,
-    pub codes: Mutex<HashMap<String, CodeGrant>>,
-    pub refresh_tokens: Mutex<HashMap<String, RefreshGrant>>,
-    pub sessions: Mutex<HashMap<String, Session>>,
-    pub transactions: Mutex<HashMap<String, (i64, crate::routes::authorize::AuthzRequest)>>,
-    pub revoked: Mutex<HashSet<String>>,
+    pub codes: Mutex<Expiring<CodeGrant>>,
+    pub refresh_tokens: Mutex<Expiring<RefreshGrant>>,
+    pub sessions: Mutex<Expiring<Session>>,
+    /// Pending sign-ins: expiry, the request, and the browser it was shown to.
+    pub transactions: Mutex<Expiring<(i64, crate::routes::authorize::AuthzRequest, String)>>,
+    pub revoked: Mutex<Expiring<()>>,
     pub faults: crate::faults::FaultSet,
     pub cookie_name: String,
     pub secure_cookies: bool,
     pub admin_token: Option<String>,
+    /// Every code, token and secret issued or received, for redaction.
+    pub known: crate::known::Known,
 }
 
 /// Locks a mutex, recovering from a panicked holder (state stays usable).
@@ -125,6 +135,8 @@ impl Shared {
 
     /// A write guard on the tenant.
     pub fn tenant_mut(&self) -> std::sync::RwLockWriteGuard<'_, Tenant> {
+        // Its secrets may change: the redactor rebuilds.
+        self.known.touch();
         self.tenant.write().unwrap_or_else(|p| p.into_inner())
     }
 
@@ -229,7 +241,9 @@ impl Shared {
             c.insert(claim.clone(), Value::from(groups_of(u)));
         }
         let key = self.signing_key(&srv.id);
-        (jwt::sign_rs256(&jwt::rs256_header(&key), &c, &key), id)
+        let token = jwt::sign_rs256(&jwt::rs256_header(&key), &c, &key);
+        self.known.remember("access_token", &token);
+        (token, id)
     }
 
     /// The claims of an ID token, in Okta's order. `thin` when an access token is issued
@@ -324,7 +338,8 @@ impl Shared {
     /// A new opaque refresh token.
     pub fn issue_refresh_token(&self, grant: RefreshGrant) -> String {
         let token = random_b64(32);
-        lock(&self.refresh_tokens).insert(token.clone(), grant);
+        self.known.remember("refresh_token", &token);
+        lock(&self.refresh_tokens).insert(token.clone(), i64::MAX, grant);
         token
     }
 
@@ -343,16 +358,17 @@ impl Shared {
             && claims
                 .get("jti")
                 .and_then(Value::as_str)
-                .is_some_and(|j| j.starts_with("AT.") && !lock(&self.revoked).contains(j));
+                .is_some_and(|j| j.starts_with("AT.") && !lock(&self.revoked).contains_key(j));
         ok.then_some(claims)
     }
 
-    /// Drops expired codes, sessions and sign-in transactions.
+    /// Drops expired codes, sessions and sign-in transactions (through their expiry
+    /// index: only what expired is touched).
     pub fn prune(&self) {
         let now = self.clock.now();
-        lock(&self.codes).retain(|_, g| g.expires_at > now);
-        lock(&self.sessions).retain(|_, s| s.expires_at > now);
-        lock(&self.transactions).retain(|_, (exp, _)| *exp > now);
+        lock(&self.codes).prune(now);
+        lock(&self.sessions).prune(now);
+        lock(&self.transactions).prune(now);
     }
 }
 

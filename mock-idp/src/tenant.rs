@@ -438,7 +438,7 @@ impl Tenant {
 
     /// Loads a tenant file.
     pub fn from_file(path: &Path) -> Result<Self, TenantError> {
-        let text = std::fs::read_to_string(path).map_err(|source| TenantError::Read {
+        let text = crate::diag::read_input(path).map_err(|source| TenantError::Read {
             path: path.display().to_string(),
             source,
         })?;
@@ -449,8 +449,18 @@ impl Tenant {
     pub fn from_toml_str(file: &str, text: &str) -> Result<Self, TenantError> {
         let mut tenant: Tenant = toml::from_str(text)
             .map_err(|e| TenantError::Invalid(Box::new(Diagnostic::from_toml(file, text, &e))))?;
+        let added_default = !tenant
+            .authorization_servers
+            .iter()
+            .any(|s| s.id == "default");
         tenant.normalize();
-        if let Some(p) = tenant.problems().into_iter().next() {
+        if let Some(mut p) = tenant.problems().into_iter().next() {
+            // `default` was put first: the file's servers are one further down.
+            if added_default && p.path.first().is_some_and(|s| s == "authorization_servers") {
+                if let Some(i) = p.path.get(1).and_then(|i| i.parse::<usize>().ok()) {
+                    p.path[1] = i.saturating_sub(1).to_string();
+                }
+            }
             return Err(TenantError::Invalid(Box::new(Diagnostic::at_path(
                 file, text, &p.path, p.message,
             ))));
@@ -497,10 +507,14 @@ impl Tenant {
                     "expected a non-empty login".into(),
                 ));
             }
-            if !logins.insert(u.login.as_str()) {
+            // Okta logins are case-insensitive: `Bob@x` and `bob@x` are one user.
+            if !logins.insert(u.login.to_lowercase()) {
                 out.push(problem(
                     &["users", &i, "login"],
-                    format!("user `{}` is defined twice", u.login),
+                    format!(
+                        "user `{}` is defined twice (logins are compared ignoring case)",
+                        u.login
+                    ),
                 ));
             }
             if u.password.expose().is_empty() {
@@ -588,6 +602,17 @@ impl Tenant {
         ] {
             for (j, u) in uris.iter().enumerate() {
                 match url::Url::parse(u) {
+                    Ok(url) if !uri_scheme_allowed(field, url.scheme()) => out.push(problem(
+                        &["clients", i, field, &j.to_string()],
+                        format!(
+                            "expected an http or https URI{} (found `{u}`)",
+                            if field == "trusted_origins" {
+                                ""
+                            } else {
+                                ", or an app's own scheme such as `com.example.app:/callback`"
+                            }
+                        ),
+                    )),
                     Ok(url) if url.fragment().is_none() => {}
                     Ok(_) => out.push(problem(
                         &["clients", i, field, &j.to_string()],
@@ -657,6 +682,12 @@ impl Tenant {
     pub fn server(&self, id: &str) -> Option<&AuthorizationServer> {
         self.authorization_servers.iter().find(|s| s.id == id)
     }
+}
+
+/// Okta takes http(s) redirect URIs and native apps' private-use schemes (RFC 8252 7.1:
+/// reverse domain names, with a dot); never `javascript:`, `data:`, `file:` and the like.
+fn uri_scheme_allowed(field: &str, scheme: &str) -> bool {
+    matches!(scheme, "http" | "https") || (field != "trusted_origins" && scheme.contains('.'))
 }
 
 fn quoted(items: &[&str]) -> String {

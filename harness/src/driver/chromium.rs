@@ -108,13 +108,18 @@ impl ChromeDriver {
     }
 }
 
+impl ChromeDriver {
+    /// ChromeDriver's process id.
+    pub fn pid(&self) -> Option<u32> {
+        self.child.id()
+    }
+}
+
 impl Drop for ChromeDriver {
     fn drop(&mut self) {
         if let Some(pid) = self.child.id() {
-            let _ = std::process::Command::new("kill")
-                .args(["-KILL", "--", &format!("-{pid}")])
-                .stderr(Stdio::null())
-                .status();
+            // ChromeDriver, every Chromium it started and their helpers.
+            crate::procs::kill_tree(pid);
         }
         for d in &self.profiles {
             let _ = std::fs::remove_dir_all(d);
@@ -386,6 +391,23 @@ impl<'a> ChromiumDriver<'a> {
     /// A PNG of the current page.
     pub async fn screenshot(&self) -> Option<Vec<u8>> {
         self.client.screenshot().await.ok()
+    }
+
+    /// Replaces `secrets` wherever they show on the page (text and form values), so a
+    /// screenshot shows none of them.
+    pub async fn blank(&self, secrets: &[String]) {
+        const JS: &str = "const s = arguments[0].filter((x) => x.length >= 4);\n\
+            const clean = (t) => s.reduce((acc, x) => acc.split(x).join('[redacted]'), t);\n\
+            const walk = (n) => {\n\
+              if (n.nodeType === 3) { n.nodeValue = clean(n.nodeValue); return; }\n\
+              if (typeof n.value === 'string') { try { n.value = clean(n.value); } catch (e) {} }\n\
+              if (n.attributes) for (const a of Array.from(n.attributes)) {\n\
+                const c = clean(a.value); if (c !== a.value) n.setAttribute(a.name, c);\n\
+              }\n\
+              for (const c of n.childNodes) walk(c);\n\
+            };\n\
+            if (document.documentElement) walk(document.documentElement);";
+        let _ = self.client.execute(JS, vec![json!(secrets)]).await;
     }
 }
 

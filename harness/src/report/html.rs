@@ -51,6 +51,12 @@ pub fn render_in(r: &RunReport, dir: Option<&std::path::Path>) -> String {
             String::new()
         }
     );
+    if let Some(sig) = &r.interrupted {
+        out.push_str(&format!(
+            "<p><b>Interrupted by {}</b>: only the scenarios that finished before it are here.</p>\n",
+            esc(sig)
+        ));
+    }
     out.push_str("<h2>Scenarios</h2>\n<table id=\"matrix\"><tr><th>suite</th><th>scenario</th><th>verdict</th><th>expected</th><th>observed</th><th>faults struck</th></tr>\n");
     for x in &r.scenarios {
         out.push_str(&format!(

@@ -43,6 +43,11 @@ pub fn render(r: &RunReport) -> String {
             s.inconclusive
         ));
     }
+    if let Some(sig) = &r.interrupted {
+        out.push_str(&format!(
+            "\n**Interrupted by {sig}**: only the scenarios that finished before it are here.\n"
+        ));
+    }
     out.push_str("\n| verdict | scenario | expected | observed | faults struck | notes |\n|---|---|---|---|---|---|\n");
     for x in &r.scenarios {
         let mut notes = x.notes.clone();

@@ -35,6 +35,10 @@ pub struct RunReport {
     pub summary: Summary,
     /// One entry per scenario.
     pub scenarios: Vec<ScenarioReport>,
+    /// The signal that stopped the run early (`SIGINT`, `SIGTERM`): the report holds the
+    /// scenarios that finished before it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub interrupted: Option<String>,
 }
 
 /// Counts per verdict.
@@ -228,7 +232,8 @@ impl Format {
     }
 }
 
-/// Writes one format when the run is done (atomically: a temporary file, then rename).
+/// Writes one format when the run is done (atomically: a temporary file, then rename),
+/// and says so on stderr only once the file is there.
 pub struct FileSink {
     /// The format.
     pub format: Format,
@@ -242,6 +247,7 @@ impl Sink for FileSink {
     fn event(&mut self, event: &Event<'_>) -> std::io::Result<()> {
         if let Event::Done(r) = event {
             let path = write(&self.dir, self.format, r)?;
+            eprintln!("wrote {}", path.display());
             self.written = Some(path);
         }
         Ok(())

@@ -16,6 +16,27 @@ const SENSITIVE: [&str; 8] = [
     "stateToken",
 ];
 
+/// Replaces, in every string of `value` (a report serialized), what the IdP knows to be
+/// secret: codes, tokens, client secrets, passwords, whatever form they took.
+pub fn known<T: serde::Serialize + serde::de::DeserializeOwned>(
+    value: T,
+    r: &mock_idp::Redactor,
+) -> T {
+    fn walk(v: &mut serde_json::Value, m: &mock_idp::known::Matcher) {
+        match v {
+            serde_json::Value::String(s) => *s = m.redact(s),
+            serde_json::Value::Array(a) => a.iter_mut().for_each(|x| walk(x, m)),
+            serde_json::Value::Object(o) => o.values_mut().for_each(|x| walk(x, m)),
+            _ => {}
+        }
+    }
+    let Ok(mut v) = serde_json::to_value(&value) else {
+        return value;
+    };
+    walk(&mut v, &r.snapshot());
+    serde_json::from_value(v).unwrap_or(value)
+}
+
 /// A URL with the values of sensitive query and fragment parameters replaced.
 pub fn url(s: &str) -> String {
     let Ok(mut u) = url::Url::parse(s) else {

@@ -140,6 +140,11 @@ pub fn summary(r: &RunReport) -> String {
             s.inconclusive
         ));
     }
+    if let Some(sig) = &r.interrupted {
+        out.push_str(&format!(
+            "  interrupted by {sig}: only the scenarios that finished before it are here\n"
+        ));
+    }
     out.push('\n');
     let rows: Vec<[String; 5]> = r
         .scenarios

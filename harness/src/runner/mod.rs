@@ -25,7 +25,7 @@ pub use schedule::in_partition;
 
 use crate::profile::Compiled;
 use crate::report::{Event, RunReport, Sink, Summary, rfc3339};
-use crate::rp::{RpLog, RpProcess};
+use crate::rp::{RpLog, RpProcess, StartError};
 use crate::scenario::Loaded;
 
 /// How to run.
@@ -44,6 +44,10 @@ pub struct Options {
     /// The report folder: the RP's log (`rp.log`) and screenshots of scenarios that do
     /// not pass go there. Without it they stay in memory (and in the reports).
     pub out_dir: Option<PathBuf>,
+    /// On SIGINT or SIGTERM, stop everything the run started and report what finished,
+    /// marked `interrupted` (the command line sets it; a library caller keeps its own
+    /// signal handling).
+    pub handle_signals: bool,
 }
 
 impl Default for Options {
@@ -55,6 +59,7 @@ impl Default for Options {
             user_password: None,
             driver: None,
             out_dir: None,
+            handle_signals: false,
         }
     }
 }
@@ -76,6 +81,8 @@ pub(crate) struct Ctx {
     pub password: Option<String>,
     pub out_dir: Option<PathBuf>,
     pub chrome: Option<tokio::sync::Mutex<crate::driver::chromium::ChromeDriver>>,
+    /// ChromeDriver's process, to stop it and its browsers even while a task holds it.
+    pub chrome_pid: Option<u32>,
     pub log: RpLog,
 }
 
@@ -99,13 +106,18 @@ pub(crate) struct Rp {
 }
 
 impl Rp {
-    /// Starts the RP (when its profile says how) and waits until it is ready. On failure
-    /// the process is gone and the error says why, quoting its last log lines.
-    pub async fn start(&mut self, ctx: &Ctx, why: &str) -> Result<(), String> {
+    /// Starts the RP (when its profile says how) and waits until it is ready. Its port
+    /// must be free first: another program's answers must not be blamed on the RP. On
+    /// failure the process is gone and the error says why, quoting its last log lines.
+    pub async fn start(&mut self, ctx: &Ctx, why: &str) -> Result<(), StartError> {
+        let restart = self.process.is_some();
         self.stop().await;
         let Some(start) = &ctx.profile.profile.start else {
             return Ok(());
         };
+        // A stopped RP's port may take a moment to close.
+        let grace = Duration::from_secs(if restart { 3 } else { 0 });
+        crate::rp::ensure_port_free(&start.ready_url, grace).await?;
         ctx.log.note(why);
         let mark = ctx.log.mark();
         let configured = Duration::from_secs(start.ready_timeout_secs);
@@ -124,16 +136,20 @@ impl Rp {
                 p.stop().await;
                 let tail = ctx.log.since(mark);
                 let tail: Vec<&String> = tail.iter().rev().take(8).rev().collect();
-                Err(if tail.is_empty() {
-                    format!("{e} (it printed nothing)")
+                let words = if tail.is_empty() {
+                    " (it printed nothing)".to_string()
                 } else {
                     format!(
-                        "{e}; its last words: {}",
+                        "; its last words: {}",
                         tail.iter()
                             .map(|l| format!("«{l}»"))
                             .collect::<Vec<_>>()
                             .join(" ")
                     )
+                };
+                Err(match e {
+                    StartError::NotReady(m) => StartError::NotReady(format!("{m}{words}")),
+                    other => other,
                 })
             }
         }
@@ -197,18 +213,21 @@ pub async fn run(
         .unwrap_or(Duration::from_secs(profile.profile.timeout_secs));
     let driver = opts.driver.unwrap_or(profile.profile.driver);
     let chrome = match driver {
-        crate::profile::Driver::Browser => Some(tokio::sync::Mutex::new(
+        crate::profile::Driver::Browser => Some(
             crate::driver::chromium::ChromeDriver::start()
                 .await
                 .map_err(RunError)?,
-        )),
+        ),
         crate::profile::Driver::Http => None,
     };
+    let chrome_pid = chrome.as_ref().and_then(|c| c.pid());
+    let chrome = chrome.map(tokio::sync::Mutex::new);
     let log =
         RpLog::new(opts.out_dir.as_ref().map(|d| d.join("rp.log")).as_deref()).map_err(RunError)?;
     for s in &secrets {
         log.add_secret(s);
     }
+    log.set_redactor(idp.redactor());
     let ctx = Arc::new(Ctx {
         idp,
         profile,
@@ -220,6 +239,7 @@ pub async fn run(
         password: opts.user_password.clone(),
         out_dir: opts.out_dir.clone(),
         chrome,
+        chrome_pid,
         log,
     });
     let mut rp = Rp {
@@ -236,9 +256,9 @@ pub async fn run(
         total: scenarios.len(),
         rp: &rp_name,
     });
-    let plan = schedule::plan(&ctx, scenarios);
+    let mut plan = schedule::plan(&ctx, scenarios);
     let mut results = Vec::new();
-    for r in plan.skipped {
+    for r in std::mem::take(&mut plan.skipped) {
         out.send(&Event::Finished(&r));
         results.push(r);
     }
@@ -248,12 +268,87 @@ pub async fn run(
         .start
         .as_ref()
         .is_some_and(|s| s.restart == crate::profile::Restart::Exclusive);
+    let total = plan.parallel.len() + plan.exclusive.len() + results.len();
+    let work = execute(
+        &ctx,
+        &mut rp,
+        plan,
+        restart,
+        opts.jobs,
+        &mut out,
+        &mut results,
+    );
+    let interrupted = if opts.handle_signals {
+        tokio::select! {
+            done = work => {
+                done?;
+                None
+            }
+            signal = shutdown_signal() => Some(signal),
+        }
+    } else {
+        work.await?;
+        None
+    };
+    if let Some(signal) = interrupted {
+        // Whatever was running is dropped (its tasks aborted); stop every process the
+        // run started before writing what finished.
+        if let Some(pid) = ctx.chrome_pid {
+            crate::procs::kill_tree(pid);
+        }
+        ctx.log.note(&format!("interrupted by {signal}"));
+        eprintln!(
+            "\ninterrupted by {signal}: {} of {total} scenario(s) finished; stopping the RP and the browser",
+            results.len()
+        );
+    }
+    rp.stop().await;
+    results.sort_by(|a, b| a.suite.cmp(&b.suite).then(a.id.cmp(&b.id)));
+    let report = RunReport {
+        tool: "oidc-harness".into(),
+        version: env!("CARGO_PKG_VERSION").into(),
+        rp: rp_name,
+        issuer,
+        started_at,
+        duration_ms: started.elapsed().as_millis() as u64,
+        summary: Summary::of(&results),
+        scenarios: results,
+        interrupted: interrupted.map(str::to_string),
+    };
+    out.send(&Event::Done(&report));
+    if let Some(e) = ctx.log.write_error() {
+        out.errors
+            .push(format!("the RP's log was not written to the end: {e}"));
+    }
+    if !out.errors.is_empty() {
+        return Err(RunError(format!(
+            "the run finished, but {}",
+            out.errors.join("; ")
+        )));
+    }
+    Ok(report)
+}
+
+/// Starts the RP, runs the parallel scenarios, then those that run alone; every finished
+/// report goes to the sinks and into `results` at once (so an interrupted run keeps them).
+async fn execute(
+    ctx: &Arc<Ctx>,
+    rp: &mut Rp,
+    plan: schedule::Plan,
+    restart: bool,
+    jobs: usize,
+    out: &mut Sinks<'_>,
+    results: &mut Vec<crate::report::ScenarioReport>,
+) -> Result<(), RunError> {
     if !plan.parallel.is_empty() || !restart {
-        if let Err(e) = rp.start(&ctx, "start").await {
-            return Err(RunError(format!("the RP could not start: {e}")));
+        if let Err(e) = rp.start(ctx, "start").await {
+            return Err(RunError(match e {
+                StartError::PortInUse(m) => m,
+                other => format!("the RP could not start: {other}"),
+            }));
         }
     }
-    let permits = Arc::new(tokio::sync::Semaphore::new(opts.jobs.max(1)));
+    let permits = Arc::new(tokio::sync::Semaphore::new(jobs.max(1)));
     let mut set = tokio::task::JoinSet::new();
     for s in plan.parallel {
         let (ctx, permits) = (ctx.clone(), permits.clone());
@@ -271,30 +366,26 @@ pub async fn run(
         results.push(r);
     }
     for s in plan.exclusive {
-        let r = schedule::alone(&ctx, &mut rp, restart, s).await;
+        let r = schedule::alone(ctx, rp, restart, s).await;
         out.send(&Event::Finished(&r));
         results.push(r);
     }
-    rp.stop().await;
-    results.sort_by(|a, b| a.suite.cmp(&b.suite).then(a.id.cmp(&b.id)));
-    let report = RunReport {
-        tool: "oidc-harness".into(),
-        version: env!("CARGO_PKG_VERSION").into(),
-        rp: rp_name,
-        issuer,
-        started_at,
-        duration_ms: started.elapsed().as_millis() as u64,
-        summary: Summary::of(&results),
-        scenarios: results,
+    Ok(())
+}
+
+/// The first SIGINT or SIGTERM: its name.
+async fn shutdown_signal() -> &'static str {
+    use tokio::signal::unix::{SignalKind, signal};
+    let (Ok(mut int), Ok(mut term)) = (
+        signal(SignalKind::interrupt()),
+        signal(SignalKind::terminate()),
+    ) else {
+        return std::future::pending().await;
     };
-    out.send(&Event::Done(&report));
-    if !out.errors.is_empty() {
-        return Err(RunError(format!(
-            "the run finished, but {}",
-            out.errors.join("; ")
-        )));
+    tokio::select! {
+        _ = int.recv() => "SIGINT",
+        _ = term.recv() => "SIGTERM",
     }
-    Ok(report)
 }
 
 /// Milliseconds since `since`.

@@ -135,7 +135,11 @@ async fn bounded(ctx: &Arc<Ctx>, s: &Scenario, prepared: Option<Prepared>) -> Sc
             }
             played.hops = d.hops().to_vec();
             let mut report = finish(ctx, s, p, played, started, None);
-            if report.verdict != crate::verdict::Verdict::Pass {
+            if report.verdict != crate::verdict::Verdict::Pass && ctx.out_dir.is_some() {
+                let mut secrets = ctx.idp.redactor().forms();
+                secrets.extend(ctx.secrets.iter().cloned());
+                let _ = tokio::time::timeout(std::time::Duration::from_secs(5), d.blank(&secrets))
+                    .await;
                 if let (Ok(Some(png)), Some(dir)) = (
                     tokio::time::timeout(std::time::Duration::from_secs(5), d.screenshot()).await,
                     &ctx.out_dir,
@@ -539,11 +543,12 @@ fn finish(
         log_tail: &tail,
     });
     let skipped = log.len().saturating_sub(LOG_LINES);
+    let redactor = ctx.idp.redactor();
     let mut rp_log: Vec<String> = log.into_iter().skip(skipped).collect();
     if skipped > 0 {
         rp_log.insert(0, format!("({skipped} earlier line(s) in rp.log)"));
     }
-    ScenarioReport {
+    let report = ScenarioReport {
         observed: played.observed,
         notes: j.notes,
         hardening: j.hardening,
@@ -557,7 +562,9 @@ fn finish(
             journal: flow.entries,
         },
         ..report_without_flow(s, j_empty(), elapsed_ms(started))
-    }
+    };
+    // Whatever the RP echoed (a code, a refresh token, its secret) goes, in every form.
+    redact::known(report, &redactor)
 }
 
 /// A judgement whose fields the caller replaces.

@@ -105,8 +105,19 @@ pub(crate) async fn alone(
         }
     };
     if restart {
-        if let Err(why) = rp.start(ctx, &format!("restart for {}", s.id)).await {
-            return play::refused_at_startup(ctx, &s, prepared, why, started);
+        match rp.start(ctx, &format!("restart for {}", s.id)).await {
+            Ok(()) => {}
+            Err(crate::rp::StartError::NotReady(why)) => {
+                return play::refused_at_startup(ctx, &s, prepared, why, started);
+            }
+            Err(e) => {
+                drop(prepared);
+                return play::report_without_flow(
+                    &s,
+                    Judgement::error(format!("the RP could not be restarted: {e}")),
+                    super::elapsed_ms(started),
+                );
+            }
         }
     }
     play::isolated(ctx.clone(), s, Some(prepared)).await

@@ -80,6 +80,7 @@ impl Shared {
             secret,
             &client.client_id,
         );
+        self.known.remember("id_token", &token);
         j.id_token = crate::jwt::decode_unverified(&token)
             .map(|(h, p)| serde_json::json!({"header": h, "payload": p}));
         token

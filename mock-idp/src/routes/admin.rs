@@ -1,5 +1,9 @@
 //! The admin API under `/_harness/`: journal, tenant changes, key rotation, clock.
 //! On a non-loopback address every call needs `Authorization: Bearer <admin token>`.
+//! Wherever it listens, it answers only requests addressed to it (`Host` is its own
+//! address or `localhost`, against DNS rebinding), refuses those a web page of another
+//! origin makes (`Origin`), and takes writes only as `application/json` (which a page
+//! cannot send cross-origin without the browser asking first; PUT and DELETE never can).
 
 use std::sync::Arc;
 
@@ -35,10 +39,70 @@ pub(crate) fn routes(shared: Arc<Shared>) -> Router<Arc<Shared>> {
         .route("/faults", get(fault_catalog).post(arm_fault))
         .route("/faults/armed", get(armed_faults).delete(disarm_all))
         .route("/faults/armed/{id}", delete(disarm_fault))
-        .layer(middleware::from_fn_with_state(shared, require_token))
+        .layer(middleware::from_fn_with_state(shared, guard))
 }
 
-async fn require_token(State(shared): State<Arc<Shared>>, req: Request, next: Next) -> Response {
+/// Whether `host` (a `Host` header) names this IdP: its origin's host, or a loopback
+/// name, with its port.
+fn own_host(shared: &Shared, host: &str) -> bool {
+    let Ok(origin) = url::Url::parse(&shared.origin) else {
+        return false;
+    };
+    let port = origin.port_or_known_default().unwrap_or(0);
+    let (name, given_port) = match host.rsplit_once(':') {
+        Some((n, p)) if !n.ends_with(']') || host.starts_with('[') => (n, p.parse::<u16>().ok()),
+        _ => (host, None),
+    };
+    let name = name.trim_start_matches('[').trim_end_matches(']');
+    let port_ok = given_port.unwrap_or_else(|| origin.port_or_known_default().unwrap_or(0)) == port;
+    let name_ok = origin.host_str().is_some_and(|h| {
+        h.trim_start_matches('[')
+            .trim_end_matches(']')
+            .eq_ignore_ascii_case(name)
+    }) || ["localhost", "127.0.0.1", "::1"].contains(&name);
+    port_ok && name_ok
+}
+
+async fn guard(State(shared): State<Arc<Shared>>, req: Request, next: Next) -> Response {
+    let headers = req.headers();
+    if let Some(host) = headers.get(header::HOST).and_then(|v| v.to_str().ok()) {
+        if !own_host(&shared, host) {
+            return admin_error(
+                StatusCode::FORBIDDEN,
+                &format!(
+                    "the admin API answers requests for {} only (found Host `{host}`)",
+                    shared.origin
+                ),
+            );
+        }
+    }
+    if let Some(origin) = headers.get(header::ORIGIN).and_then(|v| v.to_str().ok()) {
+        if origin.trim_end_matches('/') != shared.origin {
+            return admin_error(
+                StatusCode::FORBIDDEN,
+                &format!(
+                    "the admin API refuses requests from web pages of another origin (found `{origin}`)"
+                ),
+            );
+        }
+    }
+    // A web page can send a POST (`text/plain`, a form) to another origin without the
+    // browser asking first; PUT and DELETE it cannot (and preflights get no CORS here).
+    let writes = req.method() == axum::http::Method::POST;
+    let json = headers
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|ct| {
+            ct.split(';')
+                .next()
+                .is_some_and(|m| m.trim().eq_ignore_ascii_case("application/json"))
+        });
+    if writes && !json {
+        return admin_error(
+            StatusCode::UNSUPPORTED_MEDIA_TYPE,
+            "the admin API takes POST bodies as `Content-Type: application/json`",
+        );
+    }
     if let Some(token) = &shared.admin_token {
         let given = req
             .headers()

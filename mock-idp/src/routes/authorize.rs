@@ -23,6 +23,9 @@ use crate::state::{
 };
 use crate::tenant::{User, is_known_response_type, normalize_response_type};
 
+/// The longest `state`, `nonce` or `login_hint` kept while the user signs in.
+pub const MAX_PARAM: usize = 2048;
+
 /// How the authorization response travels back (OAuth 2.0 Multiple Response Types;
 /// Form Post Response Mode).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -215,10 +218,19 @@ fn authorize(
         }
         None => {
             let token = random_b64(24);
+            shared.known.remember("state_token", &token);
             let hint = req.login_hint.clone();
-            lock(&shared.transactions).insert(token.clone(), (now + TRANSACTION_TTL, req));
-            let resp =
-                Html(sign_in_page(&token, hint.as_deref().unwrap_or(""), None)).into_response();
+            // The sign-in form works only from the browser it was shown to (no login
+            // CSRF with a stateToken obtained elsewhere).
+            let browser =
+                cookie(headers, &browser_cookie(shared)).unwrap_or_else(|| random_b64(16));
+            lock(&shared.transactions).insert(
+                token.clone(),
+                now + TRANSACTION_TTL,
+                (now + TRANSACTION_TTL, req, browser.clone()),
+            );
+            let page = sign_in_page(&token, hint.as_deref().unwrap_or(""), None);
+            let resp = sign_in_response(shared, StatusCode::OK, page, Some(&browser));
             finish(shared, j, Ok(resp))
         }
     }
@@ -310,16 +322,26 @@ fn validate(shared: &Shared, srv: &ServerCtx, p: &Params) -> Result<AuthzRequest
         }
         Some((_, Some(m))) => m,
     };
-    // 5. State is required by Okta.
-    let state = p.non_empty("state").ok_or_else(|| {
-        redirect_error(
-            &Params::default(),
-            redirect_uri,
-            mode,
-            errors::INVALID_STATE,
-            "",
-        )
-    })?;
+    // 5. State is required by Okta (and, as every value kept while the user signs in,
+    // bounded: a stranger's megabytes are refused, not stored).
+    let state = p
+        .non_empty("state")
+        .filter(|s| s.len() <= MAX_PARAM)
+        .ok_or_else(|| {
+            redirect_error(
+                &Params::default(),
+                redirect_uri,
+                mode,
+                errors::INVALID_STATE,
+                "",
+            )
+        })?;
+    if ["nonce", "login_hint"]
+        .iter()
+        .any(|k| p.get(k).is_some_and(|v| v.len() > MAX_PARAM))
+    {
+        return Err(fail(errors::INVALID_REQUEST, ""));
+    }
     // 6. Scopes.
     let scope = p.get("scope").unwrap_or("");
     let scopes: Vec<String> = scope
@@ -431,8 +453,10 @@ fn complete(
     let now = shared.clock.now();
     let code = words.contains(&"code").then(|| {
         let code = random_b64(32);
+        shared.known.remember("code", &code);
         lock(&shared.codes).insert(
             code.clone(),
+            now + CODE_TTL,
             CodeGrant {
                 server: srv.id.clone(),
                 client_id: client.client_id.clone(),
@@ -600,10 +624,11 @@ pub async fn sign_in(
     let p = Params::parse(&body);
     let token = p.get("stateToken").unwrap_or("").to_string();
     let now = shared.clock.now();
+    let browser = cookie(&headers, &browser_cookie(&shared));
     let pending = lock(&shared.transactions)
         .get(&token)
-        .filter(|(exp, _)| *exp > now)
-        .map(|(_, r)| r.clone());
+        .filter(|(exp, _, shown_to)| *exp > now && browser.as_deref() == Some(shown_to.as_str()))
+        .map(|(_, r, _)| r.clone());
     let server = pending
         .as_ref()
         .map_or("org".to_string(), |r| r.server.clone());
@@ -625,13 +650,20 @@ pub async fn sign_in(
         return finish(
             &shared,
             j,
-            Ok((StatusCode::UNAUTHORIZED, Html(page)).into_response()),
+            Ok(sign_in_response(
+                &shared,
+                StatusCode::UNAUTHORIZED,
+                page,
+                None,
+            )),
         );
     };
     lock(&shared.transactions).remove(&token);
     let sid = random_b64(32);
+    shared.known.remember("session", &sid);
     lock(&shared.sessions).insert(
         sid.clone(),
+        now + SESSION_TTL,
         Session {
             user_id: user.id.clone(),
             auth_time: now,
@@ -647,6 +679,42 @@ pub async fn sign_in(
     };
     resp = with_cookie(resp, &shared, &sid);
     finish(&shared, j, Ok(resp))
+}
+
+/// The cookie naming the browser a sign-in form was shown to.
+fn browser_cookie(shared: &Shared) -> String {
+    format!("{}_tx", shared.cookie_name)
+}
+
+/// The sign-in page: never framed (no clickjacking of the credentials form), and with
+/// the cookie that binds its stateToken to this browser.
+fn sign_in_response(
+    shared: &Shared,
+    status: StatusCode,
+    page: String,
+    browser: Option<&str>,
+) -> Response {
+    let mut resp = (status, Html(page)).into_response();
+    let h = resp.headers_mut();
+    h.insert(header::X_FRAME_OPTIONS, HeaderValue::from_static("DENY"));
+    h.insert(
+        header::CONTENT_SECURITY_POLICY,
+        HeaderValue::from_static("frame-ancestors 'none'"),
+    );
+    if let Some(b) = browser {
+        let secure = if shared.secure_cookies {
+            "; Secure"
+        } else {
+            ""
+        };
+        if let Ok(v) = HeaderValue::from_str(&format!(
+            "{}={b}; Path=/; HttpOnly; SameSite=Lax{secure}",
+            browser_cookie(shared)
+        )) {
+            h.append(header::SET_COOKIE, v);
+        }
+    }
+    resp
 }
 
 fn with_cookie(mut resp: Response, shared: &Shared, sid: &str) -> Response {

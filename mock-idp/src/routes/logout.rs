@@ -87,8 +87,13 @@ pub async fn logout(
             None => Html("<!DOCTYPE html>\n<html><head><meta charset=\"utf-8\"><title>Signed out</title></head><body><p id=\"signed-out\">You have been signed out.</p></body></html>\n").into_response(),
         };
         let expire = format!(
-            "{}=; Path=/; HttpOnly; SameSite=Lax; Max-Age=0",
-            shared.cookie_name
+            "{}=; Path=/; HttpOnly; SameSite=Lax; Max-Age=0{}",
+            shared.cookie_name,
+            if shared.secure_cookies {
+                "; Secure"
+            } else {
+                ""
+            }
         );
         if let (false, Ok(v)) = (keep_session, HeaderValue::from_str(&expire)) {
             resp.headers_mut().append(header::SET_COOKIE, v);

@@ -11,7 +11,7 @@ pub mod userinfo;
 use std::sync::Arc;
 
 use axum::Router;
-use axum::extract::FromRequestParts;
+use axum::extract::{DefaultBodyLimit, FromRequestParts};
 use axum::http::request::Parts;
 use axum::http::{HeaderMap, HeaderValue, Method, StatusCode, header};
 use axum::response::{IntoResponse, Response};
@@ -21,6 +21,11 @@ use crate::errors::IdpError;
 use crate::faults::{FaultCtx, Strikes};
 use crate::journal::{Endpoint, JournalEntry};
 use crate::state::{ServerCtx, Shared};
+
+/// The largest body an OAuth endpoint reads.
+pub const MAX_BODY_BYTES: usize = 64 * 1024;
+/// The largest body the admin API reads (a whole tenant).
+pub const MAX_ADMIN_BODY_BYTES: usize = 10 * 1024 * 1024;
 
 /// Builds the router over shared state (kept apart from serving, so tests can call it
 /// in-process with `tower::ServiceExt::oneshot`).
@@ -50,13 +55,20 @@ pub fn app(shared: Arc<Shared>) -> Router {
             "/oauth-authorization-server",
             get(discovery::discovery).options(preflight),
         );
-    Router::new()
+    let oauth = Router::new()
         .nest("/oauth2/v1", endpoints.clone())
         .nest("/oauth2/{server}/v1", endpoints)
         .nest("/.well-known", well_known.clone())
         .nest("/oauth2/{server}/.well-known", well_known)
         .route("/signin", post(authorize::sign_in))
-        .nest("/_harness", admin::routes(shared.clone()))
+        // No OAuth request needs more; a bigger body is refused before it is read.
+        .layer(DefaultBodyLimit::max(MAX_BODY_BYTES));
+    Router::new()
+        .merge(oauth)
+        .nest(
+            "/_harness",
+            admin::routes(shared.clone()).layer(DefaultBodyLimit::max(MAX_ADMIN_BODY_BYTES)),
+        )
         .fallback(not_found)
         .with_state(shared)
 }

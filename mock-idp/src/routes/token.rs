@@ -127,6 +127,9 @@ pub async fn token(
     j.redirect_uri = p.get("redirect_uri").map(str::to_string);
     j.scope = p.get("scope").map(str::to_string);
     j.pkce = p.non_empty("code_verifier").map(|_| "verifier".to_string());
+    if let Some(v) = p.non_empty("code_verifier") {
+        shared.known.remember("code_verifier", v);
+    }
     j.code_ref = p.non_empty("code").map(fingerprint);
     let ctx = token_ctx(&shared, &headers, &p);
     // The user of the code or refresh token, known even when the request is refused.
@@ -502,7 +505,7 @@ fn revoke_issued(shared: &Shared, issued: &[String]) {
     let mut refresh = lock(&shared.refresh_tokens);
     for item in issued {
         if item.starts_with("AT.") {
-            revoked.insert(item.clone());
+            revoked.insert(item.clone(), i64::MAX, ());
         } else {
             refresh.remove(item);
         }
@@ -568,7 +571,7 @@ pub async fn revoke(
             if c.get("cid").and_then(Value::as_str) == Some(client.client_id.as_str()) {
                 if let Some(jti) = c.get("jti").and_then(Value::as_str) {
                     j.token_ref = Some(jti.to_string());
-                    lock(&shared.revoked).insert(jti.to_string());
+                    lock(&shared.revoked).insert(jti.to_string(), i64::MAX, ());
                 }
             }
         } else {

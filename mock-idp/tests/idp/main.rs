@@ -8,6 +8,7 @@ mod fault_cases;
 mod fault_isolation;
 mod faults_doc;
 mod flows;
+mod hardening;
 mod openid_client;
 mod props;
 mod reference_validator;

@@ -75,6 +75,14 @@ async fn tokens(app: &axum::Router, server_path: &str, scope: &str) -> Value {
             .unwrap(),
     )
     .await;
+    // The sign-in form works from the browser it was shown to: send its cookie back.
+    let browser = page.headers()[header::SET_COOKIE]
+        .to_str()
+        .unwrap()
+        .split(';')
+        .next()
+        .unwrap()
+        .to_string();
     let token = form_value(&body_text(page).await, "stateToken").unwrap();
     let form = url::form_urlencoded::Serializer::new(String::new())
         .extend_pairs([
@@ -87,6 +95,7 @@ async fn tokens(app: &axum::Router, server_path: &str, scope: &str) -> Value {
         app,
         Request::post("/signin")
             .header(header::CONTENT_TYPE, "application/x-www-form-urlencoded")
+            .header(header::COOKIE, browser)
             .body(Body::from(form))
             .unwrap(),
     )

@@ -173,3 +173,61 @@ fn misspelled_auth_method_suggests_the_right_one() {
     );
     assert!(e.contains("did you mean `client_secret_basic`?"), "{e}");
 }
+
+#[test]
+fn a_bad_server_id_is_located_where_it_is_written() {
+    let e = error_of("[[authorization_servers]]\nid = \"a/b\"\n");
+    assert!(
+        e.starts_with("bad.toml:2:6: expected an authorization server id"),
+        "{e}"
+    );
+}
+
+#[test]
+fn logins_differing_only_in_case_are_one_user() {
+    let e = error_of(&format!(
+        "{USER}[[users]]\nlogin = \"A@Example.com\"\npassword = \"pw2\"\n"
+    ));
+    assert!(
+        e.starts_with("bad.toml:5:9: user `A@Example.com` is defined twice"),
+        "{e}"
+    );
+}
+
+#[test]
+fn script_and_data_redirect_uris_are_refused() {
+    for uri in [
+        "javascript:alert(1)",
+        "data:text/html,x",
+        "file:///etc/passwd",
+    ] {
+        let e = error_of(&format!(
+            "[[clients]]\nclient_id = \"c\"\nclient_secret = \"s\"\nredirect_uris = [\"{uri}\"]\n"
+        ));
+        assert!(
+            e.starts_with("bad.toml:4:18: expected an http or https URI"),
+            "{uri}: {e}"
+        );
+    }
+    // Native apps' own schemes (RFC 8252 7.1) are fine, as in Okta.
+    Tenant::from_toml_str(
+        "ok.toml",
+        "[[clients]]\nclient_id = \"c\"\nclient_secret = \"s\"\nredirect_uris = [\"com.example.app:/callback\"]\n",
+    )
+    .unwrap();
+}
+
+#[test]
+fn a_huge_line_is_shown_around_the_error_only() {
+    let e = error_of(&format!(
+        "[[users]]\nlogin = \"{}\"\npassword = 42\n",
+        "x".repeat(200_000)
+    ));
+    assert!(e.len() < 2_000, "{} bytes", e.len());
+    let e = error_of(&format!(
+        "x = {}1{}\n",
+        "[".repeat(50_000),
+        "]".repeat(50_000)
+    ));
+    assert!(e.len() < 4_000, "{} bytes", e.len());
+}
