@@ -1,214 +1,329 @@
-//! Benchmark of the mock IdP (not a test): `scripts/bench` builds the release binary and
-//! runs this. It prints
-//! - process start to first discovery answer (the release `mock-idp` binary, 10 starts);
-//! - discovery requests/s and client_credentials tokens/s with the server on one core
-//!   (a single-threaded runtime on its own thread; the load comes from another thread);
-//! - raw RS256 signing speed on one core with the same key, and issuance as a share of it.
+//! The parts of the benchmark (`scripts/bench`) that need Rust; the script pins each to a
+//! core and runs the rest (wrk, the peers, openssl) itself.
 //!
-//! Every loop is bounded in time and count, and the servers it starts are stopped.
+//! - `bench sign SECONDS`: RS256 signatures/s with the IdP's own key and code (aws-lc, the
+//!   key parsed once): the ceiling of token issuance on one core.
+//! - `bench logins ORIGIN SECONDS CONNECTIONS`: full code + PKCE logins/s against a
+//!   running mock IdP (authorize, the sign-in form, the token exchange: two signatures).
+//! - `bench bare ADDR FILE [JWKS_FILE]`: a bare axum server answering `/jwks` with
+//!   JWKS_FILE's bytes and every other GET with FILE's, as JSON: the practical limit of this
+//!   machine and load generator for a prepared answer of that size.
+//! - `bench work KIND N`: N in-process requests of KIND (`sign`, `token`, `login`), no
+//!   network, for `valgrind --tool=callgrind` to count the instructions each costs: the
+//!   IdP's own work beside its signatures, free of this machine's noise.
+//!
+//! Every loop is bounded in time.
 
-use std::io::{BufRead, BufReader};
-use std::process::{Command, Stdio};
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::{Duration, Instant};
 
-/// The fixture service client (client_secret_post) asking for a custom scope.
-const TOKEN_FORM: &str = "grant_type=client_credentials&scope=harness%3Aread&client_id=0oa1harnessservice0&client_secret=harness-service-secret-00000000000000000";
-const LOAD_SECONDS: u64 = 3;
-const CONNECTIONS: usize = 16;
+use base64::Engine;
+
+const WEB: &str = "0oa1harnessweb00000";
+const WEB_SECRET: &str = "harness-web-secret-0000000000000000000000";
+const WEB_CB: &str = "http://127.0.0.1:8080/callback";
 
 fn main() {
-    let rt = tokio::runtime::Builder::new_multi_thread()
-        .worker_threads(1)
+    let args: Vec<String> = std::env::args().skip(1).collect();
+    let num = |i: usize, default: u64| args.get(i).and_then(|a| a.parse().ok()).unwrap_or(default);
+    match args.first().map(String::as_str) {
+        Some("sign") => println!("{:.0}", sign(num(1, 3))),
+        Some("logins") => {
+            let origin = args
+                .get(1)
+                .expect("bench logins ORIGIN SECONDS CONNECTIONS");
+            let rt = runtime(1);
+            println!(
+                "{:.0}",
+                rt.block_on(logins(origin.clone(), num(2, 5), num(3, 8) as usize))
+            );
+        }
+        Some("work") => {
+            let kind = args.get(1).cloned().unwrap_or_default();
+            let n = num(2, 100);
+            tokio::runtime::Builder::new_current_thread()
+                .enable_all()
+                .build()
+                .expect("a runtime")
+                .block_on(work(&kind, n));
+        }
+        Some("bare") => {
+            let (addr, file) = (
+                args.get(1).expect("bench bare ADDR FILE [JWKS_FILE]"),
+                args.get(2).expect("bench bare ADDR FILE [JWKS_FILE]"),
+            );
+            let body = std::fs::read(file).expect("the body file");
+            let jwks = args
+                .get(3)
+                .map(|f| std::fs::read(f).expect("the JWKS file"))
+                .unwrap_or_else(|| body.clone());
+            runtime(1).block_on(bare(addr.parse().expect("an address"), body, jwks));
+        }
+        _ => {
+            eprintln!(
+                "usage: bench sign SECONDS | bench logins ORIGIN SECONDS CONNECTIONS | bench bare ADDR FILE"
+            );
+            std::process::exit(2);
+        }
+    }
+}
+
+fn runtime(workers: usize) -> tokio::runtime::Runtime {
+    tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(workers)
         .enable_all()
         .build()
-        .unwrap();
-    println!(
-        "mock IdP benchmark ({} cores seen)",
-        std::thread::available_parallelism().map_or(1, |n| n.get())
-    );
-    startup(&rt);
-    let (url, stop) = server_on_one_core();
-    let discovery = format!("{url}/oauth2/default/.well-known/openid-configuration");
-    let disc = rt.block_on(load(discovery, None));
-    println!(
-        "discovery: {disc:.0} requests/s (server on one core, {CONNECTIONS} keep-alive connections, {LOAD_SECONDS} s)"
-    );
-    let token_url = format!("{url}/oauth2/default/v1/token");
-    let tokens = rt.block_on(load(token_url, Some(TOKEN_FORM)));
-    println!("client_credentials: {tokens:.0} tokens/s (RS256 access tokens, server on one core)");
-    drop(stop);
-    let raw = raw_signing();
-    println!("raw RS256 signing: {raw:.0} signatures/s (aws-lc, one core, key parsed once)");
-    println!(
-        "token issuance / raw signing: {:.0}% (target: at least 85%)",
-        100.0 * tokens / raw
-    );
+        .expect("a runtime")
 }
 
-fn release_binary() -> std::path::PathBuf {
-    let exe = std::env::current_exe().unwrap();
-    // target/release/examples/bench -> target/release/mock-idp
-    exe.parent()
-        .and_then(|p| p.parent())
-        .unwrap()
-        .join("mock-idp")
-}
-
-fn startup(rt: &tokio::runtime::Runtime) {
-    let bin = release_binary();
-    if !bin.exists() {
-        println!(
-            "startup: skipped ({} not built; run scripts/bench)",
-            bin.display()
-        );
-        return;
-    }
-    let client = reqwest::Client::new();
-    let mut times = Vec::new();
-    for _ in 0..10 {
-        let start = Instant::now();
-        let mut child = Command::new(&bin)
-            .args(["--addr", "127.0.0.1:0"])
-            .stdout(Stdio::piped())
-            .stderr(Stdio::null())
-            .spawn()
-            .unwrap();
-        let mut reader = BufReader::new(child.stdout.take().unwrap());
-        let mut line = String::new();
-        reader.read_line(&mut line).unwrap();
-        let url = line
-            .split_whitespace()
-            .last()
-            .unwrap_or_default()
-            .to_string();
-        let ok = rt.block_on(async {
-            for _ in 0..200 {
-                if let Ok(r) = client
-                    .get(format!("{url}/.well-known/openid-configuration"))
-                    .send()
-                    .await
-                {
-                    if r.status().is_success() {
-                        return true;
-                    }
-                }
-                tokio::time::sleep(Duration::from_millis(1)).await;
-            }
-            false
-        });
-        let elapsed = start.elapsed();
-        let _ = child.kill();
-        let _ = child.wait();
-        if ok {
-            times.push(elapsed);
-        }
-    }
-    times.sort();
-    if times.is_empty() {
-        println!("startup: the binary never answered");
-        return;
-    }
-    println!(
-        "startup: process start to first discovery answer: median {:.1} ms, best {:.1} ms, worst {:.1} ms ({} starts; target under 50 ms)",
-        ms(times[times.len() / 2]),
-        ms(times[0]),
-        ms(times[times.len() - 1]),
-        times.len()
-    );
-}
-
-fn ms(d: Duration) -> f64 {
-    d.as_secs_f64() * 1000.0
-}
-
-struct Stop(
-    Option<tokio::sync::oneshot::Sender<()>>,
-    Option<std::thread::JoinHandle<()>>,
-);
-
-impl Drop for Stop {
-    fn drop(&mut self) {
-        if let Some(tx) = self.0.take() {
-            let _ = tx.send(());
-        }
-        if let Some(h) = self.1.take() {
-            let _ = h.join();
-        }
-    }
-}
-
-fn server_on_one_core() -> (String, Stop) {
-    let (url_tx, url_rx) = std::sync::mpsc::channel();
-    let (stop_tx, stop_rx) = tokio::sync::oneshot::channel::<()>();
-    let handle = std::thread::spawn(move || {
-        let rt = tokio::runtime::Builder::new_current_thread()
-            .enable_all()
-            .build()
-            .unwrap();
-        rt.block_on(async move {
-            let idp = mock_idp::MockIdp::builder()
-                .journal_capacity(1000)
-                .start()
-                .await
-                .unwrap();
-            url_tx.send(idp.uri().to_string()).unwrap();
-            let _ = stop_rx.await;
-            drop(idp);
-        });
-    });
-    (url_rx.recv().unwrap(), Stop(Some(stop_tx), Some(handle)))
-}
-
-async fn load(url: String, form: Option<&'static str>) -> f64 {
-    let client = reqwest::Client::builder()
-        .pool_max_idle_per_host(CONNECTIONS)
-        .build()
-        .unwrap();
-    let done = Arc::new(AtomicU64::new(0));
-    let deadline = Instant::now() + Duration::from_secs(LOAD_SECONDS);
-    // Warm-up: one request per connection.
-    let mut tasks = Vec::new();
-    for _ in 0..CONNECTIONS {
-        let (client, url, done) = (client.clone(), url.clone(), done.clone());
-        tasks.push(tokio::spawn(async move {
-            while Instant::now() < deadline {
-                let req = match form {
-                    Some(body) => client
-                        .post(&url)
-                        .header("content-type", "application/x-www-form-urlencoded")
-                        .body(body),
-                    None => client.get(&url),
-                };
-                match req.send().await {
-                    Ok(r) if r.status().is_success() => {
-                        let _ = r.bytes().await;
-                        done.fetch_add(1, Ordering::Relaxed);
-                    }
-                    Ok(r) => panic!("{url} answered {}", r.status()),
-                    Err(e) => panic!("{url}: {e}"),
-                }
-            }
-        }));
-    }
-    let start = Instant::now();
-    for t in tasks {
-        t.await.unwrap();
-    }
-    done.load(Ordering::Relaxed) as f64 / start.elapsed().as_secs_f64()
-}
-
-fn raw_signing() -> f64 {
+/// RS256 signatures/s on this thread, with the IdP's fixture key parsed once.
+fn sign(seconds: u64) -> f64 {
     let key = mock_idp::keys::fixture_keys().remove(2);
     let message = [b'x'; 600];
     let start = Instant::now();
     let mut n = 0u64;
-    while start.elapsed() < Duration::from_secs(LOAD_SECONDS) {
-        for _ in 0..100 {
+    while start.elapsed() < Duration::from_secs(seconds) {
+        for _ in 0..50 {
             std::hint::black_box(key.sign_rs256(&message));
         }
-        n += 100;
+        n += 50;
     }
     n as f64 / start.elapsed().as_secs_f64()
+}
+
+/// A PKCE pair.
+fn pkce() -> (String, String) {
+    let verifier = mock_idp::ids::random_b64(32);
+    let digest = aws_lc_rs::digest::digest(&aws_lc_rs::digest::SHA256, verifier.as_bytes());
+    let challenge = base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(digest.as_ref());
+    (verifier, challenge)
+}
+
+/// One full login of the fixture's Alice; true when a token response came back.
+async fn login(c: &reqwest::Client, origin: &str) -> Option<()> {
+    let (verifier, challenge) = pkce();
+    let mut url = url::Url::parse(&format!("{origin}/oauth2/default/v1/authorize")).ok()?;
+    url.query_pairs_mut()
+        .append_pair("client_id", WEB)
+        .append_pair("redirect_uri", WEB_CB)
+        .append_pair("response_type", "code")
+        .append_pair("scope", "openid profile email")
+        .append_pair("state", "bench-state-0123456789")
+        .append_pair("nonce", "bench-nonce-0123456789")
+        .append_pair("code_challenge", &challenge)
+        .append_pair("code_challenge_method", "S256");
+    let page = c.get(url).send().await.ok()?;
+    let cookie = page
+        .headers()
+        .get(reqwest::header::SET_COOKIE)?
+        .to_str()
+        .ok()?
+        .split(';')
+        .next()?
+        .to_string();
+    let html = page.text().await.ok()?;
+    let marker = "name=\"stateToken\" value=\"";
+    let start = html.find(marker)? + marker.len();
+    let token = &html[start..start + html[start..].find('"')?];
+    let signed = c
+        .post(format!("{origin}/signin"))
+        .header(reqwest::header::COOKIE, cookie)
+        .form(&[
+            ("stateToken", token),
+            ("username", "alice@example.com"),
+            ("password", "correct horse battery staple"),
+        ])
+        .send()
+        .await
+        .ok()?;
+    let loc = url::Url::parse(
+        signed
+            .headers()
+            .get(reqwest::header::LOCATION)?
+            .to_str()
+            .ok()?,
+    )
+    .ok()?;
+    let code = loc.query_pairs().find(|(k, _)| k == "code")?.1.into_owned();
+    let tokens = c
+        .post(format!("{origin}/oauth2/default/v1/token"))
+        .basic_auth(WEB, Some(WEB_SECRET))
+        .form(&[
+            ("grant_type", "authorization_code"),
+            ("code", code.as_str()),
+            ("redirect_uri", WEB_CB),
+            ("code_verifier", verifier.as_str()),
+        ])
+        .send()
+        .await
+        .ok()?;
+    tokens.status().is_success().then_some(())
+}
+
+/// Logins/s over `seconds` with `connections` at once.
+async fn logins(origin: String, seconds: u64, connections: usize) -> f64 {
+    let c = reqwest::Client::builder()
+        .redirect(reqwest::redirect::Policy::none())
+        .pool_max_idle_per_host(connections)
+        .build()
+        .expect("a client");
+    // Warm-up: one login, which must work.
+    login(&c, &origin).await.expect("a login through the IdP");
+    let done = Arc::new(AtomicU64::new(0));
+    let deadline = Instant::now() + Duration::from_secs(seconds);
+    let start = Instant::now();
+    let mut tasks = Vec::new();
+    for _ in 0..connections {
+        let (c, origin, done) = (c.clone(), origin.clone(), done.clone());
+        tasks.push(tokio::spawn(async move {
+            while Instant::now() < deadline {
+                if login(&c, &origin).await.is_some() {
+                    done.fetch_add(1, Ordering::Relaxed);
+                }
+            }
+        }));
+    }
+    for t in tasks {
+        let _ = t.await;
+    }
+    done.load(Ordering::Relaxed) as f64 / start.elapsed().as_secs_f64()
+}
+
+/// Sends `req` through the router and returns the answer's headers and body.
+async fn call(
+    app: &axum::Router,
+    req: axum::http::Request<axum::body::Body>,
+) -> (axum::http::HeaderMap, Vec<u8>) {
+    use tower::ServiceExt;
+    let r = app.clone().oneshot(req).await.expect("the router answers");
+    let headers = r.headers().clone();
+    let body = axum::body::to_bytes(r.into_body(), 1 << 20)
+        .await
+        .expect("a body");
+    (headers, body.to_vec())
+}
+
+/// N in-process requests of one kind (see the module's documentation).
+async fn work(kind: &str, n: u64) {
+    use axum::body::Body;
+    use axum::http::{Request, header};
+    let app = mock_idp::MockIdp::builder().into_router("http://127.0.0.1:9000");
+    let key = mock_idp::keys::fixture_keys().remove(2);
+    let form = "application/x-www-form-urlencoded";
+    for _ in 0..n {
+        match kind {
+            "sign" => {
+                std::hint::black_box(key.sign_rs256(&[b'x'; 600]));
+            }
+            "token" => {
+                let body = "grant_type=client_credentials&scope=harness%3Aread&client_id=0oa1harnessservice0&client_secret=harness-service-secret-00000000000000000";
+                let req = Request::post("/oauth2/default/v1/token")
+                    .header(header::CONTENT_TYPE, form)
+                    .body(Body::from(body))
+                    .expect("a request");
+                let (_, tokens) = call(&app, req).await;
+                assert!(
+                    String::from_utf8_lossy(&tokens).contains("\"access_token\""),
+                    "a token: {}",
+                    String::from_utf8_lossy(&tokens)
+                );
+            }
+            "login" => {
+                let (verifier, challenge) = pkce();
+                let q = format!(
+                    "client_id={WEB}&redirect_uri=http%3A%2F%2F127.0.0.1%3A8080%2Fcallback&response_type=code&scope=openid+profile+email&state=bench-state-0123456789&nonce=bench-nonce-0123456789&code_challenge={challenge}&code_challenge_method=S256"
+                );
+                let (h, page) = call(
+                    &app,
+                    Request::get(format!("/oauth2/default/v1/authorize?{q}"))
+                        .body(Body::empty())
+                        .expect("a request"),
+                )
+                .await;
+                let cookie = h[header::SET_COOKIE]
+                    .to_str()
+                    .unwrap_or_default()
+                    .split(';')
+                    .next()
+                    .unwrap_or_default()
+                    .to_string();
+                let page = String::from_utf8_lossy(&page);
+                let marker = "name=\"stateToken\" value=\"";
+                let start = page.find(marker).expect("a sign-in page") + marker.len();
+                let token = &page[start..start + page[start..].find('"').unwrap_or(0)];
+                let body = format!(
+                    "stateToken={token}&username=alice%40example.com&password=correct+horse+battery+staple"
+                );
+                let (h, _) = call(
+                    &app,
+                    Request::post("/signin")
+                        .header(header::CONTENT_TYPE, form)
+                        .header(header::COOKIE, cookie)
+                        .body(Body::from(body))
+                        .expect("a request"),
+                )
+                .await;
+                let loc = url::Url::parse(h[header::LOCATION].to_str().unwrap_or_default())
+                    .expect("a redirect");
+                let code = loc
+                    .query_pairs()
+                    .find(|(k, _)| k == "code")
+                    .expect("a code")
+                    .1
+                    .into_owned();
+                let basic =
+                    base64::engine::general_purpose::STANDARD.encode(format!("{WEB}:{WEB_SECRET}"));
+                let body = format!(
+                    "grant_type=authorization_code&code={code}&redirect_uri=http%3A%2F%2F127.0.0.1%3A8080%2Fcallback&code_verifier={verifier}"
+                );
+                let (_, tokens) = call(
+                    &app,
+                    Request::post("/oauth2/default/v1/token")
+                        .header(header::CONTENT_TYPE, form)
+                        .header(header::AUTHORIZATION, format!("Basic {basic}"))
+                        .body(Body::from(body))
+                        .expect("a request"),
+                )
+                .await;
+                assert!(
+                    String::from_utf8_lossy(&tokens).contains("\"id_token\""),
+                    "a login ends with tokens: {}",
+                    String::from_utf8_lossy(&tokens)
+                );
+            }
+            other => panic!("unknown kind `{other}` (sign, token, login)"),
+        }
+    }
+}
+
+/// The same bytes for every request: the bare server.
+async fn bare(addr: std::net::SocketAddr, body: Vec<u8>, jwks: Vec<u8>) {
+    let (body, jwks) = (axum::body::Bytes::from(body), axum::body::Bytes::from(jwks));
+    let json = || {
+        [(
+            axum::http::header::CONTENT_TYPE,
+            "application/json;charset=UTF-8",
+        )]
+    };
+    let app = axum::Router::new()
+        .route(
+            "/jwks",
+            axum::routing::get(move || {
+                let jwks = jwks.clone();
+                async move { (json(), jwks) }
+            }),
+        )
+        .fallback(move || {
+            let body = body.clone();
+            async move { (json(), body) }
+        });
+    let listener = tokio::net::TcpListener::bind(addr)
+        .await
+        .expect("the bare server binds");
+    println!(
+        "bare server on http://{}",
+        listener.local_addr().expect("bound")
+    );
+    let _ = axum::serve(listener, app).await;
 }

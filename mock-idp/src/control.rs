@@ -148,10 +148,12 @@ impl Shared {
         if self.server(server).is_none() {
             return Err(not_found("authorization server", server));
         }
-        Ok(self.with_ring(server, |r| {
+        let kid = self.with_ring(server, |r| {
             r.rotate(keep_old);
             r.active().kid().to_string()
-        }))
+        });
+        self.prepared.keys_changed();
+        Ok(kid)
     }
 }
 

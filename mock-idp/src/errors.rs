@@ -201,6 +201,16 @@ pub fn json_text_response(status: StatusCode, text: String) -> Response {
     no_store(resp)
 }
 
+/// Prepared JSON bytes with Okta's headers.
+pub fn json_bytes_response(status: StatusCode, body: axum::body::Bytes) -> Response {
+    let mut resp = (status, body).into_response();
+    resp.headers_mut().insert(
+        header::CONTENT_TYPE,
+        HeaderValue::from_static("application/json;charset=UTF-8"),
+    );
+    no_store(resp)
+}
+
 /// Marks a response as not cacheable (`Cache-Control: no-cache, no-store`, `Pragma`).
 pub fn no_store(mut resp: Response) -> Response {
     let h = resp.headers_mut();

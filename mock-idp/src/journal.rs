@@ -144,18 +144,85 @@ struct Inner {
     entries: VecDeque<JournalEntry>,
     next_seq: u64,
     capacity: usize,
+    /// The most the entries may hold in memory, in bytes (roughly: their own size and
+    /// their strings').
+    max_bytes: usize,
+    bytes: usize,
+    /// The footprint of each entry, in order (computed once).
+    sizes: VecDeque<usize>,
     /// Successful answers (below 400) per endpoint, since the start.
     answered: [u64; Endpoint::ALL.len()],
 }
 
+/// Roughly what a JSON tree holds in memory.
+fn value_footprint(v: &serde_json::Value) -> usize {
+    use serde_json::Value;
+    std::mem::size_of::<Value>()
+        + match v {
+            Value::String(s) => s.capacity(),
+            Value::Array(a) => a.iter().map(value_footprint).sum(),
+            Value::Object(o) => o
+                .iter()
+                .map(|(k, v)| 48 + k.capacity() + value_footprint(v))
+                .sum(),
+            _ => 0,
+        }
+}
+
+/// The journal's default memory budget: with it the IdP stays well under 64 MiB after
+/// any traffic.
+pub const DEFAULT_MAX_BYTES: usize = 16 * 1024 * 1024;
+
+impl JournalEntry {
+    /// Roughly what it holds in memory, in bytes.
+    pub fn footprint(&self) -> usize {
+        let s = |v: &Option<String>| v.as_ref().map_or(0, String::capacity);
+        std::mem::size_of::<Self>()
+            + self.server.capacity()
+            + self.method.capacity()
+            + self.outcome.capacity()
+            + [
+                &self.client_id,
+                &self.user_id,
+                &self.client_auth,
+                &self.grant_type,
+                &self.response_type,
+                &self.response_mode,
+                &self.scope,
+                &self.pkce,
+                &self.state,
+                &self.nonce,
+                &self.redirect_uri,
+                &self.code_ref,
+                &self.token_ref,
+                &self.origin,
+            ]
+            .into_iter()
+            .map(s)
+            .sum::<usize>()
+            + self.faults.iter().map(|f| f.capacity() + 24).sum::<usize>()
+            // A decoded token's JSON tree.
+            + self.id_token.as_ref().map_or(0, value_footprint)
+    }
+}
+
 impl Journal {
-    /// A journal keeping at most `capacity` entries.
+    /// A journal keeping at most `capacity` entries (and [`DEFAULT_MAX_BYTES`]).
     pub fn new(capacity: usize) -> Self {
+        Self::bounded(capacity, DEFAULT_MAX_BYTES)
+    }
+
+    /// A journal keeping at most `capacity` entries and about `max_bytes` of memory; the
+    /// oldest go first.
+    pub fn bounded(capacity: usize, max_bytes: usize) -> Self {
         Self {
             inner: Mutex::new(Inner {
                 entries: VecDeque::new(),
                 next_seq: 1,
                 capacity: capacity.max(1),
+                max_bytes: max_bytes.max(1),
+                bytes: 0,
+                sizes: VecDeque::new(),
                 answered: [0; Endpoint::ALL.len()],
             }),
         }
@@ -185,26 +252,38 @@ impl Journal {
         {
             clip(v);
         }
+        // Sized before the lock: the lock is held only for the push.
+        let size = entry.footprint();
         let mut inner = self.lock();
         entry.seq = inner.next_seq;
         inner.next_seq += 1;
         if let Some(e) = entry.endpoint.filter(|_| entry.status < 400) {
             inner.answered[e as usize] += 1;
         }
-        if inner.entries.len() == inner.capacity {
+        while !inner.entries.is_empty()
+            && (inner.entries.len() >= inner.capacity || inner.bytes + size > inner.max_bytes)
+        {
             inner.entries.pop_front();
+            let old = inner.sizes.pop_front().unwrap_or(0);
+            inner.bytes = inner.bytes.saturating_sub(old);
         }
+        inner.bytes += size;
+        inner.sizes.push_back(size);
         inner.entries.push_back(entry);
+    }
+
+    /// At most `max` entries with `seq` greater than `after`, in order.
+    pub fn chunk(&self, after: u64, max: usize) -> Vec<JournalEntry> {
+        let inner = self.lock();
+        let first = inner.entries.front().map_or(0, |e| e.seq);
+        // Entries are numbered without gaps: skip straight to the first one wanted.
+        let skip = (after + 1).saturating_sub(first) as usize;
+        inner.entries.iter().skip(skip).take(max).cloned().collect()
     }
 
     /// Entries with `seq` greater than `after` (0 for all).
     pub fn since(&self, after: u64) -> Vec<JournalEntry> {
-        self.lock()
-            .entries
-            .iter()
-            .filter(|e| e.seq > after)
-            .cloned()
-            .collect()
+        self.chunk(after, usize::MAX)
     }
 
     /// The number of the last entry recorded (0 before any).
@@ -220,7 +299,10 @@ impl Journal {
 
     /// Forgets every entry (numbering goes on).
     pub fn clear(&self) {
-        self.lock().entries.clear();
+        let mut inner = self.lock();
+        inner.entries.clear();
+        inner.sizes.clear();
+        inner.bytes = 0;
     }
 }
 

@@ -14,8 +14,9 @@ use base64::Engine as _;
 use crate::journal::fingerprint;
 use crate::state::Shared;
 
-/// At most this many issued values are remembered (the oldest go first).
-pub const MAX_REMEMBERED: usize = 100_000;
+/// At most this many issued values are remembered (the oldest go first): a run's worth,
+/// in a few MiB.
+pub const MAX_REMEMBERED: usize = 10_000;
 
 /// What the IdP issued or was given, in order.
 #[derive(Default)]

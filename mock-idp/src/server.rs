@@ -107,6 +107,7 @@ pub struct MockIdpBuilder {
     tls: Option<TlsConfig>,
     admin_token: Option<String>,
     journal_capacity: usize,
+    journal_bytes: usize,
     header_read_timeout: std::time::Duration,
 }
 
@@ -120,6 +121,7 @@ impl Default for MockIdpBuilder {
             tls: None,
             admin_token: None,
             journal_capacity: 100_000,
+            journal_bytes: crate::journal::DEFAULT_MAX_BYTES,
             header_read_timeout: HEADER_READ_TIMEOUT,
         }
     }
@@ -170,6 +172,13 @@ impl MockIdpBuilder {
         self
     }
 
+    /// About how much memory the journal may hold (the oldest entries go first; default
+    /// 16 MiB).
+    pub fn journal_bytes(mut self, n: usize) -> Self {
+        self.journal_bytes = n;
+        self
+    }
+
     /// How many journal entries to keep (the oldest go first; default 100 000).
     pub fn journal_capacity(mut self, n: usize) -> Self {
         self.journal_capacity = n;
@@ -186,7 +195,7 @@ impl MockIdpBuilder {
             rings: RwLock::new(HashMap::new()),
             clock: self.clock,
             origin,
-            journal: Journal::new(self.journal_capacity),
+            journal: Journal::bounded(self.journal_capacity, self.journal_bytes),
             codes: Mutex::new(Expiring::new(MAX_PENDING)),
             refresh_tokens: Mutex::new(Expiring::new(MAX_TOKENS)),
             sessions: Mutex::new(Expiring::new(MAX_PENDING)),
@@ -197,6 +206,7 @@ impl MockIdpBuilder {
             secure_cookies: self.tls.is_some(),
             admin_token,
             known: crate::known::Known::default(),
+            prepared: crate::state::Prepared::default(),
         });
         for fault in faults {
             // Tenant files are validated on load, faults included.

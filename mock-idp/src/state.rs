@@ -120,6 +120,48 @@ pub struct Shared {
     pub admin_token: Option<String>,
     /// Every code, token and secret issued or received, for redaction.
     pub known: crate::known::Known,
+    /// What every request of a server needs, prepared once: its context, its discovery
+    /// document and JWKS as bytes. Cleared when the tenant or the keys change.
+    pub prepared: Prepared,
+}
+
+/// Per-server values prepared once (the hot paths serve bytes, no JSON work).
+#[derive(Debug, Default)]
+pub struct Prepared {
+    servers: RwLock<HashMap<String, Arc<ServerCtx>>>,
+    discovery: RwLock<HashMap<String, axum::body::Bytes>>,
+    jwks: RwLock<HashMap<String, axum::body::Bytes>>,
+}
+
+impl Prepared {
+    fn get<V: Clone>(map: &RwLock<HashMap<String, V>>, key: &str) -> Option<V> {
+        map.read()
+            .unwrap_or_else(|p| p.into_inner())
+            .get(key)
+            .cloned()
+    }
+
+    fn put<V>(map: &RwLock<HashMap<String, V>>, key: &str, v: V) {
+        map.write()
+            .unwrap_or_else(|p| p.into_inner())
+            .insert(key.to_string(), v);
+    }
+
+    /// Forgets everything (the tenant changed).
+    pub fn clear(&self) {
+        for m in [&self.discovery, &self.jwks] {
+            m.write().unwrap_or_else(|p| p.into_inner()).clear();
+        }
+        self.servers
+            .write()
+            .unwrap_or_else(|p| p.into_inner())
+            .clear();
+    }
+
+    /// Forgets the JWKS (the keys changed).
+    pub fn keys_changed(&self) {
+        self.jwks.write().unwrap_or_else(|p| p.into_inner()).clear();
+    }
 }
 
 /// Locks a mutex, recovering from a panicked holder (state stays usable).
@@ -135,9 +177,40 @@ impl Shared {
 
     /// A write guard on the tenant.
     pub fn tenant_mut(&self) -> std::sync::RwLockWriteGuard<'_, Tenant> {
-        // Its secrets may change: the redactor rebuilds.
+        // Its secrets may change: the redactor rebuilds; servers may change.
         self.known.touch();
+        self.prepared.clear();
         self.tenant.write().unwrap_or_else(|p| p.into_inner())
+    }
+
+    /// Resolves `id` (`org` or a custom server id) against the tenant, prepared once.
+    pub fn server_ctx(&self, id: &str) -> Option<Arc<ServerCtx>> {
+        if let Some(s) = Prepared::get(&self.prepared.servers, id) {
+            return Some(s);
+        }
+        let s = Arc::new(self.server(id)?);
+        Prepared::put(&self.prepared.servers, id, s.clone());
+        Some(s)
+    }
+
+    /// The discovery document of `srv`, as bytes, prepared once.
+    pub fn discovery_bytes(&self, srv: &ServerCtx) -> axum::body::Bytes {
+        if let Some(b) = Prepared::get(&self.prepared.discovery, &srv.id) {
+            return b;
+        }
+        let b = axum::body::Bytes::from(crate::routes::discovery::document(self, srv).to_string());
+        Prepared::put(&self.prepared.discovery, &srv.id, b.clone());
+        b
+    }
+
+    /// The JWKS of `srv`, as bytes, prepared once (until the keys change).
+    pub fn jwks_bytes(&self, srv: &ServerCtx) -> axum::body::Bytes {
+        if let Some(b) = Prepared::get(&self.prepared.jwks, &srv.id) {
+            return b;
+        }
+        let b = axum::body::Bytes::from(self.with_ring(&srv.id, |r| r.jwks()).to_string());
+        Prepared::put(&self.prepared.jwks, &srv.id, b.clone());
+        b
     }
 
     /// Resolves `id` (`org` or a custom server id) against the tenant.

@@ -356,6 +356,16 @@ impl FaultSet {
         }
     }
 
+    /// Whether any live fault strikes at `point` (for anyone): when none does, an
+    /// endpoint serves its prepared answer.
+    pub fn any_at(&self, point: Strikes) -> bool {
+        let armed = self.lock();
+        !armed.is_empty()
+            && armed
+                .iter()
+                .any(|a| a.live() && a.fault.id.strikes_at(point))
+    }
+
     /// Whether a live fault with this id is armed, for anyone (not counted as firing).
     pub fn is_armed(&self, id: FaultId) -> bool {
         self.lock().iter().any(|a| a.fault.id == id && a.live())

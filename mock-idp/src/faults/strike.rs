@@ -81,8 +81,14 @@ impl Shared {
             &client.client_id,
         );
         self.known.remember("id_token", &token);
-        j.id_token = crate::jwt::decode_unverified(&token)
-            .map(|(h, p)| serde_json::json!({"header": h, "payload": p}));
+        j.id_token = if signature.is_empty() {
+            // Untouched: the header and claims it was made of (no need to decode it).
+            let key = self.signing_key(&srv.id);
+            Some(serde_json::json!({"header": crate::jwt::rs256_header(&key), "payload": claims}))
+        } else {
+            crate::jwt::decode_unverified(&token)
+                .map(|(h, p)| serde_json::json!({"header": h, "payload": p}))
+        };
         token
     }
 
@@ -134,6 +140,7 @@ impl Shared {
             for s in servers {
                 self.with_ring(&s, |r| r.rotate(keep));
             }
+            self.prepared.keys_changed();
             self.faults.count(armed);
         }
         Ok(armed)

@@ -145,8 +145,42 @@ struct Since {
     since: u64,
 }
 
+/// The journal as one JSON array, streamed a chunk at a time (never one big copy).
 async fn journal(State(s): State<Arc<Shared>>, Query(q): Query<Since>) -> Response {
-    json_response(StatusCode::OK, &json!(s.journal.since(q.since)))
+    const CHUNK: usize = 500;
+    let stream =
+        futures_util::stream::unfold((s, Some(q.since), true), |(s, after, first)| async move {
+            let after = after?;
+            let entries = s.journal.chunk(after, CHUNK);
+            let mut out = Vec::new();
+            if first {
+                out.push(b'[');
+            }
+            let next = entries.last().map(|e| e.seq);
+            for (i, e) in entries.iter().enumerate() {
+                if !(first && i == 0) {
+                    out.push(b',');
+                }
+                if serde_json::to_writer(&mut out, e).is_err() {
+                    return None;
+                }
+            }
+            match next {
+                Some(seq) if entries.len() == CHUNK => {
+                    Some((Ok::<_, std::io::Error>(out), (s, Some(seq), false)))
+                }
+                _ => {
+                    out.push(b']');
+                    Some((Ok(out), (s, None, false)))
+                }
+            }
+        });
+    let mut resp = axum::body::Body::from_stream(stream).into_response();
+    resp.headers_mut().insert(
+        header::CONTENT_TYPE,
+        axum::http::HeaderValue::from_static("application/json"),
+    );
+    resp
 }
 
 async fn clear_journal(State(s): State<Arc<Shared>>) -> Response {

@@ -9,7 +9,7 @@ use axum::response::Response;
 use serde_json::Value;
 
 use super::{Srv, cors_origin, entry, finish, with_cors};
-use crate::errors::{IdpError, json_response, json_text_response};
+use crate::errors::{IdpError, json_bytes_response, json_response, json_text_response};
 use crate::faults::{FaultCtx, FaultId, Strikes, tamper};
 use crate::journal::Endpoint;
 use crate::state::{ServerCtx, Shared};
@@ -63,6 +63,14 @@ pub async fn discovery(
     let mut j = entry(&shared, &srv.id, Endpoint::Discovery, &method, &headers);
     // Browsers (single-page RPs) read discovery too: CORS for trusted origins, as Okta.
     let allow = cors_origin(&shared, &headers, &FaultCtx::default(), &mut j);
+    if !shared.faults.any_at(Strikes::Discovery) {
+        // The hot path: bytes prepared once per server.
+        let body = shared.discovery_bytes(&srv);
+        return with_cors(
+            finish(&shared, j, Ok(json_bytes_response(StatusCode::OK, body))),
+            allow,
+        );
+    }
     let faults = shared.fire(Strikes::Discovery, &FaultCtx::default(), &mut j);
     let mut doc = document(&shared, &srv);
     let mut malformed = false;
@@ -108,6 +116,13 @@ pub async fn keys(
     let mut j = entry(&shared, &srv.id, Endpoint::Keys, &method, &headers);
     let ctx = FaultCtx::default();
     let allow = cors_origin(&shared, &headers, &ctx, &mut j);
+    if !shared.faults.any_at(Strikes::Keys) {
+        let body = shared.jwks_bytes(&srv);
+        return with_cors(
+            finish(&shared, j, Ok(json_bytes_response(StatusCode::OK, body))),
+            allow,
+        );
+    }
     let faults = shared.fire(Strikes::Keys, &ctx, &mut j);
     let has = |id: FaultId| faults.iter().any(|f| f.id == id);
     if has(FaultId::JwksUnavailable) {

@@ -30,36 +30,47 @@ pub const MAX_ADMIN_BODY_BYTES: usize = 10 * 1024 * 1024;
 /// Builds the router over shared state (kept apart from serving, so tests can call it
 /// in-process with `tower::ServiceExt::oneshot`).
 pub fn app(shared: Arc<Shared>) -> Router {
-    let endpoints = Router::new()
-        .route(
+    type Route = axum::routing::MethodRouter<Arc<Shared>>;
+    let endpoints: Vec<(&str, Route)> = vec![
+        (
             "/authorize",
             get(authorize::authorize_get).post(authorize::authorize_post),
-        )
-        .route("/token", post(token::token).options(preflight))
-        .route("/keys", get(discovery::keys).options(preflight))
-        .route(
+        ),
+        ("/token", post(token::token).options(preflight)),
+        ("/keys", get(discovery::keys).options(preflight)),
+        (
             "/userinfo",
             get(userinfo::userinfo)
                 .post(userinfo::userinfo)
                 .options(preflight),
-        )
-        .route("/introspect", post(token::introspect).options(preflight))
-        .route("/revoke", post(token::revoke).options(preflight))
-        .route("/logout", get(logout::logout));
-    let well_known = Router::new()
-        .route(
+        ),
+        ("/introspect", post(token::introspect).options(preflight)),
+        ("/revoke", post(token::revoke).options(preflight)),
+        ("/logout", get(logout::logout)),
+    ];
+    let well_known: Vec<(&str, Route)> = vec![
+        (
             "/openid-configuration",
             get(discovery::discovery).options(preflight),
-        )
-        .route(
+        ),
+        (
             "/oauth-authorization-server",
             get(discovery::discovery).options(preflight),
-        );
-    let oauth = Router::new()
-        .nest("/oauth2/v1", endpoints.clone())
-        .nest("/oauth2/{server}/v1", endpoints)
-        .nest("/.well-known", well_known.clone())
-        .nest("/oauth2/{server}/.well-known", well_known)
+        ),
+    ];
+    // Every path spelled out (no nested routers): one route lookup per request.
+    let mut oauth = Router::new();
+    for (path, r) in &endpoints {
+        oauth = oauth
+            .route(&format!("/oauth2/v1{path}"), r.clone())
+            .route(&format!("/oauth2/{{server}}/v1{path}"), r.clone());
+    }
+    for (path, r) in &well_known {
+        oauth = oauth
+            .route(&format!("/.well-known{path}"), r.clone())
+            .route(&format!("/oauth2/{{server}}/.well-known{path}"), r.clone());
+    }
+    let oauth = oauth
         .route("/signin", post(authorize::sign_in))
         // No OAuth request needs more; a bigger body is refused before it is read.
         .layer(DefaultBodyLimit::max(MAX_BODY_BYTES));
@@ -93,7 +104,7 @@ async fn not_found(
 
 /// The authorization server a request is for, taken from its path; an unknown custom
 /// server id answers Okta's E0000007 404.
-pub struct Srv(pub ServerCtx);
+pub struct Srv(pub Arc<ServerCtx>);
 
 impl FromRequestParts<Arc<Shared>> for Srv {
     type Rejection = Response;
@@ -103,15 +114,15 @@ impl FromRequestParts<Arc<Shared>> for Srv {
         let path = parts
             .extensions
             .get::<axum::extract::OriginalUri>()
-            .map_or_else(|| parts.uri.path().to_string(), |o| o.0.path().to_string());
-        let id = server_id_of_path(&path);
-        match shared.server(id) {
+            .map_or_else(|| parts.uri.path(), |o| o.0.path());
+        let id = server_id_of_path(path);
+        match shared.server_ctx(id) {
             Some(srv) => Ok(Srv(srv)),
             None => {
                 let j = entry(
                     shared,
                     id,
-                    endpoint_of_path(&path),
+                    endpoint_of_path(path),
                     &parts.method,
                     &parts.headers,
                 );

@@ -222,3 +222,61 @@ async fn the_binary_serves_https_and_prints_the_ca_file() {
         "untrusted without the CA"
     );
 }
+
+#[tokio::test]
+async fn the_journal_streams_as_one_json_array_over_many_chunks() {
+    let idp = MockIdp::builder()
+        .journal_capacity(5_000)
+        .start()
+        .await
+        .unwrap();
+    let c = browser();
+    let discovery = format!("{}/.well-known/openid-configuration", idp.issuer("default"));
+    for _ in 0..1_234 {
+        assert_eq!(status(c.get(&discovery)).await, 200);
+    }
+    let all: Vec<serde_json::Value> = c
+        .get(format!("{}/_harness/journal", idp.uri()))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(all.len(), 1_234);
+    let seqs: Vec<u64> = all.iter().map(|e| e["seq"].as_u64().unwrap()).collect();
+    assert!(
+        seqs.windows(2).all(|w| w[1] == w[0] + 1),
+        "in order, none twice"
+    );
+    let since: Vec<serde_json::Value> = c
+        .get(format!("{}/_harness/journal?since=1000", idp.uri()))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(since.len(), 234);
+    assert_eq!(since[0]["seq"], 1001);
+}
+
+#[tokio::test]
+async fn the_journal_holds_a_bounded_amount_of_memory() {
+    // 64 KiB of journal: old entries go, numbering goes on.
+    let idp = MockIdp::builder()
+        .journal_bytes(64 * 1024)
+        .start()
+        .await
+        .unwrap();
+    let c = browser();
+    let discovery = format!("{}/.well-known/openid-configuration", idp.issuer("default"));
+    for _ in 0..500 {
+        assert_eq!(status(c.get(&discovery)).await, 200);
+    }
+    let kept = idp.journal();
+    assert!(kept.len() < 500 && kept.len() > 20, "{} kept", kept.len());
+    let bytes: usize = kept.iter().map(|e| e.footprint()).sum();
+    assert!(bytes <= 64 * 1024, "{bytes} bytes");
+    assert_eq!(kept.last().unwrap().seq, 500);
+}

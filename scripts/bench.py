@@ -1,0 +1,350 @@
+#!/usr/bin/env python3
+"""The mock IdP's benchmark (scripts/bench runs it; not a test).
+
+Every server runs pinned to core 0 with one runtime thread, every load generator (wrk,
+or `bench logins`) pinned to core 1, so what is measured is one core's worth of server.
+Rounds are interleaved (A B C A B C ...) and medians are reported. With --peers, the mock
+IdPs people use (oauth2-mock-server and oidc-provider, pinned in scripts/bench-peers/)
+run the same loads side by side, and a bare axum server answering the same bytes gives
+the practical limit of this machine and load generator.
+"""
+
+import argparse
+import json
+import os
+import platform
+import re
+import shutil
+import signal
+import socket
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+import urllib.request
+from datetime import datetime, timezone
+
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+RELEASE = os.path.join(ROOT, "target", "release")
+PEERS = os.path.join(ROOT, "target", "bench-peers")
+SERVER_CORE, LOAD_CORE = "0", "1"
+TOKEN_FORM = (
+    "grant_type=client_credentials&scope=harness%3Aread&client_id=0oa1harnessservice0"
+    "&client_secret=harness-service-secret-00000000000000000"
+)
+AUTHORIZE_QUERY = (
+    "client_id=0oa1harnessweb00000&redirect_uri=http%3A%2F%2F127.0.0.1%3A8080%2Fcallback"
+    "&response_type=code&scope=openid&state=bench-state-0123456789"
+)
+
+
+def free_port():
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def rss_mib(pid):
+    try:
+        with open(f"/proc/{pid}/status") as f:
+            for line in f:
+                if line.startswith("VmRSS:"):
+                    return int(line.split()[1]) / 1024
+    except OSError:
+        pass
+    return float("nan")
+
+
+def get(url, timeout=1.0):
+    try:
+        with urllib.request.urlopen(url, timeout=timeout) as r:
+            return r.status
+    except Exception:
+        return None
+
+
+class Server:
+    """A server under test, pinned to the server core; started, timed, stopped."""
+
+    def __init__(self, name, argv, discovery, jwks, env=None, cwd=None):
+        self.name, self.argv, self.discovery_path, self.jwks_path = name, argv, discovery, jwks
+        self.env, self.cwd, self.proc, self.port = env, cwd, None, None
+
+    def start(self):
+        self.port = free_port()
+        argv = ["taskset", "-c", SERVER_CORE] + [a.replace("{port}", str(self.port)) for a in self.argv]
+        env = dict(os.environ, TOKIO_WORKER_THREADS="1", PORT=str(self.port), UV_THREADPOOL_SIZE="1")
+        env.update(self.env or {})
+        started = time.monotonic()
+        self.proc = subprocess.Popen(argv, cwd=self.cwd, env=env, stdout=subprocess.DEVNULL,
+                                     stderr=subprocess.DEVNULL, start_new_session=True)
+        deadline = started + 30
+        while time.monotonic() < deadline:
+            if get(self.url(self.discovery_path), timeout=0.5) == 200:
+                return (time.monotonic() - started) * 1000
+            if self.proc.poll() is not None:
+                raise SystemExit(f"{self.name} exited before answering")
+            time.sleep(0.001)
+        raise SystemExit(f"{self.name} did not answer within 30 s")
+
+    def url(self, path):
+        return f"http://127.0.0.1:{self.port}{path}"
+
+    def rss(self):
+        return rss_mib(self.proc.pid)
+
+    def stop(self):
+        if self.proc and self.proc.poll() is None:
+            os.killpg(self.proc.pid, signal.SIGKILL)
+            self.proc.wait()
+        self.proc = None
+
+
+def wrk(url, seconds, script=None, connections=16):
+    argv = ["taskset", "-c", LOAD_CORE, "wrk", "-t1", f"-c{connections}", f"-d{seconds}s"]
+    if script:
+        argv += ["-s", script]
+    out = subprocess.run(argv + [url], capture_output=True, text=True, timeout=seconds + 30).stdout
+    m = re.search(r"Requests/sec:\s+([\d.]+)", out)
+    total = re.search(r"(\d+) requests in", out)
+    non2xx = re.search(r"Non-2xx or 3xx responses: (\d+)", out)
+    if not m:
+        raise SystemExit(f"wrk gave no figure for {url}:\n{out}")
+    return float(m.group(1)), int(total.group(1)) if total else 0, int(non2xx.group(1)) if non2xx else 0
+
+
+def lua(tmp, name, body):
+    path = os.path.join(tmp, name)
+    with open(path, "w") as f:
+        f.write(body)
+    return path
+
+
+def median(xs):
+    xs = [x for x in xs if x == x]
+    return statistics.median(xs) if xs else float("nan")
+
+
+def fmt(x, unit=""):
+    if x != x:
+        return "-"
+    if x >= 10000:
+        return f"{x / 1000:.1f}k{unit}"
+    if x >= 100:
+        return f"{x:.0f}{unit}"
+    return f"{x:.1f}{unit}"
+
+
+def openssl_sign():
+    out = subprocess.run(["taskset", "-c", SERVER_CORE, "openssl", "speed", "-seconds", "3", "rsa2048"],
+                         capture_output=True, text=True, timeout=120).stdout
+    m = re.search(r"rsa\s+2048 bits\s+[\d.]+s\s+[\d.]+s\s+([\d.]+)", out)
+    return float(m.group(1)) if m else float("nan")
+
+
+def catalog_seconds(runs):
+    """Wall time of the whole catalog against the sample RP (release builds)."""
+    port = free_port()
+    profile = f'''name = "sample-rp"
+login_url = "http://127.0.0.1:{port}/login"
+logout_url = "http://127.0.0.1:{port}/logout"
+redirect_uris = ["http://127.0.0.1:{port}/callback"]
+post_logout_redirect_uris = ["http://127.0.0.1:{port}/"]
+client_id = "sample-rp"
+client_secret = "sample-rp-secret-for-tests-only-0000000"
+capabilities = ["logout", "userinfo"]
+[start]
+command = ["{RELEASE}/sample-rp"]
+ready_url = "http://127.0.0.1:{port}/healthz"
+[start.env]
+ISSUER = "{{issuer}}"
+CLIENT_ID = "{{client_id}}"
+CLIENT_SECRET = "{{client_secret}}"
+LISTEN = "127.0.0.1:{port}"
+[success]
+status = 200
+body = "Logged in as "
+identity = "Logged in as {{email}}"
+[outcome]
+pattern = '<p id="outcome">(oidc_[a-z_]+)</p>'
+log = 'error: (oidc_[a-z_]+)'
+'''
+    times = []
+    with tempfile.TemporaryDirectory() as tmp:
+        path = os.path.join(tmp, "rp.toml")
+        with open(path, "w") as f:
+            f.write(profile)
+        for _ in range(runs):
+            started = time.monotonic()
+            subprocess.run([f"{RELEASE}/oidc-harness", "run", "--rp", path, "--suite",
+                            os.path.join(ROOT, "scenarios"), "--out", os.path.join(tmp, "out"),
+                            "--format", "json"], capture_output=True, timeout=600, cwd=ROOT)
+            times.append(time.monotonic() - started)
+    return median(times)
+
+
+def main():
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--peers", action="store_true", help="also measure oauth2-mock-server, oidc-provider and a bare axum server")
+    ap.add_argument("--rounds", type=int, default=3)
+    ap.add_argument("--seconds", type=int, default=4, help="length of each load")
+    ap.add_argument("--markdown", help="also write the table there")
+    a = ap.parse_args()
+
+    tmp = tempfile.mkdtemp(prefix="oidc-harness-bench-")
+    ours = Server("oidc-harness", [f"{RELEASE}/mock-idp", "--addr", "127.0.0.1:{port}"],
+                  "/oauth2/default/.well-known/openid-configuration", "/oauth2/default/v1/keys")
+    servers = [ours]
+    bare = None
+    if a.peers:
+        # The bare server answers our own discovery document and JWKS, byte for byte.
+        ours.start()
+        files = []
+        for path, name in [(ours.discovery_path, "discovery.json"), (ours.jwks_path, "jwks.json")]:
+            files.append(os.path.join(tmp, name))
+            with open(files[-1], "wb") as f:
+                f.write(urllib.request.urlopen(ours.url(path)).read())
+        ours.stop()
+        bare = Server("bare axum", [f"{RELEASE}/examples/bench", "bare", "127.0.0.1:{port}"] + files, "/x", "/jwks")
+        servers += [
+            bare,
+            Server("oauth2-mock-server", ["node", os.path.join(PEERS, "node_modules/oauth2-mock-server/dist/oauth2-mock-server.mjs"),
+                                          "-a", "127.0.0.1", "-p", "{port}"], "/.well-known/openid-configuration", "/jwks"),
+            Server("oidc-provider", ["node", os.path.join(PEERS, "oidc-provider.mjs")],
+                   "/.well-known/openid-configuration", "/jwks", cwd=PEERS),
+        ]
+    res = {s.name: {"startup": [], "idle": [], "discovery": [], "jwks": []} for s in servers}
+    print(f"benchmark: {a.rounds} interleaved rounds, {a.seconds} s loads, server on core {SERVER_CORE}, load on core {LOAD_CORE}", file=sys.stderr)
+    for r in range(a.rounds):
+        for s in servers:
+            res[s.name]["startup"].append(s.start())
+            get(s.url(s.discovery_path))
+            time.sleep(0.2)
+            res[s.name]["idle"].append(s.rss())
+            res[s.name]["discovery"].append(wrk(s.url(s.discovery_path), a.seconds)[0])
+            res[s.name]["jwks"].append(wrk(s.url(s.jwks_path), a.seconds)[0])
+            s.stop()
+        print(f"  round {r + 1}: " + ", ".join(f"{s.name} discovery {fmt(res[s.name]['discovery'][-1])}/s" for s in servers), file=sys.stderr)
+
+    # Ours alone: tokens, logins, a million mixed requests, /authorize windows.
+    token_lua = lua(tmp, "token.lua", f'wrk.method = "POST"\nwrk.body = "{TOKEN_FORM}"\nwrk.headers["Content-Type"] = "application/x-www-form-urlencoded"\n')
+    mixed_lua = lua(tmp, "mixed.lua", f'''local paths = {{}}
+for i = 1, 45 do paths[#paths + 1] = {{"GET", "/oauth2/default/.well-known/openid-configuration", nil}} end
+for i = 1, 45 do paths[#paths + 1] = {{"GET", "/oauth2/default/v1/keys", nil}} end
+for i = 1, 8 do paths[#paths + 1] = {{"GET", "/oauth2/default/v1/authorize?{AUTHORIZE_QUERY}", nil}} end
+for i = 1, 2 do paths[#paths + 1] = {{"POST", "/oauth2/default/v1/token", "{TOKEN_FORM}"}} end
+local n = 0
+request = function()
+  n = n + 1
+  local p = paths[(n % #paths) + 1]
+  local headers = {{}}
+  if p[3] then headers["Content-Type"] = "application/x-www-form-urlencoded" end
+  return wrk.format(p[1], p[2], headers, p[3])
+end
+''')
+    # Tokens and logins are paired with signing measured just before and after on the same
+    # core: this machine's speed drifts, and a ratio of the same moment is what matters.
+    def signing():
+        out = subprocess.run(["taskset", "-c", SERVER_CORE, f"{RELEASE}/examples/bench", "sign", "2"],
+                             capture_output=True, text=True, timeout=60)
+        return float(out.stdout.strip())
+
+    def cpu_seconds(pid):
+        with open(f"/proc/{pid}/stat") as f:
+            fields = f.read().rsplit(")", 1)[1].split()
+        return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+    tokens, logins, sign, token_ratio, login_ratio, login_busy = [], [], [], [], [], []
+    for _ in range(a.rounds):
+        before = signing()
+        ours.start()
+        t = wrk(ours.url("/oauth2/default/v1/token"), a.seconds, token_lua)[0]
+        c0, w0 = cpu_seconds(ours.proc.pid), time.monotonic()
+        out = subprocess.run(["taskset", "-c", LOAD_CORE, f"{RELEASE}/examples/bench", "logins",
+                              f"http://127.0.0.1:{ours.port}", str(a.seconds), "8"],
+                             capture_output=True, text=True, timeout=a.seconds + 60)
+        busy = (cpu_seconds(ours.proc.pid) - c0) / (time.monotonic() - w0)
+        l = float(out.stdout.strip() or "nan")
+        ours.stop()
+        after = signing()
+        s = (before + after) / 2
+        tokens.append(t)
+        logins.append(l)
+        sign.append(s)
+        token_ratio.append(t / s)
+        login_ratio.append(l / (s / 2))
+        login_busy.append(busy)
+    ssl = openssl_sign()
+    ours.start()
+    total, seconds = 0, 0
+    while total < 1_000_000 and seconds < 120:
+        rate, n, bad = wrk(ours.url("/"), 10, mixed_lua)
+        total, seconds = total + n, seconds + 10
+    after_million = ours.rss()
+    ours.stop()
+    # Four /authorize windows back to back, sign-ins piling up; each against a discovery
+    # window just after it on the same server (which piles nothing up), so that this
+    # machine's drifting speed does not pass for a slowdown.
+    ours.start()
+    windows, relative = [], []
+    for _ in range(4):
+        w = wrk(ours.url(f"/oauth2/default/v1/authorize?{AUTHORIZE_QUERY}"), a.seconds)[0]
+        d = wrk(ours.url(ours.discovery_path), 1)[0]
+        windows.append(w)
+        relative.append(w / d)
+    ours.stop()
+    # The IdP's own work beside a token's signature, in instructions (callgrind counts the
+    # same whatever else the machine does).
+    own = float("nan")
+    if shutil.which("valgrind"):
+        def instructions(kind, n):
+            out = subprocess.run(["valgrind", "--tool=callgrind", "--callgrind-out-file=/dev/null",
+                                  f"{RELEASE}/examples/bench", "work", kind, str(n)],
+                                 capture_output=True, text=True, timeout=600).stderr
+            m = re.search(r"refs:\s+([\d,]+)", out)
+            return int(m.group(1).replace(",", "")) if m else float("nan")
+        base = instructions("sign", 0)
+        per_sign = (instructions("sign", 40) - base) / 40
+        per_token = (instructions("token", 40) - base) / 40
+        own = per_token / per_sign - 1
+    catalog = catalog_seconds(3)
+    shutil.rmtree(tmp, ignore_errors=True)
+
+    o = res["oidc-harness"]
+    ratios = lambda key: "; ".join(
+        f"{o_v / median(res[s.name][key]):.2f}x {s.name}" for s in servers[1:] for o_v in [median(o[key])]
+    )
+    rows = [
+        ("start-up to first discovery answer", f"{median(o['startup']):.1f} ms",
+         "; ".join(f"{s.name} {median(res[s.name]['startup']):.0f} ms" for s in servers[1:] if s is not bare)),
+        ("idle RSS", f"{median(o['idle']):.1f} MiB",
+         "; ".join(f"{s.name} {median(res[s.name]['idle']):.1f} MiB" for s in servers[1:])),
+        ("discovery", f"{fmt(median(o['discovery']))} req/s", ratios("discovery")),
+        ("JWKS", f"{fmt(median(o['jwks']))} req/s", ratios("jwks")),
+        ("client_credentials tokens (RS256)", f"{fmt(median(tokens))}/s",
+         f"{median(token_ratio):.0%} of RS256 signing on the same core at the same moment ({fmt(median(sign))}/s; openssl speed {fmt(ssl)}/s)"),
+        ("the IdP's own work per token, beside its signature", f"{own:+.1%} instructions",
+         "callgrind, in-process (no network): what is not signing in the token path"),
+        ("code + PKCE logins (2 signatures, 3 requests each)", f"{fmt(median(logins))}/s",
+         f"{median(login_ratio):.0%} of the two-signature bound ({fmt(median(sign) / 2)}/s); server core {median(login_busy):.0%} busy"),
+        ("RSS after mixed requests", f"{after_million:.1f} MiB", f"{total:,} requests (discovery, JWKS, authorize, tokens)"),
+        ("/authorize, 4 windows back to back", " / ".join(fmt(w) for w in windows) + " req/s",
+         f"spread {(max(relative) - min(relative)) / max(relative):.0%} against discovery measured after each window "
+         f"(raw spread {(max(windows) - min(windows)) / max(windows):.0%})"),
+        ("catalog against the sample RP", f"{catalog:.2f} s", "oidc-harness run, default jobs, median of 3"),
+    ]
+    machine = f"{os.cpu_count()} cores, {platform.processor() or platform.machine()}"
+    date = datetime.now(timezone.utc).strftime("%Y-%m-%d")
+    table = [f"Measured {date} on this project's machine ({machine}); server pinned to one core, load on the other.", "",
+             "| measure | oidc-harness | against |", "|---|---|---|"]
+    table += [f"| {m} | {v} | {c} |" for m, v, c in rows]
+    text = "\n".join(table) + "\n"
+    print(text)
+    if a.markdown:
+        with open(a.markdown, "w") as f:
+            f.write(text)
+
+
+if __name__ == "__main__":
+    main()
