@@ -120,6 +120,9 @@ pub struct JournalEntry {
     /// `jti` of the access token issued (token) or presented (userinfo, introspect, revoke).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub token_ref: Option<String>,
+    /// Where a bearer token was sent at userinfo: `header` or `body`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub bearer: Option<String>,
     /// The `Origin` header, for browser calls.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub origin: Option<String>,

@@ -23,6 +23,18 @@ pub fn sign_rs256(header: &Claims, payload: &Claims, key: &SigningKey) -> String
     token
 }
 
+/// The ES256 JWS of `payload` signed with `key`, header `{"kid", "alg": "ES256"}`.
+pub fn sign_es256(payload: &Claims, key: &crate::keys::EcKey) -> String {
+    let mut header = Claims::new();
+    header.insert("kid".into(), Value::String(key.kid().to_string()));
+    header.insert("alg".into(), Value::String("ES256".into()));
+    let mut token = signing_input(&header, payload);
+    let sig = key.sign_es256(token.as_bytes());
+    token.push('.');
+    URL_SAFE_NO_PAD.encode_string(sig, &mut token);
+    token
+}
+
 /// `BASE64URL(header) '.' BASE64URL(payload)` for any header and payload.
 pub fn signing_input(header: &Claims, payload: &Claims) -> String {
     let h = serde_json::to_vec(header).expect("a JSON map always serializes");

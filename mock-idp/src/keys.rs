@@ -101,6 +101,92 @@ impl SigningKey {
     }
 }
 
+/// A P-256 signing key (ES256), for the faults that sign with an elliptic-curve key
+/// beside Okta's RSA keys.
+pub struct EcKey {
+    kid: String,
+    x_b64: String,
+    y_b64: String,
+    pair: aws_lc_rs::signature::EcdsaKeyPair,
+}
+
+impl std::fmt::Debug for EcKey {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("EcKey")
+            .field("kid", &self.kid)
+            .finish_non_exhaustive()
+    }
+}
+
+impl EcKey {
+    /// Parses a PKCS#8 PEM P-256 private key. `origin` names it in errors.
+    pub fn from_pem(pem: &str, origin: &str) -> Result<Self, KeyError> {
+        use aws_lc_rs::signature::{ECDSA_P256_SHA256_FIXED_SIGNING, EcdsaKeyPair, KeyPair};
+        let err = |reason: String| KeyError::Parse {
+            origin: origin.to_string(),
+            reason,
+        };
+        let b64: String = pem
+            .lines()
+            .filter(|l| !l.starts_with("-----"))
+            .collect::<Vec<_>>()
+            .concat();
+        let der = base64::engine::general_purpose::STANDARD
+            .decode(b64.trim())
+            .map_err(|e| err(e.to_string()))?;
+        let pair = EcdsaKeyPair::from_pkcs8(&ECDSA_P256_SHA256_FIXED_SIGNING, &der)
+            .map_err(|e| err(e.to_string()))?;
+        // The public key is the uncompressed point: 0x04 || x || y, 32 bytes each.
+        let point = pair.public_key().as_ref().to_vec();
+        if point.len() != 65 || point[0] != 4 {
+            return Err(err("not an uncompressed P-256 point".into()));
+        }
+        let x_b64 = URL_SAFE_NO_PAD.encode(&point[1..33]);
+        let y_b64 = URL_SAFE_NO_PAD.encode(&point[33..]);
+        // RFC 7638 3.2: crv, kty, x, y in lexicographic order.
+        let thumb_input = format!(r#"{{"crv":"P-256","kty":"EC","x":"{x_b64}","y":"{y_b64}"}}"#);
+        let kid = URL_SAFE_NO_PAD.encode(
+            aws_lc_rs::digest::digest(&aws_lc_rs::digest::SHA256, thumb_input.as_bytes()).as_ref(),
+        );
+        Ok(Self {
+            kid,
+            x_b64,
+            y_b64,
+            pair,
+        })
+    }
+
+    /// The key id.
+    pub fn kid(&self) -> &str {
+        &self.kid
+    }
+
+    /// ES256 signature over `message`: `r || s`, 32 bytes each (RFC 7518 3.4).
+    pub fn sign_es256(&self, message: &[u8]) -> Vec<u8> {
+        self.pair
+            .sign(&aws_lc_rs::rand::SystemRandom::new(), message)
+            .expect("ECDSA signing failed")
+            .as_ref()
+            .to_vec()
+    }
+
+    /// The public key as a JWK.
+    pub fn jwk(&self) -> serde_json::Value {
+        json!({"kty": "EC", "alg": "ES256", "kid": self.kid, "use": "sig", "crv": "P-256", "x": self.x_b64, "y": self.y_b64})
+    }
+}
+
+/// The fixture P-256 key (`fixtures/keys/ec1.pem`). A test key: its private half is public.
+pub fn fixture_ec_key() -> Arc<EcKey> {
+    Arc::new(
+        EcKey::from_pem(
+            include_str!("../../fixtures/keys/ec1.pem"),
+            "fixtures/keys/ec1.pem",
+        )
+        .expect("the fixture EC key is valid PKCS#8"),
+    )
+}
+
 /// The fixture keys shipped in `fixtures/keys` (RSA-2048, PKCS#8). Test keys only: their
 /// private halves are public.
 pub fn fixture_keys() -> Vec<Arc<SigningKey>> {
@@ -200,6 +286,25 @@ impl KeyRing {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn the_ec_key_signs_what_jsonwebtoken_verifies() {
+        let k = fixture_ec_key();
+        assert_eq!(k.kid().len(), 43);
+        let jwk = k.jwk();
+        let key = jsonwebtoken::DecodingKey::from_ec_components(
+            jwk["x"].as_str().unwrap(),
+            jwk["y"].as_str().unwrap(),
+        )
+        .unwrap();
+        let mut claims = crate::jwt::Claims::new();
+        claims.insert("sub".into(), "00u1".into());
+        let token = crate::jwt::sign_es256(&claims, &k);
+        let mut v = jsonwebtoken::Validation::new(jsonwebtoken::Algorithm::ES256);
+        v.validate_exp = false;
+        v.required_spec_claims.clear();
+        assert!(jsonwebtoken::decode::<crate::jwt::Claims>(&token, &key, &v).is_ok());
+    }
 
     #[test]
     fn fixture_keys_have_thumbprint_kids_and_rotate() {

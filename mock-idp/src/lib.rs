@@ -33,6 +33,7 @@ pub mod diag;
 pub mod errors;
 pub mod expiring;
 pub mod faults;
+pub mod flows;
 pub mod ids;
 pub mod journal;
 pub mod jwt;

@@ -192,6 +192,8 @@ impl MockIdpBuilder {
         let shared = Arc::new(Shared {
             tenant: RwLock::new(tenant),
             key_pool: fixture_keys(),
+            ec_key: crate::keys::fixture_ec_key(),
+            moved_jwks: crate::ids::random_b64(18),
             rings: RwLock::new(HashMap::new()),
             clock: self.clock,
             origin,

@@ -104,6 +104,10 @@ pub struct Session {
 pub struct Shared {
     pub tenant: RwLock<Tenant>,
     pub key_pool: Vec<Arc<SigningKey>>,
+    /// The P-256 key of the ES256 faults (published only while one is armed).
+    pub ec_key: Arc<crate::keys::EcKey>,
+    /// The last path segment of the keys while `jwks-uri-moved` is armed (random per IdP).
+    pub moved_jwks: String,
     pub rings: RwLock<HashMap<String, KeyRing>>,
     pub clock: Clock,
     pub origin: String,

@@ -122,9 +122,13 @@ fn witness(label: &str, id: FaultId, fired: u32, entries: &[JournalEntry]) -> St
     let exercised = match doc.witness {
         Witness::Any => points_missed.len() < doc.strikes.len(),
         Witness::Every => points_missed.is_empty(),
+        Witness::First => !points_missed.contains(&&doc.strikes[0]),
     };
     if !exercised {
-        let point = points_missed[0];
+        let point = match doc.witness {
+            Witness::First => &doc.strikes[0],
+            _ => points_missed[0],
+        };
         let at = point.endpoints();
         let asked: Vec<&JournalEntry> = entries
             .iter()

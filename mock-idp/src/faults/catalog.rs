@@ -11,6 +11,7 @@ use std::str::FromStr;
 use serde::{Deserialize, Serialize};
 
 use crate::diag::did_you_mean;
+use crate::flows::FlowSet;
 use crate::journal::Endpoint;
 
 /// Where a fault strikes: the one place in the IdP where it changes what is sent. Every
@@ -36,6 +37,8 @@ pub enum Strikes {
     IdTokenClaims,
     /// The header and signature of an ID token, wherever it is issued.
     IdTokenSignature,
+    /// The claims of the ID token of a refresh response (OIDC Core 12.2).
+    RefreshIdToken,
     /// Discovery documents.
     Discovery,
     /// The JWKS (`/v1/keys`).
@@ -60,6 +63,7 @@ impl Strikes {
             | Self::CodeRedemption
             | Self::TokenResponse => "Token endpoint",
             Self::IdTokenClaims | Self::IdTokenSignature => "ID token",
+            Self::RefreshIdToken => "Refresh",
             Self::Discovery | Self::Keys => "Discovery and keys",
             Self::UserinfoAuthorization | Self::UserinfoClaims => "Userinfo",
             Self::Logout => "Logout",
@@ -78,6 +82,7 @@ impl Strikes {
             Self::TokenResponse => "token-response",
             Self::IdTokenClaims => "id-token-claims",
             Self::IdTokenSignature => "id-token-signature",
+            Self::RefreshIdToken => "refresh-id-token",
             Self::Discovery => "discovery",
             Self::Keys => "keys",
             Self::UserinfoAuthorization => "userinfo-authorization",
@@ -97,7 +102,8 @@ impl Strikes {
             Self::TokenRequest
             | Self::ClientAuthentication
             | Self::CodeRedemption
-            | Self::TokenResponse => &[Endpoint::Token],
+            | Self::TokenResponse
+            | Self::RefreshIdToken => &[Endpoint::Token],
             // ID tokens are issued at authorize (implicit, hybrid) and at the token endpoint.
             Self::IdTokenClaims | Self::IdTokenSignature => {
                 &[Endpoint::Token, Endpoint::SignIn, Endpoint::Authorize]
@@ -141,6 +147,11 @@ pub enum Witness {
     /// A strike at every one of its points (e.g. `kid-absent-single-key`: the token without
     /// `kid`, and the one-key JWKS the RP must fetch to check it).
     Every,
+    /// A strike at its first point; the others serve it (e.g. `es256`: the ES256-signed
+    /// token proves it; the key it adds to the JWKS and the algorithm it adds to
+    /// discovery are there so that the token can be checked, and an RP that refuses ES256
+    /// outright never needs them).
+    First,
 }
 
 /// How the fault tampers with what the IdP sends.
@@ -185,6 +196,10 @@ pub struct FaultDoc {
     /// IdP's keys can be tested by it, and an RP that never fetches them (no keys request
     /// in a whole run) does not verify signatures at all.
     pub signature: bool,
+    /// The flows (response types) in which it can strike: an ID token fault strikes in
+    /// every flow, a token endpoint fault only where a code is redeemed, `c_hash` faults
+    /// only where authorize returns an ID token with a code.
+    pub flows: FlowSet,
     /// What it does, in one line.
     pub description: &'static str,
     /// How it tampers.
@@ -210,11 +225,14 @@ macro_rules! witness {
     (every) => {
         Witness::Every
     };
+    (first) => {
+        Witness::First
+    };
 }
 
 macro_rules! catalog {
     ($($variant:ident $id:literal [$($strikes:ident),+] $witness:ident $style:ident
-        scoped=$scoped:literal signature=$signature:literal
+        scoped=$scoped:literal signature=$signature:literal flows=$flows:ident
         oidf=$oidf:expr, okta=$okta:expr, outcome=$outcome:expr, param=$param:expr,
         $desc:literal;)*) => {
         /// A fault's identity (its kebab-case id on the wire and in files).
@@ -230,6 +248,7 @@ macro_rules! catalog {
                 strikes: &[$(Strikes::$strikes),+],
                 witness: witness!($witness),
                 signature: $signature,
+                flows: FlowSet::$flows,
                 description: $desc,
                 style: Style::$style,
                 oidf_test: $oidf,
@@ -253,157 +272,214 @@ macro_rules! catalog {
 }
 
 catalog! {
-    StateMissing "state-missing" [AuthorizationResponse] any Remove scoped=true signature=false
+    StateMissing "state-missing" [AuthorizationResponse] any Remove scoped=true signature=false flows=ALL
         oidf=None, okta=None, outcome=Some("oidc_state_missing"), param=None,
         "The authorization response comes back without `state`.";
-    StateMismatch "state-mismatch" [AuthorizationResponse] any Replace scoped=true signature=false
+    StateMismatch "state-mismatch" [AuthorizationResponse] any Replace scoped=true signature=false flows=ALL
         oidf=None, okta=None, outcome=Some("oidc_state_missing"), param=None,
         "The authorization response carries a different `state` of the same length.";
-    CodeMissing "code-missing" [AuthorizationResponse] any Remove scoped=true signature=false
+    CodeMissing "code-missing" [AuthorizationResponse] any Remove scoped=true signature=false flows=CODE
         oidf=None, okta=None, outcome=Some("oidc_received_no_code_or_token_failure"), param=None,
         "The authorization response comes back without `code` (state only).";
-    IssParamMismatch "iss-param-mismatch" [AuthorizationResponse] any Append scoped=true signature=false
+    IssParamMismatch "iss-param-mismatch" [AuthorizationResponse] any Append scoped=true signature=false flows=ALL
         oidf=None, okta=None, outcome=Some("oidc_auth_error"), param=None,
         "The authorization response carries an `iss` parameter (RFC 9207) naming another issuer of this IdP.";
-    IdpError "idp-error" [SignInOutcome] any Replace scoped=true signature=false
+    FormPostOpaqueOrigin "form-post-opaque-origin" [AuthorizationResponse] any Replace scoped=true signature=false flows=ALL
+        oidf=None, okta=None, outcome=None, param=None,
+        "In `form_post` mode the self-submitting page is sandboxed: an opaque origin, as after a redirect through another origin, so the browser sends `Origin: null` to the RP's callback (it strikes only in `form_post` mode). The login must go through.";
+    IdpError "idp-error" [SignInOutcome] any Replace scoped=true signature=false flows=ALL
         oidf=None, okta=Some("server_error"), outcome=Some("oidc_auth_error"),
         param=Some("the OAuth error to send: access_denied, login_required, consent_required, interaction_required, temporarily_unavailable or server_error (default)"),
         "After sign-in the IdP redirects back with an error (Okta's wording) instead of a code.";
-    UserNotAssigned "user-not-assigned" [SignInOutcome] any Replace scoped=true signature=false
+    UserNotAssigned "user-not-assigned" [SignInOutcome] any Replace scoped=true signature=false flows=ALL
         oidf=None, okta=Some("user_not_assigned"), outcome=Some("oidc_auth_error"), param=None,
         "The user is treated as not assigned to the app: `access_denied`, \"User is not assigned to the client application.\"";
-    ClientSecretRejected "client-secret-rejected" [ClientAuthentication] any Replace scoped=true signature=false
+    ClientSecretRejected "client-secret-rejected" [ClientAuthentication] any Replace scoped=true signature=false flows=CODE
         oidf=None, okta=Some("invalid_client_secret"), outcome=Some("oidc_code_exchange_failure"), param=None,
         "The token endpoint answers 401 `invalid_client` for the right secret (a rotated secret).";
-    CodeRejected "code-rejected" [CodeRedemption] any Replace scoped=true signature=false
+    CodeRejected "code-rejected" [CodeRedemption] any Replace scoped=true signature=false flows=CODE
         oidf=None, okta=Some("invalid_authorization_code"), outcome=Some("oidc_code_exchange_failure"), param=None,
         "The token endpoint answers 400 `invalid_grant` for a valid code (the code is not consumed).";
-    TokenEndpoint5xx "token-endpoint-5xx" [TokenRequest] any Replace scoped=true signature=false
+    TokenEndpoint5xx "token-endpoint-5xx" [TokenRequest] any Replace scoped=true signature=false flows=CODE
         oidf=None, okta=Some("E0000009"), outcome=Some("oidc_code_exchange_failure"),
         param=Some("the HTTP status, 500 to 599 (default 500)"),
         "The token endpoint fails with a server error (Okta's E0000009 body).";
-    TokenEndpointSlow "token-endpoint-slow" [TokenRequest] any Append scoped=true signature=false
+    TokenEndpointSlow "token-endpoint-slow" [TokenRequest] any Append scoped=true signature=false flows=CODE
         oidf=None, okta=None, outcome=Some("oidc_code_exchange_failure"),
         param=Some("the delay in milliseconds, at most 60000 (default 10000)"),
         "The token endpoint answers correctly, but only after a delay.";
-    TokenResponseMalformed "token-response-malformed" [TokenResponse] any Replace scoped=true signature=false
+    TokenResponseMalformed "token-response-malformed" [TokenResponse] any Replace scoped=true signature=false flows=CODE
         oidf=None, okta=None, outcome=Some("oidc_code_exchange_failure"), param=None,
         "The token response is cut in the middle: HTTP 200 with JSON that does not parse.";
-    IdTokenMissing "id-token-missing" [TokenResponse] any Remove scoped=true signature=false
+    IdTokenMissing "id-token-missing" [TokenResponse] any Remove scoped=true signature=false flows=CODE
         oidf=None, okta=None, outcome=Some("oidc_code_exchange_token_missing"), param=None,
         "The token response has no `id_token`.";
-    AccessTokenMissing "access-token-missing" [TokenResponse] any Remove scoped=true signature=false
+    AccessTokenMissing "access-token-missing" [TokenResponse] any Remove scoped=true signature=false flows=CODE
         oidf=None, okta=None, outcome=Some("oidc_code_exchange_token_missing"), param=None,
         "The token response has no `access_token`.";
-    BadSignature "bad-signature" [IdTokenSignature] any CorruptSignature scoped=true signature=true
+    ScopeMissing "token-response-scope-missing" [TokenResponse] any Remove scoped=true signature=false flows=CODE
+        oidf=None, okta=None, outcome=None, param=None,
+        "The token response has no `scope` (RFC 6749 5.1: optional when it is the scope asked for): the RP should accept.";
+    ExpiresInMissing "token-response-expires-in-missing" [TokenResponse] any Remove scoped=true signature=false flows=CODE
+        oidf=None, okta=None, outcome=None, param=None,
+        "The token response has no `expires_in` (RFC 6749 5.1: RECOMMENDED, not required): the RP should accept.";
+    TokenTypeLowercase "token-type-lowercase" [TokenResponse] any Replace scoped=true signature=false flows=CODE
+        oidf=None, okta=None, outcome=None, param=None,
+        "The token response's `token_type` is `bearer` in lower case (RFC 6749 5.1: case insensitive): the RP should accept.";
+    ExpiresInString "expires-in-string" [TokenResponse] any Replace scoped=true signature=false flows=CODE
+        oidf=None, okta=None, outcome=None, param=None,
+        "The token response's `expires_in` is a JSON string (`\"3600\"`) instead of a number, as some IdPs send.";
+    BadSignature "bad-signature" [IdTokenSignature] any CorruptSignature scoped=true signature=true flows=ALL
         oidf=Some("rp-id_token-bad-sig-rs256"), okta=None, outcome=Some("oidc_generic_token_failure"), param=None,
         "The ID token's RS256 signature bytes are corrupted.";
-    AlgNone "alg-none" [IdTokenSignature] any SwapAlgorithm scoped=true signature=true
+    AlgNone "alg-none" [IdTokenSignature] any SwapAlgorithm scoped=true signature=true flows=ALL
         oidf=Some("rp-id_token-sig-none"), okta=None, outcome=Some("oidc_generic_token_failure"), param=None,
         "The ID token is unsigned: header `{\"alg\":\"none\"}`, empty signature. Where `at_hash` is optional (the token endpoint) it is left out, so that being unsigned is the token's only defect.";
-    AlgNoneWithAtHash "alg-none-with-at-hash" [IdTokenSignature] any SwapAlgorithm scoped=true signature=true
+    AlgNoneWithAtHash "alg-none-with-at-hash" [IdTokenSignature] any SwapAlgorithm scoped=true signature=true flows=AT_HASH
         oidf=Some("rp-id_token-sig-none"), okta=None, outcome=Some("oidc_generic_token_failure"), param=None,
         "The ID token is unsigned and keeps its `at_hash`, which no RP can check for alg none (OIDC Core 3.1.3.8 hashes with the alg's hash): two defects, for RPs that refuse it only for the second.";
-    Hs256WithClientSecret "hs256-with-client-secret" [IdTokenSignature] any SwapAlgorithm scoped=true signature=true
+    Hs256WithClientSecret "hs256-with-client-secret" [IdTokenSignature] any SwapAlgorithm scoped=true signature=true flows=ALL
         oidf=Some("rp-id_token-bad-sig-hs256"), okta=None, outcome=Some("oidc_generic_token_failure"), param=None,
         "The ID token is signed HS256 with the client secret, though discovery says RS256 only.";
-    UnknownKid "unknown-kid" [IdTokenSignature] any Replace scoped=true signature=true
+    Hs256BadSignature "hs256-bad-signature" [IdTokenSignature] any CorruptSignature scoped=true signature=true flows=ALL
+        oidf=Some("rp-id_token-bad-sig-hs256"), okta=None, outcome=Some("oidc_generic_token_failure"), param=None,
+        "The ID token is signed HS256 with the client secret, and its MAC is corrupted.";
+    Es256 "es256" [IdTokenSignature, Keys, Discovery] first SwapAlgorithm scoped=false signature=true flows=ALL
+        oidf=Some("rp-id_token-sig-es256"), okta=None, outcome=None, param=None,
+        "The ID token is signed ES256 by a P-256 key that the JWKS publishes beside the RSA keys while armed, and discovery lists ES256: an RP registered for ES256 accepts it; one on the RS256 default may refuse it.";
+    Es256BadSignature "es256-bad-signature" [IdTokenSignature, Keys, Discovery] first CorruptSignature scoped=false signature=true flows=ALL
+        oidf=Some("rp-id_token-bad-sig-es256"), okta=None, outcome=Some("oidc_generic_token_failure"), param=None,
+        "As `es256`, with the ES256 signature corrupted.";
+    UnknownKid "unknown-kid" [IdTokenSignature] any Replace scoped=true signature=true flows=ALL
         oidf=None, okta=None, outcome=Some("oidc_generic_token_failure"), param=None,
         "The ID token is signed by a key the JWKS does not publish, under that key's `kid`.";
-    KidAbsentSingleKey "kid-absent-single-key" [IdTokenSignature, Keys] every Remove scoped=true signature=true
+    KidAbsentSingleKey "kid-absent-single-key" [IdTokenSignature, Keys] every Remove scoped=true signature=true flows=ALL
         oidf=Some("rp-id_token-kid-absent-single-jwks"), okta=None, outcome=None, param=None,
         "The ID token has no `kid` and, while armed, the JWKS publishes only the signing key: the RP should accept.";
-    KidAbsentSeveralKeys "kid-absent-several-keys" [IdTokenSignature] any Remove scoped=true signature=true
+    KidAbsentSeveralKeys "kid-absent-several-keys" [IdTokenSignature] any Remove scoped=true signature=true flows=ALL
         oidf=Some("rp-id_token-kid-absent-multiple-jwks"), okta=None, outcome=None, param=None,
         "The ID token has no `kid` while the JWKS publishes several keys: the RP may reject it or try each key.";
-    IssMismatch "iss-mismatch" [IdTokenClaims] any Replace scoped=true signature=false
+    IssMismatch "iss-mismatch" [IdTokenClaims] any Replace scoped=true signature=false flows=ALL
         oidf=Some("rp-id_token-issuer-mismatch"), okta=None, outcome=Some("oidc_generic_token_failure"), param=None,
         "The ID token's `iss` names another issuer of this IdP (the org server for a custom one, `default` for the org).";
-    AudMismatch "aud-mismatch" [IdTokenClaims] any Replace scoped=true signature=false
+    IssMissing "iss-missing" [IdTokenClaims] any Remove scoped=true signature=false flows=ALL
+        oidf=None, okta=None, outcome=Some("oidc_generic_token_failure"), param=None,
+        "The ID token has no `iss`.";
+    AudMismatch "aud-mismatch" [IdTokenClaims] any Replace scoped=true signature=false flows=ALL
         oidf=Some("rp-id_token-aud"), okta=None, outcome=Some("oidc_generic_token_failure"),
         param=Some("the audience to put in (default: another client id)"),
         "The ID token's `aud` is another client's id.";
-    AudMissing "aud-missing" [IdTokenClaims] any Remove scoped=true signature=false
+    AudMissing "aud-missing" [IdTokenClaims] any Remove scoped=true signature=false flows=ALL
         oidf=Some("rp-id_token-aud"), okta=None, outcome=Some("oidc_generic_token_failure"), param=None,
         "The ID token has no `aud`.";
-    SubMissing "sub-missing" [IdTokenClaims] any Remove scoped=true signature=false
+    AudExtra "aud-extra" [IdTokenClaims] any Append scoped=true signature=false flows=ALL
+        oidf=None, okta=None, outcome=Some("oidc_generic_token_failure"), param=None,
+        "The ID token's `aud` is an array of the client and an audience it does not trust, without `azp`.";
+    AzpMismatch "azp-mismatch" [IdTokenClaims] any Append scoped=true signature=false flows=ALL
+        oidf=None, okta=None, outcome=Some("oidc_generic_token_failure"), param=None,
+        "The ID token carries `azp` naming another client (`aud` is still the client).";
+    AudArray "aud-array" [IdTokenClaims] any Replace scoped=true signature=false flows=ALL
+        oidf=None, okta=None, outcome=None, param=None,
+        "The ID token's `aud` is a one-element array holding the client id (RFC 7519 4.1.3 allows either form): the RP should accept.";
+    SubMissing "sub-missing" [IdTokenClaims] any Remove scoped=true signature=false flows=ALL
         oidf=Some("rp-id_token-sub"), okta=None, outcome=Some("oidc_generic_token_failure"), param=None,
         "The ID token has no `sub`.";
-    IatMissing "iat-missing" [IdTokenClaims] any Remove scoped=true signature=false
+    IatMissing "iat-missing" [IdTokenClaims] any Remove scoped=true signature=false flows=ALL
         oidf=Some("rp-id_token-iat"), okta=None, outcome=Some("oidc_generic_token_failure"), param=None,
         "The ID token has no `iat`.";
-    ExpMissing "exp-missing" [IdTokenClaims] any Remove scoped=true signature=false
+    ExpMissing "exp-missing" [IdTokenClaims] any Remove scoped=true signature=false flows=ALL
         oidf=None, okta=None, outcome=Some("oidc_generic_token_failure"), param=None,
         "The ID token has no `exp`.";
-    Expired "expired" [IdTokenClaims] any Replace scoped=true signature=false
+    Expired "expired" [IdTokenClaims] any Replace scoped=true signature=false flows=ALL
         oidf=None, okta=None, outcome=Some("oidc_generic_token_failure"), param=None,
         "The ID token expired an hour ago (`iat` two hours ago, `exp` one hour ago).";
-    IssuedInFuture "issued-in-future" [IdTokenClaims] any Replace scoped=true signature=false
+    IssuedInFuture "issued-in-future" [IdTokenClaims] any Replace scoped=true signature=false flows=ALL
         oidf=None, okta=None, outcome=Some("oidc_generic_token_failure"), param=None,
         "The ID token is issued an hour in the future (`iat` now + 1 h, `exp` now + 2 h).";
-    NonceMissing "nonce-missing" [IdTokenClaims] any Remove scoped=true signature=false
+    NbfInFuture "nbf-in-future" [IdTokenClaims] any Append scoped=true signature=false flows=ALL
+        oidf=None, okta=None, outcome=Some("oidc_generic_token_failure"), param=None,
+        "The ID token carries `nbf` an hour from now (RFC 7519 4.1.5: not to be accepted before then).";
+    IatWeekOld "iat-week-old" [IdTokenClaims] any Replace scoped=true signature=false flows=ALL
+        oidf=None, okta=None, outcome=Some("oidc_generic_token_failure"), param=None,
+        "The ID token's `iat` is a week old, though `exp` is still ahead (OIDC Core 3.1.3.7 step 10: the RP may refuse tokens issued too long ago).";
+    NonceMissing "nonce-missing" [IdTokenClaims] any Remove scoped=true signature=false flows=ALL
         oidf=Some("rp-nonce-invalid"), okta=None, outcome=Some("oidc_nonce_missing"), param=None,
         "The ID token has no `nonce`, though the RP sent one (it strikes only when the RP sent one).";
-    NonceMismatch "nonce-mismatch" [IdTokenClaims] any Replace scoped=true signature=false
+    NonceMismatch "nonce-mismatch" [IdTokenClaims] any Replace scoped=true signature=false flows=ALL
         oidf=Some("rp-nonce-invalid"), okta=None, outcome=Some("oidc_nonce_missing"), param=None,
         "The ID token's `nonce` differs from the one the RP sent (same length; it strikes only when the RP sent one).";
-    AtHashBad "at-hash-bad" [IdTokenClaims] any Replace scoped=true signature=false
+    AtHashBad "at-hash-bad" [IdTokenClaims] any Replace scoped=true signature=false flows=AT_HASH
         oidf=Some("rp-id_token-bad-at_hash"), okta=None, outcome=Some("oidc_generic_token_failure"), param=None,
         "The ID token's `at_hash` does not match the access token issued with it (it strikes only where `at_hash` is issued).";
-    AtHashMissing "at-hash-missing" [IdTokenClaims] any Remove scoped=true signature=false
+    AtHashMissing "at-hash-missing" [IdTokenClaims] any Remove scoped=true signature=false flows=AT_HASH
         oidf=None, okta=None, outcome=Some("oidc_generic_token_failure"), param=None,
         "The ID token has no `at_hash`, though an access token is issued with it (it strikes only where `at_hash` is issued).";
-    CHashBad "c-hash-bad" [IdTokenClaims] any Replace scoped=true signature=false
+    CHashBad "c-hash-bad" [IdTokenClaims] any Replace scoped=true signature=false flows=C_HASH
         oidf=Some("rp-id_token-bad-c_hash"), okta=None, outcome=Some("oidc_generic_token_failure"), param=None,
         "In hybrid flows, the ID token's `c_hash` does not match the code issued with it.";
-    CHashMissing "c-hash-missing" [IdTokenClaims] any Remove scoped=true signature=false
+    CHashMissing "c-hash-missing" [IdTokenClaims] any Remove scoped=true signature=false flows=C_HASH
         oidf=None, okta=None, outcome=Some("oidc_generic_token_failure"), param=None,
         "In hybrid flows, the ID token has no `c_hash`.";
-    EmailMissing "email-missing" [IdTokenClaims] any Remove scoped=true signature=false
+    EmailMissing "email-missing" [IdTokenClaims] any Remove scoped=true signature=false flows=ALL
         oidf=None, okta=None, outcome=Some("oidc_missing_email_claim"), param=None,
         "The ID token has no `email` (nor `email_verified`), though the scope `email` was granted.";
-    EmailUnverified "email-unverified" [IdTokenClaims, UserinfoClaims] any Replace scoped=true signature=false
+    EmailUnverified "email-unverified" [IdTokenClaims, UserinfoClaims] any Replace scoped=true signature=false flows=ALL
         oidf=None, okta=None, outcome=Some("oidc_login_error"), param=None,
         "`email_verified` is false, in the ID token and at /userinfo.";
-    GroupsChanged "groups-changed" [IdTokenClaims, UserinfoClaims] any Replace scoped=true signature=false
+    GroupsChanged "groups-changed" [IdTokenClaims, UserinfoClaims] any Replace scoped=true signature=false flows=ALL
         oidf=None, okta=None, outcome=None, param=Some("comma-separated groups to send (default: Everyone,harness-unexpected)"),
         "The `groups` claim lists other groups than the user's, in the ID token and at /userinfo.";
-    DiscoveryUnavailable "discovery-unavailable" [Discovery] any Replace scoped=false signature=false
+    DiscoveryUnavailable "discovery-unavailable" [Discovery] any Replace scoped=false signature=false flows=ALL
         oidf=None, okta=None, outcome=Some("oidc_metadata_fetch_failure"), param=None,
         "Discovery answers 503.";
-    DiscoveryMalformed "discovery-malformed" [Discovery] any Replace scoped=false signature=false
+    DiscoveryMalformed "discovery-malformed" [Discovery] any Replace scoped=false signature=false flows=ALL
         oidf=None, okta=None, outcome=Some("oidc_metadata_fetch_failure"), param=None,
         "Discovery answers 200 with JSON cut in the middle.";
-    DiscoveryIssuerMismatch "discovery-issuer-mismatch" [Discovery] any Replace scoped=false signature=false
+    DiscoveryIssuerMismatch "discovery-issuer-mismatch" [Discovery] any Replace scoped=false signature=false flows=ALL
         oidf=Some("rp-discovery-issuer-not-matching-config"), okta=None, outcome=Some("oidc_metadata_fetch_failure"), param=None,
         "The discovery document's `issuer` names another issuer of this IdP.";
-    JwksUnavailable "jwks-unavailable" [Keys] any Replace scoped=false signature=true
+    JwksUriMoved "jwks-uri-moved" [Discovery, Keys] first Replace scoped=false signature=true flows=ALL
+        oidf=Some("rp-discovery-jwks_uri-keys"), okta=None, outcome=None, param=None,
+        "Discovery's `jwks_uri` names an unguessable path where the keys are served, and the usual `/v1/keys` answers 404 meanwhile: an RP that reads `jwks_uri` from discovery logs in as before.";
+    JwksUnavailable "jwks-unavailable" [Keys] any Replace scoped=false signature=true flows=ALL
         oidf=None, okta=None, outcome=Some("oidc_metadata_fetch_failure"), param=None,
         "The keys endpoint answers 503.";
-    KeyRotationKeepOld "key-rotation-keep-old" [Keys] any Replace scoped=false signature=true
+    KeyRotationKeepOld "key-rotation-keep-old" [Keys] any Replace scoped=false signature=true flows=ALL
         oidf=Some("rp-key-rotation-op-sign-key"), okta=None, outcome=None,
         param=Some("the authorization server to rotate (default: every server)"),
         "When armed, the keys rotate: the published next key signs from now on, the old one stays published. Logins must go on working.";
-    KeyRotationDropOld "key-rotation-drop-old" [Keys] any Replace scoped=false signature=true
+    KeyRotationDropOld "key-rotation-drop-old" [Keys] any Replace scoped=false signature=true flows=ALL
         oidf=Some("rp-key-rotation-op-sign-key-native"), okta=None, outcome=None,
         param=Some("the authorization server to rotate (default: every server)"),
         "When armed, the keys rotate and the old key is dropped from the JWKS. New logins must work (the RP refetches the JWKS).";
-    UserinfoSubMismatch "userinfo-sub-mismatch" [UserinfoClaims] any Replace scoped=true signature=false
+    UserinfoSubMismatch "userinfo-sub-mismatch" [UserinfoClaims] any Replace scoped=true signature=false flows=ACCESS_TOKEN
         oidf=Some("rp-userinfo-bad-sub-claim"), okta=None, outcome=Some("oidc_login_error"), param=None,
         "/userinfo answers for another user: another `sub`, with that user's `email`, `name` and `preferred_username`, so a page shows whether the RP used the answer.";
-    UserinfoUnauthorized "userinfo-unauthorized" [UserinfoAuthorization] any Replace scoped=true signature=false
+    UserinfoUnauthorized "userinfo-unauthorized" [UserinfoAuthorization] any Replace scoped=true signature=false flows=ACCESS_TOKEN
         oidf=None, okta=Some("access_token_invalid"), outcome=Some("oidc_login_error"), param=None,
         "/userinfo answers 401 `invalid_token` for a valid access token.";
-    UserinfoEmailMissing "userinfo-email-missing" [UserinfoClaims] any Remove scoped=true signature=false
+    UserinfoEmailMissing "userinfo-email-missing" [UserinfoClaims] any Remove scoped=true signature=false flows=ACCESS_TOKEN
         oidf=None, okta=None, outcome=Some("oidc_missing_email_claim"), param=None,
         "/userinfo answers without `email` (nor `email_verified`).";
-    LogoutStateMissing "logout-state-missing" [Logout] any Remove scoped=true signature=false
+    UserinfoBearerHeaderOnly "userinfo-bearer-header-only" [UserinfoAuthorization] any Replace scoped=true signature=false flows=ACCESS_TOKEN
+        oidf=Some("rp-userinfo-bearer-header"), okta=None, outcome=None, param=None,
+        "/userinfo reads the access token from the `Authorization: Bearer` header only (RFC 6750 2.1); one in a form body is not looked at.";
+    UserinfoBearerBodyOnly "userinfo-bearer-body-only" [UserinfoAuthorization] any Replace scoped=true signature=false flows=ACCESS_TOKEN
+        oidf=Some("rp-userinfo-bearer-body"), okta=None, outcome=None, param=None,
+        "/userinfo reads the access token from a form-encoded POST body only (RFC 6750 2.2); one in the header is not looked at.";
+    RefreshIssMismatch "refresh-iss-mismatch" [RefreshIdToken] any Replace scoped=true signature=false flows=CODE
+        oidf=None, okta=None, outcome=Some("oidc_generic_token_failure"), param=None,
+        "The ID token of a refresh response names another issuer of this IdP (OIDC Core 12.2: its `iss` MUST be the one of the login).";
+    RefreshSubMismatch "refresh-sub-mismatch" [RefreshIdToken] any Replace scoped=true signature=false flows=CODE
+        oidf=None, okta=None, outcome=Some("oidc_generic_token_failure"), param=None,
+        "The ID token of a refresh response is about another user (OIDC Core 12.2: its `sub` MUST be the one of the login).";
+    LogoutStateMissing "logout-state-missing" [Logout] any Remove scoped=true signature=false flows=ALL
         oidf=None, okta=None, outcome=None, param=None,
         "The post-logout redirect comes back without the RP's `state`.";
-    LogoutSessionKept "logout-session-kept" [Logout] any Remove scoped=true signature=false
+    LogoutSessionKept "logout-session-kept" [Logout] any Remove scoped=true signature=false flows=ALL
         oidf=None, okta=None, outcome=None, param=None,
         "Logout redirects as usual but does not end the IdP session: the next login is silent.";
-    CorsMissing "cors-missing" [Cors] any Remove scoped=true signature=false
+    CorsMissing "cors-missing" [Cors] any Remove scoped=true signature=false flows=ALL
         oidf=None, okta=Some("illegal_origin_browser_request"), outcome=Some("oidc_code_exchange_failure"), param=None,
         "Token, userinfo, introspect, revoke and keys answer without CORS headers, even for trusted origins.";
 }
@@ -517,6 +593,9 @@ pub fn markdown() -> String {
         if !d.scoped {
             what.push_str(" Everyone only.");
         }
+        if d.flows != FlowSet::ALL {
+            what.push_str(&format!(" Flows: {}.", d.flows.describe()));
+        }
         let mut at: Vec<String> = d
             .strikes
             .iter()
@@ -526,6 +605,7 @@ pub fn markdown() -> String {
             at.push(match d.witness {
                 Witness::Any => "(any)".into(),
                 Witness::Every => "(every)".into(),
+                Witness::First => "(first)".into(),
             });
         }
         if d.signature {

@@ -42,7 +42,8 @@ impl Shared {
         fired
     }
 
-    /// Signs an ID token after the ID token faults aimed at this request changed it.
+    /// Signs an ID token after the ID token faults aimed at this request changed it (and,
+    /// for the ID token of a refresh response, the refresh faults).
     pub fn issue_id_token(
         &self,
         srv: &ServerCtx,
@@ -50,6 +51,7 @@ impl Shared {
         mut claims: Claims,
         ctx: &FaultCtx,
         j: &mut JournalEntry,
+        refresh: bool,
     ) -> String {
         // The nonce, at_hash and c_hash faults strike only where the claim belongs: a
         // nonce the RP sent (OIDC Core 3.1.3.7 step 11 checks only that), an access token
@@ -63,6 +65,10 @@ impl Shared {
             _ => true,
         });
         tamper::id_token_claims(self, srv, &changes, &mut claims);
+        if refresh {
+            let changes = self.fire(Strikes::RefreshIdToken, ctx, j);
+            tamper::refresh_id_token_claims(self, srv, &changes, &mut claims);
+        }
         let signature = self.fire(Strikes::IdTokenSignature, ctx, j);
         if signature.first().is_some_and(|f| f.id == FaultId::AlgNone)
             && j.endpoint == Some(crate::journal::Endpoint::Token)

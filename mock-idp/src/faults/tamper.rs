@@ -86,6 +86,30 @@ pub fn id_token_claims(shared: &Shared, srv: &ServerCtx, faults: &[Fault], c: &m
             FaultId::AudMissing => {
                 c.remove("aud");
             }
+            FaultId::IssMissing => {
+                c.remove("iss");
+            }
+            FaultId::AudExtra => {
+                if let Some(aud) = c.get("aud").cloned() {
+                    let extra = Value::from(random_okta_id("0oa"));
+                    c.insert("aud".into(), Value::Array(vec![aud, extra]));
+                }
+                c.remove("azp");
+            }
+            FaultId::AzpMismatch => {
+                insert_after(c, "aud", "azp", random_okta_id("0oa").into());
+            }
+            FaultId::AudArray => {
+                if let Some(aud) = c.get("aud").cloned() {
+                    c.insert("aud".into(), Value::Array(vec![aud]));
+                }
+            }
+            FaultId::NbfInFuture => {
+                insert_after(c, "iat", "nbf", (now + 3600).into());
+            }
+            FaultId::IatWeekOld => {
+                c.insert("iat".into(), (now - 7 * 86_400).into());
+            }
             FaultId::SubMissing => {
                 c.remove("sub");
             }
@@ -149,6 +173,70 @@ pub fn id_token_claims(shared: &Shared, srv: &ServerCtx, faults: &[Fault], c: &m
     }
 }
 
+/// Refresh-response faults on the claims of the refreshed ID token (OIDC Core 12.2 lists
+/// what must stay as it was at login).
+pub fn refresh_id_token_claims(shared: &Shared, srv: &ServerCtx, faults: &[Fault], c: &mut Claims) {
+    for f in faults {
+        match f.id {
+            FaultId::RefreshIssMismatch => {
+                c.insert("iss".into(), other_issuer(shared, srv).into());
+            }
+            FaultId::RefreshSubMismatch => {
+                let sub = c
+                    .get("sub")
+                    .and_then(Value::as_str)
+                    .unwrap_or("")
+                    .to_string();
+                c.insert(
+                    "sub".into(),
+                    stable_okta_id("00u", &format!("someone else than {sub}")).into(),
+                );
+            }
+            _ => {}
+        }
+    }
+}
+
+/// Token response faults on the body's members (the tokens themselves are left alone).
+pub fn token_response_members(faults: &[Fault], map: &mut serde_json::Map<String, Value>) {
+    for f in faults {
+        match f.id {
+            FaultId::IdTokenMissing => {
+                map.remove("id_token");
+            }
+            FaultId::AccessTokenMissing => {
+                map.remove("access_token");
+            }
+            FaultId::ScopeMissing => {
+                map.remove("scope");
+            }
+            FaultId::ExpiresInMissing => {
+                map.remove("expires_in");
+            }
+            FaultId::TokenTypeLowercase => {
+                map.insert("token_type".into(), "bearer".into());
+            }
+            FaultId::ExpiresInString => {
+                if let Some(v) = map.get("expires_in").cloned() {
+                    map.insert("expires_in".into(), v.to_string().into());
+                }
+            }
+            _ => {}
+        }
+    }
+}
+
+/// Flips one bit in the middle of a compact JWS's signature.
+fn corrupt(token: &str) -> String {
+    let (input, sig) = token
+        .rsplit_once('.')
+        .expect("a signed JWT has three parts");
+    let mut bytes = URL_SAFE_NO_PAD.decode(sig).expect("we encoded it");
+    let mid = bytes.len() / 2;
+    bytes[mid] ^= 0x5a;
+    format!("{input}.{}", URL_SAFE_NO_PAD.encode(bytes))
+}
+
 /// Signs an ID token as the first signature fault says (or normally when there is none).
 pub fn sign_id_token(
     shared: &Shared,
@@ -168,25 +256,23 @@ pub fn sign_id_token(
         h
     };
     match fault.id {
-        FaultId::BadSignature => {
-            let token = jwt::sign_rs256(&jwt::rs256_header(&key), claims, &key);
-            let (input, sig) = token
-                .rsplit_once('.')
-                .expect("a signed JWT has three parts");
-            let mut bytes = URL_SAFE_NO_PAD.decode(sig).expect("we encoded it");
-            let mid = bytes.len() / 2;
-            bytes[mid] ^= 0x5a;
-            format!("{input}.{}", URL_SAFE_NO_PAD.encode(bytes))
-        }
+        FaultId::BadSignature => corrupt(&jwt::sign_rs256(&jwt::rs256_header(&key), claims, &key)),
+        FaultId::Es256 => jwt::sign_es256(claims, &shared.ec_key),
+        FaultId::Es256BadSignature => corrupt(&jwt::sign_es256(claims, &shared.ec_key)),
         FaultId::AlgNone | FaultId::AlgNoneWithAtHash => {
             format!("{}.", jwt::signing_input(&alg_only("none"), claims))
         }
-        FaultId::Hs256WithClientSecret => {
+        FaultId::Hs256WithClientSecret | FaultId::Hs256BadSignature => {
             let input = jwt::signing_input(&alg_only("HS256"), claims);
             let secret = client_secret.unwrap_or(client_id);
             let k = aws_lc_rs::hmac::Key::new(aws_lc_rs::hmac::HMAC_SHA256, secret.as_bytes());
             let tag = aws_lc_rs::hmac::sign(&k, input.as_bytes());
-            format!("{input}.{}", URL_SAFE_NO_PAD.encode(tag.as_ref()))
+            let token = format!("{input}.{}", URL_SAFE_NO_PAD.encode(tag.as_ref()));
+            if fault.id == FaultId::Hs256BadSignature {
+                corrupt(&token)
+            } else {
+                token
+            }
         }
         FaultId::UnknownKid => {
             let published: Vec<String> = shared.with_ring(&srv.id, |r| {

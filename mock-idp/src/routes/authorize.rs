@@ -500,7 +500,7 @@ fn complete(
         );
         out.push((
             "id_token".into(),
-            shared.issue_id_token(srv, &client, claims, &ctx, j),
+            shared.issue_id_token(srv, &client, claims, &ctx, j, false),
         ));
     }
     if let Some(at) = access {
@@ -513,9 +513,22 @@ fn complete(
         out.push(("code".into(), c));
     }
     out.push(("state".into(), req.state.clone()));
-    let faults = shared.fire(Strikes::AuthorizationResponse, &ctx, j);
+    let form_post = req.mode == Mode::FormPost;
+    let faults = shared.fire_where(Strikes::AuthorizationResponse, &ctx, j, |id| {
+        id != FaultId::FormPostOpaqueOrigin || form_post
+    });
     tamper::authorization_params(shared, srv, &faults, &mut out);
-    Ok(deliver(&req.redirect_uri, req.mode, &out))
+    let mut resp = deliver(&req.redirect_uri, req.mode, &out);
+    if faults.iter().any(|f| f.id == FaultId::FormPostOpaqueOrigin) {
+        // A sandboxed document has an opaque origin: its form POST carries `Origin: null`
+        // (Fetch, "serializing a request origin"), as one does after a redirect through
+        // another origin.
+        resp.headers_mut().insert(
+            header::CONTENT_SECURITY_POLICY,
+            HeaderValue::from_static("sandbox allow-forms allow-scripts"),
+        );
+    }
+    Ok(resp)
 }
 
 /// Sends `params` to the client's redirect URI in `mode`.

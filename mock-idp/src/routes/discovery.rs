@@ -83,6 +83,17 @@ pub async fn discovery(
             FaultId::DiscoveryIssuerMismatch => {
                 doc["issuer"] = tamper::other_issuer(&shared, &srv).into()
             }
+            FaultId::Es256 | FaultId::Es256BadSignature => {
+                if let Some(algs) = doc
+                    .get_mut("id_token_signing_alg_values_supported")
+                    .and_then(Value::as_array_mut)
+                {
+                    if !algs.iter().any(|a| a == "ES256") {
+                        algs.push("ES256".into());
+                    }
+                }
+            }
+            FaultId::JwksUriMoved => doc["jwks_uri"] = moved_jwks_uri(&shared, &srv).into(),
             _ => {}
         }
     }
@@ -106,7 +117,22 @@ fn unavailable() -> IdpError {
     }
 }
 
-/// `GET …/v1/keys`: the published keys of the server.
+/// Where the keys are while `jwks-uri-moved` is armed: a path no RP can guess.
+fn moved_jwks_uri(shared: &Shared, srv: &ServerCtx) -> String {
+    format!("{}/keys/{}", srv.base, shared.moved_jwks)
+}
+
+/// What Okta answers for a path it does not serve.
+fn not_found() -> IdpError {
+    IdpError::Api {
+        status: 404,
+        code: "E0000007",
+        summary: "Not found: Resource not found".into(),
+    }
+}
+
+/// `GET …/v1/keys`: the published keys of the server (a 404 while `jwks-uri-moved`
+/// has moved them: only an RP that reads `jwks_uri` from discovery finds them).
 pub async fn keys(
     State(shared): State<Arc<Shared>>,
     Srv(srv): Srv,
@@ -123,25 +149,65 @@ pub async fn keys(
             allow,
         );
     }
+    if shared.faults.is_armed(FaultId::JwksUriMoved) {
+        return with_cors(finish(&shared, j, Err(not_found())), allow);
+    }
     let faults = shared.fire(Strikes::Keys, &ctx, &mut j);
+    jwks_answer(&shared, &srv, j, allow, &faults)
+}
+
+/// `GET …/v1/keys/{moved}`: the keys at the path `jwks-uri-moved` advertises (404
+/// otherwise).
+pub async fn keys_moved(
+    State(shared): State<Arc<Shared>>,
+    Srv(srv): Srv,
+    uri: axum::extract::OriginalUri,
+    method: Method,
+    headers: HeaderMap,
+) -> Response {
+    let mut j = entry(&shared, &srv.id, Endpoint::Keys, &method, &headers);
+    let ctx = FaultCtx::default();
+    let allow = cors_origin(&shared, &headers, &ctx, &mut j);
+    let here = uri.path().rsplit('/').next() == Some(shared.moved_jwks.as_str());
+    if !here || !shared.faults.is_armed(FaultId::JwksUriMoved) {
+        return with_cors(finish(&shared, j, Err(not_found())), allow);
+    }
+    let faults = shared.fire(Strikes::Keys, &ctx, &mut j);
+    jwks_answer(&shared, &srv, j, allow, &faults)
+}
+
+/// The JWKS as the keys faults that fired make it.
+fn jwks_answer(
+    shared: &Shared,
+    srv: &ServerCtx,
+    j: crate::journal::JournalEntry,
+    allow: Option<axum::http::HeaderValue>,
+    faults: &[crate::faults::Fault],
+) -> Response {
     let has = |id: FaultId| faults.iter().any(|f| f.id == id);
     if has(FaultId::JwksUnavailable) {
-        return with_cors(finish(&shared, j, Err(unavailable())), allow);
+        return with_cors(finish(shared, j, Err(unavailable())), allow);
     }
     // While `kid-absent-single-key` is armed, only the signing key is published, so an
     // ID token without `kid` has exactly one candidate (OpenID RP test
     // rp-id_token-kid-absent-single-jwks). The journal names it on this answer: the RP
     // fetched the one-key JWKS.
     let single = has(FaultId::KidAbsentSingleKey);
-    let jwks = shared.with_ring(&srv.id, |r| {
+    let mut jwks = shared.with_ring(&srv.id, |r| {
         if single {
             serde_json::json!({"keys": [r.active().jwk()]})
         } else {
             r.jwks()
         }
     });
+    // The ES256 faults publish their P-256 key beside the RSA keys.
+    if has(FaultId::Es256) || has(FaultId::Es256BadSignature) {
+        if let Some(keys) = jwks["keys"].as_array_mut() {
+            keys.push(shared.ec_key.jwk());
+        }
+    }
     with_cors(
-        finish(&shared, j, Ok(json_response(StatusCode::OK, &jwks))),
+        finish(shared, j, Ok(json_response(StatusCode::OK, &jwks))),
         allow,
     )
 }

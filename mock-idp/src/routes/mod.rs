@@ -39,6 +39,10 @@ pub fn app(shared: Arc<Shared>) -> Router {
         ("/token", post(token::token).options(preflight)),
         ("/keys", get(discovery::keys).options(preflight)),
         (
+            "/keys/{moved}",
+            get(discovery::keys_moved).options(preflight),
+        ),
+        (
             "/userinfo",
             get(userinfo::userinfo)
                 .post(userinfo::userinfo)
@@ -134,6 +138,9 @@ impl FromRequestParts<Arc<Shared>> for Srv {
 
 /// The endpoint a path names, by its last segment.
 fn endpoint_of_path(path: &str) -> Option<Endpoint> {
+    if path.contains("/v1/keys/") {
+        return Some(Endpoint::Keys);
+    }
     Some(match path.rsplit('/').next()? {
         "openid-configuration" | "oauth-authorization-server" => Endpoint::Discovery,
         "keys" => Endpoint::Keys,

@@ -198,17 +198,7 @@ fn token_response(
 ) -> Response {
     let faults = shared.fire(Strikes::TokenResponse, ctx, j);
     if let Some(map) = body.as_object_mut() {
-        for f in &faults {
-            match f.id {
-                FaultId::IdTokenMissing => {
-                    map.remove("id_token");
-                }
-                FaultId::AccessTokenMissing => {
-                    map.remove("access_token");
-                }
-                _ => {}
-            }
-        }
+        tamper::token_response_members(&faults, map);
     }
     let text = body.to_string();
     let text = if faults
@@ -494,7 +484,9 @@ fn user_tokens(
         );
         body.insert(
             "id_token".into(),
-            shared.issue_id_token(srv, client, claims, ctx, j).into(),
+            shared
+                .issue_id_token(srv, client, claims, ctx, j, existing_refresh.is_some())
+                .into(),
         );
     }
     (Value::Object(body), issued)

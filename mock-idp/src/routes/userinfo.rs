@@ -10,7 +10,7 @@ use serde_json::{Map, Value};
 
 use super::{Params, Srv, cors_origin, entry, finish, with_cors};
 use crate::errors::{self, IdpError, json_response};
-use crate::faults::{Strikes, tamper};
+use crate::faults::{FaultId, Strikes, tamper};
 use crate::journal::Endpoint;
 use crate::state::{Shared, groups_of};
 
@@ -23,18 +23,23 @@ pub async fn userinfo(
     body: Bytes,
 ) -> Response {
     let mut j = entry(&shared, &srv.id, Endpoint::Userinfo, &method, &headers);
-    let bearer = headers
+    // RFC 6750 2.1 (header) and 2.2 (form body); never the query (2.3 is not offered).
+    let in_header = headers
         .get(header::AUTHORIZATION)
         .and_then(|v| v.to_str().ok())
         .and_then(|v| {
             (v.len() > 7 && v[..7].eq_ignore_ascii_case("bearer "))
                 .then(|| v[7..].trim().to_string())
-        })
-        .or_else(|| {
-            (method == Method::POST)
-                .then(|| Params::parse(&body).get("access_token").map(str::to_string))
-                .flatten()
         });
+    let in_body = (method == Method::POST)
+        .then(|| Params::parse(&body).get("access_token").map(str::to_string))
+        .flatten();
+    j.bearer = match (&in_header, &in_body) {
+        (Some(_), _) => Some("header".into()),
+        (None, Some(_)) => Some("body".into()),
+        (None, None) => None,
+    };
+    let bearer = in_header.clone().or_else(|| in_body.clone());
     let invalid = || IdpError::Bearer {
         row: errors::ACCESS_TOKEN_INVALID,
     };
@@ -52,11 +57,17 @@ pub async fn userinfo(
     let allow = cors_origin(&shared, &headers, &ctx, &mut j);
     let result = (|| {
         let claims = claims.clone().ok_or_else(invalid)?;
-        if !shared
-            .fire(Strikes::UserinfoAuthorization, &ctx, &mut j)
-            .is_empty()
-        {
-            return Err(invalid());
+        for f in shared.fire(Strikes::UserinfoAuthorization, &ctx, &mut j) {
+            // The bearer modes look for the token in one place only: sent elsewhere, it
+            // is refused as an invalid token.
+            let refused = match f.id {
+                FaultId::UserinfoBearerHeaderOnly => in_header.is_none(),
+                FaultId::UserinfoBearerBodyOnly => in_body.is_none(),
+                _ => true,
+            };
+            if refused {
+                return Err(invalid());
+            }
         }
         j.token_ref = claims
             .get("jti")

@@ -10,6 +10,7 @@ use serde_json::{Map, Value, json};
 use crate::common::*;
 
 pub const NOW: i64 = 1_800_000_000;
+
 const STATE: &str = "state-0123456789abcdef";
 const NONCE: &str = "nonce-0123456789abcdef";
 
@@ -26,6 +27,12 @@ pub enum Flow {
     Logout,
     /// The SPA's code flow with an `Origin` on the token request.
     Cors,
+    /// The code flow with `response_mode=form_post`: the self-submitting page.
+    FormPost,
+    /// The code flow with `offline_access`, then a refresh.
+    Refresh,
+    /// Discovery of `default`, then its `jwks_uri` and the usual keys path.
+    DiscoveryKeys,
 }
 
 /// What a fault must change: the observation differs under these paths (and only
@@ -455,6 +462,144 @@ pub fn cases() -> Vec<Case> {
             ],
         ),
         case(
+            FormPostOpaqueOrigin,
+            FormPost,
+            &["/form/csp"],
+            vec![("/form/csp", json!("sandbox allow-forms allow-scripts"))],
+        ),
+        case(
+            ScopeMissing,
+            Code,
+            &["/token/body/scope"],
+            vec![("/token/body/scope", Value::Null)],
+        ),
+        case(
+            ExpiresInMissing,
+            Code,
+            &["/token/body/expires_in"],
+            vec![("/token/body/expires_in", Value::Null)],
+        ),
+        case(
+            TokenTypeLowercase,
+            Code,
+            &["/token/body/token_type"],
+            vec![("/token/body/token_type", json!("bearer"))],
+        ),
+        case(
+            ExpiresInString,
+            Code,
+            &["/token/body/expires_in"],
+            vec![("/token/body/expires_in", json!("3600"))],
+        ),
+        case(
+            Hs256BadSignature,
+            Code,
+            &[
+                "/token/body/id_token/header",
+                "/token/body/id_token/signature",
+            ],
+            vec![
+                ("/token/body/id_token/header", json!({"alg": "HS256"})),
+                ("/token/body/id_token/signature", json!("invalid")),
+            ],
+        ),
+        case(
+            Es256,
+            Code,
+            &["/token/body/id_token/header", "/jwks/2"],
+            vec![
+                ("/token/body/id_token/header/alg", json!("ES256")),
+                ("/token/body/id_token/signature", json!("valid")),
+                ("/jwks/2", json!(mock_idp::keys::fixture_ec_key().kid())),
+            ],
+        ),
+        case(
+            Es256BadSignature,
+            Code,
+            &[
+                "/token/body/id_token/header",
+                "/token/body/id_token/signature",
+                "/jwks/2",
+            ],
+            vec![
+                ("/token/body/id_token/header/alg", json!("ES256")),
+                ("/token/body/id_token/signature", json!("invalid")),
+            ],
+        ),
+        case(
+            IssMissing,
+            Code,
+            &["/token/body/id_token/payload/iss"],
+            vec![("/token/body/id_token/payload/iss", Value::Null)],
+        ),
+        case(
+            AudExtra,
+            Code,
+            &["/token/body/id_token/payload/aud"],
+            vec![("/token/body/id_token/payload/aud/0", json!(WEB))],
+        ),
+        case(
+            AzpMismatch,
+            Code,
+            &["/token/body/id_token/payload/azp"],
+            vec![("/token/body/id_token/payload/aud", json!(WEB))],
+        ),
+        case(
+            AudArray,
+            Code,
+            &["/token/body/id_token/payload/aud"],
+            vec![("/token/body/id_token/payload/aud", json!([WEB]))],
+        ),
+        case(
+            NbfInFuture,
+            Code,
+            &["/token/body/id_token/payload/nbf"],
+            vec![("/token/body/id_token/payload/nbf", json!(NOW + 3600))],
+        ),
+        case(
+            IatWeekOld,
+            Code,
+            &["/token/body/id_token/payload/iat"],
+            vec![("/token/body/id_token/payload/iat", json!(NOW - 7 * 86_400))],
+        ),
+        case(
+            JwksUriMoved,
+            DiscoveryKeys,
+            &["/discovery/jwks_uri", "/usual_keys"],
+            vec![("/usual_keys", json!(404))],
+        ),
+        case(
+            UserinfoBearerHeaderOnly,
+            Code,
+            &["/userinfo/in_body"],
+            vec![("/userinfo/in_body", json!(401))],
+        ),
+        case(
+            UserinfoBearerBodyOnly,
+            Code,
+            &[
+                "/userinfo/status",
+                "/userinfo/www_authenticate",
+                "/userinfo/body",
+            ],
+            vec![
+                ("/userinfo/status", json!(401)),
+                ("/userinfo/in_body", json!(200)),
+            ],
+        ),
+        case(
+            RefreshIssMismatch,
+            Refresh,
+            &["/refresh/body/id_token/payload/iss"],
+            vec![("/refresh/body/id_token/payload/iss", json!("ORIGIN"))],
+        ),
+        case(
+            RefreshSubMismatch,
+            Refresh,
+            &["/refresh/body/id_token/payload/sub"],
+            vec![],
+        ),
+        case(
             CorsMissing,
             Cors,
             &["/token/cors"],
@@ -506,7 +651,7 @@ async fn signature_check(
             "invalid"
         };
     }
-    if alg != "RS256" {
+    if alg != "RS256" && alg != "ES256" {
         return "invalid";
     }
     let resp = browser()
@@ -526,13 +671,23 @@ async fn signature_check(
     if candidates.is_empty() {
         return "unknown-kid";
     }
-    let ok = candidates.iter().any(|k| {
-        let key = jsonwebtoken::DecodingKey::from_rsa_components(
-            k["n"].as_str().unwrap(),
-            k["e"].as_str().unwrap(),
-        )
-        .unwrap();
-        decode(token, &key, jsonwebtoken::Algorithm::RS256)
+    let ok = candidates.iter().any(|k| match k["kty"].as_str() {
+        Some("EC") => {
+            let key = jsonwebtoken::DecodingKey::from_ec_components(
+                k["x"].as_str().unwrap(),
+                k["y"].as_str().unwrap(),
+            )
+            .unwrap();
+            alg == "ES256" && decode(token, &key, jsonwebtoken::Algorithm::ES256)
+        }
+        _ => {
+            let key = jsonwebtoken::DecodingKey::from_rsa_components(
+                k["n"].as_str().unwrap(),
+                k["e"].as_str().unwrap(),
+            )
+            .unwrap();
+            alg == "RS256" && decode(token, &key, jsonwebtoken::Algorithm::RS256)
+        }
     });
     if ok { "valid" } else { "invalid" }
 }
@@ -625,9 +780,18 @@ pub async fn observe(idp: &MockIdp, flow: Flow, user: &str, password: &str) -> V
                         .map(|v| v.to_str().unwrap().to_string());
                     let text = r.text().await.unwrap();
                     let body: Value = serde_json::from_str(&text).unwrap_or(Value::Null);
+                    // RFC 6750 2.2: the token in a form-encoded body.
+                    let in_body = c
+                        .post(endpoint(idp, "default", "userinfo"))
+                        .form(&[("access_token", at.as_str())])
+                        .send()
+                        .await
+                        .unwrap()
+                        .status()
+                        .as_u16();
                     obs.insert(
                         "userinfo".into(),
-                        json!({"status": status, "www_authenticate": www, "body": body}),
+                        json!({"status": status, "www_authenticate": www, "body": body, "in_body": in_body}),
                     );
                 }
                 if flow == Flow::Logout {
@@ -708,6 +872,74 @@ pub async fn observe(idp: &MockIdp, flow: Flow, user: &str, password: &str) -> V
                 callback.insert("code".into(), json!("<code>"));
             }
             norm(json!({"callback": callback}))
+        }
+        Flow::FormPost => {
+            let (_, challenge) = pkce();
+            let mut params = code_params(&challenge);
+            params.retain(|(k, _)| *k != "state" && *k != "nonce");
+            params.push(("state", STATE));
+            params.push(("nonce", NONCE));
+            params.push(("response_mode", "form_post"));
+            let resp = sign_in(&c, &authorize_url(idp, "default", &params), user, password).await;
+            let csp = resp
+                .headers()
+                .get("content-security-policy")
+                .map(|v| v.to_str().unwrap().to_string());
+            let html = resp.text().await.unwrap();
+            let fields: Map<String, Value> = ["state", "code"]
+                .iter()
+                .map(|k| {
+                    let v = form_value(&html, k)
+                        .map(|v| if *k == "code" { "<code>".into() } else { v });
+                    (k.to_string(), json!(v))
+                })
+                .collect();
+            json!({"form": {"csp": csp, "fields": fields}})
+        }
+        Flow::Refresh => {
+            let (verifier, challenge) = pkce();
+            let params = code_params(&challenge);
+            let loc = location(
+                &sign_in(&c, &authorize_url(idp, "default", &params), user, password).await,
+            );
+            let code = query(&loc, "code").unwrap();
+            let (_, raw) = token_exchange(idp, &c, &code, &verifier).await;
+            let rt = raw["refresh_token"].as_str().unwrap().to_string();
+            let r = web_token(
+                idp,
+                &c,
+                &[
+                    ("grant_type", "refresh_token"),
+                    ("refresh_token", rt.as_str()),
+                ],
+            )
+            .await;
+            let status = r.status().as_u16();
+            let raw: Map<String, Value> = r.json().await.unwrap();
+            let at = raw.get("access_token").and_then(Value::as_str);
+            let view = match raw.get("id_token").and_then(Value::as_str) {
+                Some(t) => id_token_view(idp, t, at, None, WEB_SECRET).await,
+                None => Value::Null,
+            };
+            norm(json!({"refresh": {"status": status, "body": {"id_token": view}}}))
+        }
+        Flow::DiscoveryKeys => {
+            let doc = get_json(
+                &c,
+                format!("{}/.well-known/openid-configuration", idp.issuer("default")),
+            )
+            .await;
+            let jwks_uri = doc["jwks_uri"].as_str().unwrap().to_string();
+            let keys = get_json(&c, &jwks_uri).await;
+            let kids: Vec<Value> = keys["keys"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .map(|k| k["kid"].clone())
+                .collect();
+            let usual = status(c.get(endpoint(idp, "default", "keys"))).await;
+            let moved = jwks_uri != endpoint(idp, "default", "keys");
+            json!({"discovery": {"jwks_uri": if moved { "moved" } else { "usual" }}, "keys": kids, "usual_keys": usual})
         }
         Flow::Cors => {
             let (verifier, challenge) = pkce();
@@ -1004,4 +1236,23 @@ fault_tests! {
     fault_logout_state_missing => LogoutStateMissing,
     fault_logout_session_kept => LogoutSessionKept,
     fault_cors_missing => CorsMissing,
+    fault_form_post_opaque_origin => FormPostOpaqueOrigin,
+    fault_scope_missing => ScopeMissing,
+    fault_expires_in_missing => ExpiresInMissing,
+    fault_token_type_lowercase => TokenTypeLowercase,
+    fault_expires_in_string => ExpiresInString,
+    fault_hs256_bad_signature => Hs256BadSignature,
+    fault_es256 => Es256,
+    fault_es256_bad_signature => Es256BadSignature,
+    fault_iss_missing => IssMissing,
+    fault_aud_extra => AudExtra,
+    fault_azp_mismatch => AzpMismatch,
+    fault_aud_array => AudArray,
+    fault_nbf_in_future => NbfInFuture,
+    fault_iat_week_old => IatWeekOld,
+    fault_jwks_uri_moved => JwksUriMoved,
+    fault_userinfo_bearer_header_only => UserinfoBearerHeaderOnly,
+    fault_userinfo_bearer_body_only => UserinfoBearerBodyOnly,
+    fault_refresh_iss_mismatch => RefreshIssMismatch,
+    fault_refresh_sub_mismatch => RefreshSubMismatch,
 }

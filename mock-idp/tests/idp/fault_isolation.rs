@@ -1,4 +1,4 @@
-//! Isolation: 50 logins at once, by 50 users, each with a different fault aimed at that
+//! Isolation: 50+ logins at once, by as many users, each with a different fault aimed at that
 //! user. Every flow must see its own fault, exactly as the single-fault case says, and
 //! the journal must show no other fault on that user's requests.
 
@@ -12,7 +12,7 @@ use crate::fault_cases::{Case, NOW, cases, check, observe};
 
 const PASSWORD: &str = "isolation-password";
 
-/// Fifty (case, fault) pairs: every fault that can be aimed at one user (but
+/// At least fifty (case, fault) pairs: every fault that can be aimed at one user (but
 /// `kid-absent-single-key`, which trims the JWKS for everyone while armed), plus
 /// parameter variants.
 fn fifty() -> Vec<(Case, Fault)> {
@@ -61,7 +61,7 @@ fn fifty() -> Vec<(Case, Fault)> {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn fifty_concurrent_logins_each_see_only_their_own_fault() {
     let plan = fifty();
-    assert_eq!(plan.len(), 50, "fifty different faults");
+    assert!(plan.len() >= 50, "at least fifty different faults");
     let idp = Arc::new(
         MockIdp::builder()
             .clock(Clock::frozen(NOW))

@@ -61,6 +61,10 @@ struct Issued {
     code: Option<String>,
     jwks: CoreJsonWebKeySet,
     issuer: String,
+    /// Checked as by a client registered for ES256.
+    es256: bool,
+    /// The ID token of a refresh response: no nonce to compare (OIDC Core 12.2).
+    refresh: bool,
 }
 
 /// The checks a token fails, each made alone (the others relaxed), or the parse error.
@@ -85,6 +89,13 @@ fn passes(t: &Issued, token: &CoreIdToken, check: Check) -> bool {
     )
     .require_issuer_match(check == Check::Issuer)
     .require_audience_match(check == Check::Audience);
+    if t.es256 {
+        // As a client registered for ES256 (id_token_signed_response_alg) checks it.
+        v = v.set_allowed_algs(vec![
+            CoreJwsSigningAlgorithm::RsaSsaPkcs1V15Sha256,
+            CoreJwsSigningAlgorithm::EcdsaP256Sha256,
+        ]);
+    }
     if check != Check::Signature {
         v = v.insecure_disable_signature_check();
     }
@@ -110,7 +121,7 @@ fn passes(t: &Issued, token: &CoreIdToken, check: Check) -> bool {
         });
     }
     let nonce = Nonce::new(NONCE.into());
-    let verified = if check == Check::Nonce {
+    let verified = if check == Check::Nonce && !t.refresh {
         token.claims(&v, &nonce).cloned()
     } else {
         token.claims(&v, |_: Option<&Nonce>| Ok(())).cloned()
@@ -146,13 +157,23 @@ fn passes(t: &Issued, token: &CoreIdToken, check: Check) -> bool {
 }
 
 /// The key whose algorithm family hashes for `at_hash`/`c_hash`: the client secret for
-/// HS256 (openidconnect refuses to hash HS256 with an RSA key), else a published key.
+/// HS256 (openidconnect refuses to hash HS256 with an RSA key), else a published key of
+/// the token's family.
 fn hash_key(t: &Issued, alg: &CoreJwsSigningAlgorithm) -> CoreJsonWebKey {
     if *alg == CoreJwsSigningAlgorithm::HmacSha256 {
-        CoreJsonWebKey::new_symmetric(WEB_SECRET.as_bytes().to_vec())
-    } else {
-        t.jwks.keys().first().expect("the JWKS has a key").clone()
+        return CoreJsonWebKey::new_symmetric(WEB_SECRET.as_bytes().to_vec());
     }
+    let family = if *alg == CoreJwsSigningAlgorithm::EcdsaP256Sha256 {
+        "EC"
+    } else {
+        "RSA"
+    };
+    t.jwks
+        .keys()
+        .iter()
+        .find(|k| serde_json::to_value(k).is_ok_and(|v| v["kty"] == family))
+        .expect("the JWKS has a key of the token's family")
+        .clone()
 }
 
 fn chrono_at(unix: i64) -> chrono::DateTime<chrono::Utc> {
@@ -160,14 +181,20 @@ fn chrono_at(unix: i64) -> chrono::DateTime<chrono::Utc> {
 }
 
 /// Logs Alice in with `fault` armed: the code flow (token endpoint) or, for the c_hash
-/// faults, `code id_token` (authorize).
+/// faults, `code id_token` (authorize); for the refresh faults, the ID token of a refresh.
 async fn issue(fault: FaultId) -> Issued {
     let idp = MockIdp::builder()
         .clock(Clock::frozen(NOW))
         .start()
         .await
         .unwrap();
-    let _guard = idp.arm(Fault::new(fault).for_user(ALICE)).unwrap();
+    let armed = if fault.doc().scoped {
+        Fault::new(fault).for_user(ALICE)
+    } else {
+        Fault::new(fault)
+    };
+    let _guard = idp.arm(armed).unwrap();
+    let es256 = matches!(fault, FaultId::Es256 | FaultId::Es256BadSignature);
     let c = browser();
     let (verifier, challenge) = pkce();
     let hybrid = matches!(fault, FaultId::CHashBad | FaultId::CHashMissing);
@@ -196,20 +223,42 @@ async fn issue(fault: FaultId) -> Issued {
             code: fragment(&loc, "code"),
             jwks,
             issuer,
+            es256,
+            refresh: false,
         };
     }
     let code = query(&loc, "code").expect("a code");
-    let body: Value = redeem(&idp, &c, "default", &code, &verifier)
+    let mut body: Value = redeem(&idp, &c, "default", &code, &verifier)
         .await
         .json()
         .await
         .unwrap();
+    if fault.strikes_at(Strikes::RefreshIdToken) {
+        let rt = body["refresh_token"]
+            .as_str()
+            .expect("a refresh token")
+            .to_string();
+        body = web_token(
+            &idp,
+            &c,
+            &[
+                ("grant_type", "refresh_token"),
+                ("refresh_token", rt.as_str()),
+            ],
+        )
+        .await
+        .json()
+        .await
+        .unwrap();
+    }
     Issued {
         id_token: body["id_token"].as_str().expect("an ID token").into(),
         access_token: body["access_token"].as_str().map(str::to_string),
         code: None,
         jwks,
         issuer,
+        es256,
+        refresh: fault.strikes_at(Strikes::RefreshIdToken),
     }
 }
 
@@ -219,17 +268,34 @@ fn intended(id: FaultId) -> Result<Vec<Check>, &'static str> {
     use Check::*;
     use FaultId as F;
     Ok(match id {
-        F::BadSignature | F::AlgNone | F::Hs256WithClientSecret | F::UnknownKid => {
+        F::BadSignature
+        | F::AlgNone
+        | F::Hs256WithClientSecret
+        | F::Hs256BadSignature
+        | F::UnknownKid
+        | F::Es256BadSignature => {
             vec![Signature]
         }
+        // Checked as by a client registered for ES256: valid.
+        F::Es256 => vec![],
         // Two defects on purpose: unsigned, and an at_hash no one can check for alg none.
         F::AlgNoneWithAtHash => vec![Signature, AtHash],
         // Without `kid`, the one published key verifies it; with several, openidconnect
         // refuses to guess (OIDC Core 10.1: a kid MUST be given then; the RP may refuse).
         F::KidAbsentSingleKey => vec![],
         F::KidAbsentSeveralKeys => vec![Signature],
-        F::IssMismatch => vec![Issuer],
-        F::AudMismatch | F::AudMissing => vec![Audience],
+        F::IssMismatch | F::RefreshIssMismatch => vec![Issuer],
+        // OIDC Core 3.1.3.7 step 3: an audience the client does not trust; step 5: `azp`
+        // must be the client.
+        F::AudMismatch | F::AudMissing | F::AudExtra => vec![Audience],
+        // Step 5 (`azp` SHOULD be the client) is not among openidconnect's checks when
+        // `aud` is the client alone; the sample RP makes it.
+        F::AzpMismatch => vec![],
+        // Valid: `aud` may be an array (RFC 7519 4.1.3); a week-old `iat` is the RP's
+        // call (step 10); `nbf` is not among the checks of OIDC Core; a refreshed token
+        // about another user is for the RP to notice against the login (12.2).
+        F::AudArray | F::IatWeekOld | F::NbfInFuture | F::RefreshSubMismatch => vec![],
+        F::IssMissing => return Err("iss"),
         F::Expired => vec![Expiry],
         F::IssuedInFuture => vec![IssuedAt],
         F::NonceMissing | F::NonceMismatch => vec![Nonce],
@@ -249,9 +315,12 @@ fn id_token_faults() -> Vec<FaultId> {
     CATALOG
         .iter()
         .filter(|d| {
-            d.strikes
-                .iter()
-                .any(|p| matches!(p, Strikes::IdTokenClaims | Strikes::IdTokenSignature))
+            d.strikes.iter().any(|p| {
+                matches!(
+                    p,
+                    Strikes::IdTokenClaims | Strikes::IdTokenSignature | Strikes::RefreshIdToken
+                )
+            })
         })
         .map(|d| d.id)
         .collect()
