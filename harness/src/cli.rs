@@ -100,6 +100,11 @@ pub struct RunArgs {
     /// How to play the browser (default: the profile's, else http).
     #[arg(long, value_enum)]
     pub driver: Option<crate::profile::Driver>,
+    /// Run the scenarios of an OpenID Foundation certification plan for the RP's flows and
+    /// say whether it would pass (repeatable), e.g.
+    /// oidcc-client-basic-certification-test-plan; `oidc-harness list --plans` lists them.
+    #[arg(long, value_name = "PLAN")]
+    pub plan: Vec<String>,
 }
 
 /// Options of `list`.
@@ -114,6 +119,10 @@ pub struct ListArgs {
     /// Only scenarios injecting this fault.
     #[arg(long)]
     pub fault: Option<String>,
+    /// List the OpenID Foundation plans `run --plan` knows instead, with their flows and
+    /// the scenarios of each module.
+    #[arg(long)]
+    pub plans: bool,
 }
 
 /// Options of `reproduce`.
@@ -282,10 +291,47 @@ async fn run_cmd(a: RunArgs) -> i32 {
         Ok(p) => p,
         Err(e) => return bad(e),
     };
-    let scenarios = match load_scenarios(&a.suite, &a.scenario) {
+    let mut scenarios = match load_scenarios(&a.suite, &a.scenario) {
         Ok(s) => s,
         Err(e) => return bad(e),
     };
+    let mut plans = Vec::new();
+    for id in &a.plan {
+        match crate::oidf::plan(id) {
+            Some(p) => plans.push(p),
+            None => return bad(crate::oidf::unknown_plan(id)),
+        }
+    }
+    if !plans.is_empty() {
+        let p = &profile.profile;
+        let applicable: Vec<_> = plans
+            .iter()
+            .filter(|pl| !pl.applicable(p).is_empty())
+            .collect();
+        if applicable.is_empty() {
+            let uses: Vec<String> = p
+                .response_types
+                .iter()
+                .map(|rt| format!("`{rt}` ({})", p.mode_for(*rt)))
+                .collect();
+            return bad(format!(
+                "{}: the RP's profile uses {}; {}",
+                a.rp.display(),
+                uses.join(", "),
+                plans
+                    .iter()
+                    .map(|pl| format!("{} is for {}", pl.id, pl.flows_text()))
+                    .collect::<Vec<_>>()
+                    .join("; ")
+            ));
+        }
+        scenarios.retain(|l| plans.iter().any(|pl| pl.selects(p, &l.scenario)));
+        eprintln!(
+            "{} scenario(s) for {}",
+            scenarios.len(),
+            plans.iter().map(|pl| pl.id).collect::<Vec<_>>().join(", ")
+        );
+    }
     if !profile.checks_identity() {
         eprintln!(
             "warning: {}: no `[success] identity`, so a login counts as a success without checking who the RP shows signed in (docs/rp-profile.md)",
@@ -308,6 +354,7 @@ async fn run_cmd(a: RunArgs) -> i32 {
         driver: a.driver,
         out_dir: Some(a.out.clone()),
         handle_signals: true,
+        plans,
     };
     let fail_on = failing_verdicts(a.strict, a.fail_on.as_ref().map(|f| f.0.as_slice()));
     match runner::run(profile, scenarios, &opts, &mut sinks).await {
@@ -326,7 +373,16 @@ async fn run_cmd(a: RunArgs) -> i32 {
                     a.out.join(Format::Html.file_name()).display()
                 );
             }
-            exit_code(&r, &fail_on)
+            let code = exit_code(&r, &fail_on);
+            if code == EXIT_OK
+                && r.plans
+                    .iter()
+                    .any(|p| p.verdict == crate::oidf::PlanVerdict::Fail)
+            {
+                // A plan fails on what the OpenID suite requires beyond the spec.
+                return EXIT_RP_FAILED;
+            }
+            code
         }
         Err(e) => {
             eprintln!("error: {e}");
@@ -340,6 +396,36 @@ fn list_cmd(a: ListArgs) -> i32 {
         Ok(s) => s,
         Err(e) => return bad(e),
     };
+    if a.plans {
+        for p in crate::oidf::PLANS {
+            println!("{}\n  {}\n  flows: {}", p.id, p.title, p.flows_text());
+            for v in p.variants {
+                println!("  {} ({:?}):", v.response_type, v.mode);
+                for m in v.modules {
+                    let ids: Vec<&str> = all
+                        .iter()
+                        .map(|l| &l.scenario)
+                        .filter(|s| {
+                            s.oidf.modules.iter().any(|x| x == m)
+                                && s.flow_set().contains(v.response_type)
+                        })
+                        .map(|s| s.id.as_str())
+                        .collect();
+                    println!(
+                        "    {m:<62} {}",
+                        if ids.is_empty() {
+                            "(no scenario)".to_string()
+                        } else {
+                            ids.join(", ")
+                        }
+                    );
+                }
+            }
+            println!();
+        }
+        eprintln!("{} plan(s)", crate::oidf::PLANS.len());
+        return EXIT_OK;
+    }
     let fault = match a
         .fault
         .as_deref()

@@ -138,6 +138,9 @@ pub struct FlowFacts<'a> {
     pub tokens_invalid: bool,
     /// A public client (no secret).
     pub public_client: bool,
+    /// The RP read the discovery document at least once in the whole run (it may have
+    /// done so before this flow, or at start-up).
+    pub discovery_in_run: bool,
 }
 
 fn finding(id: FindingId, severity: Severity, detail: String, step: Option<usize>) -> Finding {
@@ -209,6 +212,8 @@ pub fn findings(
                 ));
             }
             match a.pkce.as_deref() {
+                // No code, nothing for PKCE to protect (implicit flows).
+                _ if !has_code(a) => {}
                 None => out.push(finding(
                     FindingId::NoPkce,
                     Severity::Warning,
@@ -307,14 +312,44 @@ fn userinfo_with_refused_token(entries: &[&JournalEntry]) -> Option<String> {
         })
 }
 
-/// How strong a rule is for this RP, as its spec sentence says.
-pub fn rule_strength(rule: Evidence, public_client: bool, sends_nonce: bool) -> Strength {
+/// Whether an authorization request asked for a code (a response type with `code`).
+fn has_code(a: &JournalEntry) -> bool {
+    a.response_type
+        .as_deref()
+        .is_none_or(|rt| rt.split(' ').any(|w| w == "code"))
+}
+
+/// Whether an authorization request asked for the code flow alone.
+fn code_only(a: &JournalEntry) -> bool {
+    a.response_type
+        .as_deref()
+        .is_none_or(|rt| rt.trim() == "code")
+}
+
+/// How strong a rule is for this RP, as its spec sentence says. `implicit_or_hybrid`:
+/// the RP used a flow that returns tokens from authorize.
+pub fn rule_strength(
+    rule: Evidence,
+    public_client: bool,
+    sends_nonce: bool,
+    implicit_or_hybrid: bool,
+) -> Strength {
     match rule {
         // RFC 6749 4.1.1: state is RECOMMENDED (RFC 9700 4.7.1: CSRF protection is a MUST,
         // which PKCE or the nonce also give).
         Evidence::SendsState => Strength::Should,
+        // OIDC Core 3.2.2.1 and 3.3.2.11: REQUIRED in the implicit and hybrid flows.
+        Evidence::SendsNonce if implicit_or_hybrid => Strength::Must,
         // OIDC Core 3.1.2.1: nonce is OPTIONAL in the code flow.
         Evidence::SendsNonce => Strength::May,
+        // OIDC Core 5.4: the RP MAY ask for claims with scope values (the OpenID suite's
+        // scope-userinfo-claims module requires it: the scenario is strict for plans).
+        Evidence::RequestsClaimsByScope => Strength::May,
+        // OIDC Discovery 4: the RP MAY read the configuration (the OpenID suite's
+        // discovery-openid-config module requires it).
+        Evidence::ReadsDiscovery => Strength::May,
+        // OIDC Core 9: a client registered for client_secret_basic (the default) uses it.
+        Evidence::ClientSecretBasic => Strength::Must,
         // RFC 9700 2.1.1: public clients MUST use PKCE; for confidential clients it is
         // RECOMMENDED, and they MAY use the nonce instead: without either, a MUST is missed.
         Evidence::UsesPkce if public_client || !sends_nonce => Strength::Must,
@@ -331,6 +366,9 @@ pub fn rule_strength(rule: Evidence, public_client: bool, sends_nonce: bool) -> 
 pub fn rule_name(rule: Evidence) -> &'static str {
     match rule {
         Evidence::NoUserinfoAfterReject => "no-userinfo-after-reject",
+        Evidence::RequestsClaimsByScope => "requests-claims-by-scope",
+        Evidence::ReadsDiscovery => "reads-discovery",
+        Evidence::ClientSecretBasic => "client-secret-basic",
         Evidence::SendsNonce => "sends-nonce",
         Evidence::UsesPkce => "uses-pkce",
         Evidence::SendsState => "sends-state",
@@ -355,10 +393,17 @@ pub fn rules(rules: &[Evidence], flow: &FlowJournal, facts: FlowFacts<'_>) -> Ve
         && authz
             .iter()
             .all(|a| a.nonce.as_deref().is_some_and(|n| !n.is_empty()));
+    let implicit_or_hybrid = authz.iter().any(|a| !code_only(a));
+    let with_code: Vec<&JournalEntry> = authz.iter().copied().filter(|a| has_code(a)).collect();
     rules
         .iter()
         .map(|&rule| {
-            let strength = rule_strength(rule, facts.public_client, sends_nonce);
+            let strength = rule_strength(
+                rule,
+                facts.public_client,
+                sends_nonce,
+                implicit_or_hybrid,
+            );
             let (broken, detail) = match rule {
                 Evidence::NoUserinfoAfterReject => {
                     let last: Vec<&JournalEntry> = flow.step(facts.last).collect();
@@ -377,8 +422,12 @@ pub fn rules(rules: &[Evidence], flow: &FlowJournal, facts: FlowFacts<'_>) -> Ve
                         format!("{n} authorization request(s) without a nonce"),
                     )
                 }
+                Evidence::UsesPkce if with_code.is_empty() && !authz.is_empty() => (
+                    false,
+                    "no code was asked for (implicit flow): nothing for PKCE to protect".into(),
+                ),
                 Evidence::UsesPkce => {
-                    let n = authz
+                    let n = with_code
                         .iter()
                         .filter(|a| a.pkce.as_deref() != Some("S256"))
                         .count();
@@ -393,6 +442,51 @@ pub fn rules(rules: &[Evidence], flow: &FlowJournal, facts: FlowFacts<'_>) -> Ve
                         n > 0,
                         format!("{n} authorization request(s) without S256 PKCE, from {why}"),
                     )
+                }
+                Evidence::RequestsClaimsByScope => {
+                    let n = authz
+                        .iter()
+                        .filter(|a| {
+                            !a.scope.as_deref().is_some_and(|s| {
+                                s.split(' ')
+                                    .any(|w| ["profile", "email", "phone", "address"].contains(&w))
+                            })
+                        })
+                        .count();
+                    (
+                        n > 0,
+                        format!(
+                            "{n} authorization request(s) without profile, email, phone or address in the scope"
+                        ),
+                    )
+                }
+                Evidence::ReadsDiscovery => (
+                    !facts.discovery_in_run,
+                    if facts.discovery_in_run {
+                        "the RP read the discovery document".into()
+                    } else {
+                        "the RP never read the discovery document in this run".into()
+                    },
+                ),
+                Evidence::ClientSecretBasic => {
+                    let tokens: Vec<&JournalEntry> = logins
+                        .iter()
+                        .flatten()
+                        .copied()
+                        .filter(|e| e.endpoint == Some(Endpoint::Token))
+                        .collect();
+                    let other: Vec<String> = tokens
+                        .iter()
+                        .filter_map(|t| t.client_auth.clone())
+                        .filter(|m| m != "client_secret_basic")
+                        .collect();
+                    if tokens.is_empty() {
+                        (true, "the RP made no token request".into())
+                    } else if let Some(m) = other.first() {
+                        (true, format!("the RP authenticated with {m}"))
+                    } else {
+                        (false, "the RP authenticated with client_secret_basic".into())
+                    }
                 }
                 Evidence::SendsState => {
                     let n = authz

@@ -10,6 +10,7 @@
 //! - [`runner`]: runs scenarios against one RP; [`rp`]: its process and its log;
 //! - [`verdict`]: the one function that decides; [`findings`]: what the journal shows
 //!   about the RP's own requests;
+//! - [`oidf`]: the OpenID Foundation's RP tests and certification plans (`--plan`);
 //! - [`report`]: one event stream, many sinks (terminal, JSON, JUnit, Markdown, HTML).
 
 #![warn(missing_docs)]
@@ -18,6 +19,7 @@ pub mod cli;
 pub mod driver;
 pub mod files;
 pub mod findings;
+pub mod oidf;
 pub mod outcome;
 pub mod procs;
 pub mod profile;

@@ -10,6 +10,7 @@ use serde::{Deserialize, Serialize};
 use crate::files::{InputError, at_path, parse_toml, read};
 use crate::outcome::{OutcomeCode, Shown};
 use crate::scenario::Capability;
+use mock_idp::flows::{FlowSet, ResponseMode, ResponseType};
 
 /// A relying party under test.
 #[derive(Clone, Debug, Serialize, Deserialize)]
@@ -38,6 +39,18 @@ pub struct Profile {
     /// Token endpoint authentication (default `client_secret_basic`, `none` without a secret).
     #[serde(default)]
     pub auth_method: Option<mock_idp::AuthMethod>,
+    /// The response types the RP asks for (default `["code"]`): scenarios about other
+    /// flows are skipped, and a scenario whose flow the RP did not use proves nothing.
+    #[serde(default = "default_response_types")]
+    pub response_types: Vec<ResponseType>,
+    /// The response mode it asks for (default: each response type's own, `query` for
+    /// `code` and `fragment` for the others).
+    #[serde(default)]
+    pub response_mode: Option<ResponseMode>,
+    /// A URL that makes the RP refresh its tokens and then show the signed-in user (for
+    /// scenarios with a `refresh` step).
+    #[serde(default)]
+    pub refresh_url: Option<String>,
     /// The authorization server it uses: `org`, `default` (default) or a custom id.
     #[serde(default = "default_server")]
     pub authorization_server: String,
@@ -72,12 +85,28 @@ pub struct Profile {
     pub timeout_secs: u64,
 }
 
+fn default_response_types() -> Vec<ResponseType> {
+    vec![ResponseType::Code]
+}
+
 fn default_server() -> String {
     "default".into()
 }
 
 fn default_timeout() -> u64 {
     20
+}
+
+impl Profile {
+    /// The flows the RP uses.
+    pub fn flows(&self) -> FlowSet {
+        self.response_types.iter().copied().collect()
+    }
+
+    /// The response mode the RP uses with `rt`.
+    pub fn mode_for(&self, rt: ResponseType) -> ResponseMode {
+        self.response_mode.unwrap_or_else(|| rt.default_mode())
+    }
 }
 
 /// The driver that plays the browser.
@@ -600,6 +629,36 @@ pub fn parse(file: &str, text: &str) -> Result<Compiled, InputError> {
             "expected at least 1 second (found 0)".into(),
             None,
         ));
+    }
+    if let Some(u) = &profile.refresh_url {
+        http(&["refresh_url"], u)?;
+    }
+    if profile.response_types.is_empty() {
+        return Err(at_path(
+            file,
+            text,
+            &["response_types"],
+            "expected at least one response type (e.g. [\"code\"])".into(),
+            None,
+        ));
+    }
+    if profile.response_mode == Some(ResponseMode::Query) {
+        if let Some((i, rt)) = profile
+            .response_types
+            .iter()
+            .enumerate()
+            .find(|(_, rt)| **rt != ResponseType::Code)
+        {
+            return Err(at_path(
+                file,
+                text,
+                &["response_types", &i.to_string()],
+                format!(
+                    "`{rt}` returns tokens, which never travel in the query (OAuth 2.0 Multiple Response Types 5; Okta refuses it): use response_mode \"fragment\" or \"form_post\""
+                ),
+                None,
+            ));
+        }
     }
     for (i, u) in profile.redirect_uris.iter().enumerate() {
         url(&["redirect_uris", &i.to_string()], u)?;

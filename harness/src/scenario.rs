@@ -4,6 +4,7 @@
 use std::path::{Path, PathBuf};
 
 use mock_idp::faults::{Fault, FaultId};
+use mock_idp::flows::{FlowSet, ResponseMode, ResponseType};
 use serde::{Deserialize, Serialize};
 
 use crate::files::{InputError, at_path, parse_toml, read};
@@ -45,6 +46,43 @@ pub struct Scenario {
     /// Capabilities the RP needs for this scenario to apply.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub requires: Vec<Capability>,
+    /// The response types it is about (default: every flow its faults and steps can
+    /// act in; see [`Scenario::flow_set`]).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub flows: Option<Vec<ResponseType>>,
+    /// The response modes it is about (default: any).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub response_modes: Option<Vec<ResponseMode>>,
+    /// The OpenID Foundation RP tests it corresponds to.
+    #[serde(default, skip_serializing_if = "Oidf::is_empty")]
+    pub oidf: Oidf,
+}
+
+/// Where a scenario stands among the OpenID Foundation's RP tests.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Oidf {
+    /// Module ids of the conformance suite, as it spells them
+    /// (`oidcc-client-test-invalid-iss`).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub modules: Vec<String>,
+    /// Test ids of the old (python) suite (`rp-id_token-issuer-mismatch`).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub old: Vec<String>,
+    /// How this scenario's check differs from the module's, when it does (plan reports
+    /// quote it).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub differs: Option<String>,
+    /// For plans, every miss counts as a failure (the OpenID suite requires what the
+    /// spec leaves optional, e.g. asking for claims by scope).
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub strict: bool,
+}
+
+impl Oidf {
+    fn is_empty(&self) -> bool {
+        *self == Self::default()
+    }
 }
 
 fn default_steps() -> Vec<Step> {
@@ -132,6 +170,9 @@ pub enum Step {
     RotateKeys,
     /// Rotate the IdP's keys and drop the old one.
     RotateKeysDropOld,
+    /// Make the RP refresh its tokens (the profile's `refresh_url`), then read its page
+    /// as after a login.
+    Refresh,
 }
 
 /// What a correct RP does with the login.
@@ -184,6 +225,9 @@ pub struct Expect {
     /// `must` (default), `should` or `may`.
     #[serde(default, skip_serializing_if = "is_must")]
     pub strength: Strength,
+    /// The usual fix, quoted when the RP misses the expectation.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub fix: Option<String>,
 }
 
 fn is_must(s: &Strength) -> bool {
@@ -205,6 +249,12 @@ pub enum Evidence {
     SendsState,
     /// The RP sent the same redirect_uri at authorize and token.
     SameRedirectUri,
+    /// The RP asked for claims with scope values (profile, email, phone, address).
+    RequestsClaimsByScope,
+    /// The RP read the discovery document (in this run).
+    ReadsDiscovery,
+    /// The RP authenticated at the token endpoint with client_secret_basic.
+    ClientSecretBasic,
 }
 
 /// What an RP can do (declared in its profile).
@@ -219,6 +269,8 @@ pub enum Capability {
     BackchannelLogout,
     /// The RP calls the userinfo endpoint during login.
     Userinfo,
+    /// The RP sends the access token to userinfo in a form body (RFC 6750 2.2).
+    UserinfoBody,
 }
 
 impl Scenario {
@@ -257,6 +309,46 @@ impl Scenario {
             }
         }
         out
+    }
+
+    /// The flows its faults and steps can act in: where each fault can strike (the
+    /// catalog says), a `refresh` step needs a code flow, and userinfo an access token.
+    pub fn can_act_in(&self) -> FlowSet {
+        let mut set = FlowSet::ALL;
+        for f in &self.faults {
+            set = set.and(f.id.doc().flows);
+        }
+        if self.steps.contains(&Step::Refresh) {
+            set = set.and(FlowSet::CODE);
+        }
+        if self
+            .requires
+            .iter()
+            .any(|c| matches!(c, Capability::Userinfo | Capability::UserinfoBody))
+        {
+            set = set.and(FlowSet::ACCESS_TOKEN);
+        }
+        set
+    }
+
+    /// The flows it is about: the ones it names, else every flow it can act in.
+    pub fn flow_set(&self) -> FlowSet {
+        match &self.flows {
+            Some(f) => f.iter().copied().collect(),
+            None => self.can_act_in(),
+        }
+    }
+
+    /// The response modes it is about (`None`: any): the ones it names, else `form_post`
+    /// when a fault strikes only there.
+    pub fn modes(&self) -> Option<Vec<ResponseMode>> {
+        if let Some(m) = &self.response_modes {
+            return Some(m.clone());
+        }
+        self.faults
+            .iter()
+            .any(|f| f.id.form_post_only())
+            .then(|| vec![ResponseMode::FormPost])
     }
 
     /// The suite name (declared, or the folder's).
@@ -315,6 +407,95 @@ impl Scenario {
                 None,
             ));
         }
+        let can = self.can_act_in();
+        if can.is_empty() {
+            return Err(at_path(
+                file,
+                text,
+                &["faults"],
+                "these faults and steps have no flow in common (docs/faults.md lists where each fault strikes)".into(),
+                None,
+            ));
+        }
+        if let Some(flows) = &self.flows {
+            if flows.is_empty() {
+                return Err(at_path(
+                    file,
+                    text,
+                    &["flows"],
+                    "expected at least one response type (or leave `flows` out: every flow the faults can strike in)".into(),
+                    None,
+                ));
+            }
+            for (i, rt) in flows.iter().enumerate() {
+                if can.contains(*rt) {
+                    continue;
+                }
+                let why = self
+                    .faults
+                    .iter()
+                    .find(|f| !f.id.doc().flows.contains(*rt))
+                    .map(|f| {
+                        format!(
+                            "fault `{}` strikes only in {}",
+                            f.id,
+                            f.id.doc().flows.describe()
+                        )
+                    })
+                    .unwrap_or_else(|| {
+                        format!("its steps and requirements need {}", can.describe())
+                    });
+                return Err(at_path(
+                    file,
+                    text,
+                    &["flows", &i.to_string()],
+                    format!("`{rt}` is not a flow this scenario can test: {why}"),
+                    None,
+                ));
+            }
+        }
+        if let (Some(modes), Some(f)) = (
+            &self.response_modes,
+            self.faults.iter().find(|f| f.id.form_post_only()),
+        ) {
+            if modes.iter().any(|m| *m != ResponseMode::FormPost) {
+                return Err(at_path(
+                    file,
+                    text,
+                    &["response_modes"],
+                    format!("fault `{}` strikes only in response_mode form_post", f.id),
+                    None,
+                ));
+            }
+        }
+        for (i, m) in self.oidf.modules.iter().enumerate() {
+            if crate::oidf::module(m).is_none() {
+                return Err(at_path(
+                    file,
+                    text,
+                    &["oidf", "modules", &i.to_string()],
+                    format!(
+                        "`{m}` is not a module of the OpenID Foundation's RP tests (docs/oidf-coverage.md lists them)"
+                    ),
+                    mock_idp::diag::did_you_mean(m, crate::oidf::MODULES.iter().map(|m| m.id))
+                        .map(|s| format!("did you mean `{s}`?")),
+                ));
+            }
+        }
+        for (i, m) in self.oidf.old.iter().enumerate() {
+            if !crate::oidf::OLD_TESTS.iter().any(|t| t.id == m) {
+                return Err(at_path(
+                    file,
+                    text,
+                    &["oidf", "old", &i.to_string()],
+                    format!(
+                        "`{m}` is not a test of the old OpenID RP suite (docs/oidf-coverage.md lists them)"
+                    ),
+                    mock_idp::diag::did_you_mean(m, crate::oidf::OLD_TESTS.iter().map(|t| t.id))
+                        .map(|s| format!("did you mean `{s}`?")),
+                ));
+            }
+        }
         if !self.steps.contains(&Step::Login) {
             return Err(at_path(
                 file,
@@ -328,7 +509,7 @@ impl Scenario {
     }
 }
 
-const TOP_LEVEL: [&str; 11] = [
+const TOP_LEVEL: [&str; 13] = [
     "id",
     "title",
     "suite",
@@ -340,6 +521,8 @@ const TOP_LEVEL: [&str; 11] = [
     "expect",
     "evidence",
     "requires",
+    "flows",
+    "response_modes",
 ];
 
 /// A top-level key written under a table (`evidence = …` after `[expect]`) is a classic

@@ -348,6 +348,14 @@ pub fn judge(o: &Observation<'_>) -> Judgement {
             j.miss(r.strength, what);
         }
     }
+    if let Some(fix) = &o.expect.fix {
+        if matches!(
+            j.verdict,
+            Verdict::Fail | Verdict::WrongCode | Verdict::Warn
+        ) {
+            j.notes.push(format!("the usual fix: {fix}"));
+        }
+    }
     if matches!(j.verdict, Verdict::Error | Verdict::Inconclusive) && !o.log_tail.is_empty() {
         j.notes.push(format!(
             "the RP's log meanwhile: {}",
@@ -588,6 +596,7 @@ mod tests {
             result,
             code,
             strength,
+            fix: None,
         }
     }
 

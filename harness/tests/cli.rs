@@ -277,7 +277,7 @@ fn interrupt_run(signal: &str, driver: &str) -> (Option<i32>, serde_json::Value,
             .lines()
             .map_while(Result::ok)
         {
-            if line.contains("/50") && line.contains(" pass ") {
+            if line.contains('/') && line.contains(" pass ") {
                 let _ = tx.send(());
             }
         }

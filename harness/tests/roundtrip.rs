@@ -2,7 +2,7 @@
 
 use harness::outcome::OutcomeCode;
 use harness::scenario::{
-    Capability, Evidence, Expect, Outcome, Scenario, Step, Strength, UserAgent, UserSpec,
+    Capability, Evidence, Expect, Oidf, Outcome, Scenario, Step, Strength, UserAgent, UserSpec,
 };
 use mock_idp::faults::{Fault, FaultId};
 use proptest::prelude::*;
@@ -26,6 +26,7 @@ fn scenario() -> impl Strategy<Value = Scenario> {
             Step::Logout,
             Step::RotateKeys,
             Step::RotateKeysDropOld,
+            Step::Refresh,
         ]),
         0..4,
     )
@@ -41,8 +42,9 @@ fn scenario() -> impl Strategy<Value = Scenario> {
         ]),
         prop::option::of(prop::sample::select(OutcomeCode::ALL.to_vec())),
         prop::sample::select(vec![Strength::Must, Strength::Should, Strength::May]),
+        prop::option::of("[ -~]{1,40}"),
     )
-        .prop_map(|(result, code, strength)| Expect {
+        .prop_map(|(result, code, strength, fix)| Expect {
             result,
             code: if result == Outcome::Accept {
                 None
@@ -50,6 +52,35 @@ fn scenario() -> impl Strategy<Value = Scenario> {
                 code
             },
             strength,
+            fix,
+        });
+    let oidf = (
+        prop::collection::vec(
+            prop::sample::select(
+                harness::oidf::MODULES
+                    .iter()
+                    .map(|m| m.id.to_string())
+                    .collect::<Vec<_>>(),
+            ),
+            0..3,
+        ),
+        prop::collection::vec(
+            prop::sample::select(
+                harness::oidf::OLD_TESTS
+                    .iter()
+                    .map(|t| t.id.to_string())
+                    .collect::<Vec<_>>(),
+            ),
+            0..3,
+        ),
+        prop::option::of("[ -~]{1,40}"),
+        any::<bool>(),
+    )
+        .prop_map(|(modules, old, differs, strict)| Oidf {
+            modules,
+            old,
+            differs,
+            strict,
         });
     let user = (
         any::<bool>(),
@@ -85,6 +116,8 @@ fn scenario() -> impl Strategy<Value = Scenario> {
                 Evidence::UsesPkce,
                 Evidence::SendsState,
                 Evidence::SameRedirectUri,
+                Evidence::RequestsClaimsByScope,
+                Evidence::ReadsDiscovery,
             ]),
             0..3,
         ),
@@ -97,19 +130,23 @@ fn scenario() -> impl Strategy<Value = Scenario> {
             0..2,
         ),
     )
+        .prop_flat_map(move |t| (Just(t), oidf.clone()))
         .prop_map(
             |(
-                id,
-                title,
-                suite,
-                references,
-                user,
-                faults,
-                user_agent,
-                steps,
-                expect,
-                evidence,
-                requires,
+                (
+                    id,
+                    title,
+                    suite,
+                    references,
+                    user,
+                    faults,
+                    user_agent,
+                    steps,
+                    expect,
+                    evidence,
+                    requires,
+                ),
+                oidf,
             )| Scenario {
                 id,
                 title,
@@ -122,6 +159,9 @@ fn scenario() -> impl Strategy<Value = Scenario> {
                 expect,
                 evidence,
                 requires,
+                flows: None,
+                response_modes: None,
+                oidf,
             },
         )
 }

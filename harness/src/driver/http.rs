@@ -1,7 +1,10 @@
 //! The HTTP driver: plays the browser through a login. Redirects are followed one at a
-//! time and every hop recorded; form_post pages are submitted; the IdP's sign-in form is
-//! filled in. Hops and time are bounded. Cookies are kept in a jar of its own, as a
-//! browser does (by host, not port), so the user-agent faults can drop exactly the RP's.
+//! time and every hop recorded; form_post pages are submitted, with the `Origin` a
+//! browser sends (`null` from a sandboxed page) and without the `SameSite=Lax` cookies a
+//! browser keeps back from a cross-site POST; the IdP's sign-in form is filled in. Hops
+//! and time are bounded. Cookies are kept in a jar of its own, as a browser does (by
+//! host, not port), so the user-agent faults can drop exactly the RP's. It cannot play a
+//! fragment response (a browser never sends the fragment; the RP's page reads it).
 
 use std::time::Duration;
 
@@ -18,6 +21,36 @@ struct Cookie {
     value: String,
     path: String,
     set_by: Party,
+    /// `SameSite` as set (`lax`, `strict`, `none`), absent when not given.
+    same_site: Option<String>,
+}
+
+/// What a POST carries about where it comes from, as a browser sends it.
+#[derive(Clone, Debug, Default)]
+struct Initiator {
+    /// The `Origin` header (`null` from an opaque origin).
+    origin: Option<String>,
+    /// The POST crosses sites (or comes from an opaque origin): cookies set with
+    /// `SameSite=Lax` or `Strict` stay behind.
+    cross_site: bool,
+}
+
+/// One answer.
+struct Answer {
+    status: u16,
+    location: Option<Url>,
+    body: String,
+    /// The page is sandboxed (CSP `sandbox` without `allow-same-origin`): its origin is
+    /// opaque.
+    sandboxed: bool,
+}
+
+/// A browser's notion of a site: scheme and host (ports do not count).
+fn site(u: &Url) -> (String, String) {
+    (
+        u.scheme().to_string(),
+        u.host_str().unwrap_or_default().to_string(),
+    )
 }
 
 /// The RP callback of a login (URL, and the form of a form_post), kept for a replay.
@@ -76,13 +109,17 @@ impl HttpDriver {
         }
     }
 
-    fn cookie_header(&self, url: &Url) -> Option<String> {
+    fn cookie_header(&self, url: &Url, cross_site: bool) -> Option<String> {
         let host = url.host_str()?;
         let path = url.path();
         let pairs: Vec<String> = self
             .jar
             .iter()
             .filter(|c| c.host == host && path.starts_with(&c.path))
+            // A cross-site POST carries no cookie set Lax or Strict; one without the
+            // attribute is sent while fresh (Chrome's "Lax+POST", two minutes), which a
+            // login's cookie is.
+            .filter(|c| !cross_site || !matches!(c.same_site.as_deref(), Some("lax" | "strict")))
             .map(|c| format!("{}={}", c.name, c.value))
             .collect();
         (!pairs.is_empty()).then(|| pairs.join("; "))
@@ -107,6 +144,7 @@ impl HttpDriver {
             };
             let mut path = "/".to_string();
             let mut expired = false;
+            let mut same_site = None;
             for attr in parts {
                 let attr = attr.trim();
                 let lower = attr.to_ascii_lowercase();
@@ -114,6 +152,8 @@ impl HttpDriver {
                     path = attr[5..5 + p.len()].to_string();
                 } else if lower == "max-age=0" || lower.starts_with("max-age=-") {
                     expired = true;
+                } else if let Some(v) = lower.strip_prefix("samesite=") {
+                    same_site = Some(v.trim().to_string());
                 }
             }
             self.jar
@@ -125,6 +165,7 @@ impl HttpDriver {
                     value: value.to_string(),
                     path,
                     set_by: party,
+                    same_site,
                 });
             }
             names.push(name.to_string());
@@ -143,21 +184,25 @@ impl HttpDriver {
         redact::text(&redact::url(s), &self.secrets)
     }
 
-    /// One request, recorded; returns the status, headers and body.
+    /// One request, recorded.
     async fn request(
         &mut self,
         method: &str,
         url: &Url,
         form: Option<&[(String, String)]>,
         note: Option<String>,
-    ) -> Result<(u16, Option<Url>, String), DriverError> {
+        from: &Initiator,
+    ) -> Result<Answer, DriverError> {
         let party = self.party(url);
         let mut req = match form {
             Some(f) => self.client.post(url.clone()).form(f),
             None => self.client.get(url.clone()),
         };
-        if let Some(c) = self.cookie_header(url) {
+        if let Some(c) = self.cookie_header(url, from.cross_site) {
             req = req.header(reqwest::header::COOKIE, c);
+        }
+        if let Some(o) = &from.origin {
+            req = req.header(reqwest::header::ORIGIN, o);
         }
         let resp = match req.send().await {
             Ok(r) => r,
@@ -184,6 +229,16 @@ impl HttpDriver {
             .and_then(|v| v.to_str().ok())
             .and_then(|l| url.join(l).ok())
             .filter(|_| (300..400).contains(&status));
+        let sandboxed = resp
+            .headers()
+            .get_all(reqwest::header::CONTENT_SECURITY_POLICY)
+            .iter()
+            .filter_map(|v| v.to_str().ok())
+            .flat_map(|v| v.split(';'))
+            .any(|d| {
+                let d = d.trim().to_ascii_lowercase();
+                d.starts_with("sandbox") && !d.contains("allow-same-origin")
+            });
         let body = resp.text().await.unwrap_or_default();
         let red_url = self.redact(url.as_str());
         let red_loc = location.as_ref().map(|l| self.redact(l.as_str()));
@@ -196,7 +251,12 @@ impl HttpDriver {
             cookies_set,
             note,
         });
-        Ok((status, location, body))
+        Ok(Answer {
+            status,
+            location,
+            body,
+            sandboxed,
+        })
     }
 
     /// Navigates from `start` until a page that is neither a redirect, a form_post page
@@ -218,12 +278,19 @@ impl HttpDriver {
         let mut callback: Option<Callback> = None;
         let mut dropped = None;
         let mut note = None;
+        let mut sent_from = Initiator::default();
         for _ in 0..MAX_HOPS {
             let method = if form.is_some() { "POST" } else { "GET" };
             let from = self.party(&url);
-            let (status, location, body) = self
-                .request(method, &url, form.as_deref(), note.take())
+            let Answer {
+                status,
+                location,
+                body,
+                sandboxed,
+            } = self
+                .request(method, &url, form.as_deref(), note.take(), &sent_from)
                 .await?;
+            sent_from = Initiator::default();
             if let Some(next) = location {
                 if from == Party::Idp && self.party(&next) == Party::Rp {
                     callback = Some((next.clone(), None));
@@ -254,6 +321,10 @@ impl HttpDriver {
                     ("password".into(), password.into()),
                 ]);
                 note = Some(format!("signed in as {user}"));
+                sent_from = Initiator {
+                    origin: Some(url.origin().ascii_serialization()),
+                    cross_site: false,
+                };
                 signed_in = true;
                 continue;
             }
@@ -272,9 +343,21 @@ impl HttpDriver {
                         ));
                     }
                 }
-                note = Some(note.map_or("form_post submitted".into(), |n| {
-                    format!("{n}; form_post submitted")
-                }));
+                // The browser's Origin: the page's, or `null` from a sandboxed page.
+                sent_from = Initiator {
+                    origin: Some(if sandboxed {
+                        "null".to_string()
+                    } else {
+                        url.origin().ascii_serialization()
+                    }),
+                    cross_site: sandboxed || site(&url) != site(&target),
+                };
+                let what = if sandboxed {
+                    "form_post submitted from a sandboxed page (Origin: null)"
+                } else {
+                    "form_post submitted"
+                };
+                note = Some(note.map_or(what.into(), |n| format!("{n}; {what}")));
                 url = target;
                 form = Some(fields);
                 continue;
@@ -300,24 +383,27 @@ impl HttpDriver {
         fields: Option<Vec<(String, String)>>,
     ) -> Result<Page, DriverError> {
         self.jar.clear();
-        let (mut status, mut location, mut body) = self
+        let mut a = self
             .request(
                 if fields.is_some() { "POST" } else { "GET" },
                 &url,
                 fields.as_deref(),
                 Some("user agent replayed the callback from a fresh browser".into()),
+                &Initiator::default(),
             )
             .await?;
         let mut here = url;
         for _ in 0..MAX_HOPS {
-            let Some(next) = location else {
+            let Some(next) = a.location.take() else {
                 return Ok(Page {
-                    status,
+                    status: a.status,
                     url: here.to_string(),
-                    body,
+                    body: a.body,
                 });
             };
-            (status, location, body) = self.request("GET", &next, None, None).await?;
+            a = self
+                .request("GET", &next, None, None, &Initiator::default())
+                .await?;
             here = next;
         }
         Err(DriverError::TooManyHops)
@@ -330,14 +416,16 @@ impl HttpDriver {
             reason: e.to_string(),
         })?;
         for _ in 0..MAX_HOPS {
-            let (status, location, body) = self.request("GET", &url, None, None).await?;
-            match location {
+            let a = self
+                .request("GET", &url, None, None, &Initiator::default())
+                .await?;
+            match a.location {
                 Some(next) => url = next,
                 None => {
                     return Ok(Page {
-                        status,
+                        status: a.status,
                         url: url.to_string(),
-                        body,
+                        body: a.body,
                     });
                 }
             }

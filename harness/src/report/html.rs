@@ -57,6 +57,29 @@ pub fn render_in(r: &RunReport, dir: Option<&std::path::Path>) -> String {
             esc(sig)
         ));
     }
+    for p in &r.plans {
+        out.push_str(&format!(
+            "<h2>Plan <code>{}</code>: {}</h2>\n<p>{}: {}.</p>\n",
+            esc(&p.id),
+            p.verdict.as_str(),
+            esc(&p.title),
+            esc(&p.summary)
+        ));
+        if !p.modules.is_empty() {
+            out.push_str("<table class=\"plan\"><tr><th>module</th><th>flow</th><th>verdict</th><th>scenarios</th><th>notes</th></tr>\n");
+            for m in &p.modules {
+                out.push_str(&format!(
+                    "<tr class=\"{v}\"><td><code>{}</code></td><td><code>{}</code></td><td>{v}</td><td>{}</td><td>{}</td></tr>\n",
+                    esc(&m.module),
+                    esc(&m.response_type),
+                    esc(&m.scenarios.join(", ")),
+                    esc(&m.notes.join("; ")),
+                    v = m.verdict.as_str(),
+                ));
+            }
+            out.push_str("</table>\n");
+        }
+    }
     out.push_str("<h2>Scenarios</h2>\n<table id=\"matrix\"><tr><th>suite</th><th>scenario</th><th>verdict</th><th>expected</th><th>observed</th><th>faults struck</th></tr>\n");
     for x in &r.scenarios {
         out.push_str(&format!(

@@ -48,6 +48,30 @@ pub fn render(r: &RunReport) -> String {
             "\n**Interrupted by {sig}**: only the scenarios that finished before it are here.\n"
         ));
     }
+    for p in &r.plans {
+        out.push_str(&format!(
+            "\n### Plan `{}`: {}\n\n{}: {}.\n",
+            p.id,
+            p.verdict.as_str(),
+            cell(&p.title),
+            cell(&p.summary)
+        ));
+        if !p.modules.is_empty() {
+            out.push_str(
+                "\n| module | flow | verdict | scenarios | notes |\n|---|---|---|---|---|\n",
+            );
+            for m in &p.modules {
+                out.push_str(&format!(
+                    "| `{}` | `{}` | {} | {} | {} |\n",
+                    m.module,
+                    m.response_type,
+                    m.verdict.as_str(),
+                    cell(&m.scenarios.join(", ")),
+                    cell(&m.notes.join("; "))
+                ));
+            }
+        }
+    }
     out.push_str("\n| verdict | scenario | expected | observed | faults struck | notes |\n|---|---|---|---|---|---|\n");
     for x in &r.scenarios {
         let mut notes = x.notes.clone();

@@ -39,6 +39,9 @@ pub struct RunReport {
     /// scenarios that finished before it.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub interrupted: Option<String>,
+    /// The OpenID Foundation plans asked for (`--plan`), judged from the scenarios.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub plans: Vec<crate::oidf::PlanReport>,
 }
 
 /// Counts per verdict.
@@ -284,10 +287,12 @@ pub fn merge(reports: Vec<RunReport>) -> Option<RunReport> {
         out.duration_ms = out.duration_ms.max(r.duration_ms);
         out.started_at = out.started_at.min(r.started_at);
         out.scenarios.extend(r.scenarios);
+        out.plans.extend(r.plans);
     }
     out.scenarios
         .sort_by(|a, b| a.suite.cmp(&b.suite).then(a.id.cmp(&b.id)));
     out.summary = Summary::of(&out.scenarios);
+    out.plans = crate::oidf::merge_plans(std::mem::take(&mut out.plans), &out.scenarios);
     Some(out)
 }
 

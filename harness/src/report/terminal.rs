@@ -205,5 +205,41 @@ pub fn summary(r: &RunReport) -> String {
     if any {
         out.push('\n');
     }
+    out.push_str(&plans_text(r));
+    out
+}
+
+/// The plans of a run, a line each, with the modules that did not pass.
+pub fn plans_text(r: &RunReport) -> String {
+    let mut out = String::new();
+    for p in &r.plans {
+        out.push_str(&format!(
+            "\nplan {}: {} ({})\n",
+            p.id,
+            p.verdict.as_str().to_uppercase(),
+            p.summary
+        ));
+        for m in &p.modules {
+            if m.verdict == crate::oidf::ModuleVerdict::Pass && m.notes.is_empty() {
+                continue;
+            }
+            out.push_str(&format!(
+                "  {} {} [{}]: {}{}\n",
+                m.verdict.as_str(),
+                m.module,
+                m.response_type,
+                if m.scenarios.is_empty() {
+                    "no scenario".to_string()
+                } else {
+                    m.scenarios.join(", ")
+                },
+                if m.notes.is_empty() {
+                    String::new()
+                } else {
+                    format!(" — {}", m.notes.join("; "))
+                }
+            ));
+        }
+    }
     out
 }

@@ -48,6 +48,9 @@ pub struct Options {
     /// marked `interrupted` (the command line sets it; a library caller keeps its own
     /// signal handling).
     pub handle_signals: bool,
+    /// OpenID Foundation plans to judge from the scenarios' verdicts (the report says
+    /// whether the RP would pass each).
+    pub plans: Vec<&'static crate::oidf::Plan>,
 }
 
 impl Default for Options {
@@ -60,6 +63,7 @@ impl Default for Options {
             driver: None,
             out_dir: None,
             handle_signals: false,
+            plans: Vec::new(),
         }
     }
 }
@@ -198,6 +202,8 @@ pub async fn run(
             .map_or(0, |d| d.as_secs() as i64),
     );
     let scenarios = schedule::partition(scenarios, opts.partition);
+    let defined: Vec<crate::scenario::Scenario> =
+        scenarios.iter().map(|l| l.scenario.clone()).collect();
     let (idp, server) = provision::start_idp(&profile).await?;
     let issuer = idp.issuer(&server);
     let mut rp_origins: Vec<String> = std::iter::once(&profile.profile.login_url)
@@ -304,6 +310,11 @@ pub async fn run(
     }
     rp.stop().await;
     results.sort_by(|a, b| a.suite.cmp(&b.suite).then(a.id.cmp(&b.id)));
+    let plans = opts
+        .plans
+        .iter()
+        .map(|p| crate::oidf::evaluate(p, &ctx.profile.profile, &defined, &results))
+        .collect();
     let report = RunReport {
         tool: "oidc-harness".into(),
         version: env!("CARGO_PKG_VERSION").into(),
@@ -314,6 +325,7 @@ pub async fn run(
         summary: Summary::of(&results),
         scenarios: results,
         interrupted: interrupted.map(str::to_string),
+        plans,
     };
     out.send(&Event::Done(&report));
     if let Some(e) = ctx.log.write_error() {

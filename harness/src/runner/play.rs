@@ -79,6 +79,8 @@ struct Played {
     rotations: Vec<(String, u64)>,
     /// The steps that are logins.
     logins: Vec<usize>,
+    /// The steps that are refreshes.
+    refreshes: Vec<usize>,
     /// The step the verdict is about.
     last: usize,
     /// The harness could not go on.
@@ -189,6 +191,7 @@ enum Act {
     Logout,
     Rotate { keep_old: bool },
     Replay,
+    Refresh,
 }
 
 impl Act {
@@ -200,18 +203,27 @@ impl Act {
             Act::Rotate { keep_old: true } => "rotate-keys",
             Act::Rotate { keep_old: false } => "rotate-keys-drop-old",
             Act::Replay => "replay-callback",
+            Act::Refresh => "refresh",
         }
+    }
+
+    /// Whether its page is read as a login's: accepted (as whom) or refused (why).
+    fn reads_login(self) -> bool {
+        matches!(
+            self,
+            Act::Login { .. } | Act::Unsolicited | Act::Replay | Act::Refresh
+        )
     }
 }
 
 /// The scenario's steps as acts: the verdict is about the last login (or the replay of
-/// its callback); every login before it must succeed.
+/// its callback) or refresh; every login and refresh before it must succeed.
 fn acts(s: &Scenario) -> Vec<(Act, bool)> {
     let ua = &s.user_agent;
     let last = s
         .steps
         .iter()
-        .rposition(|st| *st == Step::Login)
+        .rposition(|st| matches!(st, Step::Login | Step::Refresh))
         .unwrap_or(0);
     let mut out = Vec::new();
     for (i, step) in s.steps.iter().enumerate() {
@@ -243,6 +255,7 @@ fn acts(s: &Scenario) -> Vec<(Act, bool)> {
             Step::Logout => out.push((Act::Logout, false)),
             Step::RotateKeys => out.push((Act::Rotate { keep_old: true }, false)),
             Step::RotateKeysDropOld => out.push((Act::Rotate { keep_old: false }, false)),
+            Step::Refresh => out.push((Act::Refresh, i != last)),
         }
     }
     out
@@ -251,11 +264,7 @@ fn acts(s: &Scenario) -> Vec<(Act, bool)> {
 /// Plays the steps; fills `out` as it goes, so a timeout keeps what was seen.
 async fn play<D: Driver>(ctx: &Ctx, s: &Scenario, p: &Prepared, d: &mut D, out: &mut Played) {
     let acts = acts(s);
-    let verdict_step = acts
-        .iter()
-        .rposition(|(a, _)| matches!(a, Act::Login { .. } | Act::Unsolicited | Act::Replay))
-        .unwrap_or(0)
-        + 1;
+    let verdict_step = acts.iter().rposition(|(a, _)| a.reads_login()).unwrap_or(0) + 1;
     out.last = verdict_step;
     for (i, (act, must_succeed)) in acts.into_iter().enumerate() {
         let n = i + 1;
@@ -325,6 +334,17 @@ async fn play<D: Driver>(ctx: &Ctx, s: &Scenario, p: &Prepared, d: &mut D, out: 
                 });
                 r
             }
+            Act::Refresh => {
+                out.refreshes.push(n);
+                match &ctx.profile.profile.refresh_url {
+                    Some(u) => d.visit(u).await.map(Some),
+                    None => {
+                        step.ok = false;
+                        step.detail = "the profile has no refresh_url".into();
+                        Ok(None)
+                    }
+                }
+            }
             Act::Logout => match &ctx.profile.profile.logout_url {
                 Some(u) => d.visit(u).await.map(Some),
                 None => {
@@ -362,7 +382,7 @@ async fn play<D: Driver>(ctx: &Ctx, s: &Scenario, p: &Prepared, d: &mut D, out: 
             let seen = read_page(ctx, &page, p);
             let at_idp = url::Url::parse(&page.url)
                 .is_ok_and(|u| u.origin().ascii_serialization() == ctx.idp.uri());
-            if matches!(act, Act::Login { .. } | Act::Unsolicited | Act::Replay) {
+            if act.reads_login() {
                 let accepted = seen.decision == Decision::Accepted
                     && !matches!(
                         seen.identity.check,
@@ -509,6 +529,8 @@ fn finish(
     drop(p.guards);
     struck.extend(played.ua.iter().cloned());
     struck.extend(trace::rotation(&played.rotations, &flow));
+    struck.extend(trace::refreshes(&played.refreshes, &flow));
+    struck.extend(trace::flow_used(s, &flow, &played.logins));
     let last = played.last.max(1);
     let final_entries: Vec<_> = flow.step(last).collect();
     let facts = FlowFacts {
@@ -517,6 +539,7 @@ fn finish(
         refused: played.observed.decision.refused(),
         tokens_invalid: trace::tokens_invalid(final_entries.iter().copied()),
         public_client: ctx.public_client(),
+        discovery_in_run: ctx.idp.answered(Endpoint::Discovery) > 0,
     };
     let rules = findings::rules(&s.evidence, &flow, facts);
     let found = findings::findings(&flow, facts, &ctx.states);

@@ -5,9 +5,11 @@
 use std::sync::Arc;
 
 use super::{Ctx, Rp, play, provision};
+use crate::profile::Profile;
 use crate::report::ScenarioReport;
-use crate::scenario::{Capability, Loaded, Scenario};
+use crate::scenario::{Capability, Loaded, Scenario, Step};
 use crate::verdict::Judgement;
+use mock_idp::flows::{ResponseMode, ResponseType};
 
 /// Whether a scenario id falls in partition `k` of `n` (FNV-1a of the id, so a slice
 /// does not move when other scenarios are added).
@@ -54,6 +56,8 @@ pub(crate) fn plan(ctx: &Ctx, scenarios: Vec<Loaded>) -> Plan {
                 "the RP's profile does not declare the `{}` capability",
                 capability_name(*missing)
             ))
+        } else if let Some(why) = flow_skip(&ctx.profile.profile, &s, ctx.chrome.is_some()) {
+            Some(why)
         } else {
             driver_skip(&s, ctx.chrome.is_some()).map(str::to_string)
         };
@@ -73,6 +77,73 @@ fn capability_name(c: Capability) -> String {
         .ok()
         .and_then(|v| v.as_str().map(str::to_string))
         .unwrap_or_default()
+}
+
+/// Why a scenario does not apply to the RP's flows, or cannot be played in them, if so.
+pub(crate) fn flow_skip(p: &Profile, s: &Scenario, browser: bool) -> Option<String> {
+    let about = s.flow_set();
+    let modes = s.modes();
+    let usable: Vec<ResponseType> = p
+        .response_types
+        .iter()
+        .copied()
+        .filter(|rt| about.contains(*rt))
+        .filter(|rt| modes.as_ref().is_none_or(|m| m.contains(&p.mode_for(*rt))))
+        .collect();
+    if usable.is_empty() {
+        let uses: Vec<String> = p
+            .response_types
+            .iter()
+            .map(|rt| format!("`{rt}` ({})", p.mode_for(*rt)))
+            .collect();
+        let mut about = about.describe();
+        if let Some(m) = &modes {
+            about.push_str(&format!(
+                " in response_mode {}",
+                m.iter()
+                    .map(|m| m.as_str())
+                    .collect::<Vec<_>>()
+                    .join(" or ")
+            ));
+        }
+        return Some(format!(
+            "it is about {about}; the RP's profile uses {}",
+            uses.join(", ")
+        ));
+    }
+    if s.evidence
+        .contains(&crate::scenario::Evidence::ClientSecretBasic)
+    {
+        let secret = p.client_secret.as_deref().is_some_and(|x| !x.is_empty());
+        let method = p.auth_method.unwrap_or(if secret {
+            mock_idp::AuthMethod::ClientSecretBasic
+        } else {
+            mock_idp::AuthMethod::None
+        });
+        if method != mock_idp::AuthMethod::ClientSecretBasic {
+            return Some(format!(
+                "the RP's client is registered for {} (profile `auth_method`), not client_secret_basic",
+                method.as_str()
+            ));
+        }
+    }
+    if s.steps.contains(&Step::Refresh) && p.refresh_url.is_none() {
+        return Some(
+            "it has a `refresh` step, and the RP's profile has no `refresh_url` that makes it refresh"
+                .into(),
+        );
+    }
+    if !browser
+        && usable
+            .iter()
+            .all(|rt| p.mode_for(*rt) == ResponseMode::Fragment)
+    {
+        return Some(
+            "the RP gets its authorization response in the URL fragment, which a browser never sends to a server (the RP's page reads it with JavaScript): run with --driver browser"
+                .into(),
+        );
+    }
+    None
 }
 
 /// Why a scenario cannot run with this driver, if it cannot.

@@ -225,3 +225,87 @@ pub(crate) fn tokens_invalid<'a>(entries: impl IntoIterator<Item = &'a JournalEn
         })
     })
 }
+
+/// Refresh steps: each must have made the RP refresh (a `refresh_token` grant at the
+/// token endpoint), or the step tested nothing.
+pub(crate) fn refreshes(steps: &[usize], flow: &FlowJournal) -> Vec<Struck> {
+    steps
+        .iter()
+        .map(|&n| {
+            let grants = flow
+                .step(n)
+                .filter(|e| {
+                    e.endpoint == Some(Endpoint::Token)
+                        && e.grant_type.as_deref() == Some("refresh_token")
+                })
+                .count();
+            let exercised = grants > 0;
+            Struck {
+                fault: format!("step:refresh ({n})"),
+                times: grants as u32,
+                exercised,
+                missing: (!exercised).then(|| {
+                    "the RP made no refresh_token request at the token endpoint during the refresh step (it asked for no refresh token, or did not use it)".to_string()
+                }),
+                signature: false,
+            }
+        })
+        .collect()
+}
+
+/// Whether the RP's logins used a flow the scenario is about: a scenario about `code
+/// id_token` proves nothing about an RP that asked for `code`. `None` when the scenario
+/// is about every flow and mode.
+pub(crate) fn flow_used(s: &Scenario, flow: &FlowJournal, logins: &[usize]) -> Option<Struck> {
+    let flows = s.flow_set();
+    let modes = s.modes();
+    if flows == mock_idp::flows::FlowSet::ALL && modes.is_none() {
+        return None;
+    }
+    let asked: Vec<(
+        Option<mock_idp::flows::ResponseType>,
+        mock_idp::flows::ResponseMode,
+    )> = logins
+        .iter()
+        .flat_map(|&n| flow.step(n))
+        .filter(|e| e.endpoint == Some(Endpoint::Authorize))
+        .map(|e| {
+            let rt = e.response_type.as_deref().and_then(|r| r.parse().ok());
+            let mode = e
+                .response_mode
+                .as_deref()
+                .and_then(|m| serde_json::from_value(serde_json::Value::from(m)).ok())
+                .or_else(|| rt.map(|r: mock_idp::flows::ResponseType| r.default_mode()))
+                .unwrap_or(mock_idp::flows::ResponseMode::Query);
+            (rt, mode)
+        })
+        .collect();
+    if asked.is_empty() {
+        // No authorization request of this flow was seen (an unsolicited callback, or
+        // one the journal could not tie to this scenario): the other witnesses decide.
+        return None;
+    }
+    let wrong = asked.iter().find(|(rt, mode)| {
+        !rt.is_some_and(|r| flows.contains(r)) || modes.as_ref().is_some_and(|m| !m.contains(mode))
+    });
+    Some(Struck {
+        fault: "flow".into(),
+        times: (asked.len() - usize::from(wrong.is_some())) as u32,
+        exercised: wrong.is_none(),
+        missing: wrong.map(|(rt, mode)| {
+            let about = match &modes {
+                Some(m) => format!(
+                    "{} in response_mode {}",
+                    flows.describe(),
+                    m.iter().map(|m| m.as_str()).collect::<Vec<_>>().join(" or ")
+                ),
+                None => flows.describe(),
+            };
+            format!(
+                "the RP asked for response_type `{}` (response_mode {mode}); this scenario is about {about}",
+                rt.map_or("?", |r| r.as_str())
+            )
+        }),
+        signature: false,
+    })
+}

@@ -39,6 +39,7 @@ pub fn profile_text(no_checks: &str, name: &str) -> String {
         r#"name = "{name}"
 login_url = "http://127.0.0.1:{port}/login"
 logout_url = "http://127.0.0.1:{port}/logout"
+refresh_url = "http://127.0.0.1:{port}/refresh"
 redirect_uris = ["http://127.0.0.1:{port}/callback"]
 post_logout_redirect_uris = ["http://127.0.0.1:{port}/"]
 client_id = "sample-rp"

@@ -441,6 +441,9 @@ catalog! {
     JwksUriMoved "jwks-uri-moved" [Discovery, Keys] first Replace scoped=false signature=true flows=ALL
         oidf=Some("rp-discovery-jwks_uri-keys"), okta=None, outcome=None, param=None,
         "Discovery's `jwks_uri` names an unguessable path where the keys are served, and the usual `/v1/keys` answers 404 meanwhile: an RP that reads `jwks_uri` from discovery logs in as before.";
+    JwksUnparseableKey "jwks-unparseable-key" [Keys] any Append scoped=false signature=true flows=ALL
+        oidf=None, okta=None, outcome=None, param=None,
+        "The JWKS also holds a key no one can parse (an RSA key whose modulus is not base64url), under a `kid` of its own: an RP ignores it and verifies with the others.";
     JwksUnavailable "jwks-unavailable" [Keys] any Replace scoped=false signature=true flows=ALL
         oidf=None, okta=None, outcome=Some("oidc_metadata_fetch_failure"), param=None,
         "The keys endpoint answers 503.";
@@ -498,6 +501,11 @@ impl FaultId {
         let doc = &CATALOG[self as usize];
         debug_assert_eq!(doc.id, self);
         doc
+    }
+
+    /// Whether it strikes only when the authorization response is a `form_post`.
+    pub fn form_post_only(self) -> bool {
+        self == FaultId::FormPostOpaqueOrigin
     }
 
     /// Whether it strikes at `point`.

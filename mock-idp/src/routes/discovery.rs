@@ -200,6 +200,14 @@ fn jwks_answer(
             r.jwks()
         }
     });
+    if has(FaultId::JwksUnparseableKey) {
+        if let Some(keys) = jwks["keys"].as_array_mut() {
+            keys.push(serde_json::json!({
+                "kty": "RSA", "alg": "RS256", "kid": "unparseable-key-0", "use": "sig",
+                "e": "AQAB", "n": "this is not base64url!"
+            }));
+        }
+    }
     // The ES256 faults publish their P-256 key beside the RSA keys.
     if has(FaultId::Es256) || has(FaultId::Es256BadSignature) {
         if let Some(keys) = jwks["keys"].as_array_mut() {

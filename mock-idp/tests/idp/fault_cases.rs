@@ -563,6 +563,15 @@ pub fn cases() -> Vec<Case> {
             vec![("/token/body/id_token/payload/iat", json!(NOW - 7 * 86_400))],
         ),
         case(
+            JwksUnparseableKey,
+            Code,
+            &["/jwks/2"],
+            vec![
+                ("/jwks/2", json!("unparseable-key-0")),
+                ("/token/body/id_token/signature", json!("valid")),
+            ],
+        ),
+        case(
             JwksUriMoved,
             DiscoveryKeys,
             &["/discovery/jwks_uri", "/usual_keys"],
@@ -1251,6 +1260,7 @@ fault_tests! {
     fault_nbf_in_future => NbfInFuture,
     fault_iat_week_old => IatWeekOld,
     fault_jwks_uri_moved => JwksUriMoved,
+    fault_jwks_unparseable_key => JwksUnparseableKey,
     fault_userinfo_bearer_header_only => UserinfoBearerHeaderOnly,
     fault_userinfo_bearer_body_only => UserinfoBearerBodyOnly,
     fault_refresh_iss_mismatch => RefreshIssMismatch,
