@@ -309,15 +309,10 @@ async fn run_cmd(a: RunArgs) -> i32 {
             .filter(|pl| !pl.applicable(p).is_empty())
             .collect();
         if applicable.is_empty() {
-            let uses: Vec<String> = p
-                .response_types
-                .iter()
-                .map(|rt| format!("`{rt}` ({})", p.mode_for(*rt)))
-                .collect();
             return bad(format!(
                 "{}: the RP's profile uses {}; {}",
                 a.rp.display(),
-                uses.join(", "),
+                p.flows_text(),
                 plans
                     .iter()
                     .map(|pl| format!("{} is for {}", pl.id, pl.flows_text()))

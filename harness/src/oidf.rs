@@ -622,51 +622,58 @@ const fn v(
 use ModeRule::{Any, Default as Dflt, FormPost};
 use ResponseType::{Code, CodeIdToken, CodeIdTokenToken, CodeToken, IdToken, IdTokenToken};
 
-/// The plans `--plan` knows (the logout plans come with the logout issue).
+const fn basic(mode: ModeRule) -> [Variant; 1] {
+    [v(Code, mode, BASIC)]
+}
+
+const fn implicit(mode: ModeRule) -> [Variant; 2] {
+    [
+        v(IdToken, mode, IMPLICIT_ID_TOKEN),
+        v(IdTokenToken, mode, IMPLICIT_ID_TOKEN_TOKEN),
+    ]
+}
+
+const fn hybrid(mode: ModeRule) -> [Variant; 3] {
+    [
+        v(CodeIdToken, mode, HYBRID_CODE_ID_TOKEN),
+        v(CodeToken, mode, HYBRID_CODE_TOKEN),
+        v(CodeIdTokenToken, mode, HYBRID_ALL),
+    ]
+}
+
+/// The plans `--plan` knows (the logout plans come with the logout issue). The Form Post
+/// plans are the Basic, Implicit and Hybrid ones with `form_post`, as the OpenID suite
+/// derives them.
 pub const PLANS: &[Plan] = &[
     Plan {
         id: "oidcc-client-basic-certification-test-plan",
         title: "OpenID Connect Core: Basic Certification Profile Relying Party Tests",
-        variants: &[v(Code, Dflt, BASIC)],
+        variants: &basic(Dflt),
     },
     Plan {
         id: "oidcc-client-implicit-certification-test-plan",
         title: "OpenID Connect Core: Implicit Certification Profile Relying Party Tests",
-        variants: &[
-            v(IdToken, Dflt, IMPLICIT_ID_TOKEN),
-            v(IdTokenToken, Dflt, IMPLICIT_ID_TOKEN_TOKEN),
-        ],
+        variants: &implicit(Dflt),
     },
     Plan {
         id: "oidcc-client-hybrid-certification-test-plan",
         title: "OpenID Connect Core: Hybrid Certification Profile Relying Party Tests",
-        variants: &[
-            v(CodeIdToken, Dflt, HYBRID_CODE_ID_TOKEN),
-            v(CodeToken, Dflt, HYBRID_CODE_TOKEN),
-            v(CodeIdTokenToken, Dflt, HYBRID_ALL),
-        ],
+        variants: &hybrid(Dflt),
     },
     Plan {
         id: "oidcc-client-formpost-basic-certification-test-plan",
         title: "OpenID Connect Core: Form Post Basic Certification Profile Relying Party Tests",
-        variants: &[v(Code, FormPost, BASIC)],
+        variants: &basic(FormPost),
     },
     Plan {
         id: "oidcc-client-formpost-implicit-certification-test-plan",
         title: "OpenID Connect Core: Form Post Implicit Certification Profile Relying Party Tests",
-        variants: &[
-            v(IdToken, FormPost, IMPLICIT_ID_TOKEN),
-            v(IdTokenToken, FormPost, IMPLICIT_ID_TOKEN_TOKEN),
-        ],
+        variants: &implicit(FormPost),
     },
     Plan {
         id: "oidcc-client-formpost-hybrid-certification-test-plan",
         title: "OpenID Connect Core: Form Post Hybrid Certification Profile Relying Party Tests",
-        variants: &[
-            v(CodeIdToken, FormPost, HYBRID_CODE_ID_TOKEN),
-            v(CodeToken, FormPost, HYBRID_CODE_TOKEN),
-            v(CodeIdTokenToken, FormPost, HYBRID_ALL),
-        ],
+        variants: &hybrid(FormPost),
     },
     Plan {
         id: "oidcc-client-config-certification-test-plan",
@@ -836,15 +843,10 @@ pub fn evaluate(
         modules: Vec::new(),
     };
     if variants.is_empty() {
-        let uses: Vec<String> = profile
-            .response_types
-            .iter()
-            .map(|rt| format!("`{rt}` ({})", profile.mode_for(*rt)))
-            .collect();
         out.summary = format!(
             "the plan is for {}; the RP uses {}",
             plan.flows_text(),
-            uses.join(", ")
+            profile.flows_text()
         );
         return out;
     }

@@ -107,6 +107,15 @@ impl Profile {
     pub fn mode_for(&self, rt: ResponseType) -> ResponseMode {
         self.response_mode.unwrap_or_else(|| rt.default_mode())
     }
+
+    /// Its flows in words: "`code` (query)".
+    pub fn flows_text(&self) -> String {
+        self.response_types
+            .iter()
+            .map(|rt| format!("`{rt}` ({})", self.mode_for(*rt)))
+            .collect::<Vec<_>>()
+            .join(", ")
+    }
 }
 
 /// The driver that plays the browser.

@@ -13,16 +13,29 @@ use harness::verdict::Verdict;
 use support::*;
 
 fn spa_profile() -> harness::profile::Compiled {
+    spa_flow_profile("code", None, "")
+}
+
+/// The SPA in a flow: `response_type`, `response_mode`, and the origins its server lets
+/// post a callback besides its own and the issuer's.
+fn spa_flow_profile(rt: &str, mode: Option<&str>, allowed: &str) -> harness::profile::Compiled {
     let port = free_port();
     let dir = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../fixtures/spa-rp");
+    let mode_line = mode
+        .map(|m| format!("response_mode = \"{m}\"\n"))
+        .unwrap_or_default();
+    let mode_env = mode
+        .map(|m| format!("RESPONSE_MODE = \"{m}\"\n"))
+        .unwrap_or_default();
     let text = format!(
-        r##"name = "spa-rp"
+        r##"name = "spa-rp {rt}"
 driver = "browser"
 login_url = "http://127.0.0.1:{port}/login"
 redirect_uris = ["http://127.0.0.1:{port}/callback"]
 trusted_origins = ["http://127.0.0.1:{port}"]
 client_id = "spa-rp"
-capabilities = ["javascript", "userinfo"]
+response_types = ["{rt}"]
+{mode_line}capabilities = ["javascript", "userinfo"]
 settled_when = "#who, #outcome"
 
 [start]
@@ -33,6 +46,8 @@ ready_url = "http://127.0.0.1:{port}/healthz"
 ISSUER = "{{issuer}}"
 CLIENT_ID = "{{client_id}}"
 PORT = "{port}"
+RESPONSE_TYPE = "{rt}"
+{mode_env}ALLOWED_ORIGINS = "{allowed}"
 
 [success]
 body = "Logged in as "
@@ -98,6 +113,144 @@ async fn the_spa_logs_in_and_catches_cors_state_and_nonce_faults() {
     )
     .await;
     assert!(http.scenarios.iter().all(|s| s.verdict == Verdict::Skip));
+}
+
+fn not_passing(r: &RunReport) -> Vec<(String, Verdict, Vec<String>)> {
+    r.scenarios
+        .iter()
+        .filter(|s| s.verdict != Verdict::Pass)
+        .map(|s| (s.id.clone(), s.verdict, s.notes.clone()))
+        .collect()
+}
+
+/// The SPA in the implicit flow (`id_token token` in the fragment) and the hybrid flow
+/// (`code id_token` posted to its server) through Chromium: it logs in and catches the
+/// faults of each flow; with `null` missing from its origin allowlist, the sandboxed
+/// form_post page's login fails, and the note names the usual fix.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_spa_in_implicit_and_hybrid_flows() {
+    let implicit = [
+        "happy-path",
+        "nonce-sent-unless-code-flow",
+        "at-hash-invalid",
+        "at-hash-missing",
+        "nonce-mismatch",
+        "state-mismatch",
+        "bad-signature",
+        "userinfo-sub-mismatch",
+    ];
+    let r = run(
+        spa_flow_profile("id_token token", None, ""),
+        scenarios(&implicit),
+        Options::default(),
+    )
+    .await;
+    assert_eq!(r.scenarios.len(), implicit.len());
+    assert!(
+        not_passing(&r).is_empty(),
+        "implicit: {:?}",
+        not_passing(&r)
+    );
+    let hybrid = [
+        "happy-path",
+        "c-hash-invalid",
+        "c-hash-missing",
+        "nonce-mismatch",
+        "state-mismatch",
+        "form-post-error",
+        "form-post-origin-null",
+        "cors-missing",
+    ];
+    let r = run(
+        spa_flow_profile("code id_token", Some("form_post"), "null"),
+        scenarios(&hybrid),
+        Options::default(),
+    )
+    .await;
+    assert_eq!(r.scenarios.len(), hybrid.len());
+    assert!(not_passing(&r).is_empty(), "hybrid: {:?}", not_passing(&r));
+    // Without `null` in its allowlist, the opaque-origin post is refused: a failure, with
+    // the fix named.
+    let r = run(
+        spa_flow_profile("code id_token", Some("form_post"), ""),
+        scenarios(&["form-post-origin-null", "happy-path"]),
+        Options::default(),
+    )
+    .await;
+    let null = r
+        .scenarios
+        .iter()
+        .find(|s| s.id == "form-post-origin-null")
+        .unwrap();
+    assert_eq!(null.verdict, Verdict::Fail, "{:?}", null.notes);
+    assert!(
+        null.notes
+            .iter()
+            .any(|n| n.contains("the usual fix") && n.contains("null")),
+        "{:?}",
+        null.notes
+    );
+    assert!(
+        null.observed.excerpt.contains("invalid origin: null")
+            || null
+                .rp_log
+                .iter()
+                .any(|l| l.contains("invalid origin: null")),
+        "the RP's own words: {:?} {:?}",
+        null.observed.excerpt,
+        null.rp_log
+    );
+    let happy = r.scenarios.iter().find(|s| s.id == "happy-path").unwrap();
+    assert_eq!(happy.verdict, Verdict::Pass, "{:?}", happy.notes);
+}
+
+/// Runs a plan's scenarios through Chromium against the RP of `profile`; it must pass.
+async fn passes_plan_in_the_browser(id: &str, profile: harness::profile::Compiled) {
+    let plan = harness::oidf::plan(id).unwrap();
+    let selected: Vec<_> = catalog()
+        .into_iter()
+        .filter(|l| plan.selects(&profile.profile, &l.scenario))
+        .collect();
+    let opts = Options {
+        driver: Some(Driver::Browser),
+        plans: vec![plan],
+        ..Options::default()
+    };
+    let r = run(profile, selected, opts).await;
+    let p = &r.plans[0];
+    assert_eq!(
+        p.verdict,
+        harness::oidf::PlanVerdict::Pass,
+        "{id}: {}: {:?}",
+        p.summary,
+        not_passing(&r)
+    );
+}
+
+/// The plans whose default mode is the fragment, through Chromium: the SPA passes the
+/// Implicit plan for `id_token token`, the sample RP (its page posts the fragment back)
+/// the Hybrid plan for `code id_token token`.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn plans_in_the_fragment_through_the_browser() {
+    passes_plan_in_the_browser(
+        "oidcc-client-implicit-certification-test-plan",
+        spa_flow_profile("id_token token", None, ""),
+    )
+    .await;
+    let text = support::profile_text("", "sample-rp hybrid")
+        .replace(
+            "capabilities = [",
+            "response_types = [\"code id_token token\"]\ncapabilities = [",
+        )
+        .replace(
+            "[start.env]",
+            "[start.env]\nRESPONSE_TYPE = \"code id_token token\"",
+        );
+    passes_plan_in_the_browser(
+        "oidcc-client-hybrid-certification-test-plan",
+        harness::profile::parse("hybrid.toml", &text).unwrap(),
+    )
+    .await;
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

@@ -368,3 +368,67 @@ fn another_program_on_the_rps_port_is_not_blamed_on_the_rp() {
         "{err}"
     );
 }
+
+#[test]
+fn plans_by_name_run_and_report() {
+    let dir = std::env::temp_dir().join(format!("oidc-harness-plans-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let profile = dir.join("rp.toml");
+    std::fs::write(&profile, support::profile_text("", "sample-rp")).unwrap();
+    let run = |plan: &str| {
+        harness()
+            .args(["run", "--rp"])
+            .arg(&profile)
+            .arg("--suite")
+            .arg(catalog_dir())
+            .args(["--plan", plan, "--format", "json", "--out"])
+            .arg(dir.join("reports"))
+            .output()
+            .unwrap()
+    };
+    // A misspelt plan: bad input, with the closest one.
+    let typo = run("oidcc-client-basic-certification-tst-plan");
+    assert_eq!(typo.status.code(), Some(2));
+    let err = String::from_utf8_lossy(&typo.stderr);
+    assert!(
+        err.contains("did you mean `oidcc-client-basic-certification-test-plan`"),
+        "{err}"
+    );
+    // A plan for other flows than the RP's: bad input, saying both.
+    let other = run("oidcc-client-hybrid-certification-test-plan");
+    assert_eq!(other.status.code(), Some(2));
+    let err = String::from_utf8_lossy(&other.stderr);
+    assert!(
+        err.contains("the RP's profile uses `code` (query)"),
+        "{err}"
+    );
+    assert!(err.contains("is for `code id_token` (fragment)"), "{err}");
+    // The Basic plan: its scenarios only, and a verdict.
+    let basic = run("oidcc-client-basic-certification-test-plan");
+    let out = String::from_utf8_lossy(&basic.stdout);
+    assert_eq!(basic.status.code(), Some(0), "{out}");
+    assert!(
+        out.contains("plan oidcc-client-basic-certification-test-plan: PASS"),
+        "{out}"
+    );
+    let report: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(dir.join("reports/report.json")).unwrap())
+            .unwrap();
+    assert_eq!(report["plans"][0]["verdict"], "pass");
+    assert_eq!(report["plans"][0]["modules"].as_array().unwrap().len(), 14);
+    let ran = report["scenarios"].as_array().unwrap().len();
+    assert!((10..30).contains(&ran), "the plan's scenarios only: {ran}");
+    // `list --plans` names every plan and the scenarios of its modules.
+    let list = harness()
+        .args(["list", "--plans", "--suite"])
+        .arg(catalog_dir())
+        .output()
+        .unwrap();
+    let text = String::from_utf8_lossy(&list.stdout);
+    for p in harness::oidf::PLANS {
+        assert!(text.contains(p.id), "{} in {text}", p.id);
+    }
+    assert!(text.contains("oidcc-client-test-invalid-iss"), "{text}");
+    assert!(text.contains("iss-mismatch"), "{text}");
+    std::fs::remove_dir_all(&dir).ok();
+}

@@ -54,25 +54,15 @@ fn scenario() -> impl Strategy<Value = Scenario> {
             strength,
             fix,
         });
+    let ids = |all: Vec<&'static str>| {
+        prop::collection::vec(
+            prop::sample::select(all.into_iter().map(str::to_string).collect::<Vec<_>>()),
+            0..3,
+        )
+    };
     let oidf = (
-        prop::collection::vec(
-            prop::sample::select(
-                harness::oidf::MODULES
-                    .iter()
-                    .map(|m| m.id.to_string())
-                    .collect::<Vec<_>>(),
-            ),
-            0..3,
-        ),
-        prop::collection::vec(
-            prop::sample::select(
-                harness::oidf::OLD_TESTS
-                    .iter()
-                    .map(|t| t.id.to_string())
-                    .collect::<Vec<_>>(),
-            ),
-            0..3,
-        ),
+        ids(harness::oidf::MODULES.iter().map(|m| m.id).collect()),
+        ids(harness::oidf::OLD_TESTS.iter().map(|t| t.id).collect()),
         prop::option::of("[ -~]{1,40}"),
         any::<bool>(),
     )

@@ -528,7 +528,11 @@ fn finish(
     let mut struck = trace::struck(&p, &flow);
     drop(p.guards);
     struck.extend(played.ua.iter().cloned());
-    struck.extend(trace::rotation(&played.rotations, &flow));
+    struck.extend(trace::rotation(
+        &played.rotations,
+        &flow,
+        ctx.idp.answered(Endpoint::Keys) > 0,
+    ));
     struck.extend(trace::refreshes(&played.refreshes, &flow));
     struck.extend(trace::flow_used(s, &flow, &played.logins));
     let last = played.last.max(1);

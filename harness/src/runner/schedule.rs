@@ -91,11 +91,6 @@ pub(crate) fn flow_skip(p: &Profile, s: &Scenario, browser: bool) -> Option<Stri
         .filter(|rt| modes.as_ref().is_none_or(|m| m.contains(&p.mode_for(*rt))))
         .collect();
     if usable.is_empty() {
-        let uses: Vec<String> = p
-            .response_types
-            .iter()
-            .map(|rt| format!("`{rt}` ({})", p.mode_for(*rt)))
-            .collect();
         let mut about = about.describe();
         if let Some(m) = &modes {
             about.push_str(&format!(
@@ -108,7 +103,7 @@ pub(crate) fn flow_skip(p: &Profile, s: &Scenario, browser: bool) -> Option<Stri
         }
         return Some(format!(
             "it is about {about}; the RP's profile uses {}",
-            uses.join(", ")
+            p.flows_text()
         ));
     }
     if s.evidence

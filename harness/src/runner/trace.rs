@@ -170,8 +170,13 @@ fn witness(label: &str, id: FaultId, fired: u32, entries: &[JournalEntry]) -> St
 /// Key rotation steps: (kind, journal number when rotated). The IdP publishes its next
 /// key ahead (as Okta does), so after one rotation an RP may verify from the keys it
 /// cached; after two or more, the key that signs was never published while the RP last
-/// read them, and only an RP that fetched the keys again can have checked the signature.
-pub(crate) fn rotation(rotations: &[(String, u64)], flow: &FlowJournal) -> Option<Struck> {
+/// read them: an RP that reads keys (`keys_read`: it did in this run) meets a key it has
+/// never seen, and must fetch them again; one that never reads keys is not tested.
+pub(crate) fn rotation(
+    rotations: &[(String, u64)],
+    flow: &FlowJournal,
+    keys_read: bool,
+) -> Option<Struck> {
     let (kind, last) = rotations.last()?;
     let keys = |e: &&JournalEntry| e.endpoint == Some(Endpoint::Keys) && e.status == 200;
     let fetched_between = rotations.windows(2).any(|w| {
@@ -187,14 +192,14 @@ pub(crate) fn rotation(rotations: &[(String, u64)], flow: &FlowJournal) -> Optio
         .filter(keys)
         .filter(|e| e.seq > *last)
         .count();
-    let exercised = !unseen_key || after > 0;
+    let exercised = !unseen_key || after > 0 || keys_read;
     Some(Struck {
         fault: format!("step:{kind}"),
         times: after as u32,
         exercised,
         missing: (!exercised).then(|| {
             format!(
-                "the RP made no keys request after {} rotations, which put a key it had never been shown to signing",
+                "the RP made no keys request in the whole run, so the {} rotations, which put a key it had never been shown to signing, tested nothing",
                 rotations.len()
             )
         }),

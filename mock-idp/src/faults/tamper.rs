@@ -173,6 +173,12 @@ pub fn id_token_claims(shared: &Shared, srv: &ServerCtx, faults: &[Fault], c: &m
     }
 }
 
+/// The `sub` of another user than the one of these claims (stable for a given user).
+fn someone_else(c: &Claims) -> String {
+    let sub = c.get("sub").and_then(Value::as_str).unwrap_or("");
+    stable_okta_id("00u", &format!("someone else than {sub}"))
+}
+
 /// Refresh-response faults on the claims of the refreshed ID token (OIDC Core 12.2 lists
 /// what must stay as it was at login).
 pub fn refresh_id_token_claims(shared: &Shared, srv: &ServerCtx, faults: &[Fault], c: &mut Claims) {
@@ -182,15 +188,8 @@ pub fn refresh_id_token_claims(shared: &Shared, srv: &ServerCtx, faults: &[Fault
                 c.insert("iss".into(), other_issuer(shared, srv).into());
             }
             FaultId::RefreshSubMismatch => {
-                let sub = c
-                    .get("sub")
-                    .and_then(Value::as_str)
-                    .unwrap_or("")
-                    .to_string();
-                c.insert(
-                    "sub".into(),
-                    stable_okta_id("00u", &format!("someone else than {sub}")).into(),
-                );
+                let other = someone_else(c);
+                c.insert("sub".into(), other.into());
             }
             _ => {}
         }
@@ -323,15 +322,8 @@ pub fn userinfo_claims(srv: &ServerCtx, faults: &[Fault], c: &mut Claims) {
         match f.id {
             FaultId::UserinfoSubMismatch => {
                 // Another user altogether, so that whoever reads the answer shows it.
-                let sub = c
-                    .get("sub")
-                    .and_then(Value::as_str)
-                    .unwrap_or("")
-                    .to_string();
-                c.insert(
-                    "sub".into(),
-                    stable_okta_id("00u", &format!("someone else than {sub}")).into(),
-                );
+                let other = someone_else(c);
+                c.insert("sub".into(), other.into());
                 let domain = c
                     .get("email")
                     .and_then(Value::as_str)

@@ -131,34 +131,10 @@ fn not_found() -> IdpError {
     }
 }
 
-/// `GET …/v1/keys`: the published keys of the server (a 404 while `jwks-uri-moved`
-/// has moved them: only an RP that reads `jwks_uri` from discovery finds them).
+/// `GET …/v1/keys`: the published keys of the server; while `jwks-uri-moved` is armed
+/// they are at `…/v1/keys/{moved}` only, where discovery says, and the usual path answers
+/// 404 (only an RP that reads `jwks_uri` from discovery finds them).
 pub async fn keys(
-    State(shared): State<Arc<Shared>>,
-    Srv(srv): Srv,
-    method: Method,
-    headers: HeaderMap,
-) -> Response {
-    let mut j = entry(&shared, &srv.id, Endpoint::Keys, &method, &headers);
-    let ctx = FaultCtx::default();
-    let allow = cors_origin(&shared, &headers, &ctx, &mut j);
-    if !shared.faults.any_at(Strikes::Keys) {
-        let body = shared.jwks_bytes(&srv);
-        return with_cors(
-            finish(&shared, j, Ok(json_bytes_response(StatusCode::OK, body))),
-            allow,
-        );
-    }
-    if shared.faults.is_armed(FaultId::JwksUriMoved) {
-        return with_cors(finish(&shared, j, Err(not_found())), allow);
-    }
-    let faults = shared.fire(Strikes::Keys, &ctx, &mut j);
-    jwks_answer(&shared, &srv, j, allow, &faults)
-}
-
-/// `GET …/v1/keys/{moved}`: the keys at the path `jwks-uri-moved` advertises (404
-/// otherwise).
-pub async fn keys_moved(
     State(shared): State<Arc<Shared>>,
     Srv(srv): Srv,
     uri: axum::extract::OriginalUri,
@@ -168,8 +144,21 @@ pub async fn keys_moved(
     let mut j = entry(&shared, &srv.id, Endpoint::Keys, &method, &headers);
     let ctx = FaultCtx::default();
     let allow = cors_origin(&shared, &headers, &ctx, &mut j);
-    let here = uri.path().rsplit('/').next() == Some(shared.moved_jwks.as_str());
-    if !here || !shared.faults.is_armed(FaultId::JwksUriMoved) {
+    let asked_moved = uri.path().split_once("/keys/").map(|(_, rest)| rest);
+    // The hot path (no keys fault, `jwks-uri-moved` included): bytes prepared once.
+    if asked_moved.is_none() && !shared.faults.any_at(Strikes::Keys) {
+        let body = shared.jwks_bytes(&srv);
+        return with_cors(
+            finish(&shared, j, Ok(json_bytes_response(StatusCode::OK, body))),
+            allow,
+        );
+    }
+    let moved = shared.faults.is_armed(FaultId::JwksUriMoved);
+    let served_here = match asked_moved {
+        Some(suffix) => moved && suffix == shared.moved_jwks,
+        None => !moved,
+    };
+    if !served_here {
         return with_cors(finish(&shared, j, Err(not_found())), allow);
     }
     let faults = shared.fire(Strikes::Keys, &ctx, &mut j);

@@ -38,10 +38,7 @@ pub fn app(shared: Arc<Shared>) -> Router {
         ),
         ("/token", post(token::token).options(preflight)),
         ("/keys", get(discovery::keys).options(preflight)),
-        (
-            "/keys/{moved}",
-            get(discovery::keys_moved).options(preflight),
-        ),
+        ("/keys/{moved}", get(discovery::keys).options(preflight)),
         (
             "/userinfo",
             get(userinfo::userinfo)
