@@ -48,9 +48,15 @@ pub struct Profile {
     #[serde(default)]
     pub response_mode: Option<ResponseMode>,
     /// A URL that makes the RP refresh its tokens and then show the signed-in user (for
-    /// scenarios with a `refresh` step).
+    /// scenarios with a `refresh` step); with `access_token_lifetime_secs`, any page that
+    /// needs a live access token.
     #[serde(default)]
     pub refresh_url: Option<String>,
+    /// How long the IdP's access tokens for this RP live (default an hour): an RP that
+    /// refreshes by itself when its token expired is made to, by a `refresh` step that
+    /// waits this long before visiting `refresh_url`.
+    #[serde(default)]
+    pub access_token_lifetime_secs: Option<u32>,
     /// The authorization server it uses: `org`, `default` (default) or a custom id.
     #[serde(default = "default_server")]
     pub authorization_server: String,
@@ -641,6 +647,21 @@ pub fn parse(file: &str, text: &str) -> Result<Compiled, InputError> {
     }
     if let Some(u) = &profile.refresh_url {
         http(&["refresh_url"], u)?;
+    }
+    if let Some(l) = profile.access_token_lifetime_secs {
+        // A refresh step waits it out within the scenario's time.
+        if l == 0 || u64::from(l) + 3 > profile.timeout_secs {
+            return Err(at_path(
+                file,
+                text,
+                &["access_token_lifetime_secs"],
+                format!(
+                    "expected at least 1 second, and 3 less than timeout_secs ({}), since a refresh step waits it out (found {l})",
+                    profile.timeout_secs
+                ),
+                None,
+            ));
+        }
     }
     if profile.response_types.is_empty() {
         return Err(at_path(

@@ -227,28 +227,31 @@ async fn passes_plan_in_the_browser(id: &str, profile: harness::profile::Compile
     );
 }
 
-/// The plans whose default mode is the fragment, through Chromium: the SPA passes the
-/// Implicit plan for `id_token token`, the sample RP (its page posts the fragment back)
-/// the Hybrid plan for `code id_token token`.
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn plans_in_the_fragment_through_the_browser() {
-    passes_plan_in_the_browser(
-        "oidcc-client-implicit-certification-test-plan",
-        spa_flow_profile("id_token token", None, ""),
-    )
-    .await;
-    let text = support::profile_text("", "sample-rp hybrid")
+/// The sample RP in a fragment flow: its callback page posts the fragment back.
+fn sample_in_fragment(rt: &str) -> harness::profile::Compiled {
+    let text = support::profile_text("", &format!("sample-rp {rt}"))
         .replace(
             "capabilities = [",
-            "response_types = [\"code id_token token\"]\ncapabilities = [",
+            &format!("response_types = [\"{rt}\"]\ncapabilities = ["),
         )
         .replace(
             "[start.env]",
-            "[start.env]\nRESPONSE_TYPE = \"code id_token token\"",
+            &format!("[start.env]\nRESPONSE_TYPE = \"{rt}\""),
         );
+    harness::profile::parse("fragment.toml", &text).unwrap()
+}
+
+/// The plans whose default mode is the fragment, through Chromium: the SPA and the
+/// sample RP pass the Implicit plan for `id_token token`, the sample RP the Hybrid plan
+/// for `code id_token token`.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn plans_in_the_fragment_through_the_browser() {
+    let implicit = "oidcc-client-implicit-certification-test-plan";
+    passes_plan_in_the_browser(implicit, spa_flow_profile("id_token token", None, "")).await;
+    passes_plan_in_the_browser(implicit, sample_in_fragment("id_token token")).await;
     passes_plan_in_the_browser(
         "oidcc-client-hybrid-certification-test-plan",
-        harness::profile::parse("hybrid.toml", &text).unwrap(),
+        sample_in_fragment("code id_token token"),
     )
     .await;
 }

@@ -211,3 +211,50 @@ fn a_plan_with_nothing_run_is_undecided() {
         r.modules
     );
 }
+
+/// An RP that refreshes by itself when its access token expired: with short-lived access
+/// tokens, the refresh step waits them out and visits its home page, and the refresh plan
+/// passes. The same RP that does not refresh: the step proves nothing, and the plan
+/// cannot be decided.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn short_lived_access_tokens_make_an_rp_refresh_by_itself() {
+    let profile = |quirks: &str| {
+        let text = profile_text("", "sample-rp refreshing by itself");
+        // Its home page needs a live access token (it renews an expired one).
+        let line = text
+            .lines()
+            .find(|l| l.starts_with("refresh_url = "))
+            .unwrap()
+            .to_string();
+        let home = line.replace("/refresh\"", "/\"");
+        let text = text
+            .replace(&line, &format!("access_token_lifetime_secs = 2\n{home}"))
+            .replace(
+                "[start.env]",
+                &format!("[start.env]\nQUIRKS = \"{quirks}\""),
+            );
+        harness::profile::parse("refreshing.toml", &text).unwrap()
+    };
+    let p = run_plan(
+        "oidcc-client-refreshtoken-test-plan",
+        profile("refresh-on-expiry"),
+    )
+    .await;
+    assert_eq!(
+        p.verdict,
+        PlanVerdict::Pass,
+        "{}: {:?}",
+        p.summary,
+        not_passing(&p)
+    );
+    let p = run_plan("oidcc-client-refreshtoken-test-plan", profile("")).await;
+    assert_eq!(p.verdict, PlanVerdict::Undecided, "{}", p.summary);
+    assert!(
+        p.modules.iter().any(|m| m
+            .notes
+            .iter()
+            .any(|n| n.contains("no refresh_token request"))),
+        "{:?}",
+        p.modules
+    );
+}

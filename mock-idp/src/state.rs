@@ -283,8 +283,16 @@ impl Shared {
         self.with_ring(server, |r| r.find(kid).cloned())
     }
 
+    /// How long `client_id`'s access tokens live: the client's lifetime, else Okta's hour.
+    pub fn access_token_ttl(&self, client_id: &str) -> i64 {
+        self.tenant()
+            .client(client_id)
+            .and_then(|c| c.access_token_lifetime_secs)
+            .map_or(ACCESS_TOKEN_TTL, i64::from)
+    }
+
     /// Mints an access token (claims in Okta's order: ver, jti, iss, aud, iat, exp, cid,
-    /// uid, scp, auth_time, sub). Returns the token and its `jti`.
+    /// uid, scp, auth_time, sub). Returns the token, its `jti` and its lifetime.
     pub fn mint_access_token(
         &self,
         srv: &ServerCtx,
@@ -292,8 +300,9 @@ impl Shared {
         user: Option<&User>,
         scopes: &[String],
         auth_time: Option<i64>,
-    ) -> (String, String) {
+    ) -> (String, String, i64) {
         let now = self.clock.now();
+        let ttl = self.access_token_ttl(client_id);
         let id = jti("AT");
         let mut c = Claims::new();
         c.insert("ver".into(), 1.into());
@@ -301,7 +310,7 @@ impl Shared {
         c.insert("iss".into(), srv.issuer.clone().into());
         c.insert("aud".into(), srv.audience.clone().into());
         c.insert("iat".into(), now.into());
-        c.insert("exp".into(), (now + ACCESS_TOKEN_TTL).into());
+        c.insert("exp".into(), (now + ttl).into());
         c.insert("cid".into(), client_id.into());
         if let Some(u) = user {
             c.insert("uid".into(), u.id.clone().into());
@@ -320,7 +329,7 @@ impl Shared {
         let key = self.signing_key(&srv.id);
         let token = jwt::sign_rs256(&jwt::rs256_header(&key), &c, &key);
         self.known.remember("access_token", &token);
-        (token, id)
+        (token, id, ttl)
     }
 
     /// The claims of an ID token, in Okta's order. `thin` when an access token is issued

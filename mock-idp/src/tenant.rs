@@ -149,6 +149,10 @@ pub struct Client {
     /// Groups assigned to the app; every user is in `Everyone`.
     #[serde(default)]
     pub assigned_groups: Vec<String>,
+    /// How long its access tokens live, in seconds (default 3600, Okta's; in Okta it is
+    /// the access policy rule's lifetime). Short ones make RPs refresh by themselves.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub access_token_lifetime_secs: Option<u32>,
 }
 
 fn default_grant_types() -> Vec<String> {
@@ -174,6 +178,7 @@ impl Client {
             trusted_origins: Vec::new(),
             assigned_users: Vec::new(),
             assigned_groups: vec!["Everyone".into()],
+            access_token_lifetime_secs: None,
         }
     }
 
@@ -641,6 +646,12 @@ impl Tenant {
                     format!("expected one of {} (found `{r}`)", quoted(&RESPONSE_TYPES)),
                 ));
             }
+        }
+        if c.access_token_lifetime_secs == Some(0) {
+            out.push(problem(
+                &["clients", i, "access_token_lifetime_secs"],
+                "expected at least 1 second (found 0)".into(),
+            ));
         }
         for (j, u) in c.assigned_users.iter().enumerate() {
             if !self.users.iter().any(|x| x.login == *u || x.id == *u) {

@@ -336,7 +336,13 @@ async fn play<D: Driver>(ctx: &Ctx, s: &Scenario, p: &Prepared, d: &mut D, out: 
             }
             Act::Refresh => {
                 out.refreshes.push(n);
-                match &ctx.profile.profile.refresh_url {
+                let p = &ctx.profile.profile;
+                if let Some(l) = p.access_token_lifetime_secs {
+                    // Past the access token's life: the RP must refresh to go on.
+                    tokio::time::sleep(std::time::Duration::from_secs(u64::from(l) + 1)).await;
+                    step.detail = format!("waited {} s, past the access token's life; ", l + 1);
+                }
+                match &p.refresh_url {
                     Some(u) => d.visit(u).await.map(Some),
                     None => {
                         step.ok = false;
@@ -389,14 +395,16 @@ async fn play<D: Driver>(ctx: &Ctx, s: &Scenario, p: &Prepared, d: &mut D, out: 
                         IdentityCheck::Missing | IdentityCheck::Wrong
                     );
                 step.ok = accepted || !must_succeed;
-                step.detail = if at_idp {
-                    format!(
-                        "ended on the IdP's page {}: {}",
-                        seen.final_url, seen.excerpt
-                    )
-                } else {
-                    seen.detail()
-                };
+                let before = std::mem::take(&mut step.detail);
+                step.detail = before
+                    + &if at_idp {
+                        format!(
+                            "ended on the IdP's page {}: {}",
+                            seen.final_url, seen.excerpt
+                        )
+                    } else {
+                        seen.detail()
+                    };
                 if must_succeed && !accepted && !seen.excerpt.is_empty() && !at_idp {
                     step.detail.push_str(&format!(" («{}»)", seen.excerpt));
                 }

@@ -42,6 +42,7 @@ fn client_of(p: &Compiled) -> Client {
         trusted_origins: prof.trusted_origins.clone(),
         assigned_users: vec![],
         assigned_groups: vec![ASSIGNED.into()],
+        access_token_lifetime_secs: prof.access_token_lifetime_secs,
     }
 }
 

@@ -18,8 +18,7 @@ use crate::faults::{Fault, FaultId, Strikes, tamper};
 use crate::ids::random_b64;
 use crate::journal::{Endpoint, JournalEntry, fingerprint};
 use crate::state::{
-    ACCESS_TOKEN_TTL, CODE_TTL, CodeGrant, SESSION_TTL, ServerCtx, Session, Shared,
-    TRANSACTION_TTL, lock,
+    CODE_TTL, CodeGrant, SESSION_TTL, ServerCtx, Session, Shared, TRANSACTION_TTL, lock,
 };
 use crate::tenant::{User, is_known_response_type, normalize_response_type};
 
@@ -475,7 +474,7 @@ fn complete(
         code
     });
     let access = words.contains(&"token").then(|| {
-        let (token, jti) = shared.mint_access_token(
+        let (token, jti, ttl) = shared.mint_access_token(
             srv,
             &client.client_id,
             Some(user),
@@ -483,8 +482,12 @@ fn complete(
             Some(auth_time),
         );
         j.token_ref = Some(jti);
-        token
+        (token, ttl)
     });
+    let (access, ttl) = match access {
+        Some((t, ttl)) => (Some(t), ttl),
+        None => (None, 0),
+    };
     let mut out: Vec<(String, String)> = Vec::new();
     if words.contains(&"id_token") {
         let claims = shared.id_token_claims(
@@ -506,7 +509,7 @@ fn complete(
     if let Some(at) = access {
         out.push(("access_token".into(), at));
         out.push(("token_type".into(), "Bearer".into()));
-        out.push(("expires_in".into(), ACCESS_TOKEN_TTL.to_string()));
+        out.push(("expires_in".into(), ttl.to_string()));
         out.push(("scope".into(), req.scopes.join(" ")));
     }
     if let Some(c) = code {

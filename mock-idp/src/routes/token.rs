@@ -14,7 +14,7 @@ use super::{Params, Srv, cors_origin, entry, finish, with_cors};
 use crate::errors::{self, IdpError, json_response, json_text_response};
 use crate::faults::{FaultCtx, FaultId, Strikes, tamper};
 use crate::journal::{Endpoint, JournalEntry, fingerprint};
-use crate::state::{ACCESS_TOKEN_TTL, RefreshGrant, ServerCtx, Shared, lock};
+use crate::state::{RefreshGrant, ServerCtx, Shared, lock};
 use crate::tenant::{AuthMethod, Client, User};
 
 /// Client authentication at the token, introspect and revoke endpoints
@@ -421,10 +421,10 @@ fn client_credentials(
     if scopes.iter().any(|s| !srv.scopes.contains(s)) {
         return Err(IdpError::json(errors::INVALID_SCOPE));
     }
-    let (access, jti) = shared.mint_access_token(srv, &client.client_id, None, &scopes, None);
+    let (access, jti, ttl) = shared.mint_access_token(srv, &client.client_id, None, &scopes, None);
     j.token_ref = Some(jti);
     Ok(
-        json!({"token_type": "Bearer", "expires_in": ACCESS_TOKEN_TTL, "access_token": access, "scope": scopes.join(" ")}),
+        json!({"token_type": "Bearer", "expires_in": ttl, "access_token": access, "scope": scopes.join(" ")}),
     )
 }
 
@@ -446,7 +446,7 @@ fn user_tokens(
     existing_refresh: Option<&str>,
     j: &mut JournalEntry,
 ) -> (Value, Vec<String>) {
-    let (access, jti) = shared.mint_access_token(
+    let (access, jti, ttl) = shared.mint_access_token(
         srv,
         &client.client_id,
         Some(user),
@@ -457,7 +457,7 @@ fn user_tokens(
     let mut issued = vec![jti];
     let mut body = Map::new();
     body.insert("token_type".into(), "Bearer".into());
-    body.insert("expires_in".into(), ACCESS_TOKEN_TTL.into());
+    body.insert("expires_in".into(), ttl.into());
     body.insert("access_token".into(), access.clone().into());
     body.insert("scope".into(), grant.scopes.join(" ").into());
     let wants_refresh =

@@ -686,3 +686,31 @@ async fn dropping_the_handle_stops_the_server() {
     }
     assert!(refused, "the port is closed after drop");
 }
+
+#[tokio::test]
+async fn a_clients_access_token_lifetime_is_its_tokens_life() {
+    let idp = MockIdp::start().await;
+    let mut service = idp.tenant().client(SERVICE).unwrap().clone();
+    service.access_token_lifetime_secs = Some(7);
+    idp.upsert_client(service).unwrap();
+    let resp = browser()
+        .post(endpoint(&idp, "default", "token"))
+        .form(&[
+            ("grant_type", "client_credentials"),
+            ("client_id", SERVICE),
+            ("client_secret", SERVICE_SECRET),
+            ("scope", "harness:read"),
+        ])
+        .send()
+        .await
+        .unwrap();
+    let body: Value = resp.json().await.unwrap();
+    assert_eq!(body["expires_in"], 7);
+    let at = claims(body["access_token"].as_str().unwrap());
+    assert_eq!(at["exp"].as_i64().unwrap() - at["iat"].as_i64().unwrap(), 7);
+    // Zero is no lifetime: refused, naming the field.
+    let mut zero = idp.tenant().client(SERVICE).unwrap().clone();
+    zero.access_token_lifetime_secs = Some(0);
+    let err = idp.upsert_client(zero).unwrap_err().to_string();
+    assert!(err.contains("access_token_lifetime_secs"), "{err}");
+}
