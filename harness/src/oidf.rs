@@ -34,7 +34,6 @@ pub struct OldTest {
     pub gap: Option<&'static str>,
 }
 
-const LOGOUT: &str = "logout: comes with the logout issue";
 const DYNAMIC: &str =
     "needs dynamic client registration, which Okta-shaped IdPs do not offer to RPs";
 const WEBFINGER: &str = "WebFinger discovery: Okta does not serve it";
@@ -306,89 +305,75 @@ pub const MODULES: &[Module] = &[
         "The signing key rotates just before the ID token is signed",
         &["rp-key-rotation-op-sign-key-native"],
     ),
-    gap(
+    m(
         "oidcc-client-test-rp-init-logout",
         "RP-initiated logout",
         &[],
-        LOGOUT,
     ),
-    gap(
+    m(
         "oidcc-client-test-rp-init-logout-other-state",
         "RP-initiated logout, another state back",
         &[],
-        LOGOUT,
     ),
-    gap(
+    m(
         "oidcc-client-test-rp-init-logout-no-state",
         "RP-initiated logout, no state back",
         &[],
-        LOGOUT,
     ),
-    gap(
+    m(
         "oidcc-client-test-rp-backchannel-rpinitlogout",
         "Back-channel logout",
         &[],
-        LOGOUT,
     ),
-    gap(
+    m(
         "oidcc-client-test-rp-backchannel-rpinitlogout-alg-none",
         "Back-channel logout token signed `none`",
         &[],
-        LOGOUT,
     ),
-    gap(
+    m(
         "oidcc-client-test-rp-backchannel-rpinitlogout-no-event",
         "Back-channel logout token without the event",
         &[],
-        LOGOUT,
     ),
-    gap(
+    m(
         "oidcc-client-test-rp-backchannel-rpinitlogout-with-nonce",
         "Back-channel logout token with a nonce",
         &[],
-        LOGOUT,
     ),
-    gap(
+    m(
         "oidcc-client-test-rp-backchannel-rpinitlogout-wrong-alg",
         "Back-channel logout token with another algorithm",
         &[],
-        LOGOUT,
     ),
-    gap(
+    m(
         "oidcc-client-test-rp-backchannel-rpinitlogout-wrong-aud",
         "Back-channel logout token for another audience",
         &[],
-        LOGOUT,
     ),
-    gap(
+    m(
         "oidcc-client-test-rp-backchannel-rpinitlogout-wrong-event",
         "Back-channel logout token with another event",
         &[],
-        LOGOUT,
     ),
-    gap(
+    m(
         "oidcc-client-test-rp-backchannel-rpinitlogout-wrong-iss",
         "Back-channel logout token from another issuer",
         &[],
-        LOGOUT,
     ),
-    gap(
+    m(
         "oidcc-client-test-rp-frontchannel-rpinitlogout",
         "Front-channel logout, RP-initiated",
         &[],
-        LOGOUT,
     ),
-    gap(
+    m(
         "oidcc-client-test-rp-frontchannel-opinitlogout",
         "Front-channel logout, OP-initiated",
         &[],
-        LOGOUT,
     ),
-    gap(
+    m(
         "oidcc-client-test-session-management",
         "Session management (check_session_iframe)",
         &[],
-        LOGOUT,
     ),
 ];
 
@@ -607,6 +592,42 @@ const REFRESH: &[&str] = &[
     "oidcc-client-test-refresh-token-invalid-sub",
 ];
 
+const RP_INITIATED_LOGOUT: &[&str] = &[
+    "oidcc-client-test-rp-init-logout",
+    "oidcc-client-test-rp-init-logout-other-state",
+    "oidcc-client-test-rp-init-logout-no-state",
+];
+const BACK_CHANNEL_LOGOUT: &[&str] = &[
+    "oidcc-client-test-rp-backchannel-rpinitlogout",
+    "oidcc-client-test-rp-backchannel-rpinitlogout-alg-none",
+    "oidcc-client-test-rp-backchannel-rpinitlogout-no-event",
+    "oidcc-client-test-rp-backchannel-rpinitlogout-with-nonce",
+    "oidcc-client-test-rp-backchannel-rpinitlogout-wrong-alg",
+    "oidcc-client-test-rp-backchannel-rpinitlogout-wrong-aud",
+    "oidcc-client-test-rp-backchannel-rpinitlogout-wrong-event",
+    "oidcc-client-test-rp-backchannel-rpinitlogout-wrong-iss",
+];
+const FRONT_CHANNEL_LOGOUT: &[&str] = &["oidcc-client-test-rp-frontchannel-rpinitlogout"];
+const SESSION: &[&str] = &["oidcc-client-test-session-management"];
+
+/// A logout plan's variants: the module list in each flow of a profile (the logout plans
+/// do not vary the response mode).
+const fn logout_basic(modules: &'static [&'static str]) -> [Variant; 1] {
+    [v(Code, Any, modules)]
+}
+
+const fn logout_implicit(modules: &'static [&'static str]) -> [Variant; 2] {
+    [v(IdToken, Any, modules), v(IdTokenToken, Any, modules)]
+}
+
+const fn logout_hybrid(modules: &'static [&'static str]) -> [Variant; 3] {
+    [
+        v(CodeIdToken, Any, modules),
+        v(CodeToken, Any, modules),
+        v(CodeIdTokenToken, Any, modules),
+    ]
+}
+
 const fn v(
     response_type: ResponseType,
     mode: ModeRule,
@@ -641,9 +662,9 @@ const fn hybrid(mode: ModeRule) -> [Variant; 3] {
     ]
 }
 
-/// The plans `--plan` knows (the logout plans come with the logout issue). The Form Post
-/// plans are the Basic, Implicit and Hybrid ones with `form_post`, as the OpenID suite
-/// derives them.
+/// The plans `--plan` knows. The Form Post plans are the Basic, Implicit and Hybrid ones
+/// with `form_post`, as the OpenID suite derives them; the logout plans come in Basic,
+/// Implicit and Hybrid flavours, by response type.
 pub const PLANS: &[Plan] = &[
     Plan {
         id: "oidcc-client-basic-certification-test-plan",
@@ -689,6 +710,66 @@ pub const PLANS: &[Plan] = &[
             v(CodeToken, Any, REFRESH),
             v(CodeIdTokenToken, Any, REFRESH),
         ],
+    },
+    Plan {
+        id: "oidcc-client-rp-initiated-logout-rp-basic",
+        title: "OpenID Connect Core: RP Initiated Logout RP Certification Profile Relying Party Tests (Basic)",
+        variants: &logout_basic(RP_INITIATED_LOGOUT),
+    },
+    Plan {
+        id: "oidcc-client-rp-initiated-logout-rp-implicit",
+        title: "OpenID Connect Core: RP Initiated Logout RP Certification Profile Relying Party Tests (Implicit)",
+        variants: &logout_implicit(RP_INITIATED_LOGOUT),
+    },
+    Plan {
+        id: "oidcc-client-rp-initiated-logout-rp-hybrid",
+        title: "OpenID Connect Core: RP Initiated Logout RP Certification Profile Relying Party Tests (Hybrid)",
+        variants: &logout_hybrid(RP_INITIATED_LOGOUT),
+    },
+    Plan {
+        id: "oidcc-client-back-channel-logout-rp-basic",
+        title: "OpenID Connect Core: Back Channel Logout RP Certification Profile Relying Party Tests (Basic)",
+        variants: &logout_basic(BACK_CHANNEL_LOGOUT),
+    },
+    Plan {
+        id: "oidcc-client-back-channel-logout-rp-implicit",
+        title: "OpenID Connect Core: Back Channel Logout RP Certification Profile Relying Party Tests (Implicit)",
+        variants: &logout_implicit(BACK_CHANNEL_LOGOUT),
+    },
+    Plan {
+        id: "oidcc-client-back-channel-logout-rp-hybrid",
+        title: "OpenID Connect Core: Back Channel Logout RP Certification Profile Relying Party Tests (Hybrid)",
+        variants: &logout_hybrid(BACK_CHANNEL_LOGOUT),
+    },
+    Plan {
+        id: "oidcc-client-front-channel-logout-rp-basic",
+        title: "OpenID Connect Core: Front Channel Logout RP Certification Profile Relying Party Tests (Basic)",
+        variants: &logout_basic(FRONT_CHANNEL_LOGOUT),
+    },
+    Plan {
+        id: "oidcc-client-front-channel-logout-rp-implicit",
+        title: "OpenID Connect Core: Front Channel Logout RP Certification Profile Relying Party Tests (Implicit)",
+        variants: &logout_implicit(FRONT_CHANNEL_LOGOUT),
+    },
+    Plan {
+        id: "oidcc-client-front-channel-logout-rp-hybrid",
+        title: "OpenID Connect Core: Front Channel Logout RP Certification Profile Relying Party Tests (Hybrid)",
+        variants: &logout_hybrid(FRONT_CHANNEL_LOGOUT),
+    },
+    Plan {
+        id: "oidcc-client-rp-session-management-rp-basic",
+        title: "OpenID Connect Core: Session Management RP Certification Profile Relying Party Tests (Basic)",
+        variants: &logout_basic(SESSION),
+    },
+    Plan {
+        id: "oidcc-client-rp-session-management-rp-implicit",
+        title: "OpenID Connect Core: Session Management RP Certification Profile Relying Party Tests (Implicit)",
+        variants: &logout_implicit(SESSION),
+    },
+    Plan {
+        id: "oidcc-client-rp-session-management-rp-hybrid",
+        title: "OpenID Connect Core: Session Management RP Certification Profile Relying Party Tests (Hybrid)",
+        variants: &logout_hybrid(SESSION),
     },
 ];
 

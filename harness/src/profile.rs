@@ -28,6 +28,22 @@ pub struct Profile {
     /// The RP's post-logout redirect URIs.
     #[serde(default)]
     pub post_logout_redirect_uris: Vec<String>,
+    /// A page only a signed-in user sees, showing the user as after a login: logout
+    /// scenarios visit it (`check-session` steps) to see whether the RP's session is over.
+    #[serde(default)]
+    pub protected_url: Option<String>,
+    /// Where the IdP POSTs logout tokens (Back-Channel Logout 1.0); registered in the
+    /// mock IdP, and implies the `backchannel-logout` capability.
+    #[serde(default)]
+    pub backchannel_logout_uri: Option<String>,
+    /// What the IdP's logout page loads in an iframe (Front-Channel Logout 1.0); implies
+    /// the `frontchannel-logout` capability.
+    #[serde(default)]
+    pub frontchannel_logout_uri: Option<String>,
+    /// Session Management 1.0: the IdP returns `session_state` and offers its
+    /// `check_session_iframe`; implies the `session-management` capability.
+    #[serde(default)]
+    pub session_management: bool,
     /// Origins allowed to call the IdP from a browser (CORS), for single-page RPs.
     #[serde(default)]
     pub trusted_origins: Vec<String>,
@@ -104,6 +120,29 @@ fn default_timeout() -> u64 {
 }
 
 impl Profile {
+    /// What it can do: the declared capabilities, with the ones its fields imply
+    /// (`logout_url`: logout; the channel logout URIs: their channels).
+    pub fn capabilities(&self) -> Vec<Capability> {
+        let mut caps = self.capabilities.clone();
+        for (on, c) in [
+            (self.logout_url.is_some(), Capability::Logout),
+            (
+                self.backchannel_logout_uri.is_some(),
+                Capability::BackchannelLogout,
+            ),
+            (
+                self.frontchannel_logout_uri.is_some(),
+                Capability::FrontchannelLogout,
+            ),
+            (self.session_management, Capability::SessionManagement),
+        ] {
+            if on && !caps.contains(&c) {
+                caps.push(c);
+            }
+        }
+        caps
+    }
+
     /// The flows the RP uses.
     pub fn flows(&self) -> FlowSet {
         self.response_types.iter().copied().collect()
@@ -633,8 +672,15 @@ pub fn parse(file: &str, text: &str) -> Result<Compiled, InputError> {
         }
     };
     http(&["login_url"], &profile.login_url)?;
-    if let Some(u) = &profile.logout_url {
-        http(&["logout_url"], u)?;
+    for (field, u) in [
+        ("logout_url", &profile.logout_url),
+        ("protected_url", &profile.protected_url),
+        ("backchannel_logout_uri", &profile.backchannel_logout_uri),
+        ("frontchannel_logout_uri", &profile.frontchannel_logout_uri),
+    ] {
+        if let Some(u) = u {
+            http(&[field], u)?;
+        }
     }
     if profile.timeout_secs == 0 {
         return Err(at_path(

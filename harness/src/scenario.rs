@@ -164,8 +164,19 @@ impl UserAgent {
 pub enum Step {
     /// Log in through the RP.
     Login,
-    /// Log out through the RP.
+    /// Log out through the RP (its `logout_url`: RP-initiated logout).
     Logout,
+    /// Sign out at the IdP itself (OP-initiated logout): the IdP ends its session and
+    /// tells the RP by back-channel logout token and front-channel iframe.
+    IdpLogout,
+    /// Sign out at the IdP in another tab, and watch the RP's page in this one for a few
+    /// seconds (an RP watching the IdP session through its check-session iframe reacts).
+    IdpLogoutElsewhere,
+    /// Visit the RP's `protected_url` and read whether its session is alive: signed in
+    /// when the page shows the user and the RP did not send the browser to the IdP's
+    /// authorize; signed out otherwise. Before the last step it must find the user signed
+    /// in (proving the page shows a session); the last one is what the verdict is about.
+    CheckSession,
     /// Rotate the IdP's keys, keeping the old one published.
     RotateKeys,
     /// Rotate the IdP's keys and drop the old one.
@@ -187,6 +198,18 @@ pub enum Outcome {
     /// shows the user's own identity (OIDC Core 5.3.2: a userinfo answer for another
     /// `sub` MUST NOT be used; refusing the login is not required).
     RejectOrIgnore,
+    /// At the last `check-session` step, the RP's session is over (after a logout).
+    SignedOut,
+    /// At the last `check-session` step, the RP's session is alive (a logout message it
+    /// must refuse did not end it).
+    SignedIn,
+}
+
+impl Outcome {
+    /// Whether it is about the RP's session (read at a `check-session` step), not a login.
+    pub fn about_session(self) -> bool {
+        matches!(self, Self::SignedOut | Self::SignedIn)
+    }
 }
 
 /// How bad it is to miss the expectation, as the spec sentence the scenario cites says.
@@ -228,6 +251,10 @@ pub struct Expect {
     /// The usual fix, quoted when the RP misses the expectation.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub fix: Option<String>,
+    /// The status the RP must answer the IdP's back-channel logout token with: 200 (204
+    /// also counts, Back-Channel Logout 1.0 2.8) or 400.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub answer: Option<u16>,
 }
 
 fn is_must(s: &Strength) -> bool {
@@ -265,8 +292,12 @@ pub enum Capability {
     Javascript,
     /// RP-initiated logout.
     Logout,
-    /// Back-channel logout.
+    /// Back-channel logout (implied by the profile's `backchannel_logout_uri`).
     BackchannelLogout,
+    /// Front-channel logout (implied by the profile's `frontchannel_logout_uri`).
+    FrontchannelLogout,
+    /// Session Management 1.0 (implied by the profile's `session_management`).
+    SessionManagement,
     /// The RP calls the userinfo endpoint during login.
     Userinfo,
     /// The RP sends the access token to userinfo in a form body (RFC 6750 2.2).
@@ -396,6 +427,48 @@ impl Scenario {
                     None,
                 ));
             }
+        }
+        let checks = self
+            .steps
+            .iter()
+            .filter(|s| **s == Step::CheckSession)
+            .count();
+        let last_checks = self.steps.last() == Some(&Step::CheckSession);
+        if self.expect.result.about_session() != (checks > 0 && last_checks) {
+            return Err(at_path(
+                file,
+                text,
+                &["expect", "result"],
+                if self.expect.result.about_session() {
+                    "`signed-out` and `signed-in` are read at a last `check-session` step: end `steps` with one".into()
+                } else {
+                    "a scenario ending with `check-session` is about the RP's session: expect `signed-out` or `signed-in`".into()
+                },
+                None,
+            ));
+        }
+        if let Some(a) = self.expect.answer {
+            if !matches!(a, 200 | 400) {
+                return Err(at_path(
+                    file,
+                    text,
+                    &["expect", "answer"],
+                    format!(
+                        "expected 200 or 400, the answers Back-Channel Logout 1.0 2.8 defines (found {a})"
+                    ),
+                    None,
+                ));
+            }
+        }
+        if self.expect.result.about_session() && self.expect.code.is_some() {
+            return Err(at_path(
+                file,
+                text,
+                &["expect", "code"],
+                "`code` goes with `result = \"reject\"`: a session check has no outcome code"
+                    .into(),
+                None,
+            ));
         }
         if let (Outcome::Accept, Some(_)) = (self.expect.result, &self.expect.code) {
             return Err(at_path(

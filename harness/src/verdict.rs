@@ -87,6 +87,12 @@ pub enum Decision {
     Refused,
     /// The RP did not start (exited, or never got ready) with the scenario's faults armed.
     RefusedAtStartup,
+    /// At a session check: the RP's protected page showed the user, and the RP did not
+    /// ask the IdP for a login.
+    SignedIn,
+    /// At a session check: the RP's session was over (it asked the IdP for a login, or
+    /// its protected page did not show the user).
+    SignedOut,
 }
 
 impl Decision {
@@ -119,6 +125,9 @@ pub struct Observed {
     /// The start of its text (redacted).
     #[serde(default)]
     pub excerpt: String,
+    /// At a session check: the RP sent the browser to the IdP's authorize.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub asked_login: bool,
 }
 
 fn is_unchecked(i: &IdentitySeen) -> bool {
@@ -167,7 +176,28 @@ impl Observed {
                     Shown::Nothing => format!("reject{at} (no code)"),
                 }
             }
+            Decision::SignedIn => "signed in".into(),
+            Decision::SignedOut => "signed out".into(),
             Decision::Unknown => "-".into(),
+        }
+    }
+
+    /// A session check's reading, with what shows it.
+    fn session_text(&self) -> String {
+        match self.decision {
+            Decision::SignedIn => format!(
+                "its protected page {} still showed the user ({}) and it did not ask the IdP for a login",
+                self.final_url,
+                self.identity.shown.as_deref().unwrap_or("signed in")
+            ),
+            _ if self.asked_login => {
+                "it sent the browser to the IdP's authorize to log in again".to_string()
+            }
+            _ => format!(
+                "its protected page ended at {} without the user («{}»)",
+                self.final_url,
+                clip(&self.excerpt, 80)
+            ),
         }
     }
 }
@@ -234,6 +264,9 @@ pub struct Observation<'a> {
     pub ended_at_idp: bool,
     /// The RP's last log lines of this scenario.
     pub log_tail: &'a [String],
+    /// The RP's answer to the last back-channel logout token of the flow: the status
+    /// (0: none came) and the journal line.
+    pub backchannel_answer: Option<(u16, String)>,
 }
 
 /// The verdict and why.
@@ -369,6 +402,83 @@ pub fn judge(o: &Observation<'_>) -> Judgement {
     j
 }
 
+/// A session check after a logout: over, or alive, as the scenario expects; and the
+/// RP's answer to the back-channel logout token (Back-Channel Logout 1.0 2.8: 200 when
+/// it logged out, 400 when the token failed validation).
+fn decide_session(
+    o: &Observation<'_>,
+    j: &mut Judgement,
+    unproven: &[&Struck],
+    unproven_text: &str,
+) {
+    let e = o.expect;
+    let seen = o.observed;
+    let signed_out = seen.decision == Decision::SignedOut;
+    let answer = || {
+        o.backchannel_answer
+            .as_ref()
+            .map(|(_, l)| format!("; the IdP's journal: {l}"))
+            .unwrap_or_default()
+    };
+    match (e.result, signed_out) {
+        (Outcome::SignedOut, false) => {
+            j.miss(
+                e.strength,
+                format!(
+                    "after the logout the RP's session {} be over, and it was not: {}{}",
+                    verb(e.strength),
+                    seen.session_text(),
+                    answer()
+                ),
+            );
+            return;
+        }
+        (Outcome::SignedIn, true) if unproven.is_empty() => {
+            j.miss(
+                e.strength,
+                format!(
+                    "the RP ended its session on a logout it {} refuse: {}{}",
+                    verb(e.strength),
+                    seen.session_text(),
+                    answer()
+                ),
+            );
+            return;
+        }
+        _ => {}
+    }
+    if !unproven.is_empty() {
+        j.worsen(
+            Verdict::Inconclusive,
+            format!("not exercised: {unproven_text}"),
+        );
+        return;
+    }
+    let Some(want) = e.answer else { return };
+    let Some((got, line)) = &o.backchannel_answer else {
+        return;
+    };
+    let ok = match want {
+        200 => matches!(got, 200 | 204),
+        w => *got == w,
+    };
+    if !ok {
+        let got_text = if *got == 0 {
+            "no answer".to_string()
+        } else {
+            format!("HTTP {got}")
+        };
+        j.miss(
+            e.strength,
+            format!(
+                "the RP answered the logout token with {got_text}; Back-Channel Logout 1.0 2.8: it {} answer {want}{} ({line})",
+                verb(e.strength),
+                if want == 200 { " (or 204)" } else { "" }
+            ),
+        );
+    }
+}
+
 fn decide(o: &Observation<'_>, j: &mut Judgement) {
     let e = o.expect;
     if let Some(bad) = o.steps.iter().find(|s| s.must_succeed && !s.ok) {
@@ -406,6 +516,10 @@ fn decide(o: &Observation<'_>, j: &mut Judgement) {
             .collect::<Vec<_>>()
             .join("; ")
     };
+    if e.result.about_session() {
+        decide_session(o, j, &unproven, &unproven_text());
+        return;
+    }
     let signature = o.struck.iter().any(|s| s.signature);
     let keys_never = signature && !o.keys_fetched_in_run;
     const NO_KEYS: &str = "the RP never fetched the IdP's keys (no keys request in the whole run): it does not verify ID token signatures";
@@ -445,6 +559,7 @@ fn decide(o: &Observation<'_>, j: &mut Judgement) {
         return;
     }
     match e.result {
+        Outcome::SignedOut | Outcome::SignedIn => {}
         Outcome::Accept => {
             if !accepted {
                 j.miss(
@@ -597,6 +712,7 @@ mod tests {
             code,
             strength,
             fix: None,
+            answer: None,
         }
     }
 
@@ -618,7 +734,15 @@ mod tests {
         }
     }
 
-    fn verdict(e: &Expect, o: &Observed, faults: &[Struck], keys: bool) -> Verdict {
+    /// The judgement with nothing else observed: no steps, rules or hints; the RP's
+    /// answer to a back-channel logout token, if any.
+    fn judged(
+        e: &Expect,
+        o: &Observed,
+        faults: &[Struck],
+        keys: bool,
+        answer: Option<u16>,
+    ) -> Judgement {
         judge(&Observation {
             expect: e,
             observed: o,
@@ -633,8 +757,69 @@ mod tests {
             harness_error: None,
             ended_at_idp: false,
             log_tail: &[],
+            backchannel_answer: answer.map(|a| (a, format!("POST backchannel_logout → {a}"))),
         })
-        .verdict
+    }
+
+    fn verdict(e: &Expect, o: &Observed, faults: &[Struck], keys: bool) -> Verdict {
+        judged(e, o, faults, keys, None).verdict
+    }
+
+    fn session_verdict(
+        e: &Expect,
+        o: &Observed,
+        faults: &[Struck],
+        answer: Option<u16>,
+    ) -> Judgement {
+        judged(e, o, faults, true, answer)
+    }
+
+    #[test]
+    fn session_verdicts() {
+        let mut out = expect(Outcome::SignedOut, None, Strength::Must);
+        out.answer = Some(200);
+        let mut kept = expect(Outcome::SignedIn, None, Strength::Must);
+        kept.answer = Some(400);
+        let signed_out = seen(Decision::SignedOut, Shown::Nothing);
+        let signed_in = seen(Decision::SignedIn, Shown::Nothing);
+        let hit = [struck(true, false)];
+        let never = [struck(false, false)];
+        let v = |e: &Expect, o: &Observed, f: &[Struck], a: Option<u16>| {
+            session_verdict(e, o, f, a).verdict
+        };
+        // A valid token: the session is over, 200 or 204.
+        assert_eq!(v(&out, &signed_out, &hit, Some(200)), Verdict::Pass);
+        assert_eq!(v(&out, &signed_out, &hit, Some(204)), Verdict::Pass);
+        assert_eq!(v(&out, &signed_out, &hit, Some(500)), Verdict::Fail);
+        assert_eq!(v(&out, &signed_in, &hit, Some(200)), Verdict::Fail);
+        // A token that never reached the RP proves nothing, whatever the session.
+        assert_eq!(v(&out, &signed_out, &never, None), Verdict::Inconclusive);
+        // A bad token: the session survives and the RP answers 400.
+        assert_eq!(v(&kept, &signed_in, &hit, Some(400)), Verdict::Pass);
+        assert_eq!(v(&kept, &signed_in, &hit, Some(200)), Verdict::Fail);
+        assert_eq!(v(&kept, &signed_out, &hit, Some(400)), Verdict::Fail);
+        assert_eq!(v(&kept, &signed_in, &never, None), Verdict::Inconclusive);
+        assert_eq!(v(&kept, &signed_out, &never, None), Verdict::Inconclusive);
+        // As strict as the sentence cited: a SHOULD missed warns, a MAY only notes.
+        let should = expect(Outcome::SignedIn, None, Strength::Should);
+        assert_eq!(v(&should, &signed_out, &hit, Some(200)), Verdict::Warn);
+        let may = expect(Outcome::SignedIn, None, Strength::May);
+        let j = session_verdict(&may, &signed_out, &hit, Some(200));
+        assert_eq!(j.verdict, Verdict::Pass);
+        assert!(
+            j.hardening[0].contains("ended its session"),
+            "{:?}",
+            j.hardening
+        );
+        // The note quotes what showed it.
+        let mut asked = signed_out.clone();
+        asked.asked_login = true;
+        let j = session_verdict(&kept, &asked, &hit, Some(400));
+        assert!(
+            j.notes[0].contains("sent the browser to the IdP's authorize"),
+            "{:?}",
+            j.notes
+        );
     }
 
     #[test]
@@ -722,6 +907,7 @@ mod tests {
             harness_error: None,
             ended_at_idp: false,
             log_tail: &["boom".into()],
+            backchannel_answer: None,
         });
         assert_eq!(j.verdict, Verdict::Inconclusive);
         assert!(j.notes[0].contains("step 1 (login)"), "{:?}", j.notes);

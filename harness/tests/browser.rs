@@ -19,6 +19,26 @@ fn spa_profile() -> harness::profile::Compiled {
 /// The SPA in a flow: `response_type`, `response_mode`, and the origins its server lets
 /// post a callback besides its own and the issuer's.
 fn spa_flow_profile(rt: &str, mode: Option<&str>, allowed: &str) -> harness::profile::Compiled {
+    harness::profile::parse("spa.toml", &spa_text(rt, mode, allowed)).unwrap()
+}
+
+/// A profile registered for Session Management instead of a logout channel.
+fn watching(text: &str) -> harness::profile::Compiled {
+    let text: String = text
+        .lines()
+        .map(|l| {
+            if l.starts_with("backchannel_logout_uri") || l.starts_with("frontchannel_logout_uri") {
+                "session_management = true"
+            } else {
+                l
+            }
+        })
+        .collect::<Vec<_>>()
+        .join("\n");
+    harness::profile::parse("watching.toml", &text).unwrap()
+}
+
+fn spa_text(rt: &str, mode: Option<&str>, allowed: &str) -> String {
     let port = free_port();
     let dir = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../fixtures/spa-rp");
     let mode_line = mode
@@ -31,12 +51,16 @@ fn spa_flow_profile(rt: &str, mode: Option<&str>, allowed: &str) -> harness::pro
         r##"name = "spa-rp {rt}"
 driver = "browser"
 login_url = "http://127.0.0.1:{port}/login"
+logout_url = "http://127.0.0.1:{port}/logout"
 redirect_uris = ["http://127.0.0.1:{port}/callback"]
+post_logout_redirect_uris = ["http://127.0.0.1:{port}/"]
+protected_url = "http://127.0.0.1:{port}/account"
+frontchannel_logout_uri = "http://127.0.0.1:{port}/frontchannel-logout"
 trusted_origins = ["http://127.0.0.1:{port}"]
 client_id = "spa-rp"
 response_types = ["{rt}"]
 {mode_line}capabilities = ["javascript", "userinfo"]
-settled_when = "#who, #outcome"
+settled_when = "#who, #outcome, #signed-out"
 
 [start]
 command = ["node", "{server}"]
@@ -58,7 +82,7 @@ pattern = '<p id="outcome">(oidc_[a-z_]+)</p>'
 "##,
         server = dir.join("server.js").display()
     );
-    harness::profile::parse("spa.toml", &text).unwrap()
+    text
 }
 
 fn verdicts(r: &RunReport) -> BTreeMap<String, Verdict> {
@@ -79,6 +103,14 @@ async fn the_spa_logs_in_and_catches_cors_state_and_nonce_faults() {
         "nonce-mismatch",
         "nonce-missing",
         "bad-signature",
+        // Logout: RP-initiated, and front-channel in the IdP's logout page (its session
+        // lives in sessionStorage, which the iframe clears).
+        "rp-init-logout",
+        "logout-session-kept",
+        "frontchannel-logout-opinit",
+        "frontchannel-logout-rpinit",
+        "frontchannel-logout-iss-other",
+        "frontchannel-logout-sid-other",
     ];
     let r = run(spa_profile(), scenarios(&ids), Options::default()).await;
     let v = verdicts(&r);
@@ -138,6 +170,8 @@ async fn the_spa_in_implicit_and_hybrid_flows() {
         "state-mismatch",
         "bad-signature",
         "userinfo-sub-mismatch",
+        "rp-init-logout",
+        "frontchannel-logout-opinit",
     ];
     let r = run(
         spa_flow_profile("id_token token", None, ""),
@@ -334,4 +368,86 @@ async fn secrets_are_blanked_out_of_the_page_before_a_screenshot() {
     let _ = client.close().await;
     assert!(!source.contains(secret), "{source}");
     assert_eq!(value, "[redacted]");
+}
+
+/// Front-channel logout in Chromium: the IdP's logout page loads the RP's URI in an
+/// iframe, and that alone ends the RP's session (its own logout is switched off, so an
+/// RP-initiated logout that keeps the IdP session fails).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn front_channel_logout_through_chromium() {
+    let logout: Vec<_> = catalog()
+        .into_iter()
+        .filter(|l| l.scenario.suite_name() == "logout")
+        .collect();
+    let opts = || Options {
+        driver: Some(Driver::Browser),
+        ..Options::default()
+    };
+    let r = run(
+        frontchannel_profile("logout-local", "front-channel"),
+        logout.clone(),
+        opts(),
+    )
+    .await;
+    let v = verdicts(&r);
+    for id in [
+        "frontchannel-logout-opinit",
+        "frontchannel-logout-rpinit",
+        "frontchannel-logout-iss-other",
+        "frontchannel-logout-sid-other",
+        "rp-init-logout",
+    ] {
+        assert_eq!(
+            v[id],
+            Verdict::Pass,
+            "{id}: {:?}",
+            r.scenarios.iter().find(|s| s.id == id).map(|s| &s.notes)
+        );
+    }
+    assert_eq!(v["logout-session-kept"], Verdict::Fail);
+    assert!(
+        v.iter()
+            .filter(|(id, _)| id.starts_with("backchannel-"))
+            .all(|(_, v)| *v == Verdict::Skip),
+        "no back-channel URI registered"
+    );
+}
+
+/// Session Management in Chromium: the sample RP's pages and the SPA watch the IdP's
+/// check_session_iframe, and a sign-out at the IdP in another tab ends their sessions too;
+/// with the sample RP's watch switched off the session survives (a SHOULD: warn).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn session_management_through_chromium() {
+    let opts = || Options {
+        driver: Some(Driver::Browser),
+        ..Options::default()
+    };
+    let ids = ["session-management", "rp-init-logout"];
+    for (profile, want) in [
+        (watching(&profile_text("", "watching")), Verdict::Pass),
+        (
+            watching(&profile_text("session-management", "not watching")),
+            Verdict::Warn,
+        ),
+        (watching(&spa_text("code", None, "")), Verdict::Pass),
+    ] {
+        let name = profile.profile.name.clone();
+        let r = run(profile, scenarios(&ids), opts()).await;
+        let v = verdicts(&r);
+        let sm = r
+            .scenarios
+            .iter()
+            .find(|s| s.id == "session-management")
+            .unwrap();
+        assert_eq!(v["session-management"], want, "{name}: {:?}", sm.notes);
+        assert_eq!(v["rp-init-logout"], Verdict::Pass, "{name}");
+    }
+    // The HTTP driver runs no page scripts: the scenario does not apply.
+    let http = run(
+        watching(&profile_text("", "http")),
+        scenarios(&ids),
+        Options::default(),
+    )
+    .await;
+    assert_eq!(verdicts(&http)["session-management"], Verdict::Skip);
 }

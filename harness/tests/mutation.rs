@@ -42,6 +42,8 @@ struct Variant {
     flow: Option<(&'static str, &'static str)>,
     capabilities: &'static str,
     only: Option<&'static [&'static str]>,
+    /// Registered for front-channel logout instead of back-channel.
+    frontchannel: bool,
     moves: Vec<(&'static str, &'static str)>,
 }
 
@@ -63,6 +65,7 @@ fn variants() -> Vec<Variant> {
         flow: None,
         capabilities: "",
         only: None,
+        frontchannel: false,
         moves: vec![],
     };
     let check = |c: &'static str, moves: Vec<(&'static str, &'static str)>| Variant {
@@ -77,6 +80,14 @@ fn variants() -> Vec<Variant> {
         moves,
         ..base.clone()
     };
+    let front =
+        |name: &'static str, c: &'static str, moves: Vec<(&'static str, &'static str)>| Variant {
+            name,
+            no_checks: c,
+            frontchannel: true,
+            moves,
+            ..base.clone()
+        };
     let hybrid_check =
         |name: &'static str, c: &'static str, moves: Vec<(&'static str, &'static str)>| Variant {
             name,
@@ -132,6 +143,10 @@ fn variants() -> Vec<Variant> {
                 ("key-rotation-just-before-signing", INCONC),
                 ("kid-absent-several-keys", INCONC),
                 ("kid-absent-single-key", INCONC),
+                // Nor does it verify logout tokens.
+                ("backchannel-logout-alg-none", FAIL),
+                ("backchannel-logout-bad-signature", FAIL),
+                ("backchannel-logout-wrong-alg", FAIL),
             ],
         ),
         check("iss", vec![("iss-mismatch", FAIL), ("iss-missing", FAIL)]),
@@ -254,6 +269,83 @@ fn variants() -> Vec<Variant> {
             moves: vec![("nonce-sent-unless-code-flow", FAIL)],
             ..base.clone()
         },
+        // Logout. It does not end its own session at /logout: where the IdP ends its
+        // session, the back-channel token ends the RP's too; where the IdP keeps it or
+        // refuses the logout, nothing does.
+        check(
+            "logout-local",
+            vec![
+                ("logout-session-kept", FAIL),
+                ("post-logout-uri-unregistered", FAIL),
+            ],
+        ),
+        // Back-Channel Logout 1.0 2.6: each validation step, MUST.
+        check(
+            "logout-token-signature",
+            vec![
+                ("backchannel-logout-alg-none", FAIL),
+                ("backchannel-logout-bad-signature", FAIL),
+                ("backchannel-logout-wrong-alg", FAIL),
+            ],
+        ),
+        check(
+            "logout-token-iss",
+            vec![("backchannel-logout-wrong-iss", FAIL)],
+        ),
+        check(
+            "logout-token-aud",
+            vec![("backchannel-logout-wrong-aud", FAIL)],
+        ),
+        check(
+            "logout-token-exp",
+            vec![("backchannel-logout-expired", FAIL)],
+        ),
+        check(
+            "logout-token-events",
+            vec![
+                ("backchannel-logout-no-event", FAIL),
+                ("backchannel-logout-wrong-event", FAIL),
+            ],
+        ),
+        check(
+            "logout-token-nonce",
+            vec![("backchannel-logout-with-nonce", FAIL)],
+        ),
+        // By sub only: a sid-only token ends nothing (MUST), a token naming another
+        // session ends the user's (SHOULD, 2.7).
+        check(
+            "logout-token-sid",
+            vec![
+                ("backchannel-logout-sid-only", FAIL),
+                ("backchannel-logout-sid-unknown", WARN),
+            ],
+        ),
+        // A replayed jti: the RP MAY refuse it.
+        check(
+            "logout-token-jti",
+            vec![("backchannel-logout-jti-replayed", HARD)],
+        ),
+        // Front-channel logout instead: every scenario still passes ...
+        front("frontchannel", "", vec![]),
+        // ... and each of its checks is caught (Front-Channel Logout 1.0 2: SHOULD).
+        front(
+            "frontchannel-iss",
+            "frontchannel-iss",
+            vec![("frontchannel-logout-iss-other", WARN)],
+        ),
+        front(
+            "frontchannel-sid",
+            "frontchannel-sid",
+            vec![("frontchannel-logout-sid-other", WARN)],
+        ),
+        front(
+            "frontchannel logout-local",
+            "logout-local",
+            vec![
+                ("logout-session-kept", FAIL),
+                ("post-logout-uri-unregistered", FAIL),
+            ],
+        ),
         // An origin allowlist without `null` refuses the sandboxed page's post.
         Variant {
             name: "hybrid refuse-null-origin",
@@ -287,6 +379,11 @@ fn variant_profile(v: &Variant) -> harness::profile::Compiled {
                 "[start.env]",
                 &format!("[start.env]\nRESPONSE_TYPE = \"{rt}\"\nRESPONSE_MODE = \"{mode}\""),
             );
+    }
+    if v.frontchannel {
+        text = text
+            .replace("backchannel_logout_uri", "frontchannel_logout_uri")
+            .replace("/backchannel-logout", "/frontchannel-logout");
     }
     if !v.restart {
         text = text.replace(

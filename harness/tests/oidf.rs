@@ -28,6 +28,11 @@ fn every_module_of_every_plan_has_a_scenario_for_each_of_its_flows() {
     for p in PLANS {
         for v in p.variants {
             for m in v.modules {
+                // A module the harness says it cannot cover yet (and why) is reported so by
+                // the plan run; the other test checks the reason is given.
+                if harness::oidf::module(m).is_some_and(|m| m.gap.is_some()) {
+                    continue;
+                }
                 let found = all.iter().any(|s| {
                     s.oidf.modules.iter().any(|x| x == m)
                         && s.flow_set().contains(v.response_type)

@@ -24,6 +24,7 @@ fn scenario() -> impl Strategy<Value = Scenario> {
         prop::sample::select(vec![
             Step::Login,
             Step::Logout,
+            Step::IdpLogout,
             Step::RotateKeys,
             Step::RotateKeysDropOld,
             Step::Refresh,
@@ -43,8 +44,9 @@ fn scenario() -> impl Strategy<Value = Scenario> {
         prop::option::of(prop::sample::select(OutcomeCode::ALL.to_vec())),
         prop::sample::select(vec![Strength::Must, Strength::Should, Strength::May]),
         prop::option::of("[ -~]{1,40}"),
+        prop::option::of(prop::sample::select(vec![200u16, 400])),
     )
-        .prop_map(|(result, code, strength, fix)| Expect {
+        .prop_map(|(result, code, strength, fix, answer)| Expect {
             result,
             code: if result == Outcome::Accept {
                 None
@@ -53,6 +55,7 @@ fn scenario() -> impl Strategy<Value = Scenario> {
             },
             strength,
             fix,
+            answer,
         });
     let ids = |all: Vec<&'static str>| {
         prop::collection::vec(
@@ -116,6 +119,7 @@ fn scenario() -> impl Strategy<Value = Scenario> {
                 Capability::Javascript,
                 Capability::Logout,
                 Capability::BackchannelLogout,
+                Capability::FrontchannelLogout,
             ]),
             0..2,
         ),

@@ -30,13 +30,18 @@ pub enum Endpoint {
     Introspect,
     /// `/v1/revoke`.
     Revoke,
-    /// `/v1/logout`.
+    /// `/v1/logout`, and `/login/signout` (the user signing out of the IdP itself).
     Logout,
+    /// A logout token the IdP POSTed to an RP's `backchannel_logout_uri`; the status is
+    /// the RP's answer.
+    BackchannelLogout,
+    /// `/v1/check_session`: the check-session iframe (Session Management 1.0) loaded.
+    CheckSession,
 }
 
 impl Endpoint {
     /// Every endpoint.
-    pub const ALL: [Endpoint; 9] = [
+    pub const ALL: [Endpoint; 11] = [
         Self::Discovery,
         Self::Keys,
         Self::Authorize,
@@ -46,6 +51,8 @@ impl Endpoint {
         Self::Introspect,
         Self::Revoke,
         Self::Logout,
+        Self::BackchannelLogout,
+        Self::CheckSession,
     ];
 
     /// The name the journal uses (`token`, `keys`, …).
@@ -60,6 +67,8 @@ impl Endpoint {
             Self::Introspect => "introspect",
             Self::Revoke => "revoke",
             Self::Logout => "logout",
+            Self::BackchannelLogout => "backchannel_logout",
+            Self::CheckSession => "check_session",
         }
     }
 }
@@ -134,6 +143,10 @@ pub struct JournalEntry {
     /// usable token.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub id_token: Option<serde_json::Value>,
+    /// What else the answer did (`2 front-channel logout iframe(s)`), or why a request
+    /// the IdP sent (a back-channel logout) got no answer.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub detail: Option<String>,
 }
 
 /// A bounded, shared journal. The oldest entries go once `capacity` is reached.

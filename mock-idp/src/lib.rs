@@ -39,6 +39,7 @@ pub mod journal;
 pub mod jwt;
 pub mod keys;
 pub mod known;
+pub mod logout;
 mod routes;
 pub mod secret;
 mod server;

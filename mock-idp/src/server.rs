@@ -203,6 +203,7 @@ impl MockIdpBuilder {
             sessions: Mutex::new(Expiring::new(MAX_PENDING)),
             transactions: Mutex::new(Expiring::new(MAX_PENDING)),
             revoked: Mutex::new(Expiring::new(MAX_TOKENS)),
+            logout_jtis: Mutex::new(std::collections::HashMap::new()),
             faults: FaultSet::default(),
             cookie_name: format!("mockidp_sid_{port}"),
             secure_cookies: self.tls.is_some(),

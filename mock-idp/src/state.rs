@@ -80,6 +80,8 @@ pub struct CodeGrant {
     pub redeemed: bool,
     /// `jti`s and refresh tokens issued from it.
     pub issued: Vec<String>,
+    /// The IdP session's `sid` (Back-Channel Logout 1.0 2.1), for the ID tokens.
+    pub sid: Option<String>,
 }
 
 /// A refresh token's grant.
@@ -90,6 +92,8 @@ pub struct RefreshGrant {
     pub user_id: String,
     pub scopes: Vec<String>,
     pub auth_time: i64,
+    /// The IdP session's `sid`, for the ID tokens of refreshes.
+    pub sid: Option<String>,
 }
 
 /// A signed-in browser.
@@ -98,6 +102,10 @@ pub struct Session {
     pub user_id: String,
     pub auth_time: i64,
     pub expires_at: i64,
+    /// Its public id, the `sid` claim (the cookie's value is the secret one).
+    pub sid: String,
+    /// The clients it signed in to, as (authorization server, client id), in order.
+    pub clients: Vec<(String, String)>,
 }
 
 /// The state shared by every request.
@@ -118,6 +126,9 @@ pub struct Shared {
     /// Pending sign-ins: expiry, the request, and the browser it was shown to.
     pub transactions: Mutex<Expiring<(i64, crate::routes::authorize::AuthzRequest, String)>>,
     pub revoked: Mutex<Expiring<()>>,
+    /// The `jti` of the last logout token sent to each client about each user (for
+    /// `logout-token-jti-replayed`).
+    pub logout_jtis: Mutex<HashMap<String, String>>,
     pub faults: crate::faults::FaultSet,
     pub cookie_name: String,
     pub secure_cookies: bool,

@@ -153,6 +153,18 @@ pub struct Client {
     /// the access policy rule's lifetime). Short ones make RPs refresh by themselves.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub access_token_lifetime_secs: Option<u32>,
+    /// Where the IdP POSTs logout tokens when the user's IdP session ends
+    /// (OpenID Connect Back-Channel Logout 1.0).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub backchannel_logout_uri: Option<String>,
+    /// What the IdP's logout page loads in an iframe, with `iss` and `sid`, when the
+    /// user's IdP session ends (OpenID Connect Front-Channel Logout 1.0).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub frontchannel_logout_uri: Option<String>,
+    /// Session Management 1.0: authorization responses carry `session_state`, and the
+    /// client may watch it through the IdP's `check_session_iframe`.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub session_management: bool,
 }
 
 fn default_grant_types() -> Vec<String> {
@@ -179,6 +191,9 @@ impl Client {
             assigned_users: Vec::new(),
             assigned_groups: vec!["Everyone".into()],
             access_token_lifetime_secs: None,
+            backchannel_logout_uri: None,
+            frontchannel_logout_uri: None,
+            session_management: false,
         }
     }
 
@@ -202,7 +217,12 @@ impl Client {
             })
     }
 
-    /// Whether this is a public client.
+    /// Whether it takes part in channel logout: its ID tokens then carry `sid`.
+    pub fn wants_sid(&self) -> bool {
+        self.backchannel_logout_uri.is_some() || self.frontchannel_logout_uri.is_some()
+    }
+
+    /// Whether it is a public client (no secret).
     pub fn is_public(&self) -> bool {
         self.auth_method() == AuthMethod::None
     }
@@ -644,6 +664,18 @@ impl Tenant {
                 out.push(problem(
                     &["clients", i, "response_types", &j.to_string()],
                     format!("expected one of {} (found `{r}`)", quoted(&RESPONSE_TYPES)),
+                ));
+            }
+        }
+        for (field, uri) in [
+            ("backchannel_logout_uri", &c.backchannel_logout_uri),
+            ("frontchannel_logout_uri", &c.frontchannel_logout_uri),
+        ] {
+            let Some(uri) = uri else { continue };
+            if !url::Url::parse(uri).is_ok_and(|u| matches!(u.scheme(), "http" | "https")) {
+                out.push(problem(
+                    &["clients", i, field],
+                    format!("expected an absolute http(s) URL (found `{uri}`)"),
                 ));
             }
         }

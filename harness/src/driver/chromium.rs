@@ -81,11 +81,12 @@ impl ChromeDriver {
         // With every crate's features unified, rustls may see two crypto providers and
         // refuse to pick one: choose aws-lc-rs (as the rest of the workspace does).
         let _ = rustls::crypto::aws_lc_rs::default_provider().install_default();
-        let dir = std::env::temp_dir().join(format!(
-            "oidc-harness-chromium-{}-{}",
-            std::process::id(),
-            self.profiles.len()
-        ));
+        // Unique in the process: runs side by side (tests, embedders) each have their own
+        // ChromeDriver, and must never share (or delete) another's profile.
+        static NEXT: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
+        let n = NEXT.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+        let dir =
+            std::env::temp_dir().join(format!("oidc-harness-chromium-{}-{n}", std::process::id()));
         let _ = std::fs::remove_dir_all(&dir);
         self.profiles.push(dir.clone());
         let mut args: Vec<String> = FLAGS.iter().map(|s| s.to_string()).collect();
@@ -388,6 +389,39 @@ impl<'a> ChromiumDriver<'a> {
         })
     }
 
+    /// Visits `url` in a new tab, closes it, and watches this tab's page for up to
+    /// `watch` until its source changes.
+    pub async fn elsewhere(&mut self, url: &str, watch: Duration) -> Result<Page, DriverError> {
+        let before = self.client.source().await.map_err(cmd)?;
+        let here = self.client.window().await.map_err(cmd)?;
+        let tab = self.client.new_window(true).await.map_err(cmd)?;
+        self.client
+            .switch_to_window(tab.handle)
+            .await
+            .map_err(cmd)?;
+        self.client.goto(url).await.map_err(cmd)?;
+        self.note_navigation("GET", Some("in another tab".into()))
+            .await?;
+        self.client.close_window().await.map_err(cmd)?;
+        self.client.switch_to_window(here).await.map_err(cmd)?;
+        let started = Instant::now();
+        let mut source = before.clone();
+        while started.elapsed() < watch {
+            tokio::time::sleep(Duration::from_millis(200)).await;
+            source = self.client.source().await.map_err(cmd)?;
+            if source != before {
+                break;
+            }
+        }
+        let url = self.client.current_url().await.map_err(cmd)?.to_string();
+        self.last_url = url.clone();
+        Ok(Page {
+            status: self.status().await,
+            url,
+            body: source,
+        })
+    }
+
     /// A PNG of the current page.
     pub async fn screenshot(&self) -> Option<Vec<u8>> {
         self.client.screenshot().await.ok()
@@ -424,6 +458,10 @@ impl Driver for ChromiumDriver<'_> {
 
     async fn visit(&mut self, url: &str) -> Result<Page, DriverError> {
         ChromiumDriver::visit(self, url).await
+    }
+
+    async fn elsewhere(&mut self, url: &str, watch: Duration) -> Result<Option<Page>, DriverError> {
+        ChromiumDriver::elsewhere(self, url, watch).await.map(Some)
     }
 
     async fn replay_callback(&mut self) -> Result<Option<Page>, DriverError> {

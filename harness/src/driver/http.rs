@@ -409,17 +409,47 @@ impl HttpDriver {
         Err(DriverError::TooManyHops)
     }
 
-    /// A plain GET navigation (logout), following redirects.
+    /// A plain GET navigation (logout, a protected page), following redirects; as a
+    /// browser, it loads a page's iframes (the IdP's front-channel logout page) and follows
+    /// a `<meta http-equiv="refresh">` once they have loaded.
     pub async fn visit(&mut self, start: &str) -> Result<Page, DriverError> {
         let mut url = Url::parse(start).map_err(|e| DriverError::Unreachable {
             url: start.into(),
             reason: e.to_string(),
         })?;
-        for _ in 0..MAX_HOPS {
+        let mut hops = 0;
+        while hops < MAX_HOPS {
+            hops += 1;
             let a = self
                 .request("GET", &url, None, None, &Initiator::default())
                 .await?;
-            match a.location {
+            if let Some(next) = a.location {
+                url = next;
+                continue;
+            }
+            for src in iframes(&a.body) {
+                let Ok(mut frame) = url.join(&src) else {
+                    continue;
+                };
+                // A frame follows its own redirects; what it shows stays in it.
+                while hops < MAX_HOPS {
+                    hops += 1;
+                    let f = self
+                        .request(
+                            "GET",
+                            &frame,
+                            None,
+                            Some("iframe".into()),
+                            &Initiator::default(),
+                        )
+                        .await?;
+                    match f.location {
+                        Some(next) => frame = next,
+                        None => break,
+                    }
+                }
+            }
+            match meta_refresh(&a.body).and_then(|t| url.join(&t).ok()) {
                 Some(next) => url = next,
                 None => {
                     return Ok(Page {
@@ -432,6 +462,21 @@ impl HttpDriver {
         }
         Err(DriverError::TooManyHops)
     }
+}
+
+/// The `src` of each `<iframe>` of a page.
+fn iframes(html: &str) -> Vec<String> {
+    let Ok(re) = Regex::new(r#"<iframe[^>]*\ssrc="([^"]*)""#) else {
+        return Vec::new();
+    };
+    re.captures_iter(html).map(|c| unescape(&c[1])).collect()
+}
+
+/// Where a `<meta http-equiv="refresh" content="N;url=…">` sends the page.
+fn meta_refresh(html: &str) -> Option<String> {
+    let re =
+        Regex::new(r#"(?i)<meta\s+http-equiv="refresh"\s+content="\d+\s*;\s*url=([^"]*)""#).ok()?;
+    re.captures(html).map(|c| unescape(&c[1]))
 }
 
 fn input_value(html: &str, name: &str) -> Option<String> {
@@ -473,6 +518,15 @@ impl Driver for HttpDriver {
 
     async fn visit(&mut self, url: &str) -> Result<Page, DriverError> {
         HttpDriver::visit(self, url).await
+    }
+
+    async fn elsewhere(
+        &mut self,
+        url: &str,
+        _watch: std::time::Duration,
+    ) -> Result<Option<Page>, DriverError> {
+        // Same cookie jar, no page that could react.
+        HttpDriver::visit(self, url).await.map(|_| None)
     }
 
     async fn replay_callback(&mut self) -> Result<Option<Page>, DriverError> {

@@ -107,6 +107,16 @@ pub trait Driver: Send {
     /// A plain navigation (logout), following redirects.
     fn visit(&mut self, url: &str) -> impl Future<Output = Result<Page, DriverError>> + Send;
 
+    /// Visits `url` in another tab (signing out at the IdP elsewhere), closes it, and
+    /// watches this tab's page for up to `watch` until it changes (an RP that watches
+    /// the IdP session reacts): the page then. `None` when the driver runs no scripts,
+    /// so nothing on a page can react.
+    fn elsewhere(
+        &mut self,
+        url: &str,
+        watch: std::time::Duration,
+    ) -> impl Future<Output = Result<Option<Page>, DriverError>> + Send;
+
     /// Sends the last login's callback again from a fresh browser (no cookies): `None`
     /// when that login never reached the callback.
     fn replay_callback(&mut self)

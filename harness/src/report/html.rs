@@ -270,7 +270,8 @@ fn path_of(url: &str) -> String {
 
 /// The flow as messages between Browser (0), RP (1) and IdP (2): the browser's hops in
 /// order, and the RP's back-channel requests (from the journal) before the hop that
-/// follows them.
+/// follows them; the IdP's back-channel logout POSTs (journaled before the logout page
+/// that sent them is answered) right after that page's request, IdP to RP.
 fn messages(x: &ScenarioReport) -> Vec<Msg> {
     let front = |e: &mock_idp::JournalEntry| {
         matches!(
@@ -278,12 +279,25 @@ fn messages(x: &ScenarioReport) -> Vec<Msg> {
             Some(Endpoint::Authorize | Endpoint::SignIn | Endpoint::Logout)
         )
     };
-    let mut journal = x.trace.journal.iter().peekable();
+    let mut ordered: Vec<&mock_idp::JournalEntry> = Vec::new();
+    let mut held = Vec::new();
+    for e in &x.trace.journal {
+        if e.endpoint == Some(Endpoint::BackchannelLogout) {
+            held.push(e);
+            continue;
+        }
+        ordered.push(e);
+        if e.endpoint == Some(Endpoint::Logout) {
+            ordered.append(&mut held);
+        }
+    }
+    ordered.append(&mut held);
+    let mut journal = ordered.into_iter().peekable();
     let mut out = Vec::new();
     let back =
         |out: &mut Vec<Msg>,
          until_front: bool,
-         journal: &mut std::iter::Peekable<std::slice::Iter<'_, mock_idp::JournalEntry>>| {
+         journal: &mut std::iter::Peekable<std::vec::IntoIter<&mock_idp::JournalEntry>>| {
             while let Some(e) = journal.peek() {
                 if front(e) {
                     if until_front {
@@ -301,11 +315,17 @@ fn messages(x: &ScenarioReport) -> Vec<Msg> {
                 } else {
                     format!(" [fault: {}]", e.faults.join(", "))
                 };
-                out.push(Msg {
-                    from: 1,
-                    to: 2,
-                    label: format!("{name} → {} {}{faults}", e.status, e.outcome),
-                });
+                let (from, to, label) = if e.endpoint == Some(Endpoint::BackchannelLogout) {
+                    let answer = if e.status == 0 {
+                        "no answer".to_string()
+                    } else {
+                        format!("RP answered {}", e.status)
+                    };
+                    (2, 1, format!("POST logout token → {answer}{faults}"))
+                } else {
+                    (1, 2, format!("{name} → {} {}{faults}", e.status, e.outcome))
+                };
+                out.push(Msg { from, to, label });
                 journal.next();
             }
         };
@@ -336,6 +356,10 @@ fn messages(x: &ScenarioReport) -> Vec<Msg> {
                     }
                 );
                 out.push(Msg { from: 0, to, label });
+                // The logout tokens this page sent, before its answer reached the browser.
+                if e.endpoint == Some(Endpoint::Logout) {
+                    back(&mut out, true, &mut journal);
+                }
                 continue;
             }
         }

@@ -108,7 +108,8 @@ pub fn render(r: &RunReport) -> String {
     out
 }
 
-/// One row per scenario, one column per RP (each report is one RP's run).
+/// One row per scenario, one column per RP (each report is one RP's run); `—` where a
+/// run did not include the scenario.
 pub fn matrix(reports: &[RunReport]) -> String {
     let mut rows: std::collections::BTreeMap<(String, String), Vec<String>> =
         std::collections::BTreeMap::new();
@@ -123,7 +124,7 @@ pub fn matrix(reports: &[RunReport]) -> String {
             };
             let row = rows
                 .entry((s.suite.clone(), s.id.clone()))
-                .or_insert_with(|| vec![String::new(); reports.len()]);
+                .or_insert_with(|| vec!["—".to_string(); reports.len()]);
             row[i] = cell;
         }
     }

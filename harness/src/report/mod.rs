@@ -351,6 +351,7 @@ pub fn stable(r: &RunReport) -> RunReport {
                     "iat",
                     "exp",
                     "auth_time",
+                    "sid",
                 ] {
                     if let Some(v) = payload.get_mut(k) {
                         *v = "<random>".into();

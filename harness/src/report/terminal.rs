@@ -88,6 +88,8 @@ pub fn expected_text(e: &crate::scenario::Expect) -> String {
     };
     let what = match (e.result, &e.code) {
         (Outcome::Accept, _) => "accept".into(),
+        (Outcome::SignedOut, _) => "signed out".into(),
+        (Outcome::SignedIn, _) => "signed in".into(),
         (Outcome::Reject, Some(c)) => format!("reject {c}"),
         (Outcome::Reject, None) => "reject".into(),
         (Outcome::RejectOrIgnore, Some(c)) => format!("reject {c} / ignore"),

@@ -81,6 +81,8 @@ struct Played {
     logins: Vec<usize>,
     /// The steps that are refreshes.
     refreshes: Vec<usize>,
+    /// The steps that check the RP's session.
+    checks: Vec<usize>,
     /// The step the verdict is about.
     last: usize,
     /// The harness could not go on.
@@ -189,6 +191,9 @@ enum Act {
     Login { lose_rp_cookies: bool },
     Unsolicited,
     Logout,
+    IdpLogout,
+    IdpLogoutElsewhere,
+    CheckSession,
     Rotate { keep_old: bool },
     Replay,
     Refresh,
@@ -200,6 +205,9 @@ impl Act {
             Act::Login { .. } => "login",
             Act::Unsolicited => "unsolicited-login",
             Act::Logout => "logout",
+            Act::IdpLogout => "idp-logout",
+            Act::IdpLogoutElsewhere => "idp-logout-elsewhere",
+            Act::CheckSession => "check-session",
             Act::Rotate { keep_old: true } => "rotate-keys",
             Act::Rotate { keep_old: false } => "rotate-keys-drop-old",
             Act::Replay => "replay-callback",
@@ -211,7 +219,7 @@ impl Act {
     fn reads_login(self) -> bool {
         matches!(
             self,
-            Act::Login { .. } | Act::Unsolicited | Act::Replay | Act::Refresh
+            Act::Login { .. } | Act::Unsolicited | Act::Replay | Act::Refresh | Act::CheckSession
         )
     }
 }
@@ -223,7 +231,7 @@ fn acts(s: &Scenario) -> Vec<(Act, bool)> {
     let last = s
         .steps
         .iter()
-        .rposition(|st| matches!(st, Step::Login | Step::Refresh))
+        .rposition(|st| matches!(st, Step::Login | Step::Refresh | Step::CheckSession))
         .unwrap_or(0);
     let mut out = Vec::new();
     for (i, step) in s.steps.iter().enumerate() {
@@ -253,6 +261,9 @@ fn acts(s: &Scenario) -> Vec<(Act, bool)> {
                 true,
             )),
             Step::Logout => out.push((Act::Logout, false)),
+            Step::IdpLogout => out.push((Act::IdpLogout, false)),
+            Step::IdpLogoutElsewhere => out.push((Act::IdpLogoutElsewhere, false)),
+            Step::CheckSession => out.push((Act::CheckSession, i != last)),
             Step::RotateKeys => out.push((Act::Rotate { keep_old: true }, false)),
             Step::RotateKeysDropOld => out.push((Act::Rotate { keep_old: false }, false)),
             Step::Refresh => out.push((Act::Refresh, i != last)),
@@ -351,6 +362,25 @@ async fn play<D: Driver>(ctx: &Ctx, s: &Scenario, p: &Prepared, d: &mut D, out: 
                     }
                 }
             }
+            Act::IdpLogout => d
+                .visit(&format!("{}/login/signout", ctx.idp.uri()))
+                .await
+                .map(Some),
+            Act::IdpLogoutElsewhere => {
+                d.elsewhere(&format!("{}/login/signout", ctx.idp.uri()), SESSION_WATCH)
+                    .await
+            }
+            Act::CheckSession => {
+                out.checks.push(n);
+                match &ctx.profile.profile.protected_url {
+                    Some(u) => d.visit(u).await.map(Some),
+                    None => {
+                        step.ok = false;
+                        step.detail = "the profile has no protected_url".into();
+                        Ok(None)
+                    }
+                }
+            }
             Act::Logout => match &ctx.profile.profile.logout_url {
                 Some(u) => d.visit(u).await.map(Some),
                 None => {
@@ -412,7 +442,9 @@ async fn play<D: Driver>(ctx: &Ctx, s: &Scenario, p: &Prepared, d: &mut D, out: 
                 step.detail = format!("{} {}", seen.status, seen.final_url);
             }
             if n == verdict_step {
-                out.ended_at_idp = at_idp;
+                // A session check that ends at the IdP's sign-in page is the answer (the
+                // RP asked for a login), not a flow that never came back.
+                out.ended_at_idp = at_idp && act != Act::CheckSession;
                 out.observed = seen;
             }
         }
@@ -420,6 +452,52 @@ async fn play<D: Driver>(ctx: &Ctx, s: &Scenario, p: &Prepared, d: &mut D, out: 
         out.steps.push(step);
         if stop {
             break;
+        }
+    }
+}
+
+/// How long an `idp-logout-elsewhere` step watches the RP's page for a reaction (an RP
+/// polling its check-session iframe every few seconds notices within it).
+const SESSION_WATCH: std::time::Duration = std::time::Duration::from_secs(6);
+
+/// Reads the `check-session` steps with the journal: the RP's session was alive when its
+/// protected page showed the user and the RP did not send the browser to the IdP's
+/// authorize (an IdP session that outlived a logout would sign the user in again
+/// silently: the authorize request is what shows the RP's own session was over).
+fn session_checks(played: &mut Played, flow: &FlowJournal) {
+    for &n in &played.checks {
+        let asked = flow
+            .step(n)
+            .any(|e| e.endpoint == Some(Endpoint::Authorize));
+        let Some(step) = played.steps.iter_mut().find(|st| st.step == n) else {
+            continue;
+        };
+        let shown = step.ok;
+        if asked {
+            step.detail = format!(
+                "the RP sent the browser to the IdP to log in again: its session was over; {}",
+                step.detail
+            );
+        }
+        let signed_in = shown && !asked;
+        if step.must_succeed {
+            step.ok = signed_in;
+        }
+        if n == played.last {
+            let seen = &mut played.observed;
+            seen.decision = if seen.decision == Decision::Accepted
+                && !asked
+                && !matches!(
+                    seen.identity.check,
+                    IdentityCheck::Missing | IdentityCheck::Wrong
+                ) {
+                Decision::SignedIn
+            } else if seen.decision == Decision::Unknown {
+                Decision::Unknown
+            } else {
+                Decision::SignedOut
+            };
+            seen.asked_login = asked;
         }
     }
 }
@@ -464,6 +542,7 @@ fn read_page(ctx: &Ctx, page: &Page, p: &Prepared) -> Observed {
         final_url: redact::text(&redact::url(&page.url), &secrets),
         status: page.status,
         excerpt,
+        asked_login: false,
     }
 }
 
@@ -532,6 +611,7 @@ fn finish(
         played.starts.push(p.before);
     }
     let flow: FlowJournal = trace::flow(ctx, s, &played.hops, &p, played.starts.clone());
+    session_checks(&mut played, &flow);
     // Witnesses are read while the faults are armed (the IdP's counts live with them).
     let mut struck = trace::struck(&p, &flow);
     drop(p.guards);
@@ -542,6 +622,7 @@ fn finish(
         ctx.idp.answered(Endpoint::Keys) > 0,
     ));
     struck.extend(trace::refreshes(&played.refreshes, &flow));
+    struck.extend(trace::logout_messages(s, &ctx.profile.profile, &flow));
     struck.extend(trace::flow_used(s, &flow, &played.logins));
     let last = played.last.max(1);
     let final_entries: Vec<_> = flow.step(last).collect();
@@ -576,6 +657,7 @@ fn finish(
         harness_error: played.error.as_deref(),
         ended_at_idp: played.ended_at_idp,
         log_tail: &tail,
+        backchannel_answer: trace::backchannel_answer(&flow),
     });
     let skipped = log.len().saturating_sub(LOG_LINES);
     let redactor = ctx.idp.redactor();

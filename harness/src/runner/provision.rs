@@ -43,6 +43,9 @@ fn client_of(p: &Compiled) -> Client {
         assigned_users: vec![],
         assigned_groups: vec![ASSIGNED.into()],
         access_token_lifetime_secs: prof.access_token_lifetime_secs,
+        backchannel_logout_uri: prof.backchannel_logout_uri.clone(),
+        frontchannel_logout_uri: prof.frontchannel_logout_uri.clone(),
+        session_management: prof.session_management,
     }
 }
 

@@ -43,7 +43,7 @@ pub(crate) struct Plan {
 }
 
 pub(crate) fn plan(ctx: &Ctx, scenarios: Vec<Loaded>) -> Plan {
-    let caps = &ctx.profile.profile.capabilities;
+    let caps = ctx.profile.profile.capabilities();
     let mut plan = Plan {
         skipped: Vec::new(),
         parallel: Vec::new(),
@@ -52,10 +52,20 @@ pub(crate) fn plan(ctx: &Ctx, scenarios: Vec<Loaded>) -> Plan {
     for l in scenarios {
         let s = l.scenario;
         let skip = if let Some(missing) = s.requires.iter().find(|c| !caps.contains(c)) {
-            Some(format!(
-                "the RP's profile does not declare the `{}` capability",
-                capability_name(*missing)
-            ))
+            let implied_by = match missing {
+                Capability::Logout => Some("logout_url"),
+                Capability::BackchannelLogout => Some("backchannel_logout_uri"),
+                Capability::FrontchannelLogout => Some("frontchannel_logout_uri"),
+                Capability::SessionManagement => Some("session_management = true"),
+                _ => None,
+            };
+            Some(match implied_by {
+                Some(field) => format!("the RP's profile has no `{field}`"),
+                None => format!(
+                    "the RP's profile does not declare the `{}` capability",
+                    capability_name(*missing)
+                ),
+            })
         } else if let Some(why) = flow_skip(&ctx.profile.profile, &s, ctx.chrome.is_some()) {
             Some(why)
         } else {
@@ -122,6 +132,31 @@ pub(crate) fn flow_skip(p: &Profile, s: &Scenario, browser: bool) -> Option<Stri
             ));
         }
     }
+    if s.steps.contains(&Step::CheckSession) && p.protected_url.is_none() {
+        return Some(
+            "it checks the RP's session (`check-session`), and the RP's profile has no `protected_url` to check it at"
+                .into(),
+        );
+    }
+    // With both channels registered, the IdP ends the session by the one the scenario is
+    // not about, whatever it does to the other: a session that must survive cannot.
+    let both = p.backchannel_logout_uri.is_some() && p.frontchannel_logout_uri.is_some();
+    if both && s.expect.result == crate::scenario::Outcome::SignedIn {
+        return Some(
+            "the profile registers both back-channel and front-channel logout, so the other channel ends the session whatever this scenario does to one: run it from a profile with one of them"
+                .into(),
+        );
+    }
+    let channel = p.backchannel_logout_uri.is_some() || p.frontchannel_logout_uri.is_some();
+    if channel && s.requires.contains(&Capability::SessionManagement) {
+        return Some(
+            "the profile registers a logout channel, which would end the session however the RP watches the IdP's: run it from a profile without channel logout URIs"
+                .into(),
+        );
+    }
+    if s.steps.contains(&Step::Logout) && p.logout_url.is_none() {
+        return Some("it logs out through the RP, and the RP's profile has no `logout_url`".into());
+    }
     if s.steps.contains(&Step::Refresh) && p.refresh_url.is_none() {
         return Some(
             "it has a `refresh` step, and the RP's profile has no `refresh_url` that makes it refresh"
@@ -145,6 +180,11 @@ pub(crate) fn flow_skip(p: &Profile, s: &Scenario, browser: bool) -> Option<Stri
 fn driver_skip(s: &Scenario, browser: bool) -> Option<&'static str> {
     if !browser && s.requires.contains(&Capability::Javascript) {
         return Some("it needs a browser that runs JavaScript: run with --driver browser");
+    }
+    if !browser && s.steps.contains(&Step::IdpLogoutElsewhere) {
+        return Some(
+            "it watches the RP's page react to a sign-out in another tab, which takes a browser that runs the page's scripts: run with --driver browser",
+        );
     }
     if browser && s.user_agent.replay_callback {
         return Some(

@@ -134,8 +134,13 @@ fn witness(label: &str, id: FaultId, fired: u32, entries: &[JournalEntry]) -> St
             .iter()
             .filter(|e| e.endpoint.is_some_and(|ep| at.contains(&ep)))
             .collect();
+        let state_fault = matches!(id, FaultId::LogoutStateMissing | FaultId::LogoutStateOther);
         let mut why = if asked.is_empty() {
             format!("the RP made no {} request", endpoint_names(at))
+        } else if state_fault && asked.iter().all(|e| e.state.is_none()) {
+            // RP-Initiated Logout 1.0 2: state is OPTIONAL; without one there is none to
+            // change on the way back.
+            "the RP sent no `state` to the end-session endpoint, so there was none to send back changed or missing".to_string()
         } else {
             let errors = first_error(asked.iter().copied());
             match errors {
@@ -313,4 +318,96 @@ pub(crate) fn flow_used(s: &Scenario, flow: &FlowJournal, logins: &[usize]) -> O
         }),
         signature: false,
     })
+}
+
+/// Whether the logout messages a logout scenario is about were sent: a back-channel
+/// logout token that reached the RP (the IdP journals each POST and the RP's answer), a
+/// logout page that loaded the RP's front-channel URI. Without them a session that
+/// survived proves nothing.
+pub(crate) fn logout_messages(
+    s: &Scenario,
+    profile: &crate::profile::Profile,
+    flow: &FlowJournal,
+) -> Vec<Struck> {
+    use crate::scenario::{Capability, Step};
+    if !s.steps.iter().any(|st| {
+        matches!(
+            st,
+            Step::Logout | Step::IdpLogout | Step::IdpLogoutElsewhere
+        )
+    }) {
+        return Vec::new();
+    }
+    let mut out = Vec::new();
+    if s.requires.contains(&Capability::SessionManagement) {
+        let loads = flow
+            .entries
+            .iter()
+            .filter(|e| e.endpoint == Some(Endpoint::CheckSession) && e.status == 200)
+            .count();
+        out.push(Struck {
+            fault: "step:check-session-iframe".into(),
+            times: loads as u32,
+            exercised: loads > 0,
+            missing: (loads == 0).then(|| {
+                "the RP never loaded the IdP's check_session_iframe while the user was signed in, so nothing watched the IdP session".into()
+            }),
+            signature: false,
+        });
+    }
+    if s.requires.contains(&Capability::BackchannelLogout) {
+        let posts: Vec<&JournalEntry> = flow
+            .entries
+            .iter()
+            .filter(|e| e.endpoint == Some(Endpoint::BackchannelLogout))
+            .collect();
+        let reached = posts.iter().filter(|e| e.status != 0).count();
+        out.push(Struck {
+            fault: "step:backchannel-logout".into(),
+            times: reached as u32,
+            exercised: reached > 0,
+            missing: (reached == 0).then(|| match posts.first() {
+                Some(e) => format!(
+                    "the logout token never reached the RP's backchannel_logout_uri ({})",
+                    e.detail.as_deref().unwrap_or("no answer")
+                ),
+                None if profile.backchannel_logout_uri.is_none() => {
+                    "the profile has no backchannel_logout_uri".into()
+                }
+                None => "the IdP sent no logout token: the logout ended no IdP session that had signed in to the RP".into(),
+            }),
+            signature: false,
+        });
+    }
+    if s.requires.contains(&Capability::FrontchannelLogout) {
+        let pages = flow
+            .entries
+            .iter()
+            .filter(|e| {
+                e.endpoint == Some(Endpoint::Logout)
+                    && e.detail
+                        .as_deref()
+                        .is_some_and(|d| d.contains("front-channel logout iframe"))
+            })
+            .count();
+        out.push(Struck {
+            fault: "step:frontchannel-logout".into(),
+            times: pages as u32,
+            exercised: pages > 0,
+            missing: (pages == 0).then(|| {
+                "no logout page of the IdP loaded the RP's frontchannel_logout_uri: the logout ended no IdP session that had signed in to the RP".into()
+            }),
+            signature: false,
+        });
+    }
+    out
+}
+
+/// The RP's answer to the last back-channel logout token of the flow.
+pub(crate) fn backchannel_answer(flow: &FlowJournal) -> Option<(u16, String)> {
+    flow.entries
+        .iter()
+        .rev()
+        .find(|e| e.endpoint == Some(Endpoint::BackchannelLogout))
+        .map(|e| (e.status, line(e)))
 }

@@ -42,6 +42,8 @@ logout_url = "http://127.0.0.1:{port}/logout"
 refresh_url = "http://127.0.0.1:{port}/refresh"
 redirect_uris = ["http://127.0.0.1:{port}/callback"]
 post_logout_redirect_uris = ["http://127.0.0.1:{port}/"]
+protected_url = "http://127.0.0.1:{port}/account"
+backchannel_logout_uri = "http://127.0.0.1:{port}/backchannel-logout"
 client_id = "sample-rp"
 client_secret = "{SECRET}"
 capabilities = ["logout", "userinfo"]
@@ -74,6 +76,14 @@ log = 'error: (oidc_[a-z_]+)'
 
 pub fn profile(no_checks: &str, name: &str) -> Compiled {
     harness::profile::parse("test-profile.toml", &profile_text(no_checks, name)).unwrap()
+}
+
+/// The sample RP registered for front-channel logout instead of back-channel.
+pub fn frontchannel_profile(no_checks: &str, name: &str) -> Compiled {
+    let text = profile_text(no_checks, name)
+        .replace("backchannel_logout_uri", "frontchannel_logout_uri")
+        .replace("/backchannel-logout", "/frontchannel-logout");
+    harness::profile::parse("test-profile.toml", &text).unwrap()
 }
 
 pub fn catalog() -> Vec<Loaded> {

@@ -49,6 +49,10 @@ pub enum Strikes {
     UserinfoClaims,
     /// RP-initiated logout.
     Logout,
+    /// The logout token POSTed to an RP's back-channel logout URI.
+    LogoutToken,
+    /// The front-channel logout URL the IdP's logout page loads for an RP.
+    FrontchannelLogout,
     /// CORS headers on browser calls.
     Cors,
 }
@@ -66,7 +70,7 @@ impl Strikes {
             Self::RefreshIdToken => "Refresh",
             Self::Discovery | Self::Keys => "Discovery and keys",
             Self::UserinfoAuthorization | Self::UserinfoClaims => "Userinfo",
-            Self::Logout => "Logout",
+            Self::Logout | Self::LogoutToken | Self::FrontchannelLogout => "Logout",
             Self::Cors => "Browser (CORS)",
         }
     }
@@ -88,6 +92,8 @@ impl Strikes {
             Self::UserinfoAuthorization => "userinfo-authorization",
             Self::UserinfoClaims => "userinfo-claims",
             Self::Logout => "logout",
+            Self::LogoutToken => "logout-token",
+            Self::FrontchannelLogout => "frontchannel-logout",
             Self::Cors => "cors",
         }
     }
@@ -111,7 +117,8 @@ impl Strikes {
             Self::Discovery => &[Endpoint::Discovery],
             Self::Keys => &[Endpoint::Keys],
             Self::UserinfoAuthorization | Self::UserinfoClaims => &[Endpoint::Userinfo],
-            Self::Logout => &[Endpoint::Logout],
+            Self::Logout | Self::FrontchannelLogout => &[Endpoint::Logout],
+            Self::LogoutToken => &[Endpoint::BackchannelLogout],
             Self::Cors => &[
                 Endpoint::Discovery,
                 Endpoint::Keys,
@@ -477,11 +484,62 @@ catalog! {
         oidf=None, okta=None, outcome=Some("oidc_generic_token_failure"), param=None,
         "The ID token of a refresh response is about another user (OIDC Core 12.2: its `sub` MUST be the one of the login).";
     LogoutStateMissing "logout-state-missing" [Logout] any Remove scoped=true signature=false flows=ALL
-        oidf=None, okta=None, outcome=None, param=None,
+        oidf=Some("rp-init-logout-no-state"), okta=None, outcome=None, param=None,
         "The post-logout redirect comes back without the RP's `state`.";
+    LogoutStateOther "logout-state-other" [Logout] any Replace scoped=true signature=false flows=ALL
+        oidf=Some("rp-init-logout-other-state"), okta=None, outcome=None, param=None,
+        "The post-logout redirect comes back with another `state` than the RP sent.";
+    PostLogoutUriUnregistered "post-logout-uri-unregistered" [Logout] any Replace scoped=true signature=false flows=ALL
+        oidf=None, okta=Some("illegal_post_logout_redirect_uri"), outcome=None, param=None,
+        "The RP's `post_logout_redirect_uri` is treated as not registered: Okta's error page instead of the redirect (a sign-out redirect URI missing from the app's settings).";
     LogoutSessionKept "logout-session-kept" [Logout] any Remove scoped=true signature=false flows=ALL
         oidf=None, okta=None, outcome=None, param=None,
         "Logout redirects as usual but does not end the IdP session: the next login is silent.";
+    LogoutTokenBadSignature "logout-token-bad-signature" [LogoutToken] any CorruptSignature scoped=true signature=true flows=ALL
+        oidf=None, okta=None, outcome=None, param=None,
+        "The back-channel logout token's RS256 signature is corrupted.";
+    LogoutTokenAlgNone "logout-token-alg-none" [LogoutToken] any SwapAlgorithm scoped=true signature=false flows=ALL
+        oidf=Some("rp-backchannel-rpinitlogout-lt-alg-none"), okta=None, outcome=None, param=None,
+        "The back-channel logout token is unsigned (`alg` `none`).";
+    LogoutTokenHs256 "logout-token-hs256" [LogoutToken] any SwapAlgorithm scoped=true signature=false flows=ALL
+        oidf=Some("rp-backchannel-rpinitlogout-lt-wrong-alg"), okta=None, outcome=None, param=None,
+        "The back-channel logout token is signed HS256 with the client's secret (a correct MAC under an algorithm the RP never agreed to).";
+    LogoutTokenEventsMissing "logout-token-events-missing" [LogoutToken] any Remove scoped=true signature=false flows=ALL
+        oidf=Some("rp-backchannel-rpinitlogout-lt-no-event"), okta=None, outcome=None, param=None,
+        "The back-channel logout token has no `events` claim.";
+    LogoutTokenEventOther "logout-token-event-other" [LogoutToken] any Replace scoped=true signature=false flows=ALL
+        oidf=Some("rp-backchannel-rpinitlogout-lt-wrong-event"), okta=None, outcome=None, param=None,
+        "The back-channel logout token's `events` names another event than back-channel logout.";
+    LogoutTokenNonce "logout-token-nonce" [LogoutToken] any Append scoped=true signature=false flows=ALL
+        oidf=Some("rp-backchannel-rpinitlogout-lt-with-nonce"), okta=None, outcome=None, param=None,
+        "The back-channel logout token carries a `nonce` (Back-Channel Logout 1.0 2.4: it MUST NOT).";
+    LogoutTokenAudOther "logout-token-aud-other" [LogoutToken] any Replace scoped=true signature=false flows=ALL
+        oidf=Some("rp-backchannel-rpinitlogout-lt-wrong-aud"), okta=None, outcome=None, param=None,
+        "The back-channel logout token is for another client (`aud`).";
+    LogoutTokenIssOther "logout-token-iss-other" [LogoutToken] any Replace scoped=true signature=false flows=ALL
+        oidf=Some("rp-backchannel-rpinitlogout-lt-wrong-issuer"), okta=None, outcome=None, param=None,
+        "The back-channel logout token names another issuer of this IdP.";
+    LogoutTokenExpired "logout-token-expired" [LogoutToken] any Replace scoped=true signature=false flows=ALL
+        oidf=None, okta=None, outcome=None, param=None,
+        "The back-channel logout token was issued an hour ago and expired 58 minutes ago.";
+    LogoutTokenSidOnly "logout-token-sid-only" [LogoutToken] any Remove scoped=true signature=false flows=ALL
+        oidf=None, okta=None, outcome=None, param=None,
+        "The back-channel logout token names the session (`sid`) but not the user (`sub`): a valid token.";
+    LogoutTokenSubOnly "logout-token-sub-only" [LogoutToken] any Remove scoped=true signature=false flows=ALL
+        oidf=None, okta=None, outcome=None, param=None,
+        "The back-channel logout token names the user (`sub`) but not the session (`sid`): a valid token meaning every session of the user.";
+    LogoutTokenSidUnknown "logout-token-sid-unknown" [LogoutToken] any Replace scoped=true signature=false flows=ALL
+        oidf=None, okta=None, outcome=None, param=None,
+        "The back-channel logout token names the user and a session (`sid`) the RP never saw.";
+    LogoutTokenJtiReplayed "logout-token-jti-replayed" [LogoutToken] any Replace scoped=true signature=false flows=ALL
+        oidf=None, okta=None, outcome=None, param=None,
+        "The back-channel logout token reuses the `jti` of the previous logout token sent to this client (it strikes from the second logout on).";
+    FrontchannelIssOther "frontchannel-iss-other" [FrontchannelLogout] any Replace scoped=true signature=false flows=ALL
+        oidf=None, okta=None, outcome=None, param=None,
+        "The front-channel logout URL carries another issuer of this IdP as `iss`.";
+    FrontchannelSidOther "frontchannel-sid-other" [FrontchannelLogout] any Replace scoped=true signature=false flows=ALL
+        oidf=None, okta=None, outcome=None, param=None,
+        "The front-channel logout URL carries a `sid` the RP never saw.";
     CorsMissing "cors-missing" [Cors] any Remove scoped=true signature=false flows=ALL
         oidf=None, okta=Some("illegal_origin_browser_request"), outcome=Some("oidc_code_exchange_failure"), param=None,
         "Token, userinfo, introspect, revoke and keys answer without CORS headers, even for trusted origins.";

@@ -226,7 +226,7 @@ pub fn token_response_members(faults: &[Fault], map: &mut serde_json::Map<String
 }
 
 /// Flips one bit in the middle of a compact JWS's signature.
-fn corrupt(token: &str) -> String {
+pub fn corrupt(token: &str) -> String {
     let (input, sig) = token
         .rsplit_once('.')
         .expect("a signed JWT has three parts");

@@ -188,8 +188,10 @@ fn authorize(
         Err(reject) => return finish_reject(shared, j, reject),
     };
     let now = shared.clock.now();
-    let session = cookie(headers, &shared.cookie_name)
-        .and_then(|sid| lock(&shared.sessions).get(&sid).cloned())
+    let session_key = cookie(headers, &shared.cookie_name);
+    let session = session_key
+        .as_deref()
+        .and_then(|sid| lock(&shared.sessions).get(sid).cloned())
         .filter(|s| s.expires_at > now);
     let force_login = req.prompt.iter().any(|x| x == "login");
     let fresh_enough = |s: &Session| req.max_age.is_none_or(|m| now - s.auth_time <= m);
@@ -206,7 +208,15 @@ fn authorize(
         .filter(|(u, _)| u.active);
     match user {
         Some((user, auth_time)) => {
-            let result = complete(shared, srv, &req, &user, auth_time, &mut j);
+            let result = complete(
+                shared,
+                srv,
+                &req,
+                &user,
+                auth_time,
+                session_key.as_deref(),
+                &mut j,
+            );
             match result {
                 Ok(resp) => finish(shared, j, Ok(resp)),
                 Err(reject) => finish_reject(shared, j, reject),
@@ -430,6 +440,7 @@ fn complete(
     req: &AuthzRequest,
     user: &User,
     auth_time: i64,
+    session_key: Option<&str>,
     j: &mut JournalEntry,
 ) -> Result<Response, Reject> {
     j.user_id = Some(user.id.clone());
@@ -438,6 +449,11 @@ fn complete(
         .client(&req.client_id)
         .cloned()
         .ok_or_else(|| Reject::Page(IdpError::page(errors::INVALID_CLIENT_ID, "")))?;
+    // The session remembers the clients it signed in to (for logout), and names itself
+    // in their ID tokens when they take part in channel logout.
+    let session_sid =
+        session_key.and_then(|k| shared.session_joined(k, &srv.id, &client.client_id));
+    let sid = session_sid.clone().filter(|_| client.wants_sid());
     let ctx = shared.fault_ctx(Some(&user.id), Some(&client.client_id));
     let refusals = shared.fire(Strikes::SignInOutcome, &ctx, j);
     match refusals.first() {
@@ -468,6 +484,7 @@ fn complete(
                 expires_at: now + CODE_TTL,
                 redeemed: false,
                 issued: Vec::new(),
+                sid: sid.clone(),
             },
         );
         j.code_ref = Some(fingerprint(&code));
@@ -490,7 +507,7 @@ fn complete(
     };
     let mut out: Vec<(String, String)> = Vec::new();
     if words.contains(&"id_token") {
-        let claims = shared.id_token_claims(
+        let mut claims = shared.id_token_claims(
             srv,
             &client.client_id,
             user,
@@ -501,6 +518,9 @@ fn complete(
             access.as_deref(),
             code.as_deref(),
         );
+        if let Some(sid) = &sid {
+            claims.insert("sid".into(), sid.clone().into());
+        }
         out.push((
             "id_token".into(),
             shared.issue_id_token(srv, &client, claims, &ctx, j, false),
@@ -516,6 +536,12 @@ fn complete(
         out.push(("code".into(), c));
     }
     out.push(("state".into(), req.state.clone()));
+    if let (true, Some(opbs)) = (client.session_management, &session_sid) {
+        out.push((
+            "session_state".into(),
+            crate::logout::session_state(&client.client_id, &req.redirect_uri, opbs),
+        ));
+    }
     let form_post = req.mode == Mode::FormPost;
     let faults = shared.fire_where(Strikes::AuthorizationResponse, &ctx, j, |id| {
         id != FaultId::FormPostOpaqueOrigin || form_post
@@ -677,6 +703,7 @@ pub async fn sign_in(
     lock(&shared.transactions).remove(&token);
     let sid = random_b64(32);
     shared.known.remember("session", &sid);
+    let public_sid = random_b64(16);
     lock(&shared.sessions).insert(
         sid.clone(),
         now + SESSION_TTL,
@@ -684,16 +711,25 @@ pub async fn sign_in(
             user_id: user.id.clone(),
             auth_time: now,
             expires_at: now + SESSION_TTL,
+            sid: public_sid.clone(),
+            clients: Vec::new(),
         },
     );
     let Some(srv) = shared.server(&req.server) else {
         return finish(&shared, j, Err(IdpError::unknown_server(&req.server)));
     };
-    let mut resp = match complete(&shared, &srv, &req, &user, now, &mut j) {
+    let mut resp = match complete(&shared, &srv, &req, &user, now, Some(&sid), &mut j) {
         Ok(resp) => resp,
-        Err(reject) => return with_cookie(finish_reject(&shared, j, reject), &shared, &sid),
+        Err(reject) => {
+            return with_cookie(
+                finish_reject(&shared, j, reject),
+                &shared,
+                &sid,
+                &public_sid,
+            );
+        }
     };
-    resp = with_cookie(resp, &shared, &sid);
+    resp = with_cookie(resp, &shared, &sid, &public_sid);
     finish(&shared, j, Ok(resp))
 }
 
@@ -733,18 +769,31 @@ fn sign_in_response(
     resp
 }
 
-fn with_cookie(mut resp: Response, shared: &Shared, sid: &str) -> Response {
+/// The session cookie (secret, HttpOnly) and, once a client of the tenant uses Session
+/// Management 1.0, the OP browser state cookie (section 3: the public `sid`, readable by
+/// the check-session iframe's script).
+fn with_cookie(mut resp: Response, shared: &Shared, sid: &str, opbs: &str) -> Response {
     let secure = if shared.secure_cookies {
         "; Secure"
     } else {
         ""
     };
-    let value = format!(
+    let session = format!(
         "{}={sid}; Path=/; HttpOnly; SameSite=Lax{secure}",
         shared.cookie_name
     );
-    if let Ok(v) = HeaderValue::from_str(&value) {
-        resp.headers_mut().append(header::SET_COOKIE, v);
+    let state = format!(
+        "{}={opbs}; Path=/; SameSite=Lax{secure}",
+        crate::logout::opbs_cookie(&shared.cookie_name)
+    );
+    let watched = shared.tenant().clients.iter().any(|c| c.session_management);
+    for value in [Some(session), watched.then_some(state)]
+        .into_iter()
+        .flatten()
+    {
+        if let Ok(v) = HeaderValue::from_str(&value) {
+            resp.headers_mut().append(header::SET_COOKIE, v);
+        }
     }
     resp
 }

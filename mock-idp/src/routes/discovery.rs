@@ -50,6 +50,39 @@ pub fn document(shared: &Shared, srv: &ServerCtx) -> Value {
             grants.insert(at, Value::from("client_credentials"));
         }
     }
+    // Okta publishes no channel logout; once a client of the tenant registers a channel,
+    // the IdP says it supports it (Back-Channel Logout 1.0 2.1, Front-Channel Logout 1.0 3),
+    // with `sid` in ID tokens and logout messages.
+    let tenant = shared.tenant();
+    let channels = [
+        (
+            "backchannel",
+            tenant
+                .clients
+                .iter()
+                .any(|c| c.backchannel_logout_uri.is_some()),
+        ),
+        (
+            "frontchannel",
+            tenant
+                .clients
+                .iter()
+                .any(|c| c.frontchannel_logout_uri.is_some()),
+        ),
+    ];
+    let session_management = tenant.clients.iter().any(|c| c.session_management);
+    if let Some(obj) = doc.as_object_mut() {
+        for (channel, on) in channels.into_iter().filter(|(_, on)| *on) {
+            obj.insert(format!("{channel}_logout_supported"), on.into());
+            obj.insert(format!("{channel}_logout_session_supported"), on.into());
+        }
+        if session_management {
+            obj.insert(
+                "check_session_iframe".into(),
+                format!("{}/check_session", srv.base).into(),
+            );
+        }
+    }
     doc
 }
 

@@ -48,6 +48,7 @@ pub fn app(shared: Arc<Shared>) -> Router {
         ("/introspect", post(token::introspect).options(preflight)),
         ("/revoke", post(token::revoke).options(preflight)),
         ("/logout", get(logout::logout)),
+        ("/check_session", get(logout::check_session)),
     ];
     let well_known: Vec<(&str, Route)> = vec![
         (
@@ -73,6 +74,7 @@ pub fn app(shared: Arc<Shared>) -> Router {
     }
     let oauth = oauth
         .route("/signin", post(authorize::sign_in))
+        .route("/login/signout", get(logout::signout))
         // No OAuth request needs more; a bigger body is refused before it is read.
         .layer(DefaultBodyLimit::max(MAX_BODY_BYTES));
     Router::new()

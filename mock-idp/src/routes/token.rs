@@ -320,6 +320,7 @@ fn authorization_code(
         user_id: user.id.clone(),
         scopes: grant.scopes.clone(),
         auth_time: grant.auth_time,
+        sid: grant.sid.clone(),
     };
     let (body, issued) = user_tokens(
         shared,
@@ -471,7 +472,7 @@ fn user_tokens(
     }
     if grant.scopes.iter().any(|s| s == "openid") {
         // The ID token beside an access token is thin (Okta); OIDC Core 3.1.3.6: at_hash.
-        let claims = shared.id_token_claims(
+        let mut claims = shared.id_token_claims(
             srv,
             &client.client_id,
             user,
@@ -482,6 +483,9 @@ fn user_tokens(
             Some(&access),
             None,
         );
+        if let Some(sid) = &grant.sid {
+            claims.insert("sid".into(), sid.clone().into());
+        }
         body.insert(
             "id_token".into(),
             shared

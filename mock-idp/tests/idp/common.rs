@@ -274,3 +274,14 @@ pub fn assert_redirect_error(loc: &Url, state: Option<&str>, error: &str, descri
         );
     }
 }
+
+/// RP-initiated logout at `default`: the hint, the web client's post-logout URI and
+/// `state=bye`.
+pub fn logout_url(idp: &MockIdp, id_token: &str) -> Url {
+    let mut url = Url::parse(&endpoint(idp, "default", "logout")).unwrap();
+    url.query_pairs_mut()
+        .append_pair("id_token_hint", id_token)
+        .append_pair("post_logout_redirect_uri", "http://127.0.0.1:8080/")
+        .append_pair("state", "bye");
+    url
+}

@@ -221,11 +221,7 @@ async fn logout_ends_the_session_and_returns_with_state() {
     let idp = MockIdp::start().await;
     let c = browser();
     let body = alice_tokens(&idp, &c, "default").await;
-    let mut url = url::Url::parse(&endpoint(&idp, "default", "logout")).unwrap();
-    url.query_pairs_mut()
-        .append_pair("id_token_hint", body["id_token"].as_str().unwrap())
-        .append_pair("post_logout_redirect_uri", "http://127.0.0.1:8080/")
-        .append_pair("state", "bye");
+    let url = logout_url(&idp, body["id_token"].as_str().unwrap());
     let resp = c.get(url).send().await.unwrap();
     assert_eq!(location(&resp).as_str(), "http://127.0.0.1:8080/?state=bye");
     let (_, challenge) = pkce();

@@ -9,6 +9,7 @@ mod fault_isolation;
 mod faults_doc;
 mod flows;
 mod hardening;
+mod logout;
 mod openid_client;
 mod props;
 mod reference_validator;
