@@ -52,6 +52,9 @@ pub fn session_state(client_id: &str, redirect_uri: &str, opbs: &str) -> String 
     )
 }
 
+/// How many (client, user) pairs' last logout token `jti` the IdP keeps.
+const MAX_JTIS: usize = 4096;
+
 /// How long the IdP waits for an RP's answer to a back-channel POST.
 const BACKCHANNEL_TIMEOUT: Duration = Duration::from_secs(5);
 
@@ -172,7 +175,14 @@ impl Shared {
             let jti = previous
                 .filter(|_| has(FaultId::LogoutTokenJtiReplayed))
                 .unwrap_or_else(|| crate::ids::jti("LT"));
-            lock(&self.logout_jtis).insert(jti_key, jti.clone());
+            {
+                let mut jtis = lock(&self.logout_jtis);
+                // Bounded: a replay needs only the last few users' jtis.
+                if jtis.len() >= MAX_JTIS {
+                    jtis.clear();
+                }
+                jtis.insert(jti_key, jti.clone());
+            }
             c.insert("jti".into(), jti.into());
             if !has(FaultId::LogoutTokenEventsMissing) {
                 let event = if has(FaultId::LogoutTokenEventOther) {
