@@ -451,3 +451,25 @@ async fn session_management_through_chromium() {
     .await;
     assert_eq!(verdicts(&http)["session-management"], Verdict::Skip);
 }
+
+/// The SPA's back-channel logout: its server takes the logout token (checked as
+/// Back-Channel Logout 1.0 2.6 says, in Node), and its page, on load, ends a session the
+/// server was told about.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_spa_takes_back_channel_logout_tokens() {
+    let text = spa_text("code", None, "")
+        .replace("frontchannel_logout_uri", "backchannel_logout_uri")
+        .replace("/frontchannel-logout", "/backchannel-logout");
+    let profile = harness::profile::parse("spa-backchannel.toml", &text).unwrap();
+    let ids = [
+        "backchannel-logout",
+        "backchannel-logout-alg-none",
+        "backchannel-logout-wrong-aud",
+        "backchannel-logout-sid-only",
+        "backchannel-logout-sub-only",
+        "backchannel-logout-sid-unknown",
+    ];
+    let r = run(profile, scenarios(&ids), Options::default()).await;
+    assert_eq!(r.scenarios.len(), ids.len());
+    assert!(not_passing(&r).is_empty(), "{:?}", not_passing(&r));
+}
