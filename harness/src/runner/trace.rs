@@ -70,13 +70,12 @@ pub fn line(e: &JournalEntry) -> String {
     } else {
         format!(" [fault: {}]", e.faults.join(", "))
     };
-    format!(
-        "{} {} → {} {}{faults}",
-        e.method,
-        e.endpoint.map_or("?", Endpoint::as_str),
-        e.status,
-        e.outcome
-    )
+    let what = match (e.endpoint, e.detail.as_deref()) {
+        (Some(ep), _) => ep.as_str().to_string(),
+        (None, Some(d)) => d.strip_prefix("no such path: ").unwrap_or(d).to_string(),
+        (None, None) => "?".to_string(),
+    };
+    format!("{} {what} → {} {}{faults}", e.method, e.status, e.outcome)
 }
 
 /// The first answer of these entries that was an error: what a refusal was about.
@@ -85,8 +84,17 @@ pub(crate) fn first_error<'a>(
 ) -> Option<String> {
     entries
         .into_iter()
+        .filter(|e| !browser_noise(e))
         .find(|e| e.endpoint != Some(Endpoint::SignIn) && (e.status >= 400 || e.outcome != "ok"))
         .map(line)
+}
+
+/// What a browser asks by itself (its tab icon), never an RP's doing.
+fn browser_noise(e: &JournalEntry) -> bool {
+    e.endpoint.is_none()
+        && e.detail
+            .as_deref()
+            .is_some_and(|d| d.ends_with("/favicon.ico"))
 }
 
 fn endpoint_names(endpoints: &[Endpoint]) -> String {
@@ -410,4 +418,29 @@ pub(crate) fn backchannel_answer(flow: &FlowJournal) -> Option<(u16, String)> {
         .rev()
         .find(|e| e.endpoint == Some(Endpoint::BackchannelLogout))
         .map(|e| (e.status, line(e)))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_browsers_icon_request_explains_no_refusal_and_other_paths_are_named() {
+        let favicon = JournalEntry {
+            method: "GET".into(),
+            status: 404,
+            outcome: "E0000007".into(),
+            detail: Some("no such path: /favicon.ico".into()),
+            ..JournalEntry::default()
+        };
+        let typo = JournalEntry {
+            detail: Some("no such path: /oauth2/default/.well-known/openid-configuratio".into()),
+            ..favicon.clone()
+        };
+        assert_eq!(first_error([&favicon]), None);
+        assert_eq!(
+            first_error([&favicon, &typo]).as_deref(),
+            Some("GET /oauth2/default/.well-known/openid-configuratio → 404 E0000007")
+        );
+    }
 }

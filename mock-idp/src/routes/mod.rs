@@ -96,7 +96,12 @@ async fn not_found(
     headers: HeaderMap,
 ) -> Response {
     let path = uri.path();
-    let j = entry(&shared, server_id_of_path(path), None, &method, &headers);
+    let mut j = entry(&shared, server_id_of_path(path), None, &method, &headers);
+    // Which path it was (no query: nothing secret), for whoever reads the journal.
+    j.detail = Some(format!(
+        "no such path: {}",
+        path.chars().take(200).collect::<String>()
+    ));
     let err = IdpError::Api {
         status: 404,
         code: "E0000007",
