@@ -359,6 +359,10 @@ pub fn rule_strength(
         // OIDC Core 3.1.3.7: what failed validation MUST NOT be used; calling userinfo with
         // the access token that came with it is not forbidden as such, but unwise.
         Evidence::NoUserinfoAfterReject => Strength::Should,
+        // RP-Initiated Logout 1.0 2: id_token_hint is RECOMMENDED.
+        Evidence::SendsIdTokenHint => Strength::Should,
+        // RP-Initiated Logout 1.0 2: post_logout_redirect_uri is OPTIONAL.
+        Evidence::ReturnsAfterLogout => Strength::May,
     }
 }
 
@@ -373,6 +377,8 @@ pub fn rule_name(rule: Evidence) -> &'static str {
         Evidence::UsesPkce => "uses-pkce",
         Evidence::SendsState => "sends-state",
         Evidence::SameRedirectUri => "same-redirect-uri",
+        Evidence::SendsIdTokenHint => "sends-id-token-hint",
+        Evidence::ReturnsAfterLogout => "returns-after-logout",
     }
 }
 
@@ -395,6 +401,18 @@ pub fn rules(rules: &[Evidence], flow: &FlowJournal, facts: FlowFacts<'_>) -> Ve
             .all(|a| a.nonce.as_deref().is_some_and(|n| !n.is_empty()));
     let implicit_or_hybrid = authz.iter().any(|a| !code_only(a));
     let with_code: Vec<&JournalEntry> = authz.iter().copied().filter(|a| has_code(a)).collect();
+    // The RP's end-session requests (a sign-out at the IdP itself names no client).
+    let ends: Vec<&JournalEntry> = flow
+        .entries
+        .iter()
+        .filter(|e| e.endpoint == Some(Endpoint::Logout) && e.client_id.is_some())
+        .collect();
+    let no_end = || {
+        (
+            true,
+            "the RP never sent the browser to the IdP's end-session endpoint".to_string(),
+        )
+    };
     rules
         .iter()
         .map(|&rule| {
@@ -496,6 +514,21 @@ pub fn rules(rules: &[Evidence], flow: &FlowJournal, facts: FlowFacts<'_>) -> Ve
                     (
                         n > 0,
                         format!("{n} authorization request(s) without a state"),
+                    )
+                }
+                Evidence::SendsIdTokenHint if ends.is_empty() => no_end(),
+                Evidence::SendsIdTokenHint => {
+                    let n = ends.iter().filter(|e| e.token_ref.is_none()).count();
+                    (n > 0, format!("{n} end-session request(s) without id_token_hint"))
+                }
+                Evidence::ReturnsAfterLogout if ends.is_empty() => no_end(),
+                Evidence::ReturnsAfterLogout => {
+                    let n = ends.iter().filter(|e| e.redirect_uri.is_none()).count();
+                    (
+                        n > 0,
+                        format!(
+                            "{n} end-session request(s) without post_logout_redirect_uri: the user stays on the IdP's signed-out page"
+                        ),
                     )
                 }
                 Evidence::SameRedirectUri => {

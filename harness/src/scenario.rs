@@ -282,6 +282,11 @@ pub enum Evidence {
     ReadsDiscovery,
     /// The RP authenticated at the token endpoint with client_secret_basic.
     ClientSecretBasic,
+    /// The RP's end-session request carried its ID token as `id_token_hint`.
+    SendsIdTokenHint,
+    /// The RP's end-session request named a `post_logout_redirect_uri`, so the user
+    /// comes back to it.
+    ReturnsAfterLogout,
 }
 
 /// What an RP can do (declared in its profile).

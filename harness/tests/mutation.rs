@@ -279,6 +279,18 @@ fn variants() -> Vec<Variant> {
                 ("post-logout-uri-unregistered", FAIL),
             ],
         ),
+        // RP-initiated logout with client_id only: allowed, but no hint (RECOMMENDED: warn),
+        // the user left on the IdP's page (a hardening note beside it), and nothing for
+        // the faults on the way back to strike.
+        quirk(
+            "logout-bare",
+            vec![
+                ("rp-init-logout", WARN),
+                ("rp-init-logout-no-state", INCONC),
+                ("rp-init-logout-other-state", INCONC),
+                ("post-logout-uri-unregistered", INCONC),
+            ],
+        ),
         // Back-Channel Logout 1.0 2.6: each validation step, MUST.
         check(
             "logout-token-signature",

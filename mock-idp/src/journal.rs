@@ -126,7 +126,8 @@ pub struct JournalEntry {
     /// Fingerprint of the authorization code issued (authorize) or redeemed (token).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub code_ref: Option<String>,
-    /// `jti` of the access token issued (token) or presented (userinfo, introspect, revoke).
+    /// `jti` of the access token issued (token) or presented (userinfo, introspect, revoke),
+    /// or of the ID token given as `id_token_hint` (logout).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub token_ref: Option<String>,
     /// Where a bearer token was sent at userinfo: `header` or `body`.

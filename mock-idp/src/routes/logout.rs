@@ -39,6 +39,9 @@ pub async fn logout(
     let mut j = entry(&shared, &srv.id, Endpoint::Logout, &method, &headers);
     j.state = p.get("state").map(str::to_string);
     j.redirect_uri = p.get("post_logout_redirect_uri").map(str::to_string);
+    // Without a hint, the browser's session says who is logging out.
+    j.user_id = cookie(&headers, &shared.cookie_name)
+        .and_then(|k| lock(&shared.sessions).get(&k).map(|s| s.user_id.clone()));
     let target = match check(&shared, &srv.issuer, &srv.id, &p, &mut j) {
         Ok(t) => t,
         Err(e) => return finish(&shared, j, Err(e)),
@@ -101,6 +104,11 @@ fn check(
             }
             j.user_id = claims
                 .get("sub")
+                .and_then(Value::as_str)
+                .map(str::to_string);
+            // The token presented: the hint, by its `jti`.
+            j.token_ref = claims
+                .get("jti")
                 .and_then(Value::as_str)
                 .map(str::to_string);
             claims
