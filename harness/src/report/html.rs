@@ -203,18 +203,18 @@ fn scenario(x: &ScenarioReport, dir: Option<&std::path::Path>) -> String {
         .journal
         .iter()
         .filter_map(|e| {
-            e.id_token.as_ref().map(|t| {
-                format!(
-                    "{:?} gave: {}",
-                    e.endpoint.unwrap_or(Endpoint::Token),
-                    t["payload"]
-                )
+            e.id_token.as_ref().map(|t| match e.endpoint {
+                Some(Endpoint::BackchannelLogout) => format!(
+                    "Logout token POSTed to the RP: {} {}",
+                    t["header"], t["payload"]
+                ),
+                ep => format!("{:?} gave: {}", ep.unwrap_or(Endpoint::Token), t["payload"]),
             })
         })
         .collect();
     if !tokens.is_empty() {
         out.push_str(
-            "<p>ID tokens the IdP sent (decoded; signatures left out):</p><ul class=\"tokens\">",
+            "<p>Tokens the IdP sent (decoded; signatures left out):</p><ul class=\"tokens\">",
         );
         for t in tokens {
             out.push_str(&format!("<li><code>{}</code></li>", esc(&t)));
