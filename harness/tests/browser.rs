@@ -473,3 +473,60 @@ async fn the_spa_takes_back_channel_logout_tokens() {
     assert_eq!(r.scenarios.len(), ids.len());
     assert!(not_passing(&r).is_empty(), "{:?}", not_passing(&r));
 }
+
+/// The SPA's logout checks, each switched off (its server's NO_CHECKS), are caught by the
+/// scenarios about them, and only those among the ones run.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_spas_switched_off_logout_checks_are_caught() {
+    let naive = |text: String, check: &str| {
+        text.replace(
+            "[start.env]\n",
+            &format!("[start.env]\nNO_CHECKS = \"{check}\"\n"),
+        )
+    };
+    let back = |check: &str| {
+        let text = naive(spa_text("code", None, ""), check)
+            .replace("frontchannel_logout_uri", "backchannel_logout_uri")
+            .replace("/frontchannel-logout", "/backchannel-logout");
+        harness::profile::parse("spa-naive.toml", &text).unwrap()
+    };
+    let front = |check: &str| {
+        harness::profile::parse("spa-naive.toml", &naive(spa_text("code", None, ""), check))
+            .unwrap()
+    };
+    let cases = [
+        (
+            back("logout-token-signature"),
+            &["backchannel-logout", "backchannel-logout-alg-none"][..],
+            &[("backchannel-logout-alg-none", Verdict::Fail)][..],
+        ),
+        (
+            back("logout-token-aud"),
+            &["backchannel-logout", "backchannel-logout-wrong-aud"][..],
+            &[("backchannel-logout-wrong-aud", Verdict::Fail)][..],
+        ),
+        (
+            front("frontchannel-sid"),
+            &[
+                "frontchannel-logout-opinit",
+                "frontchannel-logout-sid-other",
+            ][..],
+            &[("frontchannel-logout-sid-other", Verdict::Warn)][..],
+        ),
+        (
+            watching(&naive(spa_text("code", None, ""), "session-management")),
+            &["rp-init-logout", "session-management"][..],
+            &[("session-management", Verdict::Warn)][..],
+        ),
+    ];
+    for (profile, ids, moved) in cases {
+        let r = run(profile, scenarios(ids), Options::default()).await;
+        for s in &r.scenarios {
+            let want = moved
+                .iter()
+                .find(|(id, _)| *id == s.id)
+                .map_or(Verdict::Pass, |(_, v)| *v);
+            assert_eq!(s.verdict, want, "{}: {:?}", s.id, s.notes);
+        }
+    }
+}
