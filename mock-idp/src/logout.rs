@@ -31,6 +31,35 @@ pub fn opbs_cookie(session: &str) -> String {
     format!("{session}_opbs")
 }
 
+/// The `Set-Cookie` values of a browser's IdP session: the session cookie (secret,
+/// HttpOnly) and, once a client of the tenant uses Session Management 1.0, the OP browser
+/// state cookie (section 3: the public `sid`, readable by the check-session iframe's
+/// script). `Some((cookie value, sid))` sets them, `None` expires them.
+pub fn session_cookies(shared: &Shared, set: Option<(&str, &str)>) -> Vec<axum::http::HeaderValue> {
+    let secure = if shared.secure_cookies {
+        "; Secure"
+    } else {
+        ""
+    };
+    let (session, state, age) = match set {
+        Some((key, sid)) => (key, sid, ""),
+        None => ("", "", "; Max-Age=0"),
+    };
+    let mut out = vec![format!(
+        "{}={session}; Path=/; HttpOnly; SameSite=Lax{age}{secure}",
+        shared.cookie_name
+    )];
+    if shared.tenant().watches_sessions() {
+        out.push(format!(
+            "{}={state}; Path=/; SameSite=Lax{age}{secure}",
+            opbs_cookie(&shared.cookie_name)
+        ));
+    }
+    out.into_iter()
+        .filter_map(|c| axum::http::HeaderValue::from_str(&c).ok())
+        .collect()
+}
+
 /// `session_state` for a client at the origin of `redirect_uri` (Session Management 1.0
 /// 3): `base64url(SHA-256(client_id " " origin " " opbs " " salt)) "." salt`, which the
 /// check-session iframe recomputes from the browser state cookie.
@@ -112,7 +141,7 @@ impl Shared {
                 let faults = self.fire(Strikes::FrontchannelLogout, &ctx, page);
                 let has = |id| faults.iter().any(|f: &Fault| f.id == id);
                 let iss = if has(FaultId::FrontchannelIssOther) {
-                    other_issuer(self, &srv.issuer)
+                    crate::faults::tamper::other_issuer(self, &srv)
                 } else {
                     srv.issuer.clone()
                 };
@@ -151,7 +180,7 @@ impl Shared {
             let now = self.clock.now();
             let mut c = Claims::new();
             let iss = if has(FaultId::LogoutTokenIssOther) {
-                other_issuer(self, &srv.issuer)
+                crate::faults::tamper::other_issuer(self, &srv)
             } else {
                 srv.issuer.clone()
             };
@@ -268,16 +297,6 @@ impl Shared {
         } else {
             token
         }
-    }
-}
-
-/// Another issuer of this IdP (a custom server's, or the org's), as the `iss` faults use.
-fn other_issuer(shared: &Shared, issuer: &str) -> String {
-    let org = shared.origin.clone();
-    if issuer == org {
-        format!("{org}/oauth2/default")
-    } else {
-        org
     }
 }
 

@@ -452,6 +452,12 @@ pub enum TenantError {
 }
 
 impl Tenant {
+    /// Whether a client uses Session Management 1.0 (the IdP then offers its
+    /// check-session iframe and keeps the browser state cookie).
+    pub fn watches_sessions(&self) -> bool {
+        self.clients.iter().any(|c| c.session_management)
+    }
+
     /// The default tenant shipped in `fixtures/tenants/default.toml`.
     pub fn fixture() -> Self {
         Self::from_toml_str(

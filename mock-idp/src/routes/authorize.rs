@@ -769,31 +769,10 @@ fn sign_in_response(
     resp
 }
 
-/// The session cookie (secret, HttpOnly) and, once a client of the tenant uses Session
-/// Management 1.0, the OP browser state cookie (section 3: the public `sid`, readable by
-/// the check-session iframe's script).
+/// The session's cookies on `resp` ([`crate::logout::session_cookies`]).
 fn with_cookie(mut resp: Response, shared: &Shared, sid: &str, opbs: &str) -> Response {
-    let secure = if shared.secure_cookies {
-        "; Secure"
-    } else {
-        ""
-    };
-    let session = format!(
-        "{}={sid}; Path=/; HttpOnly; SameSite=Lax{secure}",
-        shared.cookie_name
-    );
-    let state = format!(
-        "{}={opbs}; Path=/; SameSite=Lax{secure}",
-        crate::logout::opbs_cookie(&shared.cookie_name)
-    );
-    let watched = shared.tenant().clients.iter().any(|c| c.session_management);
-    for value in [Some(session), watched.then_some(state)]
-        .into_iter()
-        .flatten()
-    {
-        if let Ok(v) = HeaderValue::from_str(&value) {
-            resp.headers_mut().append(header::SET_COOKIE, v);
-        }
+    for v in crate::logout::session_cookies(shared, Some((sid, opbs))) {
+        resp.headers_mut().append(header::SET_COOKIE, v);
     }
     resp
 }

@@ -70,7 +70,7 @@ pub fn document(shared: &Shared, srv: &ServerCtx) -> Value {
                 .any(|c| c.frontchannel_logout_uri.is_some()),
         ),
     ];
-    let session_management = tenant.clients.iter().any(|c| c.session_management);
+    let session_management = tenant.watches_sessions();
     if let Some(obj) = doc.as_object_mut() {
         for (channel, on) in channels.into_iter().filter(|(_, on)| *on) {
             obj.insert(format!("{channel}_logout_supported"), on.into());

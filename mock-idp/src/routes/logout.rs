@@ -203,30 +203,10 @@ async fn sign_out(
         (url, _) => Html(page(url.as_deref(), &notices.frontchannel)).into_response(),
     };
     if !target.keep_session {
-        let secure = if shared.secure_cookies {
-            "; Secure"
-        } else {
-            ""
-        };
         // The session, and the browser state the check-session iframe reads: a watching
         // RP sees `changed`.
-        let watched = shared.tenant().clients.iter().any(|c| c.session_management);
-        let expire = [
-            Some(format!(
-                "{}=; Path=/; HttpOnly; SameSite=Lax; Max-Age=0{secure}",
-                shared.cookie_name
-            )),
-            watched.then(|| {
-                format!(
-                    "{}=; Path=/; SameSite=Lax; Max-Age=0{secure}",
-                    crate::logout::opbs_cookie(&shared.cookie_name)
-                )
-            }),
-        ];
-        for e in expire.into_iter().flatten() {
-            if let Ok(v) = HeaderValue::from_str(&e) {
-                resp.headers_mut().append(header::SET_COOKIE, v);
-            }
+        for v in crate::logout::session_cookies(shared, None) {
+            resp.headers_mut().append(header::SET_COOKIE, v);
         }
     }
     finish(shared, j, Ok(resp))
