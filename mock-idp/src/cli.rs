@@ -30,6 +30,11 @@ pub struct IdpArgs {
     /// PEM CA certificate that signed --tls-cert (printed for clients to trust).
     #[arg(long, value_name = "FILE", requires = "tls_cert")]
     pub tls_ca: Option<PathBuf>,
+    /// Which IdP to be on the wire: okta (default), entra, adfs, auth0, keycloak, google,
+    /// cognito, pingfederate, pingone or generic (docs/personalities.md). Overrides the
+    /// tenant file's `personality`.
+    #[arg(long, value_name = "IDP", env = "OIDC_HARNESS_PERSONALITY")]
+    pub personality: Option<crate::personality::Personality>,
     /// Host name to put in issuer URLs (default: the listening IP).
     #[arg(long)]
     pub host: Option<String>,
@@ -101,6 +106,9 @@ pub async fn start(args: &IdpArgs) -> Result<(MockIdp, Vec<String>), CliError> {
         None => Tenant::fixture(),
     };
     let mut builder = MockIdp::builder().tenant(tenant).addr(args.addr);
+    if let Some(p) = args.personality {
+        builder = builder.personality(p);
+    }
     if let Some(h) = &args.host {
         builder = builder.host(h.clone());
     }
@@ -145,31 +153,36 @@ pub async fn start(args: &IdpArgs) -> Result<(MockIdp, Vec<String>), CliError> {
         .and_then(|u| u.host_str().map(|h| h.trim_matches(['[', ']']).to_string()))
         .unwrap_or_default();
     // The real bind address, and the URL issuers use when it differs (0.0.0.0, --host).
+    let who = idp.personality().title();
     let mut lines = vec![if bound.ip().to_string() == served_host {
-        format!("mock IdP (Okta on the wire) listening on {}", idp.uri())
+        format!("mock IdP ({who} on the wire) listening on {}", idp.uri())
     } else {
         format!(
-            "mock IdP (Okta on the wire) listening on {bound}, issuers on {}",
+            "mock IdP ({who} on the wire) listening on {bound}, issuers on {}",
             idp.uri()
         )
     }];
+    let hosts = idp.personality().hosts();
+    for (role, origin) in hosts.iter().zip(idp.origins()).skip(1) {
+        lines.push(format!("  host {role:<30} {origin}"));
+    }
     if !bound.ip().is_loopback() {
         lines.push(format!(
             "  warning: {bound} is reachable beyond this machine: anyone who can reach it can sign in as the tenant's users and read the journal; the admin API needs the token below"
         ));
     }
+    let okta = idp.personality() == crate::personality::Personality::Okta;
     for (id, issuer) in idp.issuers() {
-        let label = if id == "org" {
-            "org".to_string()
+        let label = if id == "org" || !okta {
+            id.clone()
         } else {
             format!("oauth2/{id}")
         };
         lines.push(format!("  issuer {label:<28} {issuer}"));
     }
-    lines.push(format!(
-        "  discovery (default)          {}/.well-known/openid-configuration",
-        idp.issuer("default")
-    ));
+    if let Some(url) = idp.endpoint_url("default", crate::Endpoint::Discovery) {
+        lines.push(format!("  discovery (default)          {url}"));
+    }
     lines.push(format!(
         "  journal                      {}/_harness/journal",
         idp.uri()
@@ -197,7 +210,8 @@ fn try_url(idp: &MockIdp) -> Option<String> {
     let client = tenant.clients.iter().find(|c| {
         !c.is_public() && c.allows_response_type("code") && !c.redirect_uris.is_empty()
     })?;
-    let mut url = url::Url::parse(&format!("{}/v1/authorize", idp.issuer("default"))).ok()?;
+    let mut url =
+        url::Url::parse(&idp.endpoint_url("default", crate::Endpoint::Authorize)?).ok()?;
     url.query_pairs_mut()
         .append_pair("client_id", &client.client_id)
         .append_pair("redirect_uri", &client.redirect_uris[0])

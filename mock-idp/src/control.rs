@@ -18,6 +18,16 @@ pub enum ControlError {
         /// What was asked for.
         name: String,
     },
+    /// A tenant for another IdP than the one running.
+    #[error(
+        "the IdP runs as {running}: its personality is fixed when it starts (this tenant says {asked}; start another IdP with --personality {asked})"
+    )]
+    PersonalityFixed {
+        /// The running personality.
+        running: crate::personality::Personality,
+        /// The tenant's.
+        asked: crate::personality::Personality,
+    },
 }
 
 impl Shared {
@@ -33,7 +43,18 @@ impl Shared {
     }
 
     /// Replaces the whole tenant.
-    pub fn replace_tenant(&self, tenant: Tenant) -> Result<(), ControlError> {
+    pub fn replace_tenant(&self, mut tenant: Tenant) -> Result<(), ControlError> {
+        use crate::personality::Personality;
+        // A tenant that names no personality keeps the running one.
+        if tenant.personality == Personality::Okta {
+            tenant.personality = self.personality;
+        }
+        if tenant.personality != self.personality {
+            return Err(ControlError::PersonalityFixed {
+                running: self.personality,
+                asked: tenant.personality,
+            });
+        }
         self.change(|t| {
             *t = tenant;
             Ok(())

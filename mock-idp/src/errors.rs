@@ -115,6 +115,8 @@ pub enum IdpError {
         row: OktaError,
         /// The description, placeholder filled.
         description: String,
+        /// The redirect URI the page is about, when it is about one.
+        redirect_uri: Option<String>,
     },
     /// A protected-resource error: status and `WWW-Authenticate: Bearer`, empty body.
     Bearer {
@@ -154,6 +156,16 @@ impl IdpError {
         Self::Page {
             row,
             description: row.describe(detail),
+            redirect_uri: None,
+        }
+    }
+
+    /// The HTML error page about a redirect URI the client did not register.
+    pub fn bad_redirect_page(detail: &str, redirect_uri: &str) -> Self {
+        Self::Page {
+            row: ILLEGAL_REDIRECT_URI,
+            description: ILLEGAL_REDIRECT_URI.describe(detail),
+            redirect_uri: Some(redirect_uri.to_string()),
         }
     }
 
@@ -250,9 +262,9 @@ impl IntoResponse for IdpError {
                 }
                 resp
             }
-            Self::Page { row, description } => {
-                (status, Html(error_page(row.error, &description))).into_response()
-            }
+            Self::Page {
+                row, description, ..
+            } => (status, Html(error_page(row.error, &description))).into_response(),
         }
     }
 }

@@ -39,6 +39,60 @@ pub fn stable_okta_id(prefix: &str, name: &str) -> String {
     format!("{prefix}{}", alphanum_from(digest.as_ref(), 17))
 }
 
+/// A stable UUID-shaped id derived from a name (Keycloak, Cognito and Ping subjects,
+/// Entra tenant ids): 8-4-4-4-12 lower-case hex digits.
+pub fn stable_uuid(name: &str) -> String {
+    uuid_from(aws_lc_rs::digest::digest(&aws_lc_rs::digest::SHA256, name.as_bytes()).as_ref())
+}
+
+/// A random UUID-shaped id (version 4 layout).
+pub fn random_uuid() -> String {
+    let mut b = random_bytes(16);
+    b[6] = (b[6] & 0x0f) | 0x40;
+    b[8] = (b[8] & 0x3f) | 0x80;
+    uuid_from(&b)
+}
+
+fn uuid_from(b: &[u8]) -> String {
+    let h: String = b[..16].iter().map(|x| format!("{x:02x}")).collect();
+    format!(
+        "{}-{}-{}-{}-{}",
+        &h[..8],
+        &h[8..12],
+        &h[12..16],
+        &h[16..20],
+        &h[20..32]
+    )
+}
+
+/// `len` decimal digits derived from a name, not starting with 0 (Google's subjects).
+pub fn stable_digits(name: &str, len: usize) -> String {
+    let d = aws_lc_rs::digest::digest(&aws_lc_rs::digest::SHA256, name.as_bytes());
+    let mut out: String = d
+        .as_ref()
+        .iter()
+        .cycle()
+        .take(len)
+        .map(|b| char::from(b'0' + b % 10))
+        .collect();
+    if out.starts_with('0') {
+        out.replace_range(..1, "1");
+    }
+    out
+}
+
+/// Lower-case hex of the SHA-256 of a name, `len` digits.
+pub fn stable_hex(name: &str, len: usize) -> String {
+    let d = aws_lc_rs::digest::digest(&aws_lc_rs::digest::SHA256, name.as_bytes());
+    d.as_ref()
+        .iter()
+        .map(|x| format!("{x:02x}"))
+        .collect::<String>()
+        .chars()
+        .take(len)
+        .collect()
+}
+
 /// A token id as Okta writes it: `ID.` or `AT.` + 43 base64url characters.
 pub fn jti(prefix: &str) -> String {
     format!("{prefix}.{}", random_b64(32))

@@ -48,9 +48,36 @@ pub fn signing_input(header: &Claims, payload: &Claims) -> String {
 
 /// The standard header of our tokens: `{"kid": …, "alg": "RS256"}` in Okta's order.
 pub fn rs256_header(key: &SigningKey) -> Claims {
+    use crate::personality::Personality as P;
     let mut h = Claims::new();
-    h.insert("kid".into(), Value::String(key.kid().to_string()));
-    h.insert("alg".into(), Value::String("RS256".into()));
+    let kid = Value::String(key.kid().to_string());
+    let alg = Value::String("RS256".into());
+    let typ = Value::String("JWT".into());
+    // Members in the order each IdP writes them (../shared/reference/*/id-token*.json).
+    match key.personality() {
+        P::Okta | P::Cognito | P::Generic | P::Pingfederate | P::Pingone => {
+            h.insert("kid".into(), kid);
+            h.insert("alg".into(), alg);
+        }
+        P::Entra | P::Adfs => {
+            h.insert("typ".into(), typ);
+            h.insert("alg".into(), alg);
+            if let Some(x5t) = key.x5t().filter(|_| key.personality() == P::Adfs) {
+                h.insert("x5t".into(), x5t.into());
+            }
+            h.insert("kid".into(), kid);
+        }
+        P::Auth0 | P::Keycloak => {
+            h.insert("alg".into(), alg);
+            h.insert("typ".into(), typ);
+            h.insert("kid".into(), kid);
+        }
+        P::Google => {
+            h.insert("alg".into(), alg);
+            h.insert("kid".into(), kid);
+            h.insert("typ".into(), typ);
+        }
+    }
     h
 }
 

@@ -34,6 +34,43 @@ pub struct SigningKey {
     n_b64: String,
     e_b64: String,
     pair: RsaKeyPair,
+    /// How the IdP publishes it (member order, `kid` form, certificate members).
+    personality: crate::personality::Personality,
+    /// The self-signed certificate (`x5c`, base64 DER) and its thumbprints, when known.
+    cert: Option<Cert>,
+}
+
+/// A key's certificate as JWKS members carry it.
+#[derive(Clone, Debug)]
+struct Cert {
+    /// Base64 (not URL-safe) DER: the `x5c` entry.
+    x5c: String,
+    /// base64url SHA-1 of the DER.
+    x5t: String,
+    /// Hex SHA-1 of the DER (Google's `kid` shape).
+    x5t_hex: String,
+    /// base64url SHA-256 of the DER.
+    x5t256: String,
+}
+
+impl Cert {
+    fn from_pem(pem: &str) -> Option<Self> {
+        use base64::engine::general_purpose::STANDARD;
+        let x5c: String = pem
+            .lines()
+            .filter(|l| !l.starts_with("-----"))
+            .map(str::trim)
+            .collect();
+        let der = STANDARD.decode(&x5c).ok()?;
+        let sha1 = aws_lc_rs::digest::digest(&aws_lc_rs::digest::SHA1_FOR_LEGACY_USE_ONLY, &der);
+        let sha256 = aws_lc_rs::digest::digest(&aws_lc_rs::digest::SHA256, &der);
+        Some(Self {
+            x5c,
+            x5t: URL_SAFE_NO_PAD.encode(sha1.as_ref()),
+            x5t_hex: sha1.as_ref().iter().map(|b| format!("{b:02x}")).collect(),
+            x5t256: URL_SAFE_NO_PAD.encode(sha256.as_ref()),
+        })
+    }
 }
 
 impl std::fmt::Debug for SigningKey {
@@ -66,7 +103,43 @@ impl SigningKey {
             n_b64,
             e_b64,
             pair,
+            personality: crate::personality::Personality::Okta,
+            cert: None,
         })
+    }
+
+    /// The same key as `personality` publishes it, with its certificate (PEM): the
+    /// `kid` in that IdP's form, the JWK members in its order.
+    pub fn as_published_by(
+        mut self,
+        personality: crate::personality::Personality,
+        cert_pem: Option<&str>,
+    ) -> Self {
+        self.cert = cert_pem.and_then(Cert::from_pem);
+        let (x5t, hex) = self
+            .cert
+            .as_ref()
+            .map_or((self.kid.clone(), String::new()), |c| {
+                (c.x5t.clone(), c.x5t_hex.clone())
+            });
+        let hex = if hex.is_empty() {
+            self.kid.clone()
+        } else {
+            hex
+        };
+        self.kid = personality.kid(&self.kid, &x5t, &hex);
+        self.personality = personality;
+        self
+    }
+
+    /// The IdP whose shapes the key is published in.
+    pub fn personality(&self) -> crate::personality::Personality {
+        self.personality
+    }
+
+    /// The certificate's SHA-1 thumbprint (`x5t`), when the key has a certificate.
+    pub fn x5t(&self) -> Option<&str> {
+        self.cert.as_ref().map(|c| c.x5t.as_str())
     }
 
     /// The key id (`kid`) published in the JWKS and written in token headers.
@@ -91,7 +164,19 @@ impl SigningKey {
 
     /// The public key as a JWK, members in Okta's order (`kty, alg, kid, use, e, n`).
     pub fn jwk(&self) -> serde_json::Value {
-        json!({"kty": "RSA", "alg": "RS256", "kid": self.kid, "use": "sig", "e": self.e_b64, "n": self.n_b64})
+        match (&self.cert, self.personality) {
+            (Some(c), p) => p.jwk(
+                &self.kid,
+                &self.n_b64,
+                &self.e_b64,
+                &c.x5c,
+                &c.x5t,
+                &c.x5t256,
+            ),
+            (None, _) => {
+                json!({"kty": "RSA", "alg": "RS256", "kid": self.kid, "use": "sig", "e": self.e_b64, "n": self.n_b64})
+            }
+        }
     }
 
     /// The public key for `jsonwebtoken` verification.
@@ -190,6 +275,20 @@ pub fn fixture_ec_key() -> Arc<EcKey> {
 /// The fixture keys shipped in `fixtures/keys` (RSA-2048, PKCS#8). Test keys only: their
 /// private halves are public.
 pub fn fixture_keys() -> Vec<Arc<SigningKey>> {
+    fixture_keys_for(crate::personality::Personality::Okta)
+}
+
+/// The fixture keys as `personality` publishes them (with their certificates,
+/// `fixtures/keys/keyN.crt`, where the IdP publishes `x5c`).
+pub fn fixture_keys_for(personality: crate::personality::Personality) -> Vec<Arc<SigningKey>> {
+    const CERTS: [&str; 6] = [
+        include_str!("../../fixtures/keys/key1.crt"),
+        include_str!("../../fixtures/keys/key2.crt"),
+        include_str!("../../fixtures/keys/key3.crt"),
+        include_str!("../../fixtures/keys/key4.crt"),
+        include_str!("../../fixtures/keys/key5.crt"),
+        include_str!("../../fixtures/keys/key6.crt"),
+    ];
     const PEMS: [(&str, &str); 6] = [
         (
             "fixtures/keys/key1.pem",
@@ -217,8 +316,14 @@ pub fn fixture_keys() -> Vec<Arc<SigningKey>> {
         ),
     ];
     PEMS.iter()
-        .map(|(origin, pem)| {
-            Arc::new(SigningKey::from_pem(pem, origin).expect("fixture keys are valid PKCS#8"))
+        .zip(CERTS)
+        .map(|((origin, pem), cert)| {
+            let key = SigningKey::from_pem(pem, origin).expect("fixture keys are valid PKCS#8");
+            Arc::new(if personality == crate::personality::Personality::Okta {
+                key
+            } else {
+                key.as_published_by(personality, Some(cert))
+            })
         })
         .collect()
 }

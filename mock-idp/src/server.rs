@@ -17,7 +17,6 @@ use crate::expiring::Expiring;
 use crate::faults::{ArmedFault, Fault, FaultError, FaultSet};
 use crate::ids::random_b64;
 use crate::journal::{Journal, JournalEntry};
-use crate::keys::fixture_keys;
 use crate::state::{MAX_PENDING, MAX_TOKENS, Shared};
 use crate::tenant::{Client, Tenant, User};
 
@@ -109,6 +108,7 @@ pub struct MockIdpBuilder {
     journal_capacity: usize,
     journal_bytes: usize,
     header_read_timeout: std::time::Duration,
+    personality: Option<crate::personality::Personality>,
 }
 
 impl Default for MockIdpBuilder {
@@ -123,6 +123,7 @@ impl Default for MockIdpBuilder {
             journal_capacity: 100_000,
             journal_bytes: crate::journal::DEFAULT_MAX_BYTES,
             header_read_timeout: HEADER_READ_TIMEOUT,
+            personality: None,
         }
     }
 }
@@ -131,6 +132,12 @@ impl MockIdpBuilder {
     /// The tenant to serve (default: the fixture tenant, [`Tenant::fixture`]).
     pub fn tenant(mut self, tenant: Tenant) -> Self {
         self.tenant = Some(tenant);
+        self
+    }
+
+    /// Which IdP to be on the wire (default: the tenant's, else Okta).
+    pub fn personality(mut self, p: crate::personality::Personality) -> Self {
+        self.personality = Some(p);
         self
     }
 
@@ -185,18 +192,26 @@ impl MockIdpBuilder {
         self
     }
 
-    fn shared(self, origin: String, admin_token: Option<String>, port: u16) -> Arc<Shared> {
+    fn shared(self, origins: Vec<String>, admin_token: Option<String>, port: u16) -> Arc<Shared> {
         let mut tenant = self.tenant.unwrap_or_else(Tenant::fixture);
+        if let Some(p) = self.personality {
+            tenant.personality = p;
+        }
         tenant.normalize();
+        let personality = tenant.personality;
         let faults = tenant.faults.clone();
+        let origin = origins[0].clone();
         let shared = Arc::new(Shared {
             tenant: RwLock::new(tenant),
-            key_pool: fixture_keys(),
+            key_pool: crate::keys::fixture_keys_for(personality),
             ec_key: crate::keys::fixture_ec_key(),
             moved_jwks: crate::ids::random_b64(18),
             rings: RwLock::new(HashMap::new()),
             clock: self.clock,
             origin,
+            personality,
+            origins,
+            access_tokens: Mutex::new(Expiring::new(MAX_TOKENS)),
             journal: Journal::bounded(self.journal_capacity, self.journal_bytes),
             codes: Mutex::new(Expiring::new(MAX_PENDING)),
             refresh_tokens: Mutex::new(Expiring::new(MAX_TOKENS)),
@@ -226,7 +241,13 @@ impl MockIdpBuilder {
             .and_then(|u| u.port_or_known_default())
             .unwrap_or(0);
         let token = self.admin_token.clone();
-        crate::routes::app(self.shared(origin.trim_end_matches('/').to_string(), token, port))
+        let p = self
+            .personality
+            .or(self.tenant.as_ref().map(|t| t.personality))
+            .unwrap_or_default();
+        // In process, every host of the personality is the one origin.
+        let origins = vec![origin.trim_end_matches('/').to_string(); p.hosts().len()];
+        crate::routes::app(self.shared(origins, token, port))
     }
 
     /// Binds and starts serving in the background.
@@ -249,20 +270,46 @@ impl MockIdpBuilder {
             ip => ip.to_string(),
         });
         let origin = format!("{scheme}://{host}:{}", addr.port());
+        let personality = self
+            .personality
+            .or(self.tenant.as_ref().map(|t| t.personality))
+            .unwrap_or_default();
+        // The personality's other hosts (Google's four, Cognito's two, Entra's Graph):
+        // a loopback listener each, on the same address, any free port.
+        let mut listeners = vec![listener];
+        let mut origins = vec![origin.clone()];
+        for _ in 1..personality.hosts().len() {
+            let extra = SocketAddr::new(addr.ip(), 0);
+            let l = TcpListener::bind(extra)
+                .await
+                .map_err(|source| StartError::Bind {
+                    addr: extra,
+                    source,
+                })?;
+            let port = l.local_addr().map_err(|source| StartError::Bind {
+                addr: extra,
+                source,
+            })?;
+            origins.push(format!("{scheme}://{host}:{}", port.port()));
+            listeners.push(l);
+        }
         let admin_token = self
             .admin_token
             .clone()
             .or_else(|| (!addr.ip().is_loopback()).then(|| random_b64(24)));
         let ca_pem = self.tls.as_ref().map(|t| t.ca_pem.clone());
         let self_timeout = self.header_read_timeout;
-        let shared = self.shared(origin.clone(), admin_token.clone(), addr.port());
+        let shared = self.shared(origins, admin_token.clone(), addr.port());
         let app = crate::routes::app(shared.clone());
-        let task = tokio::spawn(serve(listener, app, acceptor, self_timeout));
+        let tasks = listeners
+            .into_iter()
+            .map(|l| tokio::spawn(serve(l, app.clone(), acceptor.clone(), self_timeout)))
+            .collect();
         Ok(MockIdp {
             shared,
             addr,
             origin,
-            task,
+            tasks,
             ca_pem,
             admin_token,
         })
@@ -345,7 +392,7 @@ pub struct MockIdp {
     shared: Arc<Shared>,
     addr: SocketAddr,
     origin: String,
-    task: tokio::task::JoinHandle<()>,
+    tasks: Vec<tokio::task::JoinHandle<()>>,
     ca_pem: Option<String>,
     admin_token: Option<String>,
 }
@@ -360,7 +407,9 @@ impl std::fmt::Debug for MockIdp {
 
 impl Drop for MockIdp {
     fn drop(&mut self) {
-        self.task.abort();
+        for t in &self.tasks {
+            t.abort();
+        }
     }
 }
 
@@ -394,16 +443,49 @@ impl MockIdp {
     /// The issuer of an authorization server: `org` gives the origin, any other id
     /// `{origin}/oauth2/{id}` (whether or not the server exists).
     pub fn issuer(&self, server: &str) -> String {
-        if server == "org" {
-            self.origin.clone()
+        let p = self.shared.personality;
+        let id = if p.single_issuer()
+            || (server == "org" && p != crate::personality::Personality::Okta)
+        {
+            "default"
         } else {
-            format!("{}/oauth2/{server}", self.origin)
-        }
+            server
+        };
+        p.issuer(&self.shared.origins, id)
+    }
+
+    /// Which IdP it is on the wire.
+    pub fn personality(&self) -> crate::personality::Personality {
+        self.shared.personality
+    }
+
+    /// The URL of `endpoint` of an authorization server, as its discovery document says
+    /// (`None` when the IdP has no such endpoint, e.g. Google's logout).
+    pub fn endpoint_url(&self, server: &str, endpoint: crate::journal::Endpoint) -> Option<String> {
+        let p = self.shared.personality;
+        let id = if p.single_issuer()
+            || (server == "org" && p != crate::personality::Personality::Okta)
+        {
+            "default"
+        } else {
+            server
+        };
+        p.url(&self.shared.origins, id, endpoint)
+    }
+
+    /// The origins of every host the IdP serves (the first is [`Self::uri`]).
+    pub fn origins(&self) -> &[String] {
+        &self.shared.origins
     }
 
     /// Every authorization server: (`org` or id, issuer URL).
     pub fn issuers(&self) -> Vec<(String, String)> {
-        let mut out = vec![("org".to_string(), self.issuer("org"))];
+        let mut out = Vec::new();
+        if self.shared.personality == crate::personality::Personality::Okta {
+            out.push(("org".to_string(), self.issuer("org")));
+        } else if self.shared.personality.single_issuer() {
+            return vec![("default".to_string(), self.issuer("default"))];
+        }
         for s in &self.shared.tenant().authorization_servers {
             out.push((s.id.clone(), self.issuer(&s.id)));
         }

@@ -47,8 +47,9 @@ pub struct ServerCtx {
     pub id: String,
     /// Issuer URL.
     pub issuer: String,
-    /// Base of its endpoints: `{origin}/oauth2/v1` or `{origin}/oauth2/{id}/v1`.
-    pub base: String,
+    /// The path segment it was reached through: its id under Okta, Keycloak's realm,
+    /// Entra's tenant id (or `common`), Cognito's user pool id…
+    pub segment: String,
     /// Access token audience.
     pub audience: String,
     /// Scopes it grants.
@@ -118,7 +119,16 @@ pub struct Shared {
     pub moved_jwks: String,
     pub rings: RwLock<HashMap<String, KeyRing>>,
     pub clock: Clock,
+    /// The origin of the IdP's main host (the issuer's).
     pub origin: String,
+    /// Which IdP it is on the wire.
+    pub personality: crate::personality::Personality,
+    /// The origins of the personality's hosts (the first is `origin`).
+    pub origins: Vec<String>,
+    /// Every access token issued under a personality other than Okta (whose tokens say
+    /// what they are in their `jti`): its id, and what it grants in Okta's terms (`uid`,
+    /// `cid`, `scp`, `jti`, `exp`), which userinfo and introspection read.
+    pub access_tokens: Mutex<Expiring<Claims>>,
     pub journal: Journal,
     pub codes: Mutex<Expiring<CodeGrant>>,
     pub refresh_tokens: Mutex<Expiring<RefreshGrant>>,
@@ -208,47 +218,103 @@ impl Shared {
         Some(s)
     }
 
+    /// The server a path segment names under the personality (an Entra alias such as
+    /// `common` names the default server), prepared once.
+    pub fn server_for_segment(&self, segment: &str) -> Option<Arc<ServerCtx>> {
+        let p = self.personality;
+        if p == crate::personality::Personality::Okta {
+            return self.server_ctx(segment);
+        }
+        let key = format!("segment {segment}");
+        if let Some(s) = Prepared::get(&self.prepared.servers, &key) {
+            return Some(s);
+        }
+        let id = if p.is_alias(segment) {
+            "default".to_string()
+        } else {
+            let tenant = self.tenant();
+            std::iter::once("default")
+                .chain(tenant.authorization_servers.iter().map(|s| s.id.as_str()))
+                .find(|id| p.segment(id) == segment)?
+                .to_string()
+        };
+        let mut srv = self.server(&id)?;
+        srv.segment = segment.to_string();
+        let srv = Arc::new(srv);
+        Prepared::put(&self.prepared.servers, &key, srv.clone());
+        Some(srv)
+    }
+
     /// The discovery document of `srv`, as bytes, prepared once.
     pub fn discovery_bytes(&self, srv: &ServerCtx) -> axum::body::Bytes {
-        if let Some(b) = Prepared::get(&self.prepared.discovery, &srv.id) {
+        if let Some(b) = Prepared::get(&self.prepared.discovery, &srv.segment) {
             return b;
         }
         let b = axum::body::Bytes::from(crate::routes::discovery::document(self, srv).to_string());
-        Prepared::put(&self.prepared.discovery, &srv.id, b.clone());
+        Prepared::put(&self.prepared.discovery, &srv.segment, b.clone());
         b
+    }
+
+    /// The JWKS of `srv` as the personality publishes it.
+    pub fn jwks(&self, srv: &ServerCtx, keys: Vec<Value>) -> Value {
+        let issuer = if self.personality.is_alias(&srv.segment) {
+            srv.issuer
+                .replace(&self.personality.segment(&srv.id), "{tenantid}")
+        } else {
+            srv.issuer.clone()
+        };
+        // Keycloak's encryption key: a key of the pool no ring signs with.
+        let enc = (self.personality == crate::personality::Personality::Keycloak)
+            .then(|| self.key_pool.last().map(|k| k.jwk()))
+            .flatten();
+        self.personality.jwks(keys, &issuer, enc)
     }
 
     /// The JWKS of `srv`, as bytes, prepared once (until the keys change).
     pub fn jwks_bytes(&self, srv: &ServerCtx) -> axum::body::Bytes {
-        if let Some(b) = Prepared::get(&self.prepared.jwks, &srv.id) {
+        if let Some(b) = Prepared::get(&self.prepared.jwks, &srv.segment) {
             return b;
         }
-        let b = axum::body::Bytes::from(self.with_ring(&srv.id, |r| r.jwks()).to_string());
-        Prepared::put(&self.prepared.jwks, &srv.id, b.clone());
+        let keys = self.with_ring(&srv.id, |r| r.published().iter().map(|k| k.jwk()).collect());
+        let b = axum::body::Bytes::from(self.jwks(srv, keys).to_string());
+        Prepared::put(&self.prepared.jwks, &srv.segment, b.clone());
         b
+    }
+
+    /// The URL of an endpoint of `srv` under the personality.
+    pub fn url(&self, srv: &ServerCtx, endpoint: crate::journal::Endpoint) -> Option<String> {
+        let url = self.personality.url(&self.origins, &srv.id, endpoint)?;
+        Some(if self.personality.is_alias(&srv.segment) {
+            url.replace(&self.personality.segment(&srv.id), &srv.segment)
+        } else {
+            url
+        })
     }
 
     /// Resolves `id` (`org` or a custom server id) against the tenant.
     pub fn server(&self, id: &str) -> Option<ServerCtx> {
+        let p = self.personality;
         let mut scopes: Vec<String> = OIDC_SCOPES.iter().map(|s| s.to_string()).collect();
-        if id == "org" {
+        if id == "org" && p == crate::personality::Personality::Okta {
             scopes.push("groups".into());
             return Some(ServerCtx {
                 id: "org".into(),
                 issuer: self.origin.clone(),
-                base: format!("{}/oauth2/v1", self.origin),
+                segment: "org".into(),
                 audience: self.origin.clone(),
                 scopes,
                 groups_claim: None,
             });
         }
+        // One issuer per host: every name is the default server.
+        let id = if p.single_issuer() { "default" } else { id };
         let tenant = self.tenant();
         let s = tenant.server(id)?;
         scopes.extend(s.scopes.iter().cloned());
         Some(ServerCtx {
             id: s.id.clone(),
-            issuer: format!("{}/oauth2/{}", self.origin, s.id),
-            base: format!("{}/oauth2/{}/v1", self.origin, s.id),
+            issuer: p.issuer(&self.origins, &s.id),
+            segment: p.segment(&s.id),
             audience: s.audience(),
             scopes,
             groups_claim: s.groups_claim.clone(),
@@ -299,7 +365,7 @@ impl Shared {
         self.tenant()
             .client(client_id)
             .and_then(|c| c.access_token_lifetime_secs)
-            .map_or(ACCESS_TOKEN_TTL, i64::from)
+            .map_or(self.personality.token_ttl(), i64::from)
     }
 
     /// Mints an access token (claims in Okta's order: ver, jti, iss, aud, iat, exp, cid,
@@ -314,6 +380,10 @@ impl Shared {
     ) -> (String, String, i64) {
         let now = self.clock.now();
         let ttl = self.access_token_ttl(client_id);
+        if self.personality != crate::personality::Personality::Okta {
+            return self
+                .mint_personality_access_token(srv, client_id, user, scopes, auth_time, ttl);
+        }
         let id = jti("AT");
         let mut c = Claims::new();
         c.insert("ver".into(), 1.into());
@@ -343,6 +413,86 @@ impl Shared {
         (token, id, ttl)
     }
 
+    fn facts<'a>(
+        &self,
+        srv: &'a ServerCtx,
+        client_id: &'a str,
+        user: Option<&'a User>,
+        scopes: &'a [String],
+        auth_time: Option<i64>,
+        ttl: i64,
+    ) -> crate::personality::claims::TokenFacts<'a> {
+        crate::personality::claims::TokenFacts {
+            issuer: &srv.issuer,
+            segment: if self.personality.is_alias(&srv.segment) {
+                ""
+            } else {
+                &srv.segment
+            },
+            server: &srv.id,
+            audience: &srv.audience,
+            client_id,
+            user,
+            scopes,
+            nonce: None,
+            auth_time,
+            at_hash: None,
+            c_hash: None,
+            sid: None,
+            groups_claim: srv.groups_claim.as_deref(),
+            now: self.clock.now(),
+            ttl,
+        }
+    }
+
+    /// An access token in the personality's shape (opaque for Google), remembered so
+    /// that userinfo and introspection know it.
+    fn mint_personality_access_token(
+        &self,
+        srv: &ServerCtx,
+        client_id: &str,
+        user: Option<&User>,
+        scopes: &[String],
+        auth_time: Option<i64>,
+        ttl: i64,
+    ) -> (String, String, i64) {
+        let p = self.personality;
+        let mut facts = self.facts(srv, client_id, user, scopes, auth_time, ttl);
+        let entra_tid;
+        if p.is_alias(&srv.segment) {
+            entra_tid = p.segment(&srv.id);
+            facts.segment = &entra_tid;
+        }
+        let claims = crate::personality::claims::access_token(p, &facts);
+        let now = self.clock.now();
+        let (token, id) = if p == crate::personality::Personality::Google {
+            let token = format!("ya29.{}", random_b64(120));
+            (token.clone(), token)
+        } else {
+            let key = self.signing_key(&srv.id);
+            let token = jwt::sign_rs256(&jwt::rs256_header(&key), &claims, &key);
+            let id = access_token_id(&token, &claims);
+            (token, id)
+        };
+        let mut grants = Claims::new();
+        grants.insert("jti".into(), id.clone().into());
+        grants.insert("iss".into(), srv.issuer.clone().into());
+        grants.insert("iat".into(), now.into());
+        grants.insert("exp".into(), (now + ttl).into());
+        grants.insert("cid".into(), client_id.into());
+        if let Some(u) = user {
+            grants.insert("uid".into(), u.id.clone().into());
+        }
+        grants.insert("scp".into(), Value::from(scopes.to_vec()));
+        if let Some(t) = auth_time {
+            grants.insert("auth_time".into(), t.into());
+        }
+        grants.insert("sub".into(), facts_subject(p, user, client_id).into());
+        lock(&self.access_tokens).insert(id.clone(), now + ttl, grants);
+        self.known.remember("access_token", &token);
+        (token, id, ttl)
+    }
+
     /// The claims of an ID token, in Okta's order. `thin` when an access token is issued
     /// beside it (Okta then puts only `name`, `email`, `preferred_username` of the profile
     /// in; the rest is at /userinfo).
@@ -358,7 +508,31 @@ impl Shared {
         thin: bool,
         access_token: Option<&str>,
         code: Option<&str>,
+        sid: Option<&str>,
     ) -> Claims {
+        let p = self.personality;
+        if p != crate::personality::Personality::Okta {
+            let at = access_token.map(jwt::half_hash);
+            let ch = code.map(jwt::half_hash);
+            let mut f = self.facts(
+                srv,
+                client_id,
+                Some(user),
+                scopes,
+                Some(auth_time),
+                p.token_ttl(),
+            );
+            let entra_tid;
+            if p.is_alias(&srv.segment) {
+                entra_tid = p.segment(&srv.id);
+                f.segment = &entra_tid;
+            }
+            f.nonce = nonce;
+            f.at_hash = at.as_deref();
+            f.c_hash = ch.as_deref();
+            f.sid = sid;
+            return crate::personality::claims::id_token(p, &f);
+        }
         let now = self.clock.now();
         let has = |s: &str| scopes.iter().any(|x| x == s);
         let p = &user.profile;
@@ -423,6 +597,9 @@ impl Shared {
         if let Some(claim) = groups_claim {
             c.insert(claim, Value::from(groups_of(user)));
         }
+        if let Some(sid) = sid {
+            c.insert("sid".into(), sid.into());
+        }
         c
     }
 
@@ -443,6 +620,9 @@ impl Shared {
     /// Verifies an access token this IdP issued for `srv`: signature by a published key,
     /// issuer, expiry, not revoked. Returns its claims.
     pub fn verify_access_token(&self, srv: &ServerCtx, token: &str) -> Option<Claims> {
+        if self.personality != crate::personality::Personality::Okta {
+            return self.verify_personality_access_token(srv, token);
+        }
         let (header, _) = jwt::decode_unverified(token)?;
         let kid = header.get("kid")?.as_str()?;
         let key = self.published_key(&srv.id, kid)?;
@@ -459,6 +639,27 @@ impl Shared {
         ok.then_some(claims)
     }
 
+    fn verify_personality_access_token(&self, srv: &ServerCtx, token: &str) -> Option<Claims> {
+        let now = self.clock.now();
+        let id = if token.starts_with("ya29.") {
+            token.to_string()
+        } else {
+            let (header, _) = jwt::decode_unverified(token)?;
+            let kid = header.get("kid")?.as_str()?;
+            let key = self.published_key(&srv.id, kid)?;
+            let claims = jwt::verify_rs256(token, &key)?;
+            access_token_id(token, &claims)
+        };
+        let grants = lock(&self.access_tokens).get(&id).cloned()?;
+        let ok = grants.get("iss").and_then(Value::as_str) == Some(srv.issuer.as_str())
+            && !lock(&self.revoked).contains_key(&id)
+            && grants
+                .get("exp")
+                .and_then(Value::as_i64)
+                .is_some_and(|e| e > now);
+        ok.then_some(grants)
+    }
+
     /// Drops expired codes, sessions and sign-in transactions (through their expiry
     /// index: only what expired is touched).
     pub fn prune(&self) {
@@ -466,7 +667,32 @@ impl Shared {
         lock(&self.codes).prune(now);
         lock(&self.sessions).prune(now);
         lock(&self.transactions).prune(now);
+        lock(&self.access_tokens).prune(now);
     }
+}
+
+/// The id of an access token: its `jti` or `uti`, else (Auth0's tokens have neither) the
+/// start of its signature.
+pub fn access_token_id(token: &str, claims: &Claims) -> String {
+    ["jti", "uti"]
+        .iter()
+        .find_map(|k| claims.get(*k).and_then(Value::as_str))
+        .map(str::to_string)
+        .unwrap_or_else(|| {
+            let sig = token.rsplit('.').next().unwrap_or(token);
+            format!("sig.{}", &sig[..sig.len().min(43)])
+        })
+}
+
+fn facts_subject(
+    p: crate::personality::Personality,
+    user: Option<&User>,
+    client_id: &str,
+) -> String {
+    user.map_or_else(
+        || client_id.to_string(),
+        |u| crate::personality::claims::subject(p, u, client_id),
+    )
 }
 
 /// The user's groups, `Everyone` first, as Okta lists them.

@@ -15,6 +15,9 @@ use crate::secret::Secret;
 #[derive(Clone, Debug, Default, Serialize, Deserialize, PartialEq)]
 #[serde(deny_unknown_fields)]
 pub struct Tenant {
+    /// Which IdP the mock is on the wire (`okta` when absent; see docs/personalities.md).
+    #[serde(default, skip_serializing_if = "is_okta")]
+    pub personality: crate::personality::Personality,
     /// The Okta org.
     #[serde(default)]
     pub org: Org,
@@ -31,6 +34,10 @@ pub struct Tenant {
     /// Faults armed when the IdP starts (see `docs/faults.md`).
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub faults: Vec<crate::faults::Fault>,
+}
+
+fn is_okta(p: &crate::personality::Personality) -> bool {
+    *p == crate::personality::Personality::Okta
 }
 
 /// The org: its id appears as the `idp` claim.

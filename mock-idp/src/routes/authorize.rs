@@ -17,9 +17,7 @@ use crate::errors::{self, IdpError, OktaError, html_escape, no_store};
 use crate::faults::{Fault, FaultId, Strikes, tamper};
 use crate::ids::random_b64;
 use crate::journal::{Endpoint, JournalEntry, fingerprint};
-use crate::state::{
-    CODE_TTL, CodeGrant, SESSION_TTL, ServerCtx, Session, Shared, TRANSACTION_TTL, lock,
-};
+use crate::state::{CodeGrant, SESSION_TTL, ServerCtx, Session, Shared, TRANSACTION_TTL, lock};
 use crate::tenant::{User, is_known_response_type, normalize_response_type};
 
 /// The longest `state`, `nonce` or `login_hint` kept while the user signs in.
@@ -262,7 +260,19 @@ fn finish_reject(shared: &Shared, mut j: JournalEntry, reject: Reject) -> Respon
                 out.push(("state".to_string(), s));
             }
             out.push(("error".into(), row.error.into()));
-            out.push(("error_description".into(), description));
+            let ctx = crate::personality::errors::ErrorContext {
+                origins: shared.origins.clone(),
+                now: shared.clock.now(),
+                ..Default::default()
+            };
+            if let Some(d) = crate::personality::errors::redirect_description(
+                shared.personality,
+                row,
+                &description,
+                &ctx,
+            ) {
+                out.push(("error_description".into(), d));
+            }
             finish(shared, j, Ok(deliver(&redirect_uri, mode, &out)))
         }
     }
@@ -283,9 +293,9 @@ fn validate(shared: &Shared, srv: &ServerCtx, p: &Params) -> Result<AuthzRequest
             "{}/admin/app/oidc_client/instance/{}#tab-general",
             shared.origin, client.client_id
         );
-        return Err(Reject::Page(IdpError::page(
-            errors::ILLEGAL_REDIRECT_URI,
+        return Err(Reject::Page(IdpError::bad_redirect_page(
             &admin,
+            redirect_uri,
         )));
     }
     // From here on errors are redirected back, in the mode the response would use.
@@ -376,22 +386,34 @@ fn validate(shared: &Shared, srv: &ServerCtx, p: &Params) -> Result<AuthzRequest
     if has_tokens && nonce.is_none() {
         return Err(fail(errors::INVALID_NONCE, ""));
     }
-    // 8. PKCE (RFC 7636 4.3): Okta supports only S256.
+    // 8. PKCE (RFC 7636 4.3; the method defaults to `plain`): Okta supports only S256,
+    // most other IdPs plain too.
     let challenge = p.non_empty("code_challenge");
     let mut code_challenge = None;
     if rt.split(' ').any(|w| w == "code") {
+        let allowed = shared.personality.pkce_methods();
         match (challenge, p.non_empty("code_challenge_method")) {
-            (Some(_), m) if m != Some("S256") => {
-                return Err(fail(errors::PKCE_UNSUPPORTED_METHOD, "S256"));
+            (Some(_), m) if !allowed.contains(&m.unwrap_or("plain")) => {
+                return Err(fail(errors::PKCE_UNSUPPORTED_METHOD, &allowed.join(", ")));
             }
-            (Some(c), _) => {
+            (Some(c), m) => {
                 let legal = (43..=128).contains(&c.len())
                     && c.bytes()
                         .all(|b| b.is_ascii_alphanumeric() || b"-._~".contains(&b));
                 if !legal {
                     return Err(fail(errors::PKCE_INVALID_CHALLENGE, ""));
                 }
-                code_challenge = Some(c.to_string());
+                // A plain challenge is kept as its S256 form: the token endpoint checks
+                // every verifier one way.
+                code_challenge = Some(if m.unwrap_or("plain") == "plain" {
+                    let d = aws_lc_rs::digest::digest(&aws_lc_rs::digest::SHA256, c.as_bytes());
+                    base64::Engine::encode(
+                        &base64::engine::general_purpose::URL_SAFE_NO_PAD,
+                        d.as_ref(),
+                    )
+                } else {
+                    c.to_string()
+                });
             }
             (None, _) if client.requires_pkce() => {
                 return Err(fail(errors::PKCE_MISSING_CHALLENGE, ""));
@@ -471,7 +493,7 @@ fn complete(
         shared.known.remember("code", &code);
         lock(&shared.codes).insert(
             code.clone(),
-            now + CODE_TTL,
+            now + shared.personality.code_ttl(),
             CodeGrant {
                 server: srv.id.clone(),
                 client_id: client.client_id.clone(),
@@ -481,7 +503,7 @@ fn complete(
                 nonce: req.nonce.clone(),
                 code_challenge: req.code_challenge.clone(),
                 auth_time,
-                expires_at: now + CODE_TTL,
+                expires_at: now + shared.personality.code_ttl(),
                 redeemed: false,
                 issued: Vec::new(),
                 sid: sid.clone(),
@@ -507,7 +529,7 @@ fn complete(
     };
     let mut out: Vec<(String, String)> = Vec::new();
     if words.contains(&"id_token") {
-        let mut claims = shared.id_token_claims(
+        let claims = shared.id_token_claims(
             srv,
             &client.client_id,
             user,
@@ -517,10 +539,8 @@ fn complete(
             access.is_some(),
             access.as_deref(),
             code.as_deref(),
+            sid.as_deref(),
         );
-        if let Some(sid) = &sid {
-            claims.insert("sid".into(), sid.clone().into());
-        }
         out.push((
             "id_token".into(),
             shared.issue_id_token(srv, &client, claims, &ctx, j, false),

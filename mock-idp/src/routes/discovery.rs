@@ -19,6 +19,12 @@ const CUSTOM_TEMPLATE: &str = include_str!("../okta/discovery-custom-default.jso
 
 /// The discovery document of `srv`.
 pub fn document(shared: &Shared, srv: &ServerCtx) -> Value {
+    let p = shared.personality;
+    if p != crate::personality::Personality::Okta {
+        let mut doc = p.discovery(&shared.origins, &srv.id, &srv.segment);
+        advertise_logout(shared, srv, &mut doc);
+        return doc;
+    }
     let text = if srv.is_org() {
         ORG_TEMPLATE.replace("https://{yourOktaDomain}", &shared.origin)
     } else {
@@ -50,9 +56,15 @@ pub fn document(shared: &Shared, srv: &ServerCtx) -> Value {
             grants.insert(at, Value::from("client_credentials"));
         }
     }
-    // Okta publishes no channel logout; once a client of the tenant registers a channel,
-    // the IdP says it supports it (Back-Channel Logout 1.0 2.1, Front-Channel Logout 1.0 3),
-    // with `sid` in ID tokens and logout messages.
+    advertise_logout(shared, srv, &mut doc);
+    doc
+}
+
+/// Okta publishes no channel logout; once a client of the tenant registers a channel,
+/// the IdP says it supports it (Back-Channel Logout 1.0 2.1, Front-Channel Logout 1.0 3),
+/// with `sid` in ID tokens and logout messages. Likewise the check-session iframe of
+/// Session Management 1.0 once a client watches its session.
+fn advertise_logout(shared: &Shared, srv: &ServerCtx, doc: &mut Value) {
     let tenant = shared.tenant();
     let channels = [
         (
@@ -77,13 +89,11 @@ pub fn document(shared: &Shared, srv: &ServerCtx) -> Value {
             obj.insert(format!("{channel}_logout_session_supported"), on.into());
         }
         if session_management {
-            obj.insert(
-                "check_session_iframe".into(),
-                format!("{}/check_session", srv.base).into(),
-            );
+            if let Some(url) = shared.url(srv, Endpoint::CheckSession) {
+                obj.insert("check_session_iframe".into(), url.into());
+            }
         }
     }
-    doc
 }
 
 /// `GET …/.well-known/openid-configuration` (and `oauth-authorization-server`).
@@ -141,7 +151,7 @@ pub async fn discovery(
     )
 }
 
-/// What an unavailable Okta endpoint answers: 503 in Okta's API error shape.
+/// What an unavailable endpoint answers: 503 (in Okta's API error shape under Okta).
 fn unavailable() -> IdpError {
     IdpError::Api {
         status: 503,
@@ -152,7 +162,8 @@ fn unavailable() -> IdpError {
 
 /// Where the keys are while `jwks-uri-moved` is armed: a path no RP can guess.
 fn moved_jwks_uri(shared: &Shared, srv: &ServerCtx) -> String {
-    format!("{}/keys/{}", srv.base, shared.moved_jwks)
+    let keys = shared.url(srv, Endpoint::Keys).unwrap_or_default();
+    format!("{keys}/{}", shared.moved_jwks)
 }
 
 /// What Okta answers for a path it does not serve.
@@ -170,14 +181,18 @@ fn not_found() -> IdpError {
 pub async fn keys(
     State(shared): State<Arc<Shared>>,
     Srv(srv): Srv,
-    uri: axum::extract::OriginalUri,
+    params: axum::extract::RawPathParams,
     method: Method,
     headers: HeaderMap,
 ) -> Response {
     let mut j = entry(&shared, &srv.id, Endpoint::Keys, &method, &headers);
     let ctx = FaultCtx::default();
     let allow = cors_origin(&shared, &headers, &ctx, &mut j);
-    let asked_moved = uri.path().split_once("/keys/").map(|(_, rest)| rest);
+    let asked_moved = params
+        .iter()
+        .find(|(k, _)| *k == "moved")
+        .map(|(_, v)| v.to_string());
+    let asked_moved = asked_moved.as_deref();
     // The hot path (no keys fault, `jwks-uri-moved` included): bytes prepared once.
     if asked_moved.is_none() && !shared.faults.any_at(Strikes::Keys) {
         let body = shared.jwks_bytes(&srv);
@@ -215,13 +230,18 @@ fn jwks_answer(
     // rp-id_token-kid-absent-single-jwks). The journal names it on this answer: the RP
     // fetched the one-key JWKS.
     let single = has(FaultId::KidAbsentSingleKey);
-    let mut jwks = shared.with_ring(&srv.id, |r| {
+    let keys = shared.with_ring(&srv.id, |r| {
         if single {
-            serde_json::json!({"keys": [r.active().jwk()]})
+            vec![r.active().jwk()]
         } else {
-            r.jwks()
+            r.published().iter().map(|k| k.jwk()).collect()
         }
     });
+    let mut jwks = if single {
+        serde_json::json!({ "keys": keys })
+    } else {
+        shared.jwks(srv, keys)
+    };
     if has(FaultId::JwksUnparseableKey) {
         if let Some(keys) = jwks["keys"].as_array_mut() {
             keys.push(serde_json::json!({

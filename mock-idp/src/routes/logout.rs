@@ -35,7 +35,16 @@ pub async fn logout(
     headers: HeaderMap,
     RawQuery(query): RawQuery,
 ) -> Response {
-    let p = Params::parse(query.unwrap_or_default().as_bytes());
+    let mut p = Params::parse(query.unwrap_or_default().as_bytes());
+    // The IdP's own name for where to go next (Cognito's `logout_uri`, Auth0's
+    // `returnTo`, PingFederate's `TargetResource`).
+    if let Some(alias) = shared.personality.logout_redirect_param() {
+        if p.get("post_logout_redirect_uri").is_none() {
+            if let Some(v) = p.get(alias).map(str::to_string) {
+                p.0.push(("post_logout_redirect_uri".into(), v));
+            }
+        }
+    }
     let mut j = entry(&shared, &srv.id, Endpoint::Logout, &method, &headers);
     j.state = p.get("state").map(str::to_string);
     j.redirect_uri = p.get("post_logout_redirect_uri").map(str::to_string);

@@ -28,50 +28,12 @@ pub const MAX_BODY_BYTES: usize = 64 * 1024;
 pub const MAX_ADMIN_BODY_BYTES: usize = 10 * 1024 * 1024;
 
 /// Builds the router over shared state (kept apart from serving, so tests can call it
-/// in-process with `tower::ServiceExt::oneshot`).
+/// in-process with `tower::ServiceExt::oneshot`). The paths are the personality's.
 pub fn app(shared: Arc<Shared>) -> Router {
-    type Route = axum::routing::MethodRouter<Arc<Shared>>;
-    let endpoints: Vec<(&str, Route)> = vec![
-        (
-            "/authorize",
-            get(authorize::authorize_get).post(authorize::authorize_post),
-        ),
-        ("/token", post(token::token).options(preflight)),
-        ("/keys", get(discovery::keys).options(preflight)),
-        ("/keys/{moved}", get(discovery::keys).options(preflight)),
-        (
-            "/userinfo",
-            get(userinfo::userinfo)
-                .post(userinfo::userinfo)
-                .options(preflight),
-        ),
-        ("/introspect", post(token::introspect).options(preflight)),
-        ("/revoke", post(token::revoke).options(preflight)),
-        ("/logout", get(logout::logout)),
-        ("/check_session", get(logout::check_session)),
-    ];
-    let well_known: Vec<(&str, Route)> = vec![
-        (
-            "/openid-configuration",
-            get(discovery::discovery).options(preflight),
-        ),
-        (
-            "/oauth-authorization-server",
-            get(discovery::discovery).options(preflight),
-        ),
-    ];
-    // Every path spelled out (no nested routers): one route lookup per request.
-    let mut oauth = Router::new();
-    for (path, r) in &endpoints {
-        oauth = oauth
-            .route(&format!("/oauth2/v1{path}"), r.clone())
-            .route(&format!("/oauth2/{{server}}/v1{path}"), r.clone());
-    }
-    for (path, r) in &well_known {
-        oauth = oauth
-            .route(&format!("/.well-known{path}"), r.clone())
-            .route(&format!("/oauth2/{{server}}/.well-known{path}"), r.clone());
-    }
+    let oauth = match shared.personality {
+        crate::personality::Personality::Okta => okta_routes(),
+        p => personality_routes(p),
+    };
     let oauth = oauth
         .route("/signin", post(authorize::sign_in))
         .route("/login/signout", get(logout::signout))
@@ -87,6 +49,84 @@ pub fn app(shared: Arc<Shared>) -> Router {
         .with_state(shared)
 }
 
+type Route = axum::routing::MethodRouter<Arc<Shared>>;
+
+/// The handlers of one endpoint.
+fn handlers(endpoint: Endpoint) -> Option<Route> {
+    Some(match endpoint {
+        Endpoint::Discovery => get(discovery::discovery).options(preflight),
+        Endpoint::Keys => get(discovery::keys).options(preflight),
+        Endpoint::Authorize => get(authorize::authorize_get).post(authorize::authorize_post),
+        Endpoint::Token => post(token::token).options(preflight),
+        Endpoint::Userinfo => get(userinfo::userinfo)
+            .post(userinfo::userinfo)
+            .options(preflight),
+        Endpoint::Introspect => post(token::introspect).options(preflight),
+        Endpoint::Revoke => post(token::revoke).options(preflight),
+        Endpoint::Logout => get(logout::logout),
+        Endpoint::CheckSession => get(logout::check_session),
+        Endpoint::SignIn | Endpoint::BackchannelLogout => return None,
+    })
+}
+
+/// Okta's paths: the org server (`/oauth2/v1/…`) and every custom server
+/// (`/oauth2/{server}/v1/…`).
+fn okta_routes() -> Router<Arc<Shared>> {
+    let endpoints = [
+        ("/authorize", Endpoint::Authorize),
+        ("/token", Endpoint::Token),
+        ("/keys", Endpoint::Keys),
+        ("/keys/{moved}", Endpoint::Keys),
+        ("/userinfo", Endpoint::Userinfo),
+        ("/introspect", Endpoint::Introspect),
+        ("/revoke", Endpoint::Revoke),
+        ("/logout", Endpoint::Logout),
+        ("/check_session", Endpoint::CheckSession),
+    ];
+    let mut oauth = Router::new();
+    // Every path spelled out (no nested routers): one route lookup per request.
+    for (path, e) in endpoints {
+        let r = handlers(e).expect("OAuth endpoints have handlers");
+        oauth = oauth
+            .route(&format!("/oauth2/v1{path}"), r.clone())
+            .route(&format!("/oauth2/{{server}}/v1{path}"), r);
+    }
+    for path in ["/openid-configuration", "/oauth-authorization-server"] {
+        let r = handlers(Endpoint::Discovery).expect("discovery has handlers");
+        oauth = oauth
+            .route(&format!("/.well-known{path}"), r.clone())
+            .route(&format!("/oauth2/{{server}}/.well-known{path}"), r);
+    }
+    oauth
+}
+
+/// Another IdP's paths, from its route table; its keys also answer under
+/// `{jwks}/{moved}` for `jwks-uri-moved`.
+fn personality_routes(p: crate::personality::Personality) -> Router<Arc<Shared>> {
+    let mut oauth = Router::new();
+    for r in p.routes() {
+        let Some(h) = handlers(r.endpoint) else {
+            continue;
+        };
+        oauth = oauth.route(r.path, h);
+        if r.endpoint == Endpoint::Keys {
+            oauth = oauth.route(
+                &format!("{}/{{moved}}", r.path),
+                handlers(r.endpoint).expect("keys"),
+            );
+        }
+    }
+    if p == crate::personality::Personality::Cognito {
+        oauth = oauth.route("/error", get(cognito_error));
+    }
+    oauth
+}
+
+/// Cognito's `/error` page, where it sends browsers it cannot send back to the client.
+async fn cognito_error() -> Response {
+    crate::personality::errors::cognito_error_page()
+}
+
 /// Paths the IdP does not serve (including endpoints Okta advertises that a mock has no
 /// use for, such as dynamic registration): Okta's 404, journaled like everything else.
 async fn not_found(
@@ -96,7 +136,13 @@ async fn not_found(
     headers: HeaderMap,
 ) -> Response {
     let path = uri.path();
-    let mut j = entry(&shared, server_id_of_path(path), None, &method, &headers);
+    let mut j = entry(
+        &shared,
+        server_id_of_path(&shared, path),
+        None,
+        &method,
+        &headers,
+    );
     // Which path it was (no query: nothing secret), for whoever reads the journal.
     j.detail = Some(format!(
         "no such path: {}",
@@ -118,30 +164,51 @@ impl FromRequestParts<Arc<Shared>> for Srv {
     type Rejection = Response;
 
     async fn from_request_parts(parts: &mut Parts, shared: &Arc<Shared>) -> Result<Self, Response> {
-        // Nested routers see the path without its prefix; the original URI has it all.
         let path = parts
             .extensions
             .get::<axum::extract::OriginalUri>()
-            .map_or_else(|| parts.uri.path(), |o| o.0.path());
-        let id = server_id_of_path(path);
-        match shared.server_ctx(id) {
+            .map_or_else(|| parts.uri.path(), |o| o.0.path())
+            .to_string();
+        let params = axum::extract::RawPathParams::from_request_parts(parts, shared)
+            .await
+            .ok();
+        let segment = params.as_ref().and_then(|ps| {
+            ps.iter()
+                .find(|(k, _)| *k == "server")
+                .map(|(_, v)| v.to_string())
+        });
+        // A path without a server segment is for the default server.
+        let found = match &segment {
+            Some(seg) => shared.server_for_segment(seg),
+            None => shared.server_ctx(shared.personality.default_server()),
+        };
+        let segment = segment.unwrap_or_else(|| shared.personality.default_server().to_string());
+        match found {
             Some(srv) => Ok(Srv(srv)),
             None => {
                 let j = entry(
                     shared,
-                    id,
-                    endpoint_of_path(path),
+                    &segment,
+                    endpoint_of_path(shared, &path),
                     &parts.method,
                     &parts.headers,
                 );
-                Err(finish(shared, j, Err(IdpError::unknown_server(id))))
+                Err(finish(shared, j, Err(IdpError::unknown_server(&segment))))
             }
         }
     }
 }
 
-/// The endpoint a path names, by its last segment.
-fn endpoint_of_path(path: &str) -> Option<Endpoint> {
+/// The endpoint a path names under the personality.
+fn endpoint_of_path(shared: &Shared, path: &str) -> Option<Endpoint> {
+    let p = shared.personality;
+    if p != crate::personality::Personality::Okta {
+        return p
+            .routes()
+            .iter()
+            .find(|r| path_matches(r.path, path))
+            .map(|r| r.endpoint);
+    }
     if path.contains("/v1/keys/") {
         return Some(Endpoint::Keys);
     }
@@ -158,8 +225,18 @@ fn endpoint_of_path(path: &str) -> Option<Endpoint> {
     })
 }
 
-/// `org` for `/oauth2/v1/…` and `/.well-known/…`, else the `{id}` of `/oauth2/{id}/…`.
-pub fn server_id_of_path(path: &str) -> &str {
+/// Whether `path` matches a route template (`{server}` matches one segment).
+fn path_matches(template: &str, path: &str) -> bool {
+    let t: Vec<&str> = template.split('/').collect();
+    let p: Vec<&str> = path.split('/').collect();
+    t.len() == p.len() && t.iter().zip(&p).all(|(a, b)| a == b || *a == "{server}")
+}
+
+/// The server segment of a path the router did not match (for the journal).
+pub fn server_id_of_path<'a>(shared: &Shared, path: &'a str) -> &'a str {
+    if shared.personality != crate::personality::Personality::Okta {
+        return shared.personality.default_server();
+    }
     match path.strip_prefix("/oauth2/") {
         Some(rest) => match rest.split('/').next() {
             Some("v1") | None => "org",
@@ -224,7 +301,7 @@ pub fn finish(
         Ok(r) => r,
         Err(e) => {
             j.outcome = e.code().to_string();
-            e.into_response()
+            render_error(shared, &j, e)
         }
     };
     j.status = resp.status().as_u16();
@@ -233,6 +310,26 @@ pub fn finish(
     }
     shared.journal.record(j);
     resp
+}
+
+/// An error as the personality delivers it.
+pub fn render_error(shared: &Shared, j: &JournalEntry, e: IdpError) -> Response {
+    let p = shared.personality;
+    if p == crate::personality::Personality::Okta {
+        return e.into_response();
+    }
+    let ctx = crate::personality::errors::ErrorContext {
+        client_id: j.client_id.clone(),
+        redirect_uri: None,
+        segment: if p.is_alias(&j.server) || p.single_issuer() {
+            p.segment("default")
+        } else {
+            p.segment(&j.server)
+        },
+        origins: shared.origins.clone(),
+        now: shared.clock.now(),
+    };
+    crate::personality::errors::render(p, e, &ctx)
 }
 
 /// The origin to allow when the request's `Origin` is a trusted origin of some client, as
@@ -284,7 +381,7 @@ async fn preflight(
     let mut j = entry(
         &shared,
         &srv.id,
-        endpoint_of_path(uri.path()),
+        endpoint_of_path(&shared, uri.path()),
         &method,
         &headers,
     );

@@ -472,7 +472,7 @@ fn user_tokens(
     }
     if grant.scopes.iter().any(|s| s == "openid") {
         // The ID token beside an access token is thin (Okta); OIDC Core 3.1.3.6: at_hash.
-        let mut claims = shared.id_token_claims(
+        let claims = shared.id_token_claims(
             srv,
             &client.client_id,
             user,
@@ -482,10 +482,8 @@ fn user_tokens(
             true,
             Some(&access),
             None,
+            grant.sid.as_deref(),
         );
-        if let Some(sid) = &grant.sid {
-            claims.insert("sid".into(), sid.clone().into());
-        }
         body.insert(
             "id_token".into(),
             shared
@@ -493,6 +491,11 @@ fn user_tokens(
                 .into(),
         );
     }
+    crate::personality::claims::shape_token_response(
+        shared.personality,
+        &mut body,
+        grant.sid.as_deref(),
+    );
     (Value::Object(body), issued)
 }
 

@@ -115,7 +115,11 @@ pub async fn userinfo(
         let s = |v: &Option<String>| v.clone().map(Value::from);
         // Okta's order: sub, name, locale, email, preferred_username, given_name,
         // family_name, zoneinfo, updated_at, email_verified.
-        put("sub", Some(user.id.clone().into()));
+        let client_id = claims.get("cid").and_then(Value::as_str).unwrap_or("");
+        put(
+            "sub",
+            Some(crate::personality::claims::subject(shared.personality, &user, client_id).into()),
+        );
         if has("profile") {
             put("name", user.display_name().map(Value::from));
             put("locale", s(&p.locale));

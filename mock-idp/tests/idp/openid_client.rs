@@ -3,7 +3,7 @@
 //! issuer, audience, expiry, nonce, at_hash), then calls userinfo. Over HTTP and HTTPS, on
 //! the org server and on `default`.
 
-use mock_idp::{MockIdp, TlsConfig};
+use mock_idp::{MockIdp, Personality, TlsConfig};
 use openidconnect::core::{
     CoreAuthenticationFlow, CoreClient, CoreProviderMetadata, CoreUserInfoClaims,
 };
@@ -15,7 +15,11 @@ use openidconnect::{
 use crate::common::*;
 
 async fn relying_party_logs_in(tls: bool, server: &str) {
-    let mut builder = MockIdp::builder();
+    relying_party_logs_in_under(Personality::Okta, tls, server).await;
+}
+
+async fn relying_party_logs_in_under(personality: Personality, tls: bool, server: &str) {
+    let mut builder = MockIdp::builder().personality(personality);
     if tls {
         builder = builder.tls(TlsConfig::fixture());
     }
@@ -38,7 +42,7 @@ async fn relying_party_logs_in(tls: bool, server: &str) {
     let metadata =
         CoreProviderMetadata::discover_async(IssuerUrl::new(issuer.clone()).unwrap(), &rp_http)
             .await
-            .expect("discovery accepted by openidconnect");
+            .unwrap_or_else(|e| panic!("{personality}: discovery refused by openidconnect: {e:?}"));
     let client = CoreClient::from_provider_metadata(
         metadata,
         ClientId::new(WEB.into()),
@@ -46,16 +50,20 @@ async fn relying_party_logs_in(tls: bool, server: &str) {
     )
     .set_redirect_uri(RedirectUrl::new(WEB_CB.into()).unwrap());
     let (challenge, verifier) = PkceCodeChallenge::new_random_sha256();
-    let (auth_url, csrf, nonce) = client
+    let mut request = client
         .authorize_url(
             CoreAuthenticationFlow::AuthorizationCode,
             CsrfToken::new_random,
             Nonce::new_random,
         )
-        .add_scope(Scope::new("email".into()))
-        .add_scope(Scope::new("profile".into()))
-        .set_pkce_challenge(challenge)
-        .url();
+        .add_scope(Scope::new("email".into()));
+    // Auth0's `updated_at` is an ISO string, which this crate refuses (its issue #23;
+    // `auth0_updated_at_is_refused_by_openidconnect` below): without `profile` the claim
+    // is not sent.
+    if personality != Personality::Auth0 {
+        request = request.add_scope(Scope::new("profile".into()));
+    }
+    let (auth_url, csrf, nonce) = request.set_pkce_challenge(challenge).url();
 
     let resp = sign_in(&browser, auth_url.as_str(), ALICE, ALICE_PW).await;
     let callback = location(&resp);
@@ -72,12 +80,12 @@ async fn relying_party_logs_in(tls: bool, server: &str) {
         .set_pkce_verifier(verifier)
         .request_async(&rp_http)
         .await
-        .expect("code exchange accepted");
+        .unwrap_or_else(|e| panic!("{personality}: code exchange refused: {e:?}"));
     let id_token = tokens.id_token().expect("an ID token");
     let verifier = client.id_token_verifier();
     let claims = id_token
         .claims(&verifier, &nonce)
-        .expect("ID token verifies: signature, iss, aud, exp, nonce");
+        .unwrap_or_else(|e| panic!("{personality}: ID token refused: {e:?}"));
     assert_eq!(claims.issuer().as_str(), issuer);
     assert_eq!(claims.email().map(|e| e.as_str()), Some(ALICE));
     let expected = claims.access_token_hash().expect("at_hash present");
@@ -94,10 +102,27 @@ async fn relying_party_logs_in(tls: bool, server: &str) {
         .unwrap()
         .request_async(&rp_http)
         .await
-        .expect("userinfo accepted");
+        .unwrap_or_else(|e| panic!("{personality}: userinfo refused: {e:?}"));
     assert_eq!(info.subject().as_str(), claims.subject().as_str());
     assert_eq!(info.email().map(|e| e.as_str()), Some(ALICE));
     assert_eq!(info.email_verified(), Some(true));
+}
+
+/// Every personality: discovery, JWKS, code + PKCE, the token response, the ID token
+/// (signature, iss, aud, exp, nonce, at_hash) and userinfo, as the `openidconnect` crate
+/// checks them.
+#[tokio::test]
+async fn openidconnect_logs_in_under_every_personality() {
+    for p in Personality::ALL {
+        relying_party_logs_in_under(p, false, "default").await;
+    }
+}
+
+#[tokio::test]
+async fn openidconnect_logs_in_under_every_personality_over_https() {
+    for p in Personality::ALL {
+        relying_party_logs_in_under(p, true, "default").await;
+    }
 }
 
 #[tokio::test]
@@ -150,4 +175,54 @@ async fn openidconnect_rejects_a_token_from_another_issuer() {
         serde_json::from_value(serde_json::Value::String(raw)).unwrap();
     let nonce = Nonce::new("nonce-0123456789abcdef".into());
     assert!(token.claims(&client.id_token_verifier(), &nonce).is_err());
+}
+
+/// Auth0 writes `updated_at` as an ISO 8601 string where OIDC Core 5.1 says a JSON number;
+/// strict clients refuse its ID tokens when `profile` is asked (openidconnect-rs issue #23).
+/// The auth0 personality reproduces that: this crate, with its default features, refuses
+/// the token response.
+#[tokio::test]
+async fn auth0_updated_at_is_refused_by_openidconnect() {
+    let idp = MockIdp::builder()
+        .personality(Personality::Auth0)
+        .start()
+        .await
+        .unwrap();
+    let rp_http = openidconnect::reqwest::ClientBuilder::new()
+        .redirect(openidconnect::reqwest::redirect::Policy::none())
+        .build()
+        .unwrap();
+    let browser = browser();
+    let metadata = CoreProviderMetadata::discover_async(
+        IssuerUrl::new(idp.issuer("default")).unwrap(),
+        &rp_http,
+    )
+    .await
+    .unwrap();
+    let client = CoreClient::from_provider_metadata(
+        metadata,
+        ClientId::new(WEB.into()),
+        Some(ClientSecret::new(WEB_SECRET.into())),
+    )
+    .set_redirect_uri(RedirectUrl::new(WEB_CB.into()).unwrap());
+    let (challenge, verifier) = PkceCodeChallenge::new_random_sha256();
+    let (auth_url, _, _) = client
+        .authorize_url(
+            CoreAuthenticationFlow::AuthorizationCode,
+            CsrfToken::new_random,
+            Nonce::new_random,
+        )
+        .add_scope(Scope::new("profile".into()))
+        .set_pkce_challenge(challenge)
+        .url();
+    let resp = sign_in(&browser, auth_url.as_str(), ALICE, ALICE_PW).await;
+    let code = query(&location(&resp), "code").unwrap();
+    let err = client
+        .exchange_code(AuthorizationCode::new(code))
+        .unwrap()
+        .set_pkce_verifier(verifier)
+        .request_async(&rp_http)
+        .await
+        .expect_err("a string updated_at is refused");
+    assert!(format!("{err:?}").contains("updated_at"), "{err:?}");
 }
