@@ -100,6 +100,11 @@ pub struct RunArgs {
     /// How to play the browser (default: the profile's, else http).
     #[arg(long, value_enum)]
     pub driver: Option<crate::profile::Driver>,
+    /// Which IdP the mock is: okta, entra, adfs, auth0, keycloak, google, cognito,
+    /// pingfederate, pingone or generic (default: the profile's `idp`, else okta);
+    /// suites made for other IdPs are skipped (docs/personalities.md).
+    #[arg(long, value_name = "IDP")]
+    pub idp: Option<mock_idp::Personality>,
     /// Run the scenarios of an OpenID Foundation certification plan for the RP's flows and
     /// say whether it would pass (repeatable), e.g.
     /// oidcc-client-basic-certification-test-plan; `oidc-harness list --plans` lists them.
@@ -287,10 +292,13 @@ async fn run_cmd(a: RunArgs) -> i32 {
         Ok(f) => f,
         Err(e) => return bad(e),
     };
-    let profile = match crate::profile::load(&a.rp) {
+    let mut profile = match crate::profile::load(&a.rp) {
         Ok(p) => p,
         Err(e) => return bad(e),
     };
+    if let Some(idp) = a.idp {
+        profile.profile.idp = idp;
+    }
     let mut scenarios = match load_scenarios(&a.suite, &a.scenario) {
         Ok(s) => s,
         Err(e) => return bad(e),

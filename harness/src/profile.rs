@@ -73,6 +73,11 @@ pub struct Profile {
     /// waits this long before visiting `refresh_url`.
     #[serde(default)]
     pub access_token_lifetime_secs: Option<u32>,
+    /// Which IdP the mock is for this RP: `okta` (default), `entra`, `adfs`, `auth0`,
+    /// `keycloak`, `google`, `cognito`, `pingfederate`, `pingone` or `generic`
+    /// (docs/personalities.md); `run --idp` overrides it.
+    #[serde(default)]
+    pub idp: mock_idp::Personality,
     /// The authorization server it uses: `org`, `default` (default) or a custom id.
     #[serde(default = "default_server")]
     pub authorization_server: String,

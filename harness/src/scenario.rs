@@ -53,6 +53,10 @@ pub struct Scenario {
     /// The response modes it is about (default: any).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub response_modes: Option<Vec<ResponseMode>>,
+    /// The IdPs (personalities) it is about, for scenarios of one IdP's ways (default:
+    /// every IdP); under another it is skipped.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub idps: Vec<mock_idp::Personality>,
     /// The OpenID Foundation RP tests it corresponds to.
     #[serde(default, skip_serializing_if = "Oidf::is_empty")]
     pub oidf: Oidf,

@@ -349,7 +349,7 @@ async fn secrets_are_blanked_out_of_the_page_before_a_screenshot() {
     let client = chrome.session(false).await.unwrap();
     let d = harness::driver::chromium::ChromiumDriver::new(
         &client,
-        "http://127.0.0.1:1",
+        &["http://127.0.0.1:1".to_string()],
         vec![],
         vec![],
         None,

@@ -155,6 +155,7 @@ fn scenario() -> impl Strategy<Value = Scenario> {
                 requires,
                 flows: None,
                 response_modes: None,
+                idps: vec![],
                 oidf,
             },
         )

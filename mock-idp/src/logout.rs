@@ -49,7 +49,7 @@ pub fn session_cookies(shared: &Shared, set: Option<(&str, &str)>) -> Vec<axum::
         "{}={session}; Path=/; HttpOnly; SameSite=Lax{age}{secure}",
         shared.cookie_name
     )];
-    if shared.tenant().watches_sessions() {
+    if shared.personality.session_management() && shared.tenant().watches_sessions() {
         out.push(format!(
             "{}={state}; Path=/; SameSite=Lax{age}{secure}",
             opbs_cookie(&shared.cookie_name)
@@ -137,7 +137,11 @@ impl Shared {
                 continue;
             };
             let ctx = self.fault_ctx(Some(&session.user_id), Some(client_id));
-            if let Some(uri) = &client.frontchannel_logout_uri {
+            let front = client
+                .frontchannel_logout_uri
+                .as_ref()
+                .filter(|_| self.personality.frontchannel_logout());
+            if let Some(uri) = front {
                 let faults = self.fire(Strikes::FrontchannelLogout, &ctx, page);
                 let has = |id| faults.iter().any(|f: &Fault| f.id == id);
                 let iss = if has(FaultId::FrontchannelIssOther) {
@@ -157,7 +161,11 @@ impl Shared {
                     out.frontchannel.push(u.into());
                 }
             }
-            let Some(uri) = &client.backchannel_logout_uri else {
+            let Some(uri) = client
+                .backchannel_logout_uri
+                .as_ref()
+                .filter(|_| self.personality.backchannel_logout())
+            else {
                 continue;
             };
             let mut entry = JournalEntry {
@@ -186,7 +194,10 @@ impl Shared {
             };
             c.insert("iss".into(), iss.into());
             if !has(FaultId::LogoutTokenSidOnly) {
-                c.insert("sub".into(), session.user_id.clone().into());
+                c.insert(
+                    "sub".into(),
+                    self.subject_of(&session.user_id, client_id).into(),
+                );
             }
             let aud = if has(FaultId::LogoutTokenAudOther) {
                 format!("0oa{}", random_b64(12))

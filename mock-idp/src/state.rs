@@ -471,7 +471,7 @@ impl Shared {
         } else {
             let key = self.signing_key(&srv.id);
             let token = jwt::sign_rs256(&jwt::rs256_header(&key), &claims, &key);
-            let id = access_token_id(&token, &claims);
+            let id = token_id(&token, &claims);
             (token, id)
         };
         let mut grants = Claims::new();
@@ -648,7 +648,7 @@ impl Shared {
             let kid = header.get("kid")?.as_str()?;
             let key = self.published_key(&srv.id, kid)?;
             let claims = jwt::verify_rs256(token, &key)?;
-            access_token_id(token, &claims)
+            token_id(token, &claims)
         };
         let grants = lock(&self.access_tokens).get(&id).cloned()?;
         let ok = grants.get("iss").and_then(Value::as_str) == Some(srv.issuer.as_str())
@@ -658,6 +658,30 @@ impl Shared {
                 .and_then(Value::as_i64)
                 .is_some_and(|e| e > now);
         ok.then_some(grants)
+    }
+
+    /// The `sub` the personality gives user `user_id` in tokens for `client_id`.
+    pub fn subject_of(&self, user_id: &str, client_id: &str) -> String {
+        if self.personality == crate::personality::Personality::Okta {
+            return user_id.to_string();
+        }
+        match self.tenant().user(user_id) {
+            Some(u) => crate::personality::claims::subject(self.personality, u, client_id),
+            None => user_id.to_string(),
+        }
+    }
+
+    /// The user a `sub` of a token for `client_id` names (the inverse of
+    /// [`Self::subject_of`]).
+    pub fn user_of_subject(&self, sub: &str, client_id: &str) -> Option<String> {
+        if self.personality == crate::personality::Personality::Okta {
+            return Some(sub.to_string());
+        }
+        self.tenant()
+            .users
+            .iter()
+            .find(|u| crate::personality::claims::subject(self.personality, u, client_id) == sub)
+            .map(|u| u.id.clone())
     }
 
     /// Drops expired codes, sessions and sign-in transactions (through their expiry
@@ -671,9 +695,9 @@ impl Shared {
     }
 }
 
-/// The id of an access token: its `jti` or `uti`, else (Auth0's tokens have neither) the
+/// The id of a token: its `jti` or `uti`, else (Auth0's tokens have neither) the
 /// start of its signature.
-pub fn access_token_id(token: &str, claims: &Claims) -> String {
+pub fn token_id(token: &str, claims: &Claims) -> String {
     ["jti", "uti"]
         .iter()
         .find_map(|k| claims.get(*k).and_then(Value::as_str))

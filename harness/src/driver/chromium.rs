@@ -133,7 +133,8 @@ pub struct ChromiumDriver<'a> {
     client: &'a Client,
     /// Navigations seen, redacted.
     pub hops: Vec<Hop>,
-    idp_origin: String,
+    /// The IdP's origins (a personality may spread its endpoints over several hosts).
+    idp_origins: Vec<String>,
     rp_origins: Vec<String>,
     secrets: Vec<String>,
     last_url: String,
@@ -151,7 +152,7 @@ impl<'a> ChromiumDriver<'a> {
     /// Wraps a session. `settled_when` is the profile's selector of a final RP page.
     pub fn new(
         client: &'a Client,
-        idp_origin: &str,
+        idp_origins: &[String],
         rp_origins: Vec<String>,
         secrets: Vec<String>,
         settled_when: Option<String>,
@@ -159,7 +160,7 @@ impl<'a> ChromiumDriver<'a> {
         Self {
             client,
             hops: Vec::new(),
-            idp_origin: idp_origin.to_string(),
+            idp_origins: idp_origins.to_vec(),
             rp_origins,
             secrets,
             last_url: String::new(),
@@ -171,7 +172,7 @@ impl<'a> ChromiumDriver<'a> {
         let origin = Url::parse(url)
             .map(|u| u.origin().ascii_serialization())
             .unwrap_or_default();
-        if origin == self.idp_origin {
+        if self.idp_origins.contains(&origin) {
             Party::Idp
         } else if self.rp_origins.contains(&origin) {
             Party::Rp
@@ -353,7 +354,12 @@ impl<'a> ChromiumDriver<'a> {
             self.hops.push(Hop {
                 to: Party::Idp,
                 method: "POST".into(),
-                url: format!("{}/signin", self.idp_origin),
+                url: format!(
+                    "{}/signin",
+                    Url::parse(&self.last_url)
+                        .map(|u| u.origin().ascii_serialization())
+                        .unwrap_or_else(|_| self.idp_origins[0].clone())
+                ),
                 status: 0,
                 location: None,
                 cookies_set: vec![],

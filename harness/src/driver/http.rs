@@ -62,7 +62,8 @@ pub struct HttpDriver {
     jar: Vec<Cookie>,
     /// Every hop so far.
     pub hops: Vec<Hop>,
-    idp_origin: String,
+    /// The IdP's origins (a personality may spread its endpoints over several hosts).
+    idp_origins: Vec<String>,
     rp_origins: Vec<String>,
     secrets: Vec<String>,
     /// The callback of the last login, for a replay.
@@ -73,7 +74,7 @@ impl HttpDriver {
     /// A browser for one scenario. `rp_origins` are the RP's origins (from its login and
     /// redirect URLs); `secrets` are redacted wherever they would be recorded.
     pub fn new(
-        idp_origin: &str,
+        idp_origins: &[String],
         rp_origins: Vec<String>,
         ca_pem: Option<&str>,
         secrets: Vec<String>,
@@ -91,7 +92,7 @@ impl HttpDriver {
             client: b.build().map_err(|e| e.to_string())?,
             jar: Vec::new(),
             hops: Vec::new(),
-            idp_origin: idp_origin.to_string(),
+            idp_origins: idp_origins.to_vec(),
             rp_origins,
             secrets,
             last_callback: None,
@@ -100,7 +101,7 @@ impl HttpDriver {
 
     fn party(&self, url: &Url) -> Party {
         let origin = url.origin().ascii_serialization();
-        if origin == self.idp_origin {
+        if self.idp_origins.contains(&origin) {
             Party::Idp
         } else if self.rp_origins.contains(&origin) {
             Party::Rp

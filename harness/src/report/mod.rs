@@ -27,6 +27,9 @@ pub struct RunReport {
     pub rp: String,
     /// The issuer the RP used.
     pub issuer: String,
+    /// Which IdP the mock was (absent: Okta).
+    #[serde(default, skip_serializing_if = "is_okta")]
+    pub idp: mock_idp::Personality,
     /// When the run started (UTC, RFC 3339).
     pub started_at: String,
     /// How long it took.
@@ -169,6 +172,8 @@ pub enum Event<'a> {
         total: usize,
         /// The RP.
         rp: &'a str,
+        /// Which IdP the mock is.
+        idp: mock_idp::Personality,
     },
     /// A scenario finished.
     Finished(&'a ScenarioReport),
@@ -392,4 +397,8 @@ mod tests {
         assert_eq!(super::rfc3339(0), "1970-01-01T00:00:00Z");
         assert_eq!(super::rfc3339(1_800_000_000), "2027-01-15T08:00:00Z");
     }
+}
+
+fn is_okta(p: &mock_idp::Personality) -> bool {
+    *p == mock_idp::Personality::Okta
 }

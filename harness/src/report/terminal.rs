@@ -37,9 +37,17 @@ impl Sink for TerminalSink {
     fn event(&mut self, event: &Event<'_>) -> std::io::Result<()> {
         let mut err = std::io::stderr().lock();
         match event {
-            Event::Started { total, rp } => {
+            Event::Started { total, rp, idp } => {
                 self.total = *total;
-                writeln!(err, "running {total} scenario(s) against {rp}")?;
+                if *idp == mock_idp::Personality::Okta {
+                    writeln!(err, "running {total} scenario(s) against {rp}")?;
+                } else {
+                    writeln!(
+                        err,
+                        "running {total} scenario(s) against {rp}, the IdP being {}",
+                        idp.title()
+                    )?;
+                }
             }
             Event::Finished(r) => {
                 self.done += 1;

@@ -261,6 +261,7 @@ pub async fn run(
     out.send(&Event::Started {
         total: scenarios.len(),
         rp: &rp_name,
+        idp: ctx.idp.personality(),
     });
     let mut plan = schedule::plan(&ctx, scenarios);
     let mut results = Vec::new();
@@ -320,6 +321,7 @@ pub async fn run(
         version: env!("CARGO_PKG_VERSION").into(),
         rp: rp_name,
         issuer,
+        idp: ctx.idp.personality(),
         started_at,
         duration_ms: started.elapsed().as_millis() as u64,
         summary: Summary::of(&results),

@@ -126,7 +126,7 @@ async fn bounded(ctx: &Arc<Ctx>, s: &Scenario, prepared: Option<Prepared>) -> Sc
             };
             let mut d = crate::driver::chromium::ChromiumDriver::new(
                 &c,
-                ctx.idp.uri(),
+                ctx.idp.origins(),
                 ctx.rp_origins.clone(),
                 secrets(ctx, &p),
                 ctx.profile.profile.settled_when.clone(),
@@ -158,7 +158,7 @@ async fn bounded(ctx: &Arc<Ctx>, s: &Scenario, prepared: Option<Prepared>) -> Sc
         }
         None => {
             match HttpDriver::new(
-                ctx.idp.uri(),
+                ctx.idp.origins(),
                 ctx.rp_origins.clone(),
                 ctx.idp.ca_pem(),
                 secrets(ctx, &p),
@@ -416,8 +416,11 @@ async fn play<D: Driver>(ctx: &Ctx, s: &Scenario, p: &Prepared, d: &mut D, out: 
         };
         if let Some(page) = page {
             let seen = read_page(ctx, &page, p);
-            let at_idp = url::Url::parse(&page.url)
-                .is_ok_and(|u| u.origin().ascii_serialization() == ctx.idp.uri());
+            let at_idp = url::Url::parse(&page.url).is_ok_and(|u| {
+                ctx.idp
+                    .origins()
+                    .contains(&u.origin().ascii_serialization())
+            });
             if act.reads_login() {
                 let accepted = seen.decision == Decision::Accepted
                     && !matches!(
@@ -548,11 +551,10 @@ fn read_page(ctx: &Ctx, page: &Page, p: &Prepared) -> Observed {
 
 /// An authorization request the RP never made, answered to its redirect URI.
 fn unsolicited_url(ctx: &Ctx) -> String {
-    let base = if ctx.server == "org" {
-        format!("{}/oauth2/v1/authorize", ctx.idp.uri())
-    } else {
-        format!("{}/v1/authorize", ctx.idp.issuer(&ctx.server))
-    };
+    let base = ctx
+        .idp
+        .endpoint_url(&ctx.server, mock_idp::Endpoint::Authorize)
+        .expect("every IdP has an authorization endpoint");
     let mut u = url::Url::parse(&base).expect("the IdP's URL parses");
     u.query_pairs_mut()
         .append_pair("client_id", &ctx.profile.profile.client_id)

@@ -67,7 +67,10 @@ pub(crate) async fn start_idp(profile: &Compiled) -> Result<(MockIdp, String), R
         .profile
         .idp_addr
         .unwrap_or_else(|| "127.0.0.1:0".parse().expect("valid address"));
-    let mut builder = MockIdp::builder().tenant(tenant).addr(addr);
+    let mut builder = MockIdp::builder()
+        .tenant(tenant)
+        .addr(addr)
+        .personality(profile.profile.idp);
     if profile.profile.idp_tls {
         builder = builder.tls(mock_idp::TlsConfig::fixture());
     }

@@ -68,6 +68,8 @@ pub(crate) fn plan(ctx: &Ctx, scenarios: Vec<Loaded>) -> Plan {
             })
         } else if let Some(why) = flow_skip(&ctx.profile.profile, &s, ctx.chrome.is_some()) {
             Some(why)
+        } else if let Some(why) = idp_skip(ctx.idp.personality(), &s) {
+            Some(why)
         } else {
             driver_skip(&s, ctx.chrome.is_some()).map(str::to_string)
         };
@@ -87,6 +89,80 @@ fn capability_name(c: Capability) -> String {
         .ok()
         .and_then(|v| v.as_str().map(str::to_string))
         .unwrap_or_default()
+}
+
+/// Why a scenario does not apply under the IdP's personality, if so: a suite of another
+/// IdP's ways, an RP-initiated logout at an IdP that advertises no end-session endpoint
+/// (Google has none; Cognito's and PingFederate's go by other names, which RPs only use
+/// when told to), or a logout token HS256-signed where the IdP offers HS256 itself (the
+/// scenario's premise is an algorithm the IdP does not use).
+pub(crate) fn idp_skip(idp: mock_idp::Personality, s: &Scenario) -> Option<String> {
+    if !s.idps.is_empty() && !s.idps.contains(&idp) {
+        return Some(format!(
+            "it is about {}; the IdP here is {} (run it with --idp {})",
+            s.idps
+                .iter()
+                .map(|p| p.title())
+                .collect::<Vec<_>>()
+                .join(" or "),
+            idp.title(),
+            s.idps[0].name()
+        ));
+    }
+    let lacks = [
+        (
+            Capability::BackchannelLogout,
+            idp.backchannel_logout(),
+            "back-channel logout",
+        ),
+        (
+            Capability::FrontchannelLogout,
+            idp.frontchannel_logout(),
+            "front-channel logout",
+        ),
+        (
+            Capability::SessionManagement,
+            idp.session_management(),
+            "session management (check_session_iframe)",
+        ),
+    ]
+    .into_iter()
+    .find(|(c, has, _)| s.requires.contains(c) && !has);
+    if let Some((_, _, what)) = lacks {
+        return Some(format!(
+            "it is about {what}, which {} does not offer",
+            idp.title()
+        ));
+    }
+    let at_end_session = s.steps.contains(&Step::Logout)
+        && (s
+            .faults
+            .iter()
+            .any(|f| f.id.strikes_at(mock_idp::faults::Strikes::Logout))
+            || s.evidence.iter().any(|e| {
+                matches!(
+                    e,
+                    crate::scenario::Evidence::SendsIdTokenHint
+                        | crate::scenario::Evidence::ReturnsAfterLogout
+                )
+            }));
+    if at_end_session && !idp.advertises_end_session() {
+        return Some(format!(
+            "it is about the IdP's end-session endpoint, and {} advertises none in its discovery document (RPs log out locally)",
+            idp.title()
+        ));
+    }
+    if s.faults
+        .iter()
+        .any(|f| f.id == mock_idp::FaultId::LogoutTokenHs256)
+        && idp.offers_id_token_alg("HS256")
+    {
+        return Some(format!(
+            "its premise is a logout token in an algorithm the IdP does not use, and {} offers HS256 (id_token_signing_alg_values_supported)",
+            idp.title()
+        ));
+    }
+    None
 }
 
 /// Why a scenario does not apply to the RP's flows, or cannot be played in them, if so.

@@ -24,9 +24,14 @@ pub(crate) fn flow(
     starts: Vec<u64>,
 ) -> FlowJournal {
     let exclusive = s.exclusive();
+    // The authorization endpoint as the IdP's personality spells it.
+    let authorize = ctx
+        .idp
+        .endpoint_url(&ctx.server, Endpoint::Authorize)
+        .unwrap_or_default();
     let mut sent: Vec<Vec<(String, String)>> = hops
         .iter()
-        .filter(|h| h.to == Party::Idp && h.url.contains("/v1/authorize"))
+        .filter(|h| h.to == Party::Idp && h.url.split('?').next() == Some(authorize.as_str()))
         .filter_map(|h| url::Url::parse(&h.url).ok())
         .map(|u| u.query_pairs().into_owned().collect())
         .collect();

@@ -32,10 +32,23 @@ pub fn scramble(s: &str) -> String {
 
 /// Another issuer of this IdP: `default` for the org server, the org for a custom one.
 pub fn other_issuer(shared: &Shared, srv: &ServerCtx) -> String {
-    if srv.is_org() {
-        format!("{}/oauth2/default", shared.origin)
+    let p = shared.personality;
+    if p == crate::personality::Personality::Okta {
+        return if srv.is_org() {
+            format!("{}/oauth2/default", shared.origin)
+        } else {
+            shared.origin.clone()
+        };
+    }
+    // Another tenant, realm or environment of the same IdP where it has them (Entra's
+    // other tenant is the classic); else a path of the same host.
+    let other = p.issuer(&shared.origins, "harness-other-tenant");
+    if other != srv.issuer {
+        other
+    } else if p == crate::personality::Personality::Auth0 {
+        format!("{}/other-tenant/", shared.origin)
     } else {
-        shared.origin.clone()
+        format!("{}/other-tenant", shared.origin)
     }
 }
 

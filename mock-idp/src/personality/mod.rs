@@ -400,6 +400,46 @@ impl Personality {
         }
     }
 
+    /// Whether it sends OpenID Connect Back-Channel Logout 1.0 logout tokens to RPs that
+    /// register a `backchannel_logout_uri` (Okta does once one is registered here; Google,
+    /// Cognito, Entra ID and AD FS do not).
+    pub fn backchannel_logout(self) -> bool {
+        matches!(
+            self,
+            Self::Okta
+                | Self::Generic
+                | Self::Keycloak
+                | Self::Auth0
+                | Self::Pingfederate
+                | Self::Pingone
+        )
+    }
+
+    /// Whether it loads RPs' Front-Channel Logout 1.0 URIs (Entra ID and AD FS advertise
+    /// it; Google, Cognito and Auth0 do not).
+    pub fn frontchannel_logout(self) -> bool {
+        matches!(
+            self,
+            Self::Okta | Self::Generic | Self::Keycloak | Self::Entra | Self::Adfs
+        )
+    }
+
+    /// Whether it offers Session Management 1.0's check-session iframe.
+    pub fn session_management(self) -> bool {
+        matches!(self, Self::Okta | Self::Generic | Self::Keycloak)
+    }
+
+    /// Whether its discovery document lists `alg` among the ID token signing algorithms.
+    pub fn offers_id_token_alg(self, alg: &str) -> bool {
+        if self == Self::Okta {
+            return alg == "RS256";
+        }
+        let doc: Value = serde_json::from_str(self.template(false)).unwrap_or_default();
+        doc["id_token_signing_alg_values_supported"]
+            .as_array()
+            .is_some_and(|a| a.iter().any(|x| x == alg))
+    }
+
     /// The PKCE methods it accepts.
     pub fn pkce_methods(self) -> &'static [&'static str] {
         match self {

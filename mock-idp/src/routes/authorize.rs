@@ -556,7 +556,8 @@ fn complete(
         out.push(("code".into(), c));
     }
     out.push(("state".into(), req.state.clone()));
-    if let (true, Some(opbs)) = (client.session_management, &session_sid) {
+    let watched = client.session_management && shared.personality.session_management();
+    if let (true, Some(opbs)) = (watched, &session_sid) {
         out.push((
             "session_state".into(),
             crate::logout::session_state(&client.client_id, &req.redirect_uri, opbs),

@@ -69,20 +69,22 @@ fn advertise_logout(shared: &Shared, srv: &ServerCtx, doc: &mut Value) {
     let channels = [
         (
             "backchannel",
-            tenant
-                .clients
-                .iter()
-                .any(|c| c.backchannel_logout_uri.is_some()),
+            shared.personality.backchannel_logout()
+                && tenant
+                    .clients
+                    .iter()
+                    .any(|c| c.backchannel_logout_uri.is_some()),
         ),
         (
             "frontchannel",
-            tenant
-                .clients
-                .iter()
-                .any(|c| c.frontchannel_logout_uri.is_some()),
+            shared.personality.frontchannel_logout()
+                && tenant
+                    .clients
+                    .iter()
+                    .any(|c| c.frontchannel_logout_uri.is_some()),
         ),
     ];
-    let session_management = tenant.watches_sessions();
+    let session_management = shared.personality.session_management() && tenant.watches_sessions();
     if let Some(obj) = doc.as_object_mut() {
         for (channel, on) in channels.into_iter().filter(|(_, on)| *on) {
             obj.insert(format!("{channel}_logout_supported"), on.into());

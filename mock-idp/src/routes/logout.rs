@@ -111,15 +111,14 @@ fn check(
             if claims.get("iss").and_then(Value::as_str) != Some(issuer) {
                 return Err(invalid());
             }
+            let aud = claims.get("aud").and_then(Value::as_str).unwrap_or("");
             j.user_id = claims
                 .get("sub")
                 .and_then(Value::as_str)
-                .map(str::to_string);
-            // The token presented: the hint, by its `jti`.
-            j.token_ref = claims
-                .get("jti")
-                .and_then(Value::as_str)
-                .map(str::to_string);
+                .and_then(|sub| shared.user_of_subject(sub, aud));
+            // The token presented: the hint, by its `jti` (Entra's `uti`; else its
+            // signature, for IdPs whose ID tokens have neither).
+            j.token_ref = Some(crate::state::token_id(hint, &claims));
             claims
                 .get("aud")
                 .and_then(Value::as_str)
