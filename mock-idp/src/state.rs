@@ -377,12 +377,13 @@ impl Shared {
         user: Option<&User>,
         scopes: &[String],
         auth_time: Option<i64>,
+        sid: Option<&str>,
     ) -> (String, String, i64) {
         let now = self.clock.now();
         let ttl = self.access_token_ttl(client_id);
         if self.personality != crate::personality::Personality::Okta {
             return self
-                .mint_personality_access_token(srv, client_id, user, scopes, auth_time, ttl);
+                .mint_personality_access_token(srv, client_id, user, scopes, auth_time, sid, ttl);
         }
         let id = jti("AT");
         let mut c = Claims::new();
@@ -447,6 +448,7 @@ impl Shared {
 
     /// An access token in the personality's shape (opaque for Google), remembered so
     /// that userinfo and introspection know it.
+    #[allow(clippy::too_many_arguments)]
     fn mint_personality_access_token(
         &self,
         srv: &ServerCtx,
@@ -454,10 +456,12 @@ impl Shared {
         user: Option<&User>,
         scopes: &[String],
         auth_time: Option<i64>,
+        sid: Option<&str>,
         ttl: i64,
     ) -> (String, String, i64) {
         let p = self.personality;
         let mut facts = self.facts(srv, client_id, user, scopes, auth_time, ttl);
+        facts.sid = sid;
         let entra_tid;
         if p.is_alias(&srv.segment) {
             entra_tid = p.segment(&srv.id);

@@ -509,7 +509,35 @@ impl Personality {
                 _ => return None,
             })
         };
+        let rehost = |text: &str| -> Option<String> {
+            // Another endpoint of the IdP (device code, registration…): same path, our
+            // host, placeholders filled.
+            let rest = text
+                .strip_prefix("https://")
+                .or_else(|| text.strip_prefix("http://"))?;
+            let path = rest.find('/').map_or("", |i| &rest[i..]);
+            let seg = if alias {
+                segment.to_string()
+            } else {
+                self.segment(id)
+            };
+            let path = path
+                .replace("{tenant}", &seg)
+                .replace("{realm}", id)
+                .replace("{envId}", &seg)
+                .replace("{userPoolId}", &seg);
+            Some(format!("{}{path}", origins[0]))
+        };
         for (k, v) in obj.iter_mut() {
+            // Nested URLs (Keycloak's `mtls_endpoint_aliases`) move to our host too.
+            if let Some(inner) = v.as_object_mut() {
+                for iv in inner.values_mut() {
+                    if let Some(u) = iv.as_str().and_then(&rehost) {
+                        *iv = u.into();
+                    }
+                }
+                continue;
+            }
             let Some(text) = v.as_str() else { continue };
             if k == "issuer" {
                 *v = if alias {
@@ -533,26 +561,8 @@ impl Personality {
                     url
                 })
             });
-            if let Some(url) = ours {
+            if let Some(url) = ours.or_else(|| rehost(text)) {
                 *v = url.into();
-            } else if let Some(rest) = text
-                .strip_prefix("https://")
-                .or_else(|| text.strip_prefix("http://"))
-            {
-                // Another endpoint of the IdP (device code, registration…): same path,
-                // our host, placeholders filled.
-                let path = rest.find('/').map_or("", |i| &rest[i..]);
-                let seg = if alias {
-                    segment.to_string()
-                } else {
-                    self.segment(id)
-                };
-                let path = path
-                    .replace("{tenant}", &seg)
-                    .replace("{realm}", id)
-                    .replace("{envId}", &seg)
-                    .replace("{userPoolId}", &seg);
-                *v = format!("{}{path}", origins[0]).into();
             }
         }
         // The generic template spells its URLs from the issuer.

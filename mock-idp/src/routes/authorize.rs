@@ -475,7 +475,11 @@ fn complete(
     // in their ID tokens when they take part in channel logout.
     let session_sid =
         session_key.and_then(|k| shared.session_joined(k, &srv.id, &client.client_id));
-    let sid = session_sid.clone().filter(|_| client.wants_sid());
+    // Okta names the session in tokens once the client registers a logout channel; the
+    // other IdPs whose tokens carry `sid` (Keycloak, Auth0…) always do.
+    let sid = session_sid.clone().filter(|_| {
+        client.wants_sid() || shared.personality != crate::personality::Personality::Okta
+    });
     let ctx = shared.fault_ctx(Some(&user.id), Some(&client.client_id));
     let refusals = shared.fire(Strikes::SignInOutcome, &ctx, j);
     match refusals.first() {
@@ -519,6 +523,7 @@ fn complete(
             Some(user),
             &req.scopes,
             Some(auth_time),
+            sid.as_deref(),
         );
         j.token_ref = Some(jti);
         (token, ttl)

@@ -422,7 +422,8 @@ fn client_credentials(
     if scopes.iter().any(|s| !srv.scopes.contains(s)) {
         return Err(IdpError::json(errors::INVALID_SCOPE));
     }
-    let (access, jti, ttl) = shared.mint_access_token(srv, &client.client_id, None, &scopes, None);
+    let (access, jti, ttl) =
+        shared.mint_access_token(srv, &client.client_id, None, &scopes, None, None);
     j.token_ref = Some(jti);
     Ok(
         json!({"token_type": "Bearer", "expires_in": ttl, "access_token": access, "scope": scopes.join(" ")}),
@@ -453,6 +454,7 @@ fn user_tokens(
         Some(user),
         &grant.scopes,
         Some(grant.auth_time),
+        grant.sid.as_deref(),
     );
     j.token_ref = Some(jti.clone());
     let mut issued = vec![jti];

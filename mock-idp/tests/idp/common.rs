@@ -46,25 +46,32 @@ pub fn pkce() -> (String, String) {
     (verifier, URL_SAFE_NO_PAD.encode(digest.as_ref()))
 }
 
-/// `{issuer}/v1/authorize?…` (org: `{origin}/oauth2/v1/authorize`).
+/// The authorization endpoint with `params` (Okta: `{issuer}/v1/authorize`; the
+/// personality's own path otherwise).
 pub fn authorize_url(idp: &MockIdp, server: &str, params: &[(&str, &str)]) -> String {
-    let base = if server == "org" {
-        format!("{}/oauth2/v1/authorize", idp.uri())
-    } else {
-        format!("{}/v1/authorize", idp.issuer(server))
-    };
+    let base = endpoint(idp, server, "authorize");
     let mut url = Url::parse(&base).unwrap();
     url.query_pairs_mut().extend_pairs(params);
     url.to_string()
 }
 
-/// `{issuer}/v1/{endpoint}`.
+/// An endpoint of a server by its Okta name (`token`, `keys`…), as the IdP's
+/// personality spells it (Okta: `{issuer}/v1/{name}`).
 pub fn endpoint(idp: &MockIdp, server: &str, name: &str) -> String {
-    if server == "org" {
-        format!("{}/oauth2/v1/{name}", idp.uri())
-    } else {
-        format!("{}/v1/{name}", idp.issuer(server))
-    }
+    use mock_idp::Endpoint as E;
+    let e = match name {
+        "authorize" => E::Authorize,
+        "token" => E::Token,
+        "keys" => E::Keys,
+        "userinfo" => E::Userinfo,
+        "introspect" => E::Introspect,
+        "revoke" => E::Revoke,
+        "logout" => E::Logout,
+        "check_session" => E::CheckSession,
+        other => panic!("no endpoint {other}"),
+    };
+    idp.endpoint_url(server, e)
+        .unwrap_or_else(|| panic!("{} has no {name} endpoint", idp.personality()))
 }
 
 /// The standard code-flow parameters for the web client, with a state and nonce.

@@ -11,6 +11,7 @@ mod flows;
 mod hardening;
 mod logout;
 mod openid_client;
+mod personalities;
 mod props;
 mod reference_validator;
 mod snapshots;

@@ -1,0 +1,638 @@
+//! Fidelity: under each personality the IdP looks on the wire like the captured samples
+//! of that IdP (`reference/<idp>/`, copied from `../shared/reference/`): discovery with
+//! every URL filled and served, JWKS members in the IdP's order and its `kid` form, ID
+//! and access token claims in the IdP's order, the token response's members, and the
+//! error rows that were captured (status, `error`, words), including each IdP's page for
+//! an unregistered redirect URI.
+
+use mock_idp::{MockIdp, Personality};
+use serde_json::{Map, Value};
+
+use crate::common::*;
+
+async fn start(p: Personality) -> MockIdp {
+    MockIdp::builder().personality(p).start().await.unwrap()
+}
+
+fn reference(path: &str) -> Value {
+    let full = format!("{}/tests/idp/reference/{path}", env!("CARGO_MANIFEST_DIR"));
+    let text = std::fs::read_to_string(&full).unwrap_or_else(|e| panic!("{full}: {e}"));
+    serde_json::from_str(&text).unwrap_or_else(|e| panic!("{full}: {e}"))
+}
+
+/// The names of `reference` that `ours` also has must come in the same order.
+fn assert_same_order(what: &str, ours: &Map<String, Value>, reference: &Map<String, Value>) {
+    let ours_order: Vec<&String> = ours.keys().filter(|k| reference.contains_key(*k)).collect();
+    let ref_order: Vec<&String> = reference.keys().filter(|k| ours.contains_key(*k)).collect();
+    assert_eq!(
+        ours_order, ref_order,
+        "{what}: members in another order than captured"
+    );
+}
+
+/// Every member of `reference` not in `allowed_missing` is in `ours`.
+fn assert_has_members(
+    what: &str,
+    ours: &Map<String, Value>,
+    reference: &Map<String, Value>,
+    allowed_missing: &[&str],
+) {
+    let missing: Vec<&String> = reference
+        .keys()
+        .filter(|k| !ours.contains_key(*k) && !allowed_missing.contains(&k.as_str()))
+        .collect();
+    assert!(missing.is_empty(), "{what}: missing {missing:?}");
+}
+
+fn strings(v: &Value, out: &mut Vec<String>) {
+    match v {
+        Value::String(s) => out.push(s.clone()),
+        Value::Array(a) => a.iter().for_each(|x| strings(x, out)),
+        Value::Object(o) => o.values().for_each(|x| strings(x, out)),
+        _ => {}
+    }
+}
+
+#[tokio::test]
+async fn discovery_is_the_idps_own_with_every_url_filled_and_served() {
+    let b = browser();
+    for p in Personality::ALL {
+        let idp = start(p).await;
+        let url = idp
+            .endpoint_url("default", mock_idp::Endpoint::Discovery)
+            .unwrap();
+        let doc = get_json(&b, &url).await;
+        assert_eq!(doc["issuer"], idp.issuer("default"), "{p}");
+        let mut all = Vec::new();
+        strings(&doc, &mut all);
+        for s in &all {
+            assert!(
+                !s.contains('{') || s.contains("{connectionName}"),
+                "{p}: placeholder left in discovery: {s}"
+            );
+        }
+        // Every endpoint the document names for RPs is served (not 404).
+        for member in [
+            "authorization_endpoint",
+            "token_endpoint",
+            "userinfo_endpoint",
+            "jwks_uri",
+            "end_session_endpoint",
+            "ping_end_session_endpoint",
+            "introspection_endpoint",
+            "revocation_endpoint",
+        ] {
+            let Some(u) = doc[member].as_str() else {
+                continue;
+            };
+            assert!(
+                idp.origins()
+                    .iter()
+                    .any(|o| u.starts_with(&format!("{o}/"))),
+                "{p}: {member} {u} is not on one of the IdP's hosts"
+            );
+            let method = if [
+                "token_endpoint",
+                "introspection_endpoint",
+                "revocation_endpoint",
+            ]
+            .contains(&member)
+            {
+                reqwest::Method::POST
+            } else {
+                reqwest::Method::GET
+            };
+            let status = b.request(method, u).send().await.unwrap().status();
+            assert_ne!(status, 404, "{p}: {member} {u} is not served");
+        }
+        // The members the IdP publishes are the captured ones, in the captured order.
+        let template = match p {
+            Personality::Okta => continue,
+            Personality::Entra => "entra-discovery",
+            Personality::Adfs => "adfs-discovery",
+            Personality::Auth0 => "auth0-discovery",
+            Personality::Keycloak => "keycloak-discovery",
+            Personality::Google => "google-discovery",
+            Personality::Cognito => "cognito-discovery",
+            Personality::Pingfederate => "pingfederate-discovery",
+            Personality::Pingone => "pingone-discovery",
+            Personality::Generic => "generic-discovery",
+        };
+        let text = std::fs::read_to_string(format!(
+            "{}/src/personality/reference/{template}.json",
+            env!("CARGO_MANIFEST_DIR")
+        ))
+        .unwrap();
+        let captured: Value = serde_json::from_str(&text).unwrap();
+        let (ours, captured) = (doc.as_object().unwrap(), captured.as_object().unwrap());
+        assert_has_members(&format!("{p} discovery"), ours, captured, &[]);
+        assert_same_order(&format!("{p} discovery"), ours, captured);
+        for (k, v) in captured {
+            assert_eq!(
+                std::mem::discriminant(&ours[k]),
+                std::mem::discriminant(v),
+                "{p} discovery: {k} changed type"
+            );
+        }
+    }
+}
+
+#[tokio::test]
+async fn google_and_cognito_spread_their_endpoints_over_their_hosts() {
+    let b = browser();
+    let google = start(Personality::Google).await;
+    assert_eq!(google.origins().len(), 4);
+    let doc = get_json(
+        &b,
+        format!("{}/.well-known/openid-configuration", google.uri()),
+    )
+    .await;
+    assert!(
+        doc["token_endpoint"]
+            .as_str()
+            .unwrap()
+            .starts_with(&google.origins()[1])
+    );
+    assert!(
+        doc["userinfo_endpoint"]
+            .as_str()
+            .unwrap()
+            .starts_with(&google.origins()[2])
+    );
+    assert!(
+        doc["jwks_uri"]
+            .as_str()
+            .unwrap()
+            .starts_with(&google.origins()[3])
+    );
+    assert!(
+        doc.get("end_session_endpoint").is_none(),
+        "Google has no logout"
+    );
+
+    let cognito = start(Personality::Cognito).await;
+    let issuer = cognito.issuer("default");
+    assert!(issuer.starts_with(cognito.uri()));
+    let pool = issuer.rsplit('/').next().unwrap();
+    assert!(pool.starts_with("us-east-1_"), "{pool}");
+    let doc = get_json(&b, format!("{issuer}/.well-known/openid-configuration")).await;
+    assert!(
+        doc["authorization_endpoint"]
+            .as_str()
+            .unwrap()
+            .starts_with(&format!("{}/oauth2/authorize", cognito.origins()[1]))
+    );
+    assert!(
+        doc["userinfo_endpoint"]
+            .as_str()
+            .unwrap()
+            .ends_with("/oauth2/userInfo")
+    );
+    assert_eq!(doc["jwks_uri"], format!("{issuer}/.well-known/jwks.json"));
+    // Classic Cognito discovery is minimal: no end_session_endpoint, no PKCE methods.
+    assert!(doc.get("end_session_endpoint").is_none());
+    assert!(doc.get("code_challenge_methods_supported").is_none());
+}
+
+#[tokio::test]
+async fn entra_common_says_tenantid_literally_and_tokens_carry_the_tenant() {
+    let b = browser();
+    let idp = start(Personality::Entra).await;
+    let issuer = idp.issuer("default");
+    let tid = issuer.split('/').nth(3).unwrap().to_string();
+    assert_eq!(tid.len(), 36, "a tenant id is a GUID: {tid}");
+    let common = get_json(
+        &b,
+        format!("{}/common/v2.0/.well-known/openid-configuration", idp.uri()),
+    )
+    .await;
+    assert_eq!(
+        common["issuer"],
+        format!("{}/{{tenantid}}/v2.0", idp.uri()),
+        "the common document's issuer is a template"
+    );
+    assert!(
+        common["authorization_endpoint"]
+            .as_str()
+            .unwrap()
+            .contains("/common/oauth2/v2.0/authorize")
+    );
+    let keys = get_json(&b, common["jwks_uri"].as_str().unwrap()).await;
+    assert_eq!(keys["keys"][0]["issuer"], common["issuer"]);
+    // A login through common: the tokens name the real tenant.
+    let (verifier, challenge) = pkce();
+    let mut url = url::Url::parse(common["authorization_endpoint"].as_str().unwrap()).unwrap();
+    url.query_pairs_mut().extend_pairs(code_params(&challenge));
+    let resp = sign_in(&b, url.as_str(), ALICE, ALICE_PW).await;
+    let code = query(&location(&resp), "code").unwrap();
+    let body: Value = b
+        .post(common["token_endpoint"].as_str().unwrap())
+        .basic_auth(WEB, Some(WEB_SECRET))
+        .form(&[
+            ("grant_type", "authorization_code"),
+            ("code", &code),
+            ("redirect_uri", WEB_CB),
+            ("code_verifier", &verifier),
+        ])
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let id = claims(body["id_token"].as_str().unwrap());
+    assert_eq!(id["iss"], issuer);
+    assert_eq!(id["tid"], tid);
+}
+
+#[tokio::test]
+async fn jwks_keys_have_each_idps_members_order_and_kid_form() {
+    let b = browser();
+    let cases = [
+        (Personality::Okta, "okta/jwks.json", 0),
+        (Personality::Entra, "entra/jwks.json", 0),
+        (Personality::Adfs, "entra/adfs-jwks.json", 0),
+        (Personality::Auth0, "auth0/jwks.json", 0),
+        (Personality::Keycloak, "keycloak/jwks.json", 1),
+        (Personality::Google, "google/jwks.json", 0),
+        (Personality::Cognito, "cognito/jwks.json", 0),
+    ];
+    for (p, file, sig_index) in cases {
+        let idp = start(p).await;
+        let jwks = get_json(&b, endpoint(&idp, "default", "keys")).await;
+        let captured = reference(file);
+        let ours = jwks["keys"].as_array().unwrap();
+        let theirs = captured["keys"].as_array().unwrap();
+        let ours_sig = ours[sig_index].as_object().unwrap();
+        let theirs_sig = theirs[sig_index].as_object().unwrap();
+        assert_eq!(
+            ours_sig.keys().collect::<Vec<_>>(),
+            theirs_sig.keys().collect::<Vec<_>>(),
+            "{p}: a signing key's members"
+        );
+        let kid = ours_sig["kid"].as_str().unwrap();
+        match p {
+            Personality::Entra | Personality::Adfs => {
+                assert_eq!(ours_sig["x5t"], kid, "{p}: kid is the x5t thumbprint")
+            }
+            Personality::Google => {
+                assert!(
+                    kid.len() == 40 && kid.bytes().all(|c| c.is_ascii_hexdigit()),
+                    "{kid}"
+                )
+            }
+            Personality::Cognito => assert!(kid.ends_with('='), "{kid}"),
+            Personality::Auth0 => assert_eq!(kid.len(), 21, "{kid}"),
+            _ => assert_eq!(kid.len(), 43, "{kid}"),
+        }
+        if let Some(x5c) = ours_sig.get("x5c") {
+            use base64::Engine;
+            let der = base64::engine::general_purpose::STANDARD
+                .decode(x5c[0].as_str().unwrap())
+                .expect("x5c is base64 DER");
+            assert_eq!(der[0], 0x30, "{p}: a DER certificate");
+        }
+        if p == Personality::Keycloak {
+            assert_eq!(
+                ours[0]["use"], "enc",
+                "Keycloak lists its encryption key first"
+            );
+            assert_eq!(ours[0]["alg"], "RSA-OAEP");
+        }
+    }
+}
+
+/// The login of Alice on the web client under `p`: the token response.
+async fn tokens_under(p: Personality, idp: &MockIdp) -> Value {
+    let b = browser();
+    let body = alice_tokens(idp, &b, "default").await;
+    assert!(body["id_token"].is_string(), "{p}: {body}");
+    body
+}
+
+#[tokio::test]
+async fn id_tokens_have_each_idps_claims_in_its_order() {
+    // (personality, captured sample, claims of the sample we do not make).
+    let cases: [(Personality, &str, &[&str]); 8] = [
+        (Personality::Okta, "okta/id-token.decoded.json", &[]),
+        (
+            Personality::Entra,
+            "entra/id-token.decoded.json",
+            &["idp", "prov_data"],
+        ),
+        (
+            Personality::Entra,
+            "entra/id-token-member.decoded.json",
+            &[],
+        ),
+        (
+            Personality::Auth0,
+            "auth0/id-token.decoded.json",
+            &["https://example.com/geoip"],
+        ),
+        (Personality::Keycloak, "keycloak/id-token.decoded.json", &[]),
+        (
+            Personality::Keycloak,
+            "keycloak/id-token-with-nonce-groups.decoded.json",
+            &["upn", "resource_access", "address", "groups"],
+        ),
+        (
+            Personality::Google,
+            "google/id-token.decoded.json",
+            &["jti", "hd"],
+        ),
+        (
+            Personality::Cognito,
+            "cognito/id-token.decoded.json",
+            &[
+                "cognito:groups",
+                "user_roles",
+                "user_profile",
+                "corp_username",
+                "identities",
+            ],
+        ),
+    ];
+    for (p, file, extra) in cases {
+        let idp = start(p).await;
+        let body = tokens_under(p, &idp).await;
+        let ours = claims(body["id_token"].as_str().unwrap());
+        let captured = reference(file);
+        let theirs = captured["payload"].as_object().unwrap();
+        let mut allowed: Vec<&str> = extra.to_vec();
+        // A code-flow login of ours has no c_hash; Alice has no picture at Entra.
+        allowed.extend(["c_hash", "nickname"]);
+        assert_has_members(&format!("{p} ID token ({file})"), &ours, theirs, &allowed);
+        assert_same_order(&format!("{p} ID token ({file})"), &ours, theirs);
+        let header = mock_idp::jwt::decode_unverified(body["id_token"].as_str().unwrap())
+            .unwrap()
+            .0;
+        let theirs_header = captured["header"].as_object().unwrap();
+        assert_eq!(
+            header.keys().collect::<Vec<_>>(),
+            theirs_header.keys().collect::<Vec<_>>(),
+            "{p}: JWT header members"
+        );
+    }
+}
+
+#[tokio::test]
+async fn access_tokens_and_token_responses_have_each_idps_shape() {
+    let cases: [(Personality, Option<&str>, &[&str]); 6] = [
+        (
+            Personality::Okta,
+            Some("okta/access-token.decoded.json"),
+            &[],
+        ),
+        (
+            Personality::Entra,
+            Some("entra/access-token.decoded.json"),
+            &["roles"],
+        ),
+        (
+            Personality::Auth0,
+            Some("auth0/access-token.decoded.json"),
+            &["https://api.example.com/roles", "permissions"],
+        ),
+        (
+            Personality::Keycloak,
+            Some("keycloak/access-token.decoded.json"),
+            &["allowed-origins", "age"],
+        ),
+        (
+            Personality::Cognito,
+            Some("cognito/access-token.decoded.json"),
+            &[],
+        ),
+        (Personality::Google, None, &[]),
+    ];
+    for (p, file, extra) in cases {
+        let idp = start(p).await;
+        let body = tokens_under(p, &idp).await;
+        let at = body["access_token"].as_str().unwrap();
+        match file {
+            Some(file) => {
+                let ours = claims(at);
+                let captured = reference(file);
+                let theirs = captured["payload"].as_object().unwrap();
+                assert_has_members(&format!("{p} access token"), &ours, theirs, extra);
+                assert_same_order(&format!("{p} access token"), &ours, theirs);
+            }
+            None => assert!(at.starts_with("ya29."), "Google's access tokens are opaque"),
+        }
+        if p == Personality::Cognito {
+            let ours = claims(at);
+            assert!(
+                ours.get("aud").is_none(),
+                "Cognito's access token has no aud"
+            );
+            assert_eq!(ours["token_use"], "access");
+            assert_eq!(ours["client_id"], WEB);
+        }
+        // The token response: the captured members, in the captured order.
+        let folder = match p {
+            Personality::Okta => "okta",
+            Personality::Entra => "entra",
+            Personality::Auth0 => "auth0",
+            Personality::Keycloak => "keycloak",
+            Personality::Cognito => "cognito",
+            _ => "google",
+        };
+        if p == Personality::Okta {
+            continue;
+        }
+        let captured = reference(&format!("{folder}/token-response.json"));
+        let theirs = captured.as_object().unwrap();
+        let ours = body.as_object().unwrap();
+        assert_has_members(
+            &format!("{p} token response"),
+            ours,
+            theirs,
+            &["client_info", "refresh_token"],
+        );
+        assert_same_order(&format!("{p} token response"), ours, theirs);
+    }
+}
+
+/// Asserts a token-endpoint error: status, `error`, and the description's start.
+async fn assert_token_error(
+    p: Personality,
+    resp: reqwest::Response,
+    status: u16,
+    error: &str,
+    description: Option<&str>,
+) -> Value {
+    assert_eq!(resp.status(), status, "{p}: status");
+    let body: Value = resp.json().await.unwrap();
+    assert_eq!(body["error"], error, "{p}: {body}");
+    match description {
+        Some(d) => assert!(
+            body["error_description"]
+                .as_str()
+                .is_some_and(|x| x.starts_with(d)),
+            "{p}: description {:?}, expected {d:?}",
+            body["error_description"]
+        ),
+        None => assert!(body.get("error_description").is_none(), "{p}: {body}"),
+    }
+    body
+}
+
+#[tokio::test]
+async fn captured_token_errors_are_word_for_word() {
+    let b = browser();
+    // (personality, bad secret: status, error, words; bad code: …; bad verifier: words)
+    type Row = (u16, &'static str, Option<&'static str>);
+    let cases: [(Personality, Row, Row, Option<&str>); 6] = [
+        (
+            Personality::Entra,
+            (
+                401,
+                "invalid_client",
+                Some("AADSTS7000215: Invalid client secret provided."),
+            ),
+            (400, "invalid_grant", Some("AADSTS70008: ")),
+            Some("AADSTS501481: The Code_Verifier does not match"),
+        ),
+        (
+            Personality::Auth0,
+            (401, "access_denied", Some("Unauthorized")),
+            (403, "invalid_grant", Some("Invalid authorization code")),
+            Some("Failed to verify code verifier"),
+        ),
+        (
+            Personality::Keycloak,
+            (
+                401,
+                "unauthorized_client",
+                Some("Invalid client or Invalid client credentials"),
+            ),
+            (400, "invalid_grant", Some("Code not valid")),
+            Some("PKCE verification failed: Code mismatch"),
+        ),
+        (
+            Personality::Google,
+            (401, "invalid_client", Some("Unauthorized")),
+            (400, "invalid_grant", Some("Bad Request")),
+            Some("Invalid code verifier."),
+        ),
+        (
+            Personality::Cognito,
+            (400, "invalid_client", None),
+            (400, "invalid_grant", None),
+            None,
+        ),
+        (
+            Personality::Okta,
+            (
+                401,
+                "invalid_client",
+                Some("The client secret supplied for a confidential client is invalid."),
+            ),
+            (
+                400,
+                "invalid_grant",
+                Some("The authorization code is invalid or has expired."),
+            ),
+            Some("PKCE verification failed."),
+        ),
+    ];
+    for (p, secret, code, verifier) in cases {
+        let idp = start(p).await;
+        let token = endpoint(&idp, "default", "token");
+        let (c, v) = alice_code(&idp, &browser(), "default").await;
+        let resp = b
+            .post(&token)
+            .basic_auth(WEB, Some("not-the-secret"))
+            .form(&[
+                ("grant_type", "authorization_code"),
+                ("code", c.as_str()),
+                ("redirect_uri", WEB_CB),
+                ("code_verifier", v.as_str()),
+            ])
+            .send()
+            .await
+            .unwrap();
+        let body = assert_token_error(p, resp, secret.0, secret.1, secret.2).await;
+        if p == Personality::Entra {
+            let keys: Vec<&String> = body.as_object().unwrap().keys().collect();
+            assert_eq!(
+                keys,
+                [
+                    "error",
+                    "error_description",
+                    "error_codes",
+                    "timestamp",
+                    "trace_id",
+                    "correlation_id",
+                    "error_uri"
+                ],
+                "Entra's error members"
+            );
+            assert_eq!(body["error_codes"][0], 7_000_215);
+            let d = body["error_description"].as_str().unwrap();
+            assert!(
+                d.contains("\r\nTrace ID: ") && d.contains("\r\nCorrelation ID: "),
+                "{d}"
+            );
+        }
+        let resp = redeem(&idp, &b, "default", "not-a-code", &v).await;
+        assert_token_error(p, resp, code.0, code.1, code.2).await;
+        let (c, _) = alice_code(&idp, &browser(), "default").await;
+        let wrong = mock_idp::ids::random_b64(32);
+        let resp = redeem(&idp, &b, "default", &c, &wrong).await;
+        let status = if p == Personality::Auth0 { 403 } else { 400 };
+        assert_token_error(p, resp, status, "invalid_grant", verifier).await;
+    }
+}
+
+#[tokio::test]
+async fn an_unregistered_redirect_uri_gets_each_idps_page() {
+    let b = browser();
+    let cases = [
+        (Personality::Entra, 200, "AADSTS50011: The redirect URI"),
+        (Personality::Auth0, 400, "Callback URL mismatch."),
+        (
+            Personality::Keycloak,
+            400,
+            "Invalid parameter: redirect_uri",
+        ),
+        (Personality::Google, 400, "Error 400: redirect_uri_mismatch"),
+        (
+            Personality::Okta,
+            400,
+            "The &#39;redirect_uri&#39; parameter must be a Login redirect URI",
+        ),
+        (Personality::Adfs, 200, "MSIS9224"),
+    ];
+    for (p, status, words) in cases {
+        let idp = start(p).await;
+        let (_, challenge) = pkce();
+        let mut params = code_params(&challenge);
+        params[1] = ("redirect_uri", "http://127.0.0.1:9/not-registered");
+        let resp = b
+            .get(authorize_url(&idp, "default", &params))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(resp.status(), status, "{p}");
+        let page = resp.text().await.unwrap();
+        assert!(page.contains(words), "{p}: {page}");
+        assert!(!page.contains("not-registered") || p != Personality::Okta);
+    }
+    // Cognito sends the browser to its own error page instead.
+    let idp = start(Personality::Cognito).await;
+    let (_, challenge) = pkce();
+    let mut params = code_params(&challenge);
+    params[1] = ("redirect_uri", "http://127.0.0.1:9/not-registered");
+    let resp = b
+        .get(authorize_url(&idp, "default", &params))
+        .send()
+        .await
+        .unwrap();
+    let to = location(&resp);
+    assert_eq!(query(&to, "error").as_deref(), Some("redirect_mismatch"));
+    assert_eq!(query(&to, "client_id").as_deref(), Some(WEB));
+    let page = b.get(to).send().await.unwrap().text().await.unwrap();
+    assert!(page.contains("An error was encountered with the requested page."));
+}
