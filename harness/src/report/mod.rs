@@ -390,6 +390,10 @@ pub fn rfc3339(unix: i64) -> String {
     )
 }
 
+fn is_okta(p: &mock_idp::Personality) -> bool {
+    *p == mock_idp::Personality::Okta
+}
+
 #[cfg(test)]
 mod tests {
     #[test]
@@ -397,8 +401,4 @@ mod tests {
         assert_eq!(super::rfc3339(0), "1970-01-01T00:00:00Z");
         assert_eq!(super::rfc3339(1_800_000_000), "2027-01-15T08:00:00Z");
     }
-}
-
-fn is_okta(p: &mock_idp::Personality) -> bool {
-    *p == mock_idp::Personality::Okta
 }
