@@ -44,6 +44,8 @@ struct Variant {
     only: Option<&'static [&'static str]>,
     /// Registered for front-channel logout instead of back-channel.
     frontchannel: bool,
+    /// The IdP's personality (Okta when absent).
+    idp: Option<&'static str>,
     moves: Vec<(&'static str, &'static str)>,
 }
 
@@ -66,6 +68,7 @@ fn variants() -> Vec<Variant> {
         capabilities: "",
         only: None,
         frontchannel: false,
+        idp: None,
         moves: vec![],
     };
     let check = |c: &'static str, moves: Vec<(&'static str, &'static str)>| Variant {
@@ -358,6 +361,48 @@ fn variants() -> Vec<Variant> {
                 ("post-logout-uri-unregistered", FAIL),
             ],
         ),
+        // The personality suites, each under its IdP, against the naive behaviour it is
+        // about (their scenarios are skipped under the other IdPs).
+        Variant {
+            name: "auth0 issuer-normalised",
+            quirks: "issuer-normalised",
+            idp: Some("auth0"),
+            only: Some(&["auth0-trailing-slash-issuer", "happy-path"]),
+            moves: vec![("auth0-trailing-slash-issuer", FAIL), ("happy-path", FAIL)],
+            ..base.clone()
+        },
+        Variant {
+            name: "keycloak first-jwks-key",
+            quirks: "first-jwks-key",
+            idp: Some("keycloak"),
+            only: Some(&["keycloak-encryption-key-first"]),
+            moves: vec![("keycloak-encryption-key-first", FAIL)],
+            ..base.clone()
+        },
+        Variant {
+            name: "entra iss",
+            no_checks: "iss",
+            idp: Some("entra"),
+            only: Some(&["entra-other-tenant-token", "entra-member-without-email"]),
+            moves: vec![("entra-other-tenant-token", FAIL)],
+            ..base.clone()
+        },
+        Variant {
+            name: "entra email",
+            no_checks: "email",
+            idp: Some("entra"),
+            only: Some(&["entra-other-tenant-token", "entra-member-without-email"]),
+            moves: vec![("entra-member-without-email", FAIL)],
+            ..base.clone()
+        },
+        Variant {
+            name: "google logout-local",
+            no_checks: "logout-local",
+            idp: Some("google"),
+            only: Some(&["no-end-session-logout-is-local"]),
+            moves: vec![("no-end-session-logout-is-local", FAIL)],
+            ..base.clone()
+        },
         // An origin allowlist without `null` refuses the sandboxed page's post.
         Variant {
             name: "hybrid refuse-null-origin",
@@ -391,6 +436,12 @@ fn variant_profile(v: &Variant) -> harness::profile::Compiled {
                 "[start.env]",
                 &format!("[start.env]\nRESPONSE_TYPE = \"{rt}\"\nRESPONSE_MODE = \"{mode}\""),
             );
+    }
+    if let Some(idp) = v.idp {
+        text = text.replace(
+            "capabilities = [",
+            &format!("idp = \"{idp}\"\ncapabilities = ["),
+        );
     }
     if v.frontchannel {
         text = text
