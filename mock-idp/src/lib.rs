@@ -23,6 +23,10 @@
 //!
 //! Authorization servers: the org server (`/oauth2/v1/…`, issuer = origin) and every custom
 //! server of the tenant (`/oauth2/{id}/v1/…`; `default` always exists).
+//!
+//! Another IdP on the wire: `MockIdp::builder().personality(Personality::Entra)` (also
+//! `Auth0`, `Keycloak`, `Google`, `Cognito`, `Adfs`, `Pingfederate`, `Pingone`,
+//! `Generic`); [`MockIdp::endpoint_url`] gives its URLs (`docs/personalities.md`).
 
 #![warn(missing_docs)]
 

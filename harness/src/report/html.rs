@@ -30,9 +30,18 @@ pub fn render_in(r: &RunReport, dir: Option<&std::path::Path>) -> String {
     let s = &r.summary;
     let mut out = format!(
         "<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\"><title>oidc-harness: {rp}</title><style>{STYLE}</style></head><body>\n\
-         <h1>oidc-harness: {rp}</h1>\n<p>Issuer <code>{issuer}</code>, started {started}, {ms} ms. {total} scenario(s): {pass} pass, {fail} fail, {wc} wrong-code, {warn} warn, {error} error, {skip} skip.</p>\n{inconc}",
+         <h1>oidc-harness: {rp}</h1>\n<p>{idp}Issuer <code>{issuer}</code>, started {started}, {ms} ms. {total} scenario(s): {pass} pass, {fail} fail, {wc} wrong-code, {warn} warn, {error} error, {skip} skip.</p>\n{inconc}",
         rp = esc(&r.rp),
         issuer = esc(&r.issuer),
+        idp = if r.idp == mock_idp::Personality::Okta {
+            String::new()
+        } else {
+            format!(
+                "The IdP: {} (personality <code>{}</code>). ",
+                r.idp.title(),
+                r.idp
+            )
+        },
         started = esc(&r.started_at),
         ms = r.duration_ms,
         total = s.total,

@@ -37,6 +37,13 @@ pub fn render(r: &RunReport) -> String {
         s.error,
         s.skip
     );
+    if r.idp != mock_idp::Personality::Okta {
+        out.push_str(&format!(
+            "\nThe IdP: {} (personality `{}`).\n",
+            r.idp.title(),
+            r.idp
+        ));
+    }
     if s.inconclusive > 0 {
         out.push_str(&format!(
             "\n**{} inconclusive**: ran, but did not test what they are about (never a pass).\n",
