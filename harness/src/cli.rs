@@ -50,7 +50,8 @@ pub enum Command {
     Run(RunArgs),
     /// List the scenario catalog (filter by outcome code, fault or suite).
     List(ListArgs),
-    /// Serve the mock IdP (Okta on the wire) for a tenant until Ctrl-C.
+    /// Serve the mock IdP (Okta on the wire, or another IdP with --personality) for a tenant
+    /// until Ctrl-C.
     ///
     /// Prints the issuer URLs of the org server and every custom authorization server,
     /// the journal URL, and with --tls the CA file to trust. Point a relying party at

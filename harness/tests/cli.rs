@@ -110,6 +110,79 @@ fn idp_prints_its_issuers_and_serves_them() {
     assert_eq!(doc["issuer"], issuer);
 }
 
+#[test]
+fn idp_personality_prints_its_hosts_and_serves_the_idps_discovery() {
+    struct Kill(std::process::Child);
+    impl Drop for Kill {
+        fn drop(&mut self) {
+            let _ = self.0.kill();
+            let _ = self.0.wait();
+        }
+    }
+    let mut child = Kill(
+        harness()
+            .args(["idp", "--addr", "127.0.0.1:0", "--personality", "google"])
+            .stdout(Stdio::piped())
+            .stderr(Stdio::null())
+            .spawn()
+            .unwrap(),
+    );
+    let mut reader = BufReader::new(child.0.stdout.take().unwrap());
+    let mut lines = Vec::new();
+    for _ in 0..20 {
+        let mut line = String::new();
+        if reader.read_line(&mut line).unwrap() == 0 || line.starts_with("Press Ctrl-C") {
+            break;
+        }
+        lines.push(line);
+    }
+    assert!(lines[0].contains("(Google on the wire)"), "{lines:?}");
+    let hosts = lines
+        .iter()
+        .filter(|l| l.trim_start().starts_with("host "))
+        .count();
+    assert_eq!(hosts, 3, "Google's three other hosts: {lines:?}");
+    let discovery = lines
+        .iter()
+        .find(|l| l.contains("discovery (default)"))
+        .and_then(|l| l.split_whitespace().last())
+        .unwrap_or_else(|| panic!("no discovery URL in {lines:?}"))
+        .to_string();
+    let rt = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .unwrap();
+    let doc: serde_json::Value = rt.block_on(async {
+        reqwest::get(&discovery)
+            .await
+            .unwrap()
+            .json()
+            .await
+            .unwrap()
+    });
+    assert!(
+        doc["authorization_endpoint"]
+            .as_str()
+            .unwrap()
+            .ends_with("/o/oauth2/v2/auth")
+    );
+    assert!(doc.get("end_session_endpoint").is_none());
+}
+
+#[test]
+fn an_unknown_personality_names_the_known_ones() {
+    let out = harness()
+        .args(["idp", "--personality", "okra"])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        err.contains("okra") && err.contains("entra") && err.contains("keycloak"),
+        "{err}"
+    );
+}
+
 mod support;
 
 fn catalog_dir() -> std::path::PathBuf {

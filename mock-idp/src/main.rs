@@ -6,7 +6,7 @@ use clap::Parser;
 #[command(
     name = "mock-idp",
     version,
-    about = "An OpenID Provider that is Okta on the wire, for testing relying parties"
+    about = "An OpenID Provider that is Okta (or, with --personality, Entra ID, Auth0, Keycloak, Google, Cognito, Ping…) on the wire, for testing relying parties"
 )]
 struct Cli {
     #[command(flatten)]
