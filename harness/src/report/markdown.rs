@@ -137,7 +137,11 @@ pub fn matrix(reports: &[RunReport]) -> String {
     }
     let mut out = String::from("| scenario |");
     for r in reports {
-        out.push_str(&format!(" {} |", cell(&r.rp)));
+        if r.idp == mock_idp::Personality::Okta {
+            out.push_str(&format!(" {} |", cell(&r.rp)));
+        } else {
+            out.push_str(&format!(" {} ({}) |", cell(&r.rp), r.idp));
+        }
     }
     out.push_str("\n|---|");
     out.push_str(&"---|".repeat(reports.len()));
