@@ -403,6 +403,30 @@ fn variants() -> Vec<Variant> {
             moves: vec![("no-end-session-logout-is-local", FAIL)],
             ..base.clone()
         },
+        Variant {
+            name: "cognito access-token-aud-required",
+            quirks: "access-token-aud-required",
+            idp: Some("cognito"),
+            only: Some(&["cognito-access-token-without-aud"]),
+            moves: vec![("cognito-access-token-without-aud", FAIL)],
+            ..base.clone()
+        },
+        Variant {
+            name: "pingone first-response-mode",
+            quirks: "first-response-mode",
+            idp: Some("pingone"),
+            only: Some(&["pingone-pi-flow-listed-first"]),
+            moves: vec![("pingone-pi-flow-listed-first", FAIL)],
+            ..base.clone()
+        },
+        Variant {
+            name: "adfs email",
+            no_checks: "email",
+            idp: Some("adfs"),
+            only: Some(&["adfs-upn-without-email"]),
+            moves: vec![("adfs-upn-without-email", FAIL)],
+            ..base.clone()
+        },
         // An origin allowlist without `null` refuses the sandboxed page's post.
         Variant {
             name: "hybrid refuse-null-origin",

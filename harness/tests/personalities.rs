@@ -71,10 +71,13 @@ fn the_personalities_with_a_suite_have_scenarios() {
     let catalog = catalog();
     for p in [
         Personality::Entra,
+        Personality::Adfs,
         Personality::Auth0,
         Personality::Keycloak,
         Personality::Google,
         Personality::Cognito,
+        Personality::Pingfederate,
+        Personality::Pingone,
     ] {
         assert!(
             catalog.iter().any(|l| l.scenario.idps.contains(&p)),
