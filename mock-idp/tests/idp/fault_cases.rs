@@ -643,8 +643,20 @@ async fn id_token_view(
     let Some((header, mut payload)) = jwt::decode_unverified(token) else {
         return json!("undecodable");
     };
-    if payload.contains_key("jti") {
-        payload.insert("jti".into(), json!("<jti>"));
+    // Ids new at every login (the token's, the session's: Okta's `jti`; Entra's `uti`,
+    // `aio`, `rh`; Keycloak's and Auth0's session; Cognito's `origin_jti`).
+    for claim in [
+        "jti",
+        "uti",
+        "aio",
+        "rh",
+        "sid",
+        "session_state",
+        "origin_jti",
+    ] {
+        if payload.contains_key(claim) {
+            payload.insert(claim.into(), json!(format!("<{claim}>")));
+        }
     }
     for (claim, value) in [("at_hash", access_token), ("c_hash", code)] {
         if let Some(h) = payload.get(claim).and_then(Value::as_str) {
@@ -746,10 +758,10 @@ pub async fn observe(idp: &MockIdp, flow: Flow, user: &str, password: &str) -> V
     match flow {
         Flow::Discovery => {
             let resp = c
-                .get(format!(
-                    "{}/.well-known/openid-configuration",
-                    idp.issuer("default")
-                ))
+                .get(
+                    idp.endpoint_url("default", mock_idp::Endpoint::Discovery)
+                        .unwrap(),
+                )
                 .send()
                 .await
                 .unwrap();
@@ -953,7 +965,8 @@ pub async fn observe(idp: &MockIdp, flow: Flow, user: &str, password: &str) -> V
         Flow::DiscoveryKeys => {
             let doc = get_json(
                 &c,
-                format!("{}/.well-known/openid-configuration", idp.issuer("default")),
+                idp.endpoint_url("default", mock_idp::Endpoint::Discovery)
+                    .unwrap(),
             )
             .await;
             let jwks_uri = doc["jwks_uri"].as_str().unwrap().to_string();
@@ -1019,6 +1032,10 @@ async fn token_exchange(
     };
     let mut body = raw.clone();
     body.remove("errorId");
+    // Keycloak names the session in its token response too.
+    if body.contains_key("session_state") {
+        body.insert("session_state".into(), json!("<session_state>"));
+    }
     if body.contains_key("access_token") {
         body.insert("access_token".into(), json!("<access token>"));
     }
@@ -1193,6 +1210,102 @@ pub async fn run_case(id: FaultId) {
             "{id}: disarmed, nothing differs"
         );
     }
+}
+
+/// Every fault under another IdP: it strikes (the journal names it) and changes the
+/// observation where it says (the IdP's own words may change more: its error members,
+/// its claims), and disarmed, nothing differs. The `after` values are Okta's words, so
+/// they are not compared here.
+async fn every_fault_strikes_under(p: mock_idp::Personality) {
+    let mut problems = Vec::new();
+    for case in cases() {
+        let id = case.fault.id;
+        // Logout faults at an IdP without an end-session endpoint have nothing to strike.
+        if case.flow == Flow::Logout && !p.advertises_end_session() {
+            continue;
+        }
+        // Browser-only and timing faults are covered under Okta.
+        if id == FaultId::TokenEndpointSlow {
+            continue;
+        }
+        let idp = MockIdp::builder()
+            .clock(Clock::frozen(NOW))
+            .personality(p)
+            .start()
+            .await
+            .unwrap();
+        let base = observe(&idp, case.flow, ALICE, ALICE_PW).await;
+        let before = idp.journal().last().map_or(0, |e| e.seq);
+        let mut fault = case.fault.clone();
+        if id.doc().scoped {
+            fault = fault.for_user(ALICE);
+        }
+        let guard = idp.arm(fault).unwrap();
+        let faulted = observe(&idp, case.flow, ALICE, ALICE_PW).await;
+        let mut changed = BTreeSet::new();
+        diff(&base, &faulted, String::new(), &mut changed);
+        for want in &case.changed {
+            // Another IdP's JWKS may list more keys first (Keycloak's encryption key):
+            // a key added at another index is the same change.
+            let want = if want.starts_with("/jwks/") {
+                "/jwks"
+            } else {
+                want
+            };
+            if !changed
+                .iter()
+                .any(|c| c == want || c.starts_with(&format!("{want}/")))
+            {
+                problems.push(format!(
+                    "{p} {id}: no difference under {want} ({changed:?})"
+                ));
+            }
+        }
+        let fired: Vec<String> = idp
+            .journal_since(before)
+            .into_iter()
+            .flat_map(|e| e.faults)
+            .collect();
+        if fired.is_empty() && id.doc().scoped && id != FaultId::KeyRotationKeepOld {
+            problems.push(format!("{p} {id}: the journal does not name it"));
+        }
+        drop(guard);
+        if !matches!(
+            id,
+            FaultId::KeyRotationKeepOld | FaultId::KeyRotationDropOld
+        ) {
+            let again = observe(&idp, case.flow, ALICE, ALICE_PW).await;
+            let mut after = BTreeSet::new();
+            diff(&base, &again, String::new(), &mut after);
+            if !after.is_empty() {
+                problems.push(format!("{p} {id}: disarmed, still differs at {after:?}"));
+            }
+        }
+    }
+    assert!(problems.is_empty(), "{}", problems.join("\n"));
+}
+
+macro_rules! personality_fault_tests {
+    ($($name:ident => $p:ident,)*) => {
+        $(
+            #[tokio::test]
+            async fn $name() {
+                every_fault_strikes_under(mock_idp::Personality::$p).await;
+            }
+        )*
+    };
+}
+
+personality_fault_tests! {
+    every_fault_strikes_under_entra => Entra,
+    every_fault_strikes_under_adfs => Adfs,
+    every_fault_strikes_under_auth0 => Auth0,
+    every_fault_strikes_under_keycloak => Keycloak,
+    every_fault_strikes_under_google => Google,
+    every_fault_strikes_under_cognito => Cognito,
+    every_fault_strikes_under_pingfederate => Pingfederate,
+    every_fault_strikes_under_pingone => Pingone,
+    every_fault_strikes_under_generic => Generic,
 }
 
 #[test]
