@@ -183,18 +183,14 @@ fn not_found() -> IdpError {
 pub async fn keys(
     State(shared): State<Arc<Shared>>,
     Srv(srv): Srv,
-    params: axum::extract::RawPathParams,
+    uri: axum::extract::OriginalUri,
     method: Method,
     headers: HeaderMap,
 ) -> Response {
     let mut j = entry(&shared, &srv.id, Endpoint::Keys, &method, &headers);
     let ctx = FaultCtx::default();
     let allow = cors_origin(&shared, &headers, &ctx, &mut j);
-    let asked_moved = params
-        .iter()
-        .find(|(k, _)| *k == "moved")
-        .map(|(_, v)| v.to_string());
-    let asked_moved = asked_moved.as_deref();
+    let asked_moved = moved_suffix(&shared, uri.path());
     // The hot path (no keys fault, `jwks-uri-moved` included): bytes prepared once.
     if asked_moved.is_none() && !shared.faults.any_at(Strikes::Keys) {
         let body = shared.jwks_bytes(&srv);
@@ -213,6 +209,21 @@ pub async fn keys(
     }
     let faults = shared.fire(Strikes::Keys, &ctx, &mut j);
     jwks_answer(&shared, &srv, j, allow, &faults)
+}
+
+/// The last segment of a keys path one segment longer than the IdP's keys route (where
+/// the keys are while `jwks-uri-moved` is armed).
+fn moved_suffix<'a>(shared: &Shared, path: &'a str) -> Option<&'a str> {
+    if shared.personality == crate::personality::Personality::Okta {
+        return path.split_once("/keys/").map(|(_, rest)| rest);
+    }
+    let route = shared
+        .personality
+        .routes()
+        .iter()
+        .find(|r| r.endpoint == Endpoint::Keys)?;
+    let depth = route.path.matches('/').count();
+    (path.matches('/').count() == depth + 1).then(|| path.rsplit('/').next().unwrap_or(""))
 }
 
 /// The JWKS as the keys faults that fired make it.

@@ -164,39 +164,53 @@ impl FromRequestParts<Arc<Shared>> for Srv {
     type Rejection = Response;
 
     async fn from_request_parts(parts: &mut Parts, shared: &Arc<Shared>) -> Result<Self, Response> {
-        let path = parts
-            .extensions
-            .get::<axum::extract::OriginalUri>()
-            .map_or_else(|| parts.uri.path(), |o| o.0.path())
-            .to_string();
-        let params = axum::extract::RawPathParams::from_request_parts(parts, shared)
+        // Okta's paths say their server plainly: the hot path reads it without allocating.
+        if shared.personality == crate::personality::Personality::Okta {
+            let path = parts
+                .extensions
+                .get::<axum::extract::OriginalUri>()
+                .map_or_else(|| parts.uri.path(), |o| o.0.path());
+            let id = server_id_of_path(shared, path);
+            return match shared.server_ctx(id) {
+                Some(srv) => Ok(Srv(srv)),
+                None => Err(unknown_server(shared, parts, id, path)),
+            };
+        }
+        let segment = axum::extract::RawPathParams::from_request_parts(parts, shared)
             .await
-            .ok();
-        let segment = params.as_ref().and_then(|ps| {
-            ps.iter()
-                .find(|(k, _)| *k == "server")
-                .map(|(_, v)| v.to_string())
-        });
+            .ok()
+            .and_then(|ps| {
+                ps.iter()
+                    .find(|(k, _)| *k == "server")
+                    .map(|(_, v)| v.to_string())
+            });
         // A path without a server segment is for the default server.
         let found = match &segment {
             Some(seg) => shared.server_for_segment(seg),
             None => shared.server_ctx(shared.personality.default_server()),
         };
-        let segment = segment.unwrap_or_else(|| shared.personality.default_server().to_string());
         match found {
             Some(srv) => Ok(Srv(srv)),
             None => {
-                let j = entry(
-                    shared,
-                    &segment,
-                    endpoint_of_path(shared, &path),
-                    &parts.method,
-                    &parts.headers,
-                );
-                Err(finish(shared, j, Err(IdpError::unknown_server(&segment))))
+                let segment =
+                    segment.unwrap_or_else(|| shared.personality.default_server().to_string());
+                let path = parts.uri.path().to_string();
+                Err(unknown_server(shared, parts, &segment, &path))
             }
         }
     }
+}
+
+/// The answer for a server segment that names no server of the tenant (journaled).
+fn unknown_server(shared: &Shared, parts: &Parts, segment: &str, path: &str) -> Response {
+    let j = entry(
+        shared,
+        segment,
+        endpoint_of_path(shared, path),
+        &parts.method,
+        &parts.headers,
+    );
+    finish(shared, j, Err(IdpError::unknown_server(segment)))
 }
 
 /// The endpoint a path names under the personality.
