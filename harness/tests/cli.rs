@@ -55,18 +55,22 @@ fn a_bad_option_is_bad_input() {
     assert_eq!(out.status.code(), Some(2));
 }
 
-#[test]
-fn idp_prints_its_issuers_and_serves_them() {
-    struct Kill(std::process::Child);
-    impl Drop for Kill {
-        fn drop(&mut self) {
-            let _ = self.0.kill();
-            let _ = self.0.wait();
-        }
+/// A running `oidc-harness idp`, stopped when dropped.
+struct Kill(std::process::Child);
+
+impl Drop for Kill {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
     }
+}
+
+/// Starts `oidc-harness idp` with `args` and reads what it prints before "Press Ctrl-C".
+fn idp_lines(args: &[&str]) -> (Kill, Vec<String>) {
     let mut child = Kill(
         harness()
-            .args(["idp", "--addr", "127.0.0.1:0"])
+            .arg("idp")
+            .args(args)
             .stdout(Stdio::piped())
             .stderr(Stdio::null())
             .spawn()
@@ -81,6 +85,12 @@ fn idp_prints_its_issuers_and_serves_them() {
         }
         lines.push(line);
     }
+    (child, lines)
+}
+
+#[test]
+fn idp_prints_its_issuers_and_serves_them() {
+    let (_idp, lines) = idp_lines(&["--addr", "127.0.0.1:0"]);
     let issuer = lines
         .iter()
         .find(|l| l.contains("issuer oauth2/default"))
@@ -112,30 +122,7 @@ fn idp_prints_its_issuers_and_serves_them() {
 
 #[test]
 fn idp_personality_prints_its_hosts_and_serves_the_idps_discovery() {
-    struct Kill(std::process::Child);
-    impl Drop for Kill {
-        fn drop(&mut self) {
-            let _ = self.0.kill();
-            let _ = self.0.wait();
-        }
-    }
-    let mut child = Kill(
-        harness()
-            .args(["idp", "--addr", "127.0.0.1:0", "--personality", "google"])
-            .stdout(Stdio::piped())
-            .stderr(Stdio::null())
-            .spawn()
-            .unwrap(),
-    );
-    let mut reader = BufReader::new(child.0.stdout.take().unwrap());
-    let mut lines = Vec::new();
-    for _ in 0..20 {
-        let mut line = String::new();
-        if reader.read_line(&mut line).unwrap() == 0 || line.starts_with("Press Ctrl-C") {
-            break;
-        }
-        lines.push(line);
-    }
+    let (_idp, lines) = idp_lines(&["--addr", "127.0.0.1:0", "--personality", "google"]);
     assert!(lines[0].contains("(Google on the wire)"), "{lines:?}");
     let hosts = lines
         .iter()

@@ -412,6 +412,20 @@ fn variants() -> Vec<Variant> {
             ..base.clone()
         },
         Variant {
+            name: "auth0 access-token-aud-required",
+            quirks: "access-token-aud-required",
+            idp: Some("auth0"),
+            only: Some(&[
+                "auth0-access-token-audience-array",
+                "auth0-trailing-slash-issuer",
+            ]),
+            moves: vec![
+                ("auth0-access-token-audience-array", FAIL),
+                ("auth0-trailing-slash-issuer", FAIL),
+            ],
+            ..base.clone()
+        },
+        Variant {
             name: "pingone first-response-mode",
             quirks: "first-response-mode",
             idp: Some("pingone"),

@@ -444,14 +444,18 @@ impl MockIdp {
     /// `{origin}/oauth2/{id}` (whether or not the server exists).
     pub fn issuer(&self, server: &str) -> String {
         let p = self.shared.personality;
-        let id = if p.single_issuer()
-            || (server == "org" && p != crate::personality::Personality::Okta)
-        {
+        p.issuer(&self.shared.origins, self.server_id(server))
+    }
+
+    /// The server a name means under the personality (one issuer per host: `default`;
+    /// `org` exists under Okta only).
+    fn server_id<'a>(&self, server: &'a str) -> &'a str {
+        let p = self.shared.personality;
+        if p.single_issuer() || (server == "org" && p != crate::personality::Personality::Okta) {
             "default"
         } else {
             server
-        };
-        p.issuer(&self.shared.origins, id)
+        }
     }
 
     /// Which IdP it is on the wire.
@@ -463,14 +467,7 @@ impl MockIdp {
     /// (`None` when the IdP has no such endpoint, e.g. Google's logout).
     pub fn endpoint_url(&self, server: &str, endpoint: crate::journal::Endpoint) -> Option<String> {
         let p = self.shared.personality;
-        let id = if p.single_issuer()
-            || (server == "org" && p != crate::personality::Personality::Okta)
-        {
-            "default"
-        } else {
-            server
-        };
-        p.url(&self.shared.origins, id, endpoint)
+        p.url(&self.shared.origins, self.server_id(server), endpoint)
     }
 
     /// The origins of every host the IdP serves (the first is [`Self::uri`]).

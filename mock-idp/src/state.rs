@@ -386,25 +386,8 @@ impl Shared {
                 .mint_personality_access_token(srv, client_id, user, scopes, auth_time, sid, ttl);
         }
         let id = jti("AT");
-        let mut c = Claims::new();
-        c.insert("ver".into(), 1.into());
-        c.insert("jti".into(), id.clone().into());
-        c.insert("iss".into(), srv.issuer.clone().into());
-        c.insert("aud".into(), srv.audience.clone().into());
-        c.insert("iat".into(), now.into());
-        c.insert("exp".into(), (now + ttl).into());
-        c.insert("cid".into(), client_id.into());
-        if let Some(u) = user {
-            c.insert("uid".into(), u.id.clone().into());
-        }
-        c.insert("scp".into(), Value::from(scopes.to_vec()));
-        if let Some(t) = auth_time {
-            c.insert("auth_time".into(), t.into());
-        }
-        c.insert(
-            "sub".into(),
-            user.map_or(client_id, |u| u.login.as_str()).into(),
-        );
+        let sub = user.map_or(client_id, |u| u.login.as_str());
+        let mut c = okta_access_claims(srv, &id, client_id, user, scopes, auth_time, sub, now, ttl);
         if let (Some(u), Some(claim)) = (user, &srv.groups_claim) {
             c.insert(claim.clone(), Value::from(groups_of(u)));
         }
@@ -414,9 +397,11 @@ impl Shared {
         (token, id, ttl)
     }
 
+    #[allow(clippy::too_many_arguments)]
     fn facts<'a>(
         &self,
         srv: &'a ServerCtx,
+        segment: &'a str,
         client_id: &'a str,
         user: Option<&'a User>,
         scopes: &'a [String],
@@ -425,11 +410,8 @@ impl Shared {
     ) -> crate::personality::claims::TokenFacts<'a> {
         crate::personality::claims::TokenFacts {
             issuer: &srv.issuer,
-            segment: if self.personality.is_alias(&srv.segment) {
-                ""
-            } else {
-                &srv.segment
-            },
+            // The server's own segment (Entra's tenant id, also through `common`).
+            segment,
             server: &srv.id,
             audience: &srv.audience,
             client_id,
@@ -460,13 +442,9 @@ impl Shared {
         ttl: i64,
     ) -> (String, String, i64) {
         let p = self.personality;
-        let mut facts = self.facts(srv, client_id, user, scopes, auth_time, ttl);
+        let segment = p.segment(&srv.id);
+        let mut facts = self.facts(srv, &segment, client_id, user, scopes, auth_time, ttl);
         facts.sid = sid;
-        let entra_tid;
-        if p.is_alias(&srv.segment) {
-            entra_tid = p.segment(&srv.id);
-            facts.segment = &entra_tid;
-        }
         let claims = crate::personality::claims::access_token(p, &facts);
         let now = self.clock.now();
         let (token, id) = if p == crate::personality::Personality::Google {
@@ -478,20 +456,10 @@ impl Shared {
             let id = token_id(&token, &claims);
             (token, id)
         };
-        let mut grants = Claims::new();
-        grants.insert("jti".into(), id.clone().into());
-        grants.insert("iss".into(), srv.issuer.clone().into());
-        grants.insert("iat".into(), now.into());
-        grants.insert("exp".into(), (now + ttl).into());
-        grants.insert("cid".into(), client_id.into());
-        if let Some(u) = user {
-            grants.insert("uid".into(), u.id.clone().into());
-        }
-        grants.insert("scp".into(), Value::from(scopes.to_vec()));
-        if let Some(t) = auth_time {
-            grants.insert("auth_time".into(), t.into());
-        }
-        grants.insert("sub".into(), facts_subject(p, user, client_id).into());
+        // What it grants, in Okta's terms (what userinfo and introspection read).
+        let sub = facts_subject(p, user, client_id);
+        let grants =
+            okta_access_claims(srv, &id, client_id, user, scopes, auth_time, &sub, now, ttl);
         lock(&self.access_tokens).insert(id.clone(), now + ttl, grants);
         self.known.remember("access_token", &token);
         (token, id, ttl)
@@ -518,19 +486,16 @@ impl Shared {
         if p != crate::personality::Personality::Okta {
             let at = access_token.map(jwt::half_hash);
             let ch = code.map(jwt::half_hash);
+            let segment = p.segment(&srv.id);
             let mut f = self.facts(
                 srv,
+                &segment,
                 client_id,
                 Some(user),
                 scopes,
                 Some(auth_time),
                 p.token_ttl(),
             );
-            let entra_tid;
-            if p.is_alias(&srv.segment) {
-                entra_tid = p.segment(&srv.id);
-                f.segment = &entra_tid;
-            }
             f.nonce = nonce;
             f.at_hash = at.as_deref();
             f.c_hash = ch.as_deref();
@@ -710,6 +675,39 @@ pub fn token_id(token: &str, claims: &Claims) -> String {
             let sig = token.rsplit('.').next().unwrap_or(token);
             format!("sig.{}", &sig[..sig.len().min(43)])
         })
+}
+
+/// An access token's claims as Okta writes them (ver, jti, iss, aud, iat, exp, cid, uid,
+/// scp, auth_time, sub).
+#[allow(clippy::too_many_arguments)]
+fn okta_access_claims(
+    srv: &ServerCtx,
+    id: &str,
+    client_id: &str,
+    user: Option<&User>,
+    scopes: &[String],
+    auth_time: Option<i64>,
+    sub: &str,
+    now: i64,
+    ttl: i64,
+) -> Claims {
+    let mut c = Claims::new();
+    c.insert("ver".into(), 1.into());
+    c.insert("jti".into(), id.into());
+    c.insert("iss".into(), srv.issuer.clone().into());
+    c.insert("aud".into(), srv.audience.clone().into());
+    c.insert("iat".into(), now.into());
+    c.insert("exp".into(), (now + ttl).into());
+    c.insert("cid".into(), client_id.into());
+    if let Some(u) = user {
+        c.insert("uid".into(), u.id.clone().into());
+    }
+    c.insert("scp".into(), Value::from(scopes.to_vec()));
+    if let Some(t) = auth_time {
+        c.insert("auth_time".into(), t.into());
+    }
+    c.insert("sub".into(), sub.into());
+    c
 }
 
 fn facts_subject(
