@@ -628,3 +628,120 @@ async fn an_unregistered_redirect_uri_gets_each_idps_page() {
     let page = b.get(to).send().await.unwrap().text().await.unwrap();
     assert!(page.contains("An error was encountered with the requested page."));
 }
+
+#[tokio::test]
+async fn more_captured_token_errors_are_word_for_word() {
+    // (personality, redirect_uri differs, verifier missing, refresh token unknown), each
+    // (status, error, words).
+    type Row = (u16, &'static str, &'static str);
+    let cases: [(Personality, Row, Row, Row); 4] = [
+        (
+            Personality::Keycloak,
+            (400, "invalid_grant", "Incorrect redirect_uri"),
+            (400, "invalid_grant", "PKCE code verifier not specified"),
+            (400, "invalid_grant", "Invalid refresh token"),
+        ),
+        (
+            Personality::Google,
+            (400, "redirect_uri_mismatch", "Bad Request"),
+            (400, "invalid_grant", "Missing code verifier."),
+            (400, "invalid_grant", "Token has been expired or revoked."),
+        ),
+        (
+            Personality::Entra,
+            (400, "invalid_grant", "AADSTS500112: "),
+            (400, "invalid_grant", "AADSTS501481: "),
+            (
+                400,
+                "invalid_grant",
+                "AADSTS700082: The refresh token has expired due to inactivity.",
+            ),
+        ),
+        (
+            Personality::Auth0,
+            (403, "invalid_grant", "Invalid redirect_uri"),
+            (403, "invalid_grant", "Failed to verify code verifier"),
+            (403, "invalid_grant", "Unknown or invalid refresh token."),
+        ),
+    ];
+    for (p, redirect, missing, refresh) in cases {
+        let idp = start(p).await;
+        let token = endpoint(&idp, "default", "token");
+        let post = |form: Vec<(&'static str, String)>| {
+            browser()
+                .post(&token)
+                .basic_auth(WEB, Some(WEB_SECRET))
+                .form(&form)
+                .send()
+        };
+        let (code, verifier) = alice_code(&idp, &browser(), "default").await;
+        let resp = post(vec![
+            ("grant_type", "authorization_code".into()),
+            ("code", code),
+            ("redirect_uri", "http://localhost:8080/callback".into()),
+            ("code_verifier", verifier),
+        ])
+        .await
+        .unwrap();
+        assert_token_error(p, resp, redirect.0, redirect.1, Some(redirect.2)).await;
+        let (code, _) = alice_code(&idp, &browser(), "default").await;
+        let resp = post(vec![
+            ("grant_type", "authorization_code".into()),
+            ("code", code),
+            ("redirect_uri", WEB_CB.into()),
+        ])
+        .await
+        .unwrap();
+        assert_token_error(p, resp, missing.0, missing.1, Some(missing.2)).await;
+        let resp = post(vec![
+            ("grant_type", "refresh_token".into()),
+            ("refresh_token", "not-a-refresh-token".into()),
+        ])
+        .await
+        .unwrap();
+        assert_token_error(p, resp, refresh.0, refresh.1, Some(refresh.2)).await;
+    }
+}
+
+#[tokio::test]
+async fn userinfo_errors_have_each_idps_challenge() {
+    let cases = [
+        (
+            Personality::Keycloak,
+            401,
+            "Bearer realm=\"default\", error=\"invalid_token\", error_description=\"Token verification failed\"",
+        ),
+        (
+            Personality::Auth0,
+            401,
+            "Bearer realm=\"Users\", error=\"invalid_token\"",
+        ),
+        (Personality::Google, 401, "error=\"invalid_token\""),
+        (
+            Personality::Okta,
+            401,
+            "Bearer error=\"invalid_token\", error_description=\"The access token is invalid.\"",
+        ),
+    ];
+    for (p, status, challenge) in cases {
+        let idp = start(p).await;
+        let resp = browser()
+            .get(endpoint(&idp, "default", "userinfo"))
+            .bearer_auth("not-a-token")
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(resp.status(), status, "{p}");
+        let got = resp.headers()["www-authenticate"]
+            .to_str()
+            .unwrap()
+            .to_string();
+        assert!(
+            got.starts_with(challenge) || got.contains(challenge),
+            "{p}: {got}"
+        );
+        if p == Personality::Auth0 {
+            assert_eq!(resp.text().await.unwrap(), "Unauthorized");
+        }
+    }
+}
