@@ -46,6 +46,8 @@ struct Variant {
     frontchannel: bool,
     /// The IdP's personality (Okta when absent).
     idp: Option<&'static str>,
+    /// The authorization server the RP uses (`default` when absent; Entra's `common`).
+    server: Option<&'static str>,
     moves: Vec<(&'static str, &'static str)>,
 }
 
@@ -69,6 +71,7 @@ fn variants() -> Vec<Variant> {
         only: None,
         frontchannel: false,
         idp: None,
+        server: None,
         moves: vec![],
     };
     let check = |c: &'static str, moves: Vec<(&'static str, &'static str)>| Variant {
@@ -387,6 +390,29 @@ fn variants() -> Vec<Variant> {
             moves: vec![("entra-other-tenant-token", FAIL)],
             ..base.clone()
         },
+        // At Entra's common endpoint, an RP that compares the issuer template literally
+        // refuses every login; at a tenant's own endpoint nothing moves.
+        Variant {
+            name: "entra common issuer-literal",
+            quirks: "issuer-literal",
+            idp: Some("entra"),
+            server: Some("common"),
+            only: Some(&["entra-common-issuer-template", "entra-other-tenant-token"]),
+            moves: vec![
+                ("entra-common-issuer-template", FAIL),
+                // Refused at discovery, before the fault could strike.
+                ("entra-other-tenant-token", INCONC),
+            ],
+            ..base.clone()
+        },
+        Variant {
+            name: "entra issuer-literal",
+            quirks: "issuer-literal",
+            idp: Some("entra"),
+            only: Some(&["entra-common-issuer-template", "entra-other-tenant-token"]),
+            moves: vec![],
+            ..base.clone()
+        },
         Variant {
             name: "entra email",
             no_checks: "email",
@@ -474,6 +500,12 @@ fn variant_profile(v: &Variant) -> harness::profile::Compiled {
                 "[start.env]",
                 &format!("[start.env]\nRESPONSE_TYPE = \"{rt}\"\nRESPONSE_MODE = \"{mode}\""),
             );
+    }
+    if let Some(server) = v.server {
+        text = text.replace(
+            "capabilities = [",
+            &format!("authorization_server = \"{server}\"\ncapabilities = ["),
+        );
     }
     if let Some(idp) = v.idp {
         text = text.replace(

@@ -24,7 +24,7 @@ async fn the_correct_sample_rp_passes_the_catalog_under_every_personality() {
     let catalog = catalog();
     let mut problems = Vec::new();
     for p in Personality::ALL {
-        let profiles = [
+        let mut profiles = vec![
             ("back-channel", profile_text("", "sample-rp")),
             (
                 "front-channel",
@@ -33,6 +33,16 @@ async fn the_correct_sample_rp_passes_the_catalog_under_every_personality() {
                     .replace("/backchannel-logout", "/frontchannel-logout"),
             ),
         ];
+        if p == Personality::Entra {
+            // Through Entra's multi-tenant endpoint: the issuer template.
+            profiles.push((
+                "common",
+                profile_text("", "sample-rp").replace(
+                    "capabilities = [",
+                    "authorization_server = \"common\"\ncapabilities = [",
+                ),
+            ));
+        }
         for (which, text) in profiles {
             let r = run(under(p, &text), catalog.clone(), Options::default()).await;
             assert_eq!(r.idp, p);

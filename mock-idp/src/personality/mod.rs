@@ -314,6 +314,7 @@ impl Personality {
     /// user pool id, an environment id).
     pub fn segment(self, id: &str) -> String {
         match self {
+            Self::Entra if self.is_alias(id) => id.to_string(),
             Self::Entra => crate::ids::stable_uuid(&format!("entra tenant {id}")),
             Self::Pingone => crate::ids::stable_uuid(&format!("pingone environment {id}")),
             Self::Cognito => format!(
