@@ -414,6 +414,14 @@ fn variants() -> Vec<Variant> {
             ..base.clone()
         },
         Variant {
+            name: "google issuer-literal",
+            quirks: "issuer-literal",
+            idp: Some("google"),
+            only: Some(&["google-issuer-without-scheme", "happy-path"]),
+            moves: vec![("google-issuer-without-scheme", FAIL)],
+            ..base.clone()
+        },
+        Variant {
             name: "entra email",
             no_checks: "email",
             idp: Some("entra"),

@@ -372,6 +372,9 @@ catalog! {
     IssMissing "iss-missing" [IdTokenClaims] any Remove scoped=true signature=false flows=ALL
         oidf=None, okta=None, outcome=Some("oidc_generic_token_failure"), param=None,
         "The ID token has no `iss`.";
+    IssWithoutScheme "iss-without-scheme" [IdTokenClaims] any Replace scoped=true signature=false flows=ALL
+        oidf=None, okta=None, outcome=None, param=None,
+        "The ID token's `iss` is the issuer without its scheme (`accounts.google.com` for `https://accounts.google.com`), as Google writes it in some ID tokens; Google tells RPs to accept both forms.";
     AudMismatch "aud-mismatch" [IdTokenClaims] any Replace scoped=true signature=false flows=ALL
         oidf=Some("rp-id_token-aud"), okta=None, outcome=Some("oidc_generic_token_failure"),
         param=Some("the audience to put in (default: another client id)"),

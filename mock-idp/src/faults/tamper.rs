@@ -99,6 +99,13 @@ pub fn id_token_claims(shared: &Shared, srv: &ServerCtx, faults: &[Fault], c: &m
             FaultId::AudMissing => {
                 c.remove("aud");
             }
+            FaultId::IssWithoutScheme => {
+                let bare = srv
+                    .issuer
+                    .split_once("://")
+                    .map_or(srv.issuer.as_str(), |(_, rest)| rest);
+                c.insert("iss".into(), bare.into());
+            }
             FaultId::IssMissing => {
                 c.remove("iss");
             }

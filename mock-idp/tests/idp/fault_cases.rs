@@ -11,6 +11,9 @@ use crate::common::*;
 
 pub const NOW: i64 = 1_800_000_000;
 
+/// What `iss-without-scheme` makes of Okta's `default` issuer (the origin is normalised).
+const NO_SCHEME_ISSUER: &str = "<no scheme>/oauth2/default";
+
 const STATE: &str = "state-0123456789abcdef";
 const NONCE: &str = "nonce-0123456789abcdef";
 
@@ -548,6 +551,12 @@ pub fn cases() -> Vec<Case> {
             vec![("/token/body/id_token/payload/iss", Value::Null)],
         ),
         case(
+            IssWithoutScheme,
+            Code,
+            &["/token/body/id_token/payload/iss"],
+            vec![("/token/body/id_token/payload/iss", json!(NO_SCHEME_ISSUER))],
+        ),
+        case(
             AudExtra,
             Code,
             &["/token/body/id_token/payload/aud"],
@@ -1060,6 +1069,15 @@ fn normalize_origin(v: &mut Value, origin: &str) {
                 *s = "ISSUER".into();
             }
         }
+        // The origin without its scheme (`iss-without-scheme`).
+        Value::String(s)
+            if origin
+                .split_once("://")
+                .is_some_and(|(_, bare)| s.starts_with(bare)) =>
+        {
+            let bare = origin.split_once("://").map_or("", |(_, b)| b);
+            *s = s.replacen(bare, "<no scheme>", 1);
+        }
         Value::Array(a) => a.iter_mut().for_each(|x| normalize_origin(x, origin)),
         Value::Object(m) => m.values_mut().for_each(|x| normalize_origin(x, origin)),
         _ => {}
@@ -1390,6 +1408,7 @@ fault_tests! {
     fault_es256 => Es256,
     fault_es256_bad_signature => Es256BadSignature,
     fault_iss_missing => IssMissing,
+    fault_iss_without_scheme => IssWithoutScheme,
     fault_aud_extra => AudExtra,
     fault_azp_mismatch => AzpMismatch,
     fault_aud_array => AudArray,
