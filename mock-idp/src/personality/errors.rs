@@ -10,7 +10,7 @@
 
 use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{Html, IntoResponse, Response};
-use serde_json::{Value, json};
+use serde_json::json;
 
 use super::Personality;
 use crate::errors::{self as okta, IdpError, OktaError, html_escape, json_text_response};
@@ -43,7 +43,7 @@ pub fn token_words(
     match p {
         Personality::Okta => (row.status, row.error, Some(okta_text.to_string()), 0),
         Personality::Entra => {
-            let (status, error, n, text): (u16, &str, u32, &str) = match code {
+            let (status, error, n, text): (u16, &'static str, u32, &str) = match code {
                 "invalid_client_secret" | "invalid_client" | "invalid_basic_auth_creds" => (
                     401,
                     "invalid_client",
@@ -86,29 +86,29 @@ pub fn token_words(
                     700_082,
                     "The refresh token has expired due to inactivity.",
                 ),
-                "multiple_client_credentials" => (
+                "token_request_missing_grant_type" => (
                     400,
                     "invalid_request",
-                    700_025,
-                    "Client is public so neither 'client_assertion' nor 'client_secret' should be presented.",
-                ),
-                _ => (
-                    if client_error { 401 } else { 400 },
-                    row.error,
                     900_144,
                     "The request body must contain the following parameter: 'grant_type'.",
                 ),
+                // No AADSTS text is known for the case: Entra's generic request code,
+                // with the case said plainly.
+                _ => (
+                    if client_error { 401 } else { 400 },
+                    row.error,
+                    9_002_313,
+                    "",
+                ),
             };
-            let text = if n == 900_144 && code != "token_request_missing_grant_type" {
-                // No AADSTS text known for this case: say it plainly, with Entra's
-                // generic request code.
+            let text = if text.is_empty() {
                 format!(
-                    "AADSTS9002313: Invalid request. Request is malformed or invalid. ({okta_text})"
+                    "AADSTS{n}: Invalid request. Request is malformed or invalid. ({okta_text})"
                 )
             } else {
                 format!("AADSTS{n}: {text}")
             };
-            (status, static_error(error), Some(text), n)
+            (status, error, Some(text), n)
         }
         Personality::Adfs => {
             let (status, text) = match code {
@@ -272,14 +272,6 @@ pub fn token_words(
     }
 }
 
-fn static_error(e: &str) -> &'static str {
-    okta::ALL
-        .iter()
-        .map(|r| r.error)
-        .find(|x| *x == e)
-        .unwrap_or("invalid_request")
-}
-
 /// Entra's timestamp form: `yyyy-MM-dd HH:mm:ssZ`.
 fn entra_timestamp(now: i64) -> String {
     let t = super::claims::iso8601(now);
@@ -310,8 +302,7 @@ pub fn token_body(
                 "{}\r\nTrace ID: {trace}\r\nCorrelation ID: {correlation}\r\nTimestamp: {ts}",
                 description.unwrap_or_default()
             );
-            let shown = if n == 900_144 { 9_002_313 } else { n };
-            json!({"error": error, "error_description": d, "error_codes": [shown], "timestamp": ts, "trace_id": trace, "correlation_id": correlation, "error_uri": format!("{}/error?code={shown}", ctx.origins[0])}).to_string()
+            json!({"error": error, "error_description": d, "error_codes": [n], "timestamp": ts, "trace_id": trace, "correlation_id": correlation, "error_uri": format!("{}/error?code={n}", ctx.origins[0])}).to_string()
         }
         Personality::Google => {
             let v = json!({"error": error, "error_description": description});
@@ -554,12 +545,4 @@ pub fn render(p: Personality, err: IdpError, ctx: &ErrorContext) -> Response {
             status, summary, ..
         } => api(p, status, summary.contains("(AuthorizationServer)")),
     }
-}
-
-/// The JSON value of an error description (tests).
-pub fn description_of(body: &str) -> Option<Value> {
-    serde_json::from_str::<Value>(body)
-        .ok()?
-        .get("error_description")
-        .cloned()
 }

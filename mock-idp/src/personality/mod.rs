@@ -566,14 +566,6 @@ impl Personality {
                 *v = url.into();
             }
         }
-        // The generic template spells its URLs from the issuer.
-        if self == Self::Generic {
-            for v in obj.values_mut() {
-                if let Some(t) = v.as_str().filter(|t| t.contains("{issuer}")) {
-                    *v = t.replace("{issuer}", &issuer).into();
-                }
-            }
-        }
         doc
     }
 
