@@ -363,6 +363,9 @@ pub fn rule_strength(
         Evidence::SendsIdTokenHint => Strength::Should,
         // RP-Initiated Logout 1.0 2: post_logout_redirect_uri is OPTIONAL.
         Evidence::ReturnsAfterLogout => Strength::May,
+        // RP-Initiated Logout 1.0 2: an RP that logs the user out asks the OP to log them out
+        // too; a request the OP refuses leaves them signed in there.
+        Evidence::EndsIdpSession => Strength::Should,
     }
 }
 
@@ -379,6 +382,7 @@ pub fn rule_name(rule: Evidence) -> &'static str {
         Evidence::SameRedirectUri => "same-redirect-uri",
         Evidence::SendsIdTokenHint => "sends-id-token-hint",
         Evidence::ReturnsAfterLogout => "returns-after-logout",
+        Evidence::EndsIdpSession => "ends-idp-session",
     }
 }
 
@@ -528,6 +532,24 @@ pub fn rules(rules: &[Evidence], flow: &FlowJournal, facts: FlowFacts<'_>) -> Ve
                         n > 0,
                         format!(
                             "{n} end-session request(s) without post_logout_redirect_uri: the user stays on the IdP's signed-out page"
+                        ),
+                    )
+                }
+                Evidence::EndsIdpSession if ends.is_empty() => (
+                    true,
+                    "no logout request naming the RP's client reached the IdP's logout endpoint: the user is still signed in there".to_string(),
+                ),
+                Evidence::EndsIdpSession => {
+                    let refused: Vec<String> = ends
+                        .iter()
+                        .filter(|e| e.outcome != "ok")
+                        .map(|e| format!("#{} {} {}", e.seq, e.status, e.outcome))
+                        .collect();
+                    (
+                        refused.len() == ends.len(),
+                        format!(
+                            "the IdP refused every logout request of the RP ({}): the user is still signed in there",
+                            refused.join(", ")
                         ),
                     )
                 }

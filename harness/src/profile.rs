@@ -92,6 +92,16 @@ pub struct Profile {
     /// What it can do; scenarios that need more are skipped.
     #[serde(default)]
     pub capabilities: Vec<Capability>,
+    /// The group the RP admits (named as in the tenant, e.g. `harness-admins`): every
+    /// scenario's user is in it unless the scenario says `in_required_group = false`, the
+    /// IdP sends groups, and `{required_group}` in `start` is its id at the IdP (Entra:
+    /// an object id). Implies the `groups` capability.
+    #[serde(default)]
+    pub required_group: Option<String>,
+    /// The Google Workspace domain the RP admits (the `hd` claim); implies the
+    /// `hosted-domain` capability. The harness's users are at `harness.test`.
+    #[serde(default)]
+    pub hosted_domain: Option<String>,
     /// Where the mock IdP listens (default `127.0.0.1:0`, a free port). Set it when the
     /// RP is already running and configured with a fixed issuer.
     #[serde(default)]
@@ -140,6 +150,8 @@ impl Profile {
                 Capability::FrontchannelLogout,
             ),
             (self.session_management, Capability::SessionManagement),
+            (self.required_group.is_some(), Capability::Groups),
+            (self.hosted_domain.is_some(), Capability::HostedDomain),
         ] {
             if on && !caps.contains(&c) {
                 caps.push(c);
@@ -186,7 +198,9 @@ pub struct Start {
     /// The program and its arguments (templated).
     pub command: Vec<String>,
     /// Environment (templated): `{issuer}`, `{client_id}`, `{client_secret}`,
-    /// `{redirect_uri}`, `{ca_file}`, `{profile_dir}`.
+    /// `{redirect_uri}`, `{ca_file}`, `{profile_dir}`, `{required_group}`,
+    /// `{groups_token}`, `{groups_claim}`, `{end_session_endpoint}`,
+    /// `{logout_return_param}`.
     #[serde(default)]
     pub env: BTreeMap<String, String>,
     /// Working directory, relative to the profile file (default: its folder).
@@ -604,13 +618,18 @@ fn check_start(c: &Compiled, file: &str, text: &str) -> Result<(), InputError> {
 }
 
 /// The variables `start.command` and `start.env` may use.
-pub const TEMPLATE_VARS: [&str; 6] = [
+pub const TEMPLATE_VARS: [&str; 11] = [
     "issuer",
     "client_id",
     "client_secret",
     "redirect_uri",
     "ca_file",
     "profile_dir",
+    "required_group",
+    "groups_token",
+    "groups_claim",
+    "end_session_endpoint",
+    "logout_return_param",
 ];
 
 /// The first `{name}` in `s` that is not a template variable.

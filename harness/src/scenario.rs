@@ -121,6 +121,21 @@ pub struct UserSpec {
     /// Groups besides `Everyone`.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub groups: Vec<String>,
+    /// In the group the RP's profile requires (`required_group`; default true).
+    #[serde(default = "yes", skip_serializing_if = "is_true")]
+    pub in_required_group: bool,
+    /// As many more groups (`harness-group-1`, …), to be in more groups than a token
+    /// carries (Entra's groups overage above 200).
+    #[serde(default, skip_serializing_if = "is_zero")]
+    pub extra_groups: u32,
+    /// The account is managed by its email's domain (default true); `false` at Google is
+    /// a personal account with a work address: no `hd` claim.
+    #[serde(default = "yes", skip_serializing_if = "is_true")]
+    pub managed: bool,
+}
+
+fn is_zero(n: &u32) -> bool {
+    *n == 0
 }
 
 impl Default for UserSpec {
@@ -130,6 +145,9 @@ impl Default for UserSpec {
             email: true,
             email_verified: true,
             groups: Vec::new(),
+            in_required_group: true,
+            extra_groups: 0,
+            managed: true,
         }
     }
 }
@@ -291,6 +309,9 @@ pub enum Evidence {
     /// The RP's end-session request named a `post_logout_redirect_uri`, so the user
     /// comes back to it.
     ReturnsAfterLogout,
+    /// The RP's logout reached the IdP's logout endpoint in a form it accepts, so the
+    /// IdP's session ended too.
+    EndsIdpSession,
 }
 
 /// What an RP can do (declared in its profile).
@@ -311,6 +332,12 @@ pub enum Capability {
     Userinfo,
     /// The RP sends the access token to userinfo in a form body (RFC 6750 2.2).
     UserinfoBody,
+    /// The RP admits only the users of one group (implied by the profile's
+    /// `required_group`).
+    Groups,
+    /// The RP admits only the accounts of one Google Workspace domain (implied by the
+    /// profile's `hosted_domain`).
+    HostedDomain,
 }
 
 impl Scenario {
@@ -433,6 +460,40 @@ impl Scenario {
                     text,
                     &["faults", &i, if f.param.is_some() { "param" } else { "id" }],
                     e.to_string(),
+                    None,
+                ));
+            }
+        }
+        // The user fields about an RP's access rules mean something only with the rule.
+        let needs = [
+            (
+                !self.user.in_required_group,
+                "in_required_group",
+                Capability::Groups,
+                "groups",
+            ),
+            (
+                self.user.extra_groups > 0,
+                "extra_groups",
+                Capability::Groups,
+                "groups",
+            ),
+            (
+                !self.user.managed,
+                "managed",
+                Capability::HostedDomain,
+                "hosted-domain",
+            ),
+        ];
+        for (set, field, cap, name) in needs {
+            if set && !self.requires.contains(&cap) {
+                return Err(at_path(
+                    file,
+                    text,
+                    &["user", field],
+                    format!(
+                        "`{field}` is about an RP's access rule: add `requires = [\"{name}\"]` so that RPs without one skip the scenario"
+                    ),
                     None,
                 ));
             }

@@ -492,3 +492,40 @@ fn plans_by_name_run_and_report() {
     assert!(text.contains("iss-mismatch"), "{text}");
     std::fs::remove_dir_all(&dir).ok();
 }
+
+#[test]
+fn an_access_rule_the_idp_cannot_serve_stops_the_run_and_says_why() {
+    let dir = std::env::temp_dir().join(format!("oidc-harness-access-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let base = support::profile_text("", "sample-rp");
+    for (name, text, idp, says) in [
+        (
+            "group.toml",
+            support::with_group(&base),
+            "google",
+            "Google sends no groups",
+        ),
+        (
+            "workspace.toml",
+            support::with_workspace(&base),
+            "okta",
+            "only Google's `hd` claim says",
+        ),
+    ] {
+        let profile = dir.join(name);
+        std::fs::write(&profile, text).unwrap();
+        let out = harness()
+            .args(["run", "--idp", idp, "--rp"])
+            .arg(&profile)
+            .arg("--scenario")
+            .arg(scenario_file("oidc-core", "happy-path"))
+            .arg("--out")
+            .arg(dir.join("reports"))
+            .output()
+            .unwrap();
+        let err = String::from_utf8_lossy(&out.stderr);
+        assert_eq!(out.status.code(), Some(3), "{err}");
+        assert!(err.contains(says), "{err}");
+    }
+    std::fs::remove_dir_all(&dir).ok();
+}

@@ -48,8 +48,20 @@ struct Variant {
     idp: Option<&'static str>,
     /// The authorization server the RP uses (`default` when absent; Entra's `common`).
     server: Option<&'static str>,
+    /// It admits the group `harness-admins` only, reading groups where the IdP sends them.
+    group: bool,
+    /// It admits the Google Workspace domain `harness.test` only.
+    workspace: bool,
     moves: Vec<(&'static str, &'static str)>,
 }
+
+/// The scenarios of an RP that admits one group under Entra.
+const GROUPS_ENTRA: &[&str] = &[
+    "entra-groups-overage",
+    "entra-groups-overage-non-member",
+    "required-group-non-member",
+    "happy-path",
+];
 
 /// The hybrid flow with every token from authorize, posted back: the flow with the
 /// most checks (c_hash, at_hash, the nonce required).
@@ -72,6 +84,8 @@ fn variants() -> Vec<Variant> {
         frontchannel: false,
         idp: None,
         server: None,
+        group: false,
+        workspace: false,
         moves: vec![],
     };
     let check = |c: &'static str, moves: Vec<(&'static str, &'static str)>| Variant {
@@ -86,6 +100,18 @@ fn variants() -> Vec<Variant> {
         moves,
         ..base.clone()
     };
+    // An RP that admits one group but reads it from `groups` whatever the IdP: the
+    // scenario about where that IdP sends groups (the first of `only`) fails.
+    let claim_fixed =
+        |name: &'static str, idp: &'static str, only: &'static [&'static str]| Variant {
+            name,
+            quirks: "groups-claim-fixed",
+            idp: Some(idp),
+            group: true,
+            only: Some(only),
+            moves: vec![(only[0], FAIL)],
+            ..base.clone()
+        };
     let front =
         |name: &'static str, c: &'static str, moves: Vec<(&'static str, &'static str)>| Variant {
             name,
@@ -460,6 +486,36 @@ fn variants() -> Vec<Variant> {
             ],
             ..base.clone()
         },
+        // Cognito's `/logout` refuses the standard end-session parameters: the user stays
+        // signed in at Cognito (a should: the RP's own session is over).
+        Variant {
+            name: "cognito logout-standard-only",
+            quirks: "logout-standard-only",
+            idp: Some("cognito"),
+            only: Some(&["cognito-logout-uri", "no-end-session-logout-is-local"]),
+            moves: vec![("cognito-logout-uri", WARN)],
+            ..base.clone()
+        },
+        Variant {
+            name: "cognito logout-local",
+            no_checks: "logout-local",
+            idp: Some("cognito"),
+            only: Some(&["cognito-logout-uri", "no-end-session-logout-is-local"]),
+            moves: vec![
+                ("cognito-logout-uri", FAIL),
+                ("no-end-session-logout-is-local", FAIL),
+            ],
+            ..base.clone()
+        },
+        // Entra's access token for OpenID scopes is Graph's: its `aud` is Graph.
+        Variant {
+            name: "entra access-token-aud-required",
+            quirks: "access-token-aud-required",
+            idp: Some("entra"),
+            only: Some(&["entra-graph-access-token"]),
+            moves: vec![("entra-graph-access-token", FAIL)],
+            ..base.clone()
+        },
         Variant {
             name: "pingone first-response-mode",
             quirks: "first-response-mode",
@@ -474,6 +530,71 @@ fn variants() -> Vec<Variant> {
             idp: Some("adfs"),
             only: Some(&["adfs-upn-without-email"]),
             moves: vec![("adfs-upn-without-email", FAIL)],
+            ..base.clone()
+        },
+        // Access rules: one group (read where each IdP sends it), one Workspace domain.
+        Variant {
+            name: "entra groups-overage",
+            no_checks: "groups-overage",
+            idp: Some("entra"),
+            group: true,
+            only: Some(GROUPS_ENTRA),
+            moves: vec![("entra-groups-overage", FAIL)],
+            ..base.clone()
+        },
+        Variant {
+            name: "entra groups",
+            no_checks: "groups",
+            idp: Some("entra"),
+            group: true,
+            only: Some(GROUPS_ENTRA),
+            moves: vec![
+                ("required-group-non-member", FAIL),
+                ("entra-groups-overage-non-member", FAIL),
+                // It admitted the member without reading the groups: proves nothing.
+                ("entra-groups-overage", INCONC),
+            ],
+            ..base.clone()
+        },
+        Variant {
+            name: "okta groups",
+            no_checks: "groups",
+            group: true,
+            only: Some(&["required-group-non-member", "happy-path"]),
+            moves: vec![("required-group-non-member", FAIL)],
+            ..base.clone()
+        },
+        claim_fixed(
+            "auth0 groups-claim-fixed",
+            "auth0",
+            &["auth0-namespaced-groups", "required-group-non-member"],
+        ),
+        claim_fixed(
+            "cognito groups-claim-fixed",
+            "cognito",
+            &["cognito-groups", "required-group-non-member"],
+        ),
+        claim_fixed(
+            "keycloak groups-claim-fixed",
+            "keycloak",
+            &["keycloak-realm-roles", "required-group-non-member"],
+        ),
+        Variant {
+            name: "google domain-from-email",
+            quirks: "domain-from-email",
+            idp: Some("google"),
+            workspace: true,
+            only: Some(&["google-personal-account-work-email", "happy-path"]),
+            moves: vec![("google-personal-account-work-email", FAIL)],
+            ..base.clone()
+        },
+        Variant {
+            name: "google hosted-domain",
+            no_checks: "hosted-domain",
+            idp: Some("google"),
+            workspace: true,
+            only: Some(&["google-personal-account-work-email", "happy-path"]),
+            moves: vec![("google-personal-account-work-email", FAIL)],
             ..base.clone()
         },
         // An origin allowlist without `null` refuses the sandboxed page's post.
@@ -521,6 +642,12 @@ fn variant_profile(v: &Variant) -> harness::profile::Compiled {
             "capabilities = [",
             &format!("idp = \"{idp}\"\ncapabilities = ["),
         );
+    }
+    if v.group {
+        text = with_group(&text);
+    }
+    if v.workspace {
+        text = with_workspace(&text);
     }
     if v.frontchannel {
         text = text

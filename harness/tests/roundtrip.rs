@@ -80,13 +80,31 @@ fn scenario() -> impl Strategy<Value = Scenario> {
         any::<bool>(),
         any::<bool>(),
         prop::collection::vec("[A-Za-z][A-Za-z0-9 _-]{0,12}", 0..3),
+        (
+            any::<bool>(),
+            prop::sample::select(vec![0u32, 3, 250]),
+            any::<bool>(),
+        ),
     )
-        .prop_map(|(assigned, email, email_verified, groups)| UserSpec {
-            assigned,
-            email,
-            email_verified,
-            groups,
-        });
+        .prop_map(
+            |(
+                assigned,
+                email,
+                email_verified,
+                groups,
+                (in_required_group, extra_groups, managed),
+            )| {
+                UserSpec {
+                    assigned,
+                    email,
+                    email_verified,
+                    groups,
+                    in_required_group,
+                    extra_groups,
+                    managed,
+                }
+            },
+        );
     let ua = (any::<bool>(), any::<bool>(), any::<bool>()).prop_map(|(a, b, c)| UserAgent {
         lose_rp_cookies: a,
         replay_callback: b,
@@ -141,22 +159,37 @@ fn scenario() -> impl Strategy<Value = Scenario> {
                     requires,
                 ),
                 oidf,
-            )| Scenario {
-                id,
-                title,
-                suite,
-                references,
-                user,
-                faults,
-                user_agent,
-                steps,
-                expect,
-                evidence,
-                requires,
-                flows: None,
-                response_modes: None,
-                idps: vec![],
-                oidf,
+            )| {
+                // The access-rule user fields need the rule's capability.
+                let mut requires = requires;
+                for (set, c) in [
+                    (
+                        !user.in_required_group || user.extra_groups > 0,
+                        Capability::Groups,
+                    ),
+                    (!user.managed, Capability::HostedDomain),
+                ] {
+                    if set && !requires.contains(&c) {
+                        requires.push(c);
+                    }
+                }
+                Scenario {
+                    id,
+                    title,
+                    suite,
+                    references,
+                    user,
+                    faults,
+                    user_agent,
+                    steps,
+                    expect,
+                    evidence,
+                    requires,
+                    flows: None,
+                    response_modes: None,
+                    idps: vec![],
+                    oidf,
+                }
             },
         )
 }

@@ -50,6 +50,10 @@ okta_errors! {
     MULTIPLE_CLIENT_CREDENTIALS = "invalid_request", "multiple_client_credentials", 401, "Cannot supply multiple client credentials. Use one of the following: credentials in the Authorization header, credentials in the post body, or a client_assertion in the post body.";
     CLIENT_CREDENTIALS_IN_QUERY = "invalid_request", "client_credentials_in_query", 400, "Client credentials cannot be supplied via query parameters.";
     INVALID_AUTHORIZATION_CODE = "invalid_grant", "invalid_authorization_code", 400, "The authorization code is invalid or has expired.";
+    // Okta's `invalid_authorization_code` row, for a code redeemed before.
+    AUTHORIZATION_CODE_REDEEMED = "invalid_grant", "authorization_code_redeemed", 400, "The authorization code is invalid or has expired.";
+    // Okta's `invalid_authorization_code` row, for a code past its life.
+    AUTHORIZATION_CODE_EXPIRED = "invalid_grant", "authorization_code_expired", 400, "The authorization code is invalid or has expired.";
     MISMATCHED_REDIRECT_URI = "invalid_grant", "mismatched_redirect_uri", 400, "The 'redirect_uri' does not match the redirection URI used in the authorization request.";
     MISMATCHED_CLIENT = "invalid_grant", "mismatched_client", 400, "The grant was issued to another client. Please make sure the 'client_id' matches the one used at the authorize request.";
     PKCE_VERIFICATION_FAILED = "invalid_grant", "pkce_verification_failed", 400, "PKCE verification failed.";
@@ -327,9 +331,17 @@ mod tests {
                 // captured on the wire (WWW-Authenticate of a 403).
                 continue;
             }
+            // A replayed or expired code is Okta's `invalid_authorization_code` row under a
+            // name of its own, so that IdPs that word it apart can (Entra's AADSTS54005
+            // and AADSTS70008, Keycloak's "Code is expired").
+            let code = if *e == AUTHORIZATION_CODE_REDEEMED || *e == AUTHORIZATION_CODE_EXPIRED {
+                INVALID_AUTHORIZATION_CODE.code
+            } else {
+                e.code
+            };
             let row = rows
                 .iter()
-                .find(|r| r.len() == 5 && r[1] == e.code && r[0] == e.error)
+                .find(|r| r.len() == 5 && r[1] == code && r[0] == e.error)
                 .unwrap_or_else(|| panic!("{} / {} is not in the catalog", e.error, e.code));
             assert_eq!(row[2], e.status.to_string(), "status of {}", e.code);
             let catalog_desc = row[4]

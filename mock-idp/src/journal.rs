@@ -37,11 +37,14 @@ pub enum Endpoint {
     BackchannelLogout,
     /// `/v1/check_session`: the check-session iframe (Session Management 1.0) loaded.
     CheckSession,
+    /// Where a token's distributed claims point (OIDC Core 5.6.2): Entra's Graph
+    /// `getMemberObjects`, read for the groups of a user in too many to list.
+    ClaimSource,
 }
 
 impl Endpoint {
     /// Every endpoint.
-    pub const ALL: [Endpoint; 11] = [
+    pub const ALL: [Endpoint; 12] = [
         Self::Discovery,
         Self::Keys,
         Self::Authorize,
@@ -53,6 +56,7 @@ impl Endpoint {
         Self::Logout,
         Self::BackchannelLogout,
         Self::CheckSession,
+        Self::ClaimSource,
     ];
 
     /// The name the journal uses (`token`, `keys`, …).
@@ -69,6 +73,7 @@ impl Endpoint {
             Self::Logout => "logout",
             Self::BackchannelLogout => "backchannel_logout",
             Self::CheckSession => "check_session",
+            Self::ClaimSource => "claim_source",
         }
     }
 }
@@ -88,7 +93,9 @@ pub struct JournalEntry {
     pub method: String,
     /// HTTP status answered.
     pub status: u16,
-    /// `ok`, or Okta's code for the error sent (e.g. `invalid_client_secret`).
+    /// `ok`, or Okta's code for the error sent (e.g. `invalid_client_secret`); where Okta's
+    /// one code covers cases other IdPs word apart, ours (`authorization_code_redeemed`,
+    /// `authorization_code_expired`: Okta's `invalid_authorization_code`).
     pub outcome: String,
     /// The client, when known.
     #[serde(skip_serializing_if = "Option::is_none")]

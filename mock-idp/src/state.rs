@@ -399,7 +399,7 @@ impl Shared {
 
     #[allow(clippy::too_many_arguments)]
     fn facts<'a>(
-        &self,
+        &'a self,
         srv: &'a ServerCtx,
         segment: &'a str,
         client_id: &'a str,
@@ -423,6 +423,7 @@ impl Shared {
             c_hash: None,
             sid: None,
             groups_claim: srv.groups_claim.as_deref(),
+            origins: &self.origins,
             now: self.clock.now(),
             ttl,
         }
@@ -452,7 +453,21 @@ impl Shared {
             (token.clone(), token)
         } else {
             let key = self.signing_key(&srv.id);
-            let token = jwt::sign_rs256(&jwt::rs256_header(&key), &claims, &key);
+            let token = if crate::personality::claims::entra_graph_token(p, scopes) {
+                // Graph's access tokens: v1.0 headers (`x5t`) with a `nonce`, signed so
+                // that only Graph verifies them.
+                let mut h = Claims::new();
+                h.insert("typ".into(), "JWT".into());
+                h.insert("nonce".into(), random_b64(32).into());
+                h.insert("alg".into(), "RS256".into());
+                if let Some(x5t) = key.x5t() {
+                    h.insert("x5t".into(), x5t.into());
+                }
+                h.insert("kid".into(), key.kid().into());
+                jwt::sign_rs256_nonce_hashed(&h, &claims, &key)
+            } else {
+                jwt::sign_rs256(&jwt::rs256_header(&key), &claims, &key)
+            };
             let id = token_id(&token, &claims);
             (token, id)
         };
@@ -616,7 +631,11 @@ impl Shared {
             let (header, _) = jwt::decode_unverified(token)?;
             let kid = header.get("kid")?.as_str()?;
             let key = self.published_key(&srv.id, kid)?;
-            let claims = jwt::verify_rs256(token, &key)?;
+            let claims = if header.contains_key("nonce") {
+                jwt::verify_rs256_nonce_hashed(token, &key)?
+            } else {
+                jwt::verify_rs256(token, &key)?
+            };
             token_id(token, &claims)
         };
         let grants = lock(&self.access_tokens).get(&id).cloned()?;

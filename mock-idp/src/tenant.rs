@@ -317,6 +317,11 @@ pub struct User {
     /// Group names (`Everyone` is implied).
     #[serde(default)]
     pub groups: Vec<String>,
+    /// Whether the account is managed by its email's domain (default true). At Google, a
+    /// managed account is a Workspace one, with the `hd` claim; `false` is a personal
+    /// Google account that uses a work address, without `hd`.
+    #[serde(default = "yes")]
+    pub managed: bool,
     /// Profile claims.
     #[serde(default)]
     pub profile: Profile,
@@ -335,6 +340,7 @@ impl User {
             password: Secret::new(password),
             active: true,
             groups: Vec::new(),
+            managed: true,
             profile: Profile::default(),
         };
         user.normalize();

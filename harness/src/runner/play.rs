@@ -616,6 +616,8 @@ fn finish(
     session_checks(&mut played, &flow);
     // Witnesses are read while the faults are armed (the IdP's counts live with them).
     let mut struck = trace::struck(&p, &flow);
+    let accepted = played.observed.decision == Decision::Accepted;
+    struck.extend(trace::groups_overage(ctx, s, &p, &flow, accepted));
     drop(p.guards);
     struck.extend(played.ua.iter().cloned());
     struck.extend(trace::rotation(

@@ -52,6 +52,20 @@ fn client_of(p: &Compiled) -> Client {
 /// Starts the mock IdP with the profile's client; returns it and the authorization
 /// server the RP uses.
 pub(crate) async fn start_idp(profile: &Compiled) -> Result<(MockIdp, String), RunError> {
+    let idp = profile.profile.idp;
+    // Access rules an IdP cannot serve: every login would be refused.
+    if profile.profile.required_group.is_some() && idp.groups_at().is_none() {
+        return Err(RunError(format!(
+            "the profile admits one group (`required_group`), and {} sends no groups: run it under another IdP (--idp)",
+            idp.title()
+        )));
+    }
+    if profile.profile.hosted_domain.is_some() && idp != mock_idp::Personality::Google {
+        return Err(RunError(format!(
+            "the profile admits one Google Workspace domain (`hosted_domain`), which only Google's `hd` claim says; the IdP here is {} (--idp google)",
+            idp.title()
+        )));
+    }
     let server = profile.profile.authorization_server.clone();
     let mut tenant = Tenant::default();
     if server != "org" && server != "default" {
@@ -60,9 +74,25 @@ pub(crate) async fn start_idp(profile: &Compiled) -> Result<(MockIdp, String), R
             .push(mock_idp::AuthorizationServer::new(&server));
     }
     tenant.clients.push(client_of(profile));
-    let tenant = tenant
+    let mut tenant = tenant
         .validated()
         .map_err(|e| RunError(format!("the profile's client is not valid: {e}")))?;
+    // An RP that admits one group: the IdP is set up to send groups, as its admin would
+    // (Okta's and Entra's groups claim, an Auth0 Action).
+    if profile.profile.required_group.is_some() && idp.groups_need_claim() {
+        let id = if idp.is_alias(&server) {
+            "default"
+        } else {
+            server.as_str()
+        };
+        for s in tenant
+            .authorization_servers
+            .iter_mut()
+            .filter(|s| s.id == id)
+        {
+            s.groups_claim = Some("groups".into());
+        }
+    }
     let addr = profile
         .profile
         .idp_addr
@@ -102,6 +132,31 @@ pub(crate) fn rp_vars(ctx: &Ctx, issuer: &str) -> Result<BTreeMap<&'static str, 
     };
     vars.insert("ca_file", ca_file);
     vars.insert("profile_dir", ctx.profile.dir.display().to_string());
+    // Where the IdP puts groups, and the required group's id there.
+    let idp = p.idp;
+    let (token, claim) = idp.groups_at().unwrap_or(("id_token", "groups"));
+    vars.insert("groups_token", token.to_string());
+    vars.insert("groups_claim", claim.to_string());
+    let group = p
+        .required_group
+        .as_deref()
+        .and_then(|g| mock_idp::personality::claims::group_id(idp, g))
+        .unwrap_or_default();
+    vars.insert("required_group", group);
+    // The IdP's logout endpoint even where discovery names none (Cognito's `/logout`), and
+    // its name for the return URI there.
+    let server = &p.authorization_server;
+    vars.insert(
+        "end_session_endpoint",
+        ctx.idp
+            .endpoint_url(server, mock_idp::Endpoint::Logout)
+            .unwrap_or_default(),
+    );
+    let param = idp
+        .logout_redirect_param()
+        .filter(|_| !idp.advertises_end_session())
+        .unwrap_or("post_logout_redirect_uri");
+    vars.insert("logout_return_param", param.to_string());
     Ok(vars)
 }
 
@@ -122,6 +177,8 @@ pub(crate) struct Prepared {
     pub before: u64,
     /// The RP log's mark before the scenario began.
     pub log_mark: usize,
+    /// How many groups the user is in (`Everyone` included).
+    pub groups: usize,
 }
 
 /// The login of a scenario's user (an email unless the scenario wants none).
@@ -153,12 +210,20 @@ pub(crate) fn prepare(ctx: &Ctx, s: &Scenario) -> Result<Prepared, String> {
     if s.user.assigned {
         user.groups.push(ASSIGNED.into());
     }
+    match &ctx.profile.profile.required_group {
+        Some(g) if s.user.in_required_group => user.groups.push(g.clone()),
+        _ => {}
+    }
+    user.groups
+        .extend((1..=s.user.extra_groups).map(|n| format!("harness-group-{n}")));
+    user.managed = s.user.managed;
     let who = Who {
         email: user.profile.email.clone(),
         sub: user.id.clone(),
         name: user.display_name(),
     };
     let user_id = user.id.clone();
+    let groups = user.groups.len() + 1;
     ctx.idp
         .upsert_user(user)
         .map_err(|e| format!("cannot provision the scenario's user: {e}"))?;
@@ -184,5 +249,6 @@ pub(crate) fn prepare(ctx: &Ctx, s: &Scenario) -> Result<Prepared, String> {
         guards,
         before,
         log_mark,
+        groups,
     })
 }

@@ -134,6 +134,12 @@ pub(crate) fn idp_skip(idp: mock_idp::Personality, s: &Scenario) -> Option<Strin
             idp.title()
         ));
     }
+    if s.requires.contains(&Capability::Groups) && idp.groups_at().is_none() {
+        return Some(format!(
+            "it is about the groups in tokens, which {} does not send",
+            idp.title()
+        ));
+    }
     let at_end_session = s.steps.contains(&Step::Logout)
         && (s
             .faults

@@ -276,6 +276,52 @@ pub(crate) fn refreshes(steps: &[usize], flow: &FlowJournal) -> Vec<Struck> {
         .collect()
 }
 
+/// Entra's groups overage: a user in more groups than its tokens carry gets a pointer to
+/// Graph instead (`_claim_sources`). It strikes with every token response to the user's
+/// logins; but an RP that admits a member without reading the groups there has not shown
+/// that it decides by them (it may check no groups at all): not exercised.
+pub(crate) fn groups_overage(
+    ctx: &Ctx,
+    s: &Scenario,
+    p: &Prepared,
+    flow: &FlowJournal,
+    accepted: bool,
+) -> Option<Struck> {
+    let idp = ctx.profile.profile.idp;
+    let limit = mock_idp::personality::claims::ENTRA_GROUPS_LIMIT;
+    if idp != mock_idp::Personality::Entra
+        || ctx.profile.profile.required_group.is_none()
+        || p.groups <= limit
+    {
+        return None;
+    }
+    let count = |endpoint| {
+        flow.entries
+            .iter()
+            .filter(|e| e.endpoint == Some(endpoint) && e.status == 200)
+            .count()
+    };
+    let (delivered, reads) = (count(Endpoint::Token), count(Endpoint::ClaimSource));
+    let vacuous = s.expect.result == crate::scenario::Outcome::Accept && accepted && reads == 0;
+    let missing = if delivered == 0 {
+        Some("no token response reached the RP".to_string())
+    } else if vacuous {
+        Some(format!(
+            "the user is in {} groups, so the ID token named Graph's getMemberObjects (`_claim_sources`) instead of listing them, and the RP admitted the user without reading them there: it did not decide by the groups",
+            p.groups
+        ))
+    } else {
+        None
+    };
+    Some(Struck {
+        fault: "idp:groups-overage".into(),
+        times: delivered as u32,
+        exercised: missing.is_none(),
+        missing,
+        signature: false,
+    })
+}
+
 /// Whether the RP's logins used a flow the scenario is about: a scenario about `code
 /// id_token` proves nothing about an RP that asked for `code`. `None` when the scenario
 /// is about every flow and mode.

@@ -33,6 +33,32 @@ pub fn free_port() -> u16 {
 }
 
 /// A profile starting the sample RP on a free port, with `no_checks` switched off.
+/// `text` (a profile) for an RP that admits the group `harness-admins` only, told where
+/// the IdP sends groups and the group's id there.
+pub fn with_group(text: &str) -> String {
+    text.replace(
+        "capabilities = [",
+        "required_group = \"harness-admins\"\ncapabilities = [",
+    )
+    .replace(
+        "[start.env]",
+        "[start.env]\nREQUIRED_GROUP = \"{required_group}\"\nGROUPS_CLAIM = \"{groups_token}:{groups_claim}\"",
+    )
+}
+
+/// `text` (a profile) for an RP that admits the Google Workspace domain `harness.test`
+/// only.
+pub fn with_workspace(text: &str) -> String {
+    text.replace(
+        "capabilities = [",
+        "hosted_domain = \"harness.test\"\ncapabilities = [",
+    )
+    .replace(
+        "[start.env]",
+        "[start.env]\nHOSTED_DOMAIN = \"harness.test\"",
+    )
+}
+
 pub fn profile_text(no_checks: &str, name: &str) -> String {
     let port = free_port();
     format!(
@@ -58,6 +84,8 @@ ready_timeout_secs = 30
 ISSUER = "{{issuer}}"
 CLIENT_ID = "{{client_id}}"
 CLIENT_SECRET = "{{client_secret}}"
+END_SESSION_ENDPOINT = "{{end_session_endpoint}}"
+LOGOUT_RETURN_PARAM = "{{logout_return_param}}"
 LISTEN = "127.0.0.1:{port}"
 NO_CHECKS = "{no_checks}"
 

@@ -42,6 +42,8 @@ pub struct TokenFacts<'a> {
     pub sid: Option<&'a str>,
     /// The claim name of groups, when the server puts groups in tokens.
     pub groups_claim: Option<&'a str>,
+    /// The IdP's origins, one per host (where distributed claims point: Entra's Graph).
+    pub origins: &'a [String],
     /// Now.
     pub now: i64,
     /// Token lifetime.
@@ -86,7 +88,7 @@ pub fn subject(p: Personality, user: &User, client_id: &str) -> String {
 }
 
 /// The user's object id in Entra (`oid`), stable across apps.
-fn oid(user: &User) -> String {
+pub fn oid(user: &User) -> String {
     ids::stable_uuid(&format!("entra object {}", user.id))
 }
 
@@ -114,15 +116,37 @@ pub fn iso8601(t: i64) -> String {
 }
 
 /// The user's groups as the IdP names them (Entra: object ids).
-fn groups(p: Personality, user: &User) -> Vec<String> {
-    let names = crate::state::groups_of(user);
+pub fn groups(p: Personality, user: &User) -> Vec<String> {
+    crate::state::groups_of(user)
+        .iter()
+        .filter_map(|g| group_id(p, g))
+        .collect()
+}
+
+/// How `p` names group `name` in its tokens (Entra: the group's object id), or `None` when
+/// it does not send it (Cognito has no `Everyone`).
+pub fn group_id(p: Personality, name: &str) -> Option<String> {
     match p {
-        Personality::Entra => names
-            .iter()
-            .map(|g| ids::stable_uuid(&format!("entra group {g}")))
-            .collect(),
-        Personality::Cognito => names.into_iter().filter(|g| g != "Everyone").collect(),
-        _ => names,
+        Personality::Entra => Some(ids::stable_uuid(&format!("entra group {name}"))),
+        Personality::Cognito if name == "Everyone" => None,
+        _ => Some(name.to_string()),
+    }
+}
+
+/// Above this many groups Entra leaves `groups` out of a JWT and points to Graph instead
+/// (`_claim_names` / `_claim_sources`, OIDC Core 5.6.2 distributed claims).
+pub const ENTRA_GROUPS_LIMIT: usize = 200;
+
+/// The namespace Auth0 custom claims get here (an Action must namespace them with a URL).
+pub const AUTH0_NAMESPACE: &str = "https://oidc-harness.test/";
+
+/// The claim name groups arrive under at `p` when the server sends groups as `claim`:
+/// Auth0 sends custom claims namespaced with a URL.
+pub fn groups_claim_name(p: Personality, claim: &str) -> String {
+    if p == Personality::Auth0 && !claim.contains("://") {
+        format!("{AUTH0_NAMESPACE}{claim}")
+    } else {
+        claim.to_string()
     }
 }
 
@@ -395,16 +419,91 @@ fn access_token_order(p: Personality) -> &'static [&'static str] {
     }
 }
 
-/// Which token a claim is for (some claims differ between the two).
+/// Which token a claim is for (some claims differ between them).
 #[derive(Clone, Copy, PartialEq, Eq)]
 enum Kind {
     Id,
     Access,
+    /// Entra's access token for Microsoft Graph: v1.0, another issuer.
+    Graph,
+}
+
+/// Microsoft Graph's application id: the `aud` of the access token Entra issues to an app
+/// that asks for OpenID scopes only (they give Graph's `User.Read`).
+pub const GRAPH_APP_ID: &str = "00000003-0000-0000-c000-000000000000";
+
+/// Whether Entra's access token for `scopes` is for Microsoft Graph: no API scope asked.
+pub fn entra_graph_token(p: Personality, scopes: &[String]) -> bool {
+    p == Personality::Entra
+        && scopes
+            .iter()
+            .all(|s| crate::state::OIDC_SCOPES.contains(&s.as_str()))
+}
+
+/// The claims of Entra's v1.0 Graph access tokens: `aud, iss, iat, nbf, exp`, then the
+/// rest alphabetically (`../shared/reference/entra/access-token-v1-app.decoded.json` and
+/// README: `appid`/`appidacr`, `unique_name`, `upn`, `ver: "1.0"`).
+const ENTRA_GRAPH_ORDER: &[&str] = &[
+    "aud",
+    "iss",
+    "iat",
+    "nbf",
+    "exp",
+    "acct",
+    "aio",
+    "amr",
+    "appid",
+    "appidacr",
+    "family_name",
+    "given_name",
+    "idtyp",
+    "name",
+    "oid",
+    "rh",
+    "scp",
+    "sub",
+    "tid",
+    "unique_name",
+    "upn",
+    "uti",
+    "ver",
+];
+
+/// A Graph access token's own values, where they differ from a v2.0 token's.
+fn graph_value(p: Personality, f: &TokenFacts<'_>, name: &str) -> Option<Option<Value>> {
+    Some(match name {
+        "aud" => Some(GRAPH_APP_ID.into()),
+        "iss" => Some(format!("https://sts.windows.net/{}/", f.segment).into()),
+        "ver" => Some("1.0".into()),
+        "appidacr" => Some("1".into()),
+        "idtyp" => Some("user".into()),
+        "acct" => Some(0.into()),
+        "amr" => Some(json!(["pwd"])),
+        "scp" => {
+            let mut asked: Vec<&str> = f.scopes.iter().map(String::as_str).collect();
+            asked.sort_unstable();
+            asked.push("User.Read");
+            Some(asked.join(" ").into())
+        }
+        // Pairwise for Graph, not for the app.
+        "sub" => f.user.map(|u| subject(p, u, GRAPH_APP_ID).into()),
+        _ => return None,
+    })
 }
 
 fn value(p: Personality, kind: Kind, f: &TokenFacts<'_>, name: &str) -> Option<Value> {
     let user = f.user;
     let profile = user.map(|u| &u.profile);
+    if kind == Kind::Graph {
+        if let Some(v) = graph_value(p, f, name) {
+            return v;
+        }
+    }
+    let kind = if kind == Kind::Graph {
+        Kind::Access
+    } else {
+        kind
+    };
     let email_ok = kind == Kind::Access || f.has("email");
     let profile_ok = kind == Kind::Access || f.has("profile") || p == Personality::Entra;
     let opt = |v: Option<&String>| v.map(|s| Value::from(s.as_str()));
@@ -472,12 +571,12 @@ fn value(p: Personality, kind: Kind, f: &TokenFacts<'_>, name: &str) -> Option<V
         "session_state" => session?.into(),
         "typ" => match kind {
             Kind::Id => "ID".into(),
-            Kind::Access => "Bearer".into(),
+            Kind::Access | Kind::Graph => "Bearer".into(),
         },
         "acr" => "1".into(),
         "token_use" => match kind {
             Kind::Id => "id".into(),
-            Kind::Access => "access".into(),
+            Kind::Access | Kind::Graph => "access".into(),
         },
         "origin_jti" | "event_id" => ids::random_uuid().into(),
         "cognito:username" | "username" => user?.login.clone().into(),
@@ -514,6 +613,9 @@ fn value(p: Personality, kind: Kind, f: &TokenFacts<'_>, name: &str) -> Option<V
             profile?.email_verified.into()
         }
         "hd" if email_ok => {
+            if !user?.managed {
+                return None;
+            }
             let domain = profile?.email.as_ref()?.split_once('@')?.1.to_string();
             if domain == "gmail.com" {
                 return None;
@@ -549,7 +651,21 @@ fn value(p: Personality, kind: Kind, f: &TokenFacts<'_>, name: &str) -> Option<V
             "client-credentials".into()
         }
         "realm_access" => {
-            json!({"roles": ["offline_access", "uma_authorization", format!("default-roles-{}", f.server)]})
+            // Realm roles: Keycloak's defaults and the user's (its groups here), in the
+            // access token only unless a mapper adds them elsewhere.
+            let mut roles = vec![
+                "offline_access".to_string(),
+                "uma_authorization".to_string(),
+                format!("default-roles-{}", f.server),
+            ];
+            if let Some(u) = user {
+                roles.extend(
+                    crate::state::groups_of(u)
+                        .into_iter()
+                        .filter(|g| g != "Everyone"),
+                );
+            }
+            json!({ "roles": roles })
         }
         "resource_access" => {
             json!({"account": {"roles": ["manage-account", "manage-account-links", "view-profile"]}})
@@ -560,18 +676,53 @@ fn value(p: Personality, kind: Kind, f: &TokenFacts<'_>, name: &str) -> Option<V
 
 fn build(p: Personality, kind: Kind, order: &[&str], f: &TokenFacts<'_>) -> Claims {
     let mut c = Claims::new();
+    // Auth0: custom claims (an Action's, namespaced) come first.
+    let custom = f
+        .groups_claim
+        .zip(f.user)
+        .map(|(claim, user)| (groups_claim_name(p, claim), groups(p, user)));
+    if let (Personality::Auth0, Some((name, g))) = (p, &custom) {
+        c.insert(name.clone(), g.clone().into());
+    }
     for name in order {
+        if *name == "groups" && p == Personality::Entra {
+            if let Some(overage) = entra_overage(f) {
+                c.extend(overage);
+                continue;
+            }
+        }
         if let Some(v) = value(p, kind, f, name) {
             c.insert((*name).to_string(), v);
         }
     }
     // A custom groups claim name the server chose (Okta-style `groups_claim`).
-    if let (Some(claim), Some(user)) = (f.groups_claim, f.user) {
-        if claim != "groups" && !c.contains_key(claim) {
-            c.insert(claim.to_string(), groups(p, user).into());
+    if let Some((name, g)) = custom {
+        if name != "groups" && !c.contains_key(&name) {
+            c.insert(name, g.into());
         }
     }
     c
+}
+
+/// Entra's groups overage: when the user is in more groups than a JWT carries, the
+/// `groups` claim is left out and `_claim_names` / `_claim_sources` point to Graph's
+/// `getMemberObjects` for the user (`../shared/reference/entra/groups-overage.fragment.json`).
+fn entra_overage(f: &TokenFacts<'_>) -> Option<Claims> {
+    f.groups_claim?;
+    let user = f.user?;
+    if crate::state::groups_of(user).len() <= ENTRA_GROUPS_LIMIT {
+        return None;
+    }
+    let endpoint = Personality::Entra
+        .url(f.origins, f.server, crate::journal::Endpoint::ClaimSource)?
+        .replace("{oid}", &oid(user));
+    let mut c = Claims::new();
+    c.insert("_claim_names".into(), json!({"groups": "src1"}));
+    c.insert(
+        "_claim_sources".into(),
+        json!({"src1": {"endpoint": endpoint}}),
+    );
+    Some(c)
 }
 
 /// The claims of an ID token under `p` (not Okta: the state builds Okta's).
@@ -581,6 +732,9 @@ pub fn id_token(p: Personality, f: &TokenFacts<'_>) -> Claims {
 
 /// The claims of an access token under `p` (not Okta; Google's are opaque: empty).
 pub fn access_token(p: Personality, f: &TokenFacts<'_>) -> Claims {
+    if entra_graph_token(p, f.scopes) {
+        return build(p, Kind::Graph, ENTRA_GRAPH_ORDER, f);
+    }
     build(p, Kind::Access, access_token_order(p), f)
 }
 
@@ -693,6 +847,15 @@ mod tests {
             subject(Personality::Entra, &u, "a"),
             subject(Personality::Entra, &u, "b"),
             "pairwise"
+        );
+    }
+
+    #[test]
+    fn auth0_groups_are_where_the_personality_says() {
+        let p = Personality::Auth0;
+        assert_eq!(
+            p.groups_at().map(|(_, c)| c.to_string()),
+            Some(groups_claim_name(p, "groups"))
         );
     }
 }

@@ -37,7 +37,17 @@ pub fn token_words(
     row: OktaError,
     okta_text: &str,
 ) -> (u16, &'static str, Option<String>, u32) {
-    let code = row.code;
+    // A code redeemed twice or expired: Entra words both apart (AADSTS54005, AADSTS70008),
+    // Keycloak the expired one; the others as any code they do not know (Okta's words are
+    // the same for all three).
+    let code = match (p, row.code) {
+        (Personality::Entra, c) => c,
+        (Personality::Keycloak, c @ "authorization_code_expired") => c,
+        (_, "authorization_code_redeemed" | "authorization_code_expired") => {
+            "invalid_authorization_code"
+        }
+        (_, c) => c,
+    };
     let client_error = row.error == "invalid_client";
     let grant = |s: &str| Some(s.to_string());
     match p {
@@ -62,11 +72,25 @@ pub fn token_words(
                     700_016,
                     "Application with identifier '{client}' was not found in the directory '{tenant}'. This can happen if the application has not been installed by the administrator of the tenant or consented to by any user in the tenant. You may have sent your authentication request to the wrong tenant.",
                 ),
-                "invalid_authorization_code" => (
+                "authorization_code_expired" => (
                     400,
                     "invalid_grant",
                     70_008,
                     "The provided authorization code or refresh token has expired due to inactivity. Send a new interactive authorization request for this user and resource.",
+                ),
+                // The current wording [U]; captured in 2014 as "The provided access grant
+                // is invalid or malformed."
+                "invalid_authorization_code" => (
+                    400,
+                    "invalid_grant",
+                    70_000,
+                    "The provided value for the 'code' parameter is not valid.",
+                ),
+                "authorization_code_redeemed" => (
+                    400,
+                    "invalid_grant",
+                    54_005,
+                    "OAuth2 Authorization code was already redeemed, please retry with a new valid code or use an existing refresh token.",
                 ),
                 "pkce_verification_failed" | "pkce_missing_verifier" => (
                     400,
@@ -183,6 +207,7 @@ pub fn token_words(
                 0,
             ),
             "invalid_authorization_code" => (400, "invalid_grant", grant("Code not valid"), 0),
+            "authorization_code_expired" => (400, "invalid_grant", grant("Code is expired"), 0),
             "mismatched_redirect_uri" => (400, "invalid_grant", grant("Incorrect redirect_uri"), 0),
             "mismatched_client" => (
                 400,
@@ -406,7 +431,8 @@ pub fn page(p: Personality, row: OktaError, okta_text: &str, ctx: &ErrorContext)
             "Error 401: invalid_client".into(), "The OAuth client was not found.".into(),
         ] } else { vec![format!("Error 400: {}", row.error), okta_text.to_string()] }),
         Personality::Cognito => {
-            let error = if bad_redirect { "redirect_mismatch" } else { row.error };
+            let mismatch = bad_redirect || row.code == okta::ILLEGAL_POST_LOGOUT_REDIRECT_URI.code;
+            let error = if mismatch { "redirect_mismatch" } else { row.error };
             let origin = ctx.origins.get(1).unwrap_or(&ctx.origins[0]);
             let mut url = format!("{origin}/error?error={error}");
             if !client.is_empty() {

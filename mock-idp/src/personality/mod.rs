@@ -80,6 +80,7 @@ const ENTRA: &[Route] = &[
     r(E::Logout, 0, "/{server}/oauth2/v2.0/logout"),
     r(E::CheckSession, 0, "/{server}/oauth2/v2.0/checksession"),
     r(E::Userinfo, 1, "/oidc/userinfo"),
+    r(E::ClaimSource, 1, "/v1.0/users/{oid}/getMemberObjects"),
 ];
 const ADFS: &[Route] = &[
     r(E::Discovery, 0, "/adfs/.well-known/openid-configuration"),
@@ -373,7 +374,7 @@ impl Personality {
                 E::Revoke => "revoke",
                 E::Logout => "logout",
                 E::CheckSession => "check_session",
-                E::SignIn | E::BackchannelLogout => return None,
+                E::SignIn | E::BackchannelLogout | E::ClaimSource => return None,
             };
             return Some(format!("{base}/{path}"));
         }
@@ -381,6 +382,26 @@ impl Personality {
         let seg = self.segment(id);
         let origin = origins.get(route.host).unwrap_or(&origins[0]);
         Some(format!("{origin}{}", route.path.replace("{server}", &seg)))
+    }
+
+    /// Where the IdP sends a user's groups once the admin has set it up (Okta's and
+    /// Entra's groups claim, an Auth0 Action): which token (`id_token` or
+    /// `access_token`) and which claim, dotted for a nested member. Keycloak's realm
+    /// roles are in the access token by default; Google sends none.
+    pub fn groups_at(self) -> Option<(&'static str, &'static str)> {
+        match self {
+            Self::Google => None,
+            Self::Keycloak => Some(("access_token", "realm_access.roles")),
+            Self::Cognito => Some(("id_token", "cognito:groups")),
+            Self::Auth0 => Some(("id_token", "https://oidc-harness.test/groups")),
+            _ => Some(("id_token", "groups")),
+        }
+    }
+
+    /// Whether groups reach tokens only once a groups claim is configured (the tenant's
+    /// `groups_claim`); Keycloak's realm roles and Cognito's groups always do.
+    pub fn groups_need_claim(self) -> bool {
+        !matches!(self, Self::Keycloak | Self::Cognito | Self::Google)
     }
 
     /// Whether RPs can find an RP-initiated logout endpoint in its discovery document

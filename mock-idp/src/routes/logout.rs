@@ -36,8 +36,17 @@ pub async fn logout(
     RawQuery(query): RawQuery,
 ) -> Response {
     let mut p = Params::parse(query.unwrap_or_default().as_bytes());
-    // The IdP's own name for where to go next (Cognito's `logout_uri`, Auth0's
-    // `returnTo`, PingFederate's `TargetResource`).
+    if shared.personality == crate::personality::Personality::Cognito {
+        let mut j = entry(&shared, &srv.id, Endpoint::Logout, &method, &headers);
+        j.user_id = cookie(&headers, &shared.cookie_name)
+            .and_then(|k| lock(&shared.sessions).get(&k).map(|s| s.user_id.clone()));
+        return match cognito_check(&shared, &srv, &p, &mut j) {
+            Ok(t) => sign_out(&shared, &headers, j, t).await,
+            Err(e) => finish(&shared, j, Err(e)),
+        };
+    }
+    // The IdP's own name for where to go next (Auth0's `returnTo`, PingFederate's
+    // `TargetResource`).
     if let Some(alias) = shared.personality.logout_redirect_param() {
         if p.get("post_logout_redirect_uri").is_none() {
             if let Some(v) = p.get(alias).map(str::to_string) {
@@ -171,6 +180,74 @@ fn check(
         url,
         keep_session: has(FaultId::LogoutSessionKept),
     })
+}
+
+/// Cognito's `/logout` (`../shared/reference/cognito/logout.txt`): `client_id`, and
+/// either `logout_uri`, one of the client's allowed sign-out URLs (the browser goes
+/// there), or `redirect_uri` (an allowed callback) with `response_type` (the sign-in page
+/// again). It knows no `id_token_hint`, `post_logout_redirect_uri` or `state`: a request
+/// with only those ends on its error page, and the user stays signed in.
+fn cognito_check(
+    shared: &Shared,
+    srv: &crate::state::ServerCtx,
+    p: &Params,
+    j: &mut JournalEntry,
+) -> Result<Target, IdpError> {
+    let client_id = p
+        .non_empty("client_id")
+        .ok_or_else(|| IdpError::page(errors::INVALID_CLIENT_ID, ""))?;
+    j.client_id = Some(client_id.to_string());
+    let client = shared
+        .tenant()
+        .client(client_id)
+        .cloned()
+        .ok_or_else(|| IdpError::page(errors::INVALID_CLIENT_ID, ""))?;
+    let logout_uri = p.non_empty("logout_uri");
+    j.redirect_uri = logout_uri.map(str::to_string);
+    let ctx = shared.fault_ctx(j.user_id.clone().as_deref(), Some(client_id));
+    // No state goes back: the state faults have nothing to strike.
+    let faults = shared.fire_where(Strikes::Logout, &ctx, j, |id| match id {
+        FaultId::LogoutStateMissing | FaultId::LogoutStateOther => false,
+        FaultId::PostLogoutUriUnregistered => logout_uri.is_some(),
+        _ => true,
+    });
+    let has = |id: FaultId| faults.iter().any(|f| f.id == id);
+    let keep_session = has(FaultId::LogoutSessionKept);
+    let mismatch = || IdpError::page(errors::ILLEGAL_POST_LOGOUT_REDIRECT_URI, "");
+    if let Some(uri) = logout_uri {
+        let allowed = client.post_logout_redirect_uris.iter().any(|u| u == uri)
+            && !has(FaultId::PostLogoutUriUnregistered);
+        if !allowed {
+            return Err(mismatch());
+        }
+        return Ok(Target {
+            url: Some(uri.to_string()),
+            keep_session,
+        });
+    }
+    match (p.non_empty("redirect_uri"), p.non_empty("response_type")) {
+        (Some(redirect), Some(_)) if client.redirect_uris.iter().any(|u| u == redirect) => {
+            let authorize = shared.url(srv, Endpoint::Authorize).ok_or_else(mismatch)?;
+            let mut url = url::Url::parse(&authorize).map_err(|_| mismatch())?;
+            for k in [
+                "client_id",
+                "redirect_uri",
+                "response_type",
+                "state",
+                "scope",
+            ] {
+                if let Some(v) = p.get(k) {
+                    url.query_pairs_mut().append_pair(k, v);
+                }
+            }
+            Ok(Target {
+                url: Some(url.into()),
+                keep_session,
+            })
+        }
+        (Some(_), Some(_)) => Err(IdpError::page(errors::ILLEGAL_REDIRECT_URI, "")),
+        _ => Err(mismatch()),
+    }
 }
 
 /// Ends the browser's session, POSTs the logout tokens, and answers: a redirect, or a

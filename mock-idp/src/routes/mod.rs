@@ -65,6 +65,7 @@ fn handlers(endpoint: Endpoint) -> Option<Route> {
         Endpoint::Revoke => post(token::revoke).options(preflight),
         Endpoint::Logout => get(logout::logout),
         Endpoint::CheckSession => get(logout::check_session),
+        Endpoint::ClaimSource => post(userinfo::member_objects),
         Endpoint::SignIn | Endpoint::BackchannelLogout => return None,
     })
 }

@@ -269,15 +269,18 @@ fn authorization_code(
         let invalid = || IdpError::json(errors::INVALID_AUTHORIZATION_CODE);
         let grant = codes
             .get_mut(code)
-            .filter(|g| g.expires_at > now && g.server == srv.id)
+            .filter(|g| g.server == srv.id)
             .ok_or_else(invalid)?;
+        if grant.expires_at <= now {
+            return Err(IdpError::json(errors::AUTHORIZATION_CODE_EXPIRED));
+        }
         j.user_id = Some(grant.user_id.clone());
         if grant.redeemed {
             // RFC 6749 4.1.2: a code used twice is refused, and what it issued is revoked.
             let issued = std::mem::take(&mut grant.issued);
             drop(codes);
             revoke_issued(shared, &issued);
-            return Err(invalid());
+            return Err(IdpError::json(errors::AUTHORIZATION_CODE_REDEEMED));
         }
         if grant.client_id != client.client_id {
             return Err(IdpError::json(errors::MISMATCHED_CLIENT));

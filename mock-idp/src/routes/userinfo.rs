@@ -14,6 +14,17 @@ use crate::faults::{FaultId, Strikes, tamper};
 use crate::journal::Endpoint;
 use crate::state::{Shared, groups_of};
 
+/// A string claim of a verified access token.
+fn string_claim(claims: Option<&serde_json::Map<String, Value>>, k: &str) -> Option<String> {
+    claims?.get(k)?.as_str().map(str::to_string)
+}
+
+/// The token of an `Authorization: Bearer …` header (RFC 6750 2.1).
+fn bearer_header(headers: &HeaderMap) -> Option<&str> {
+    let v = headers.get(header::AUTHORIZATION)?.to_str().ok()?;
+    (v.len() > 7 && v[..7].eq_ignore_ascii_case("bearer ")).then(|| v[7..].trim())
+}
+
 /// `GET|POST /userinfo`: the user's claims for a valid access token of this server.
 pub async fn userinfo(
     State(shared): State<Arc<Shared>>,
@@ -24,13 +35,7 @@ pub async fn userinfo(
 ) -> Response {
     let mut j = entry(&shared, &srv.id, Endpoint::Userinfo, &method, &headers);
     // RFC 6750 2.1 (header) and 2.2 (form body); never the query (2.3 is not offered).
-    let in_header = headers
-        .get(header::AUTHORIZATION)
-        .and_then(|v| v.to_str().ok())
-        .and_then(|v| {
-            (v.len() > 7 && v[..7].eq_ignore_ascii_case("bearer "))
-                .then(|| v[7..].trim().to_string())
-        });
+    let in_header = bearer_header(&headers).map(str::to_string);
     let in_body = (method == Method::POST)
         .then(|| Params::parse(&body).get("access_token").map(str::to_string))
         .flatten();
@@ -40,23 +45,30 @@ pub async fn userinfo(
         (None, None) => None,
     };
     let bearer = in_header.clone().or_else(|| in_body.clone());
+    // Entra's userinfo is Graph's: it takes Graph's access tokens only (an app that asked
+    // for its own API's scope holds a token Graph refuses).
+    let graph_refuses = shared.personality == crate::personality::Personality::Entra
+        && !bearer
+            .as_deref()
+            .and_then(crate::jwt::decode_unverified)
+            .is_some_and(|(_, c)| {
+                c.get("aud").and_then(Value::as_str)
+                    == Some(crate::personality::claims::GRAPH_APP_ID)
+            });
     let invalid = || IdpError::Bearer {
         row: errors::ACCESS_TOKEN_INVALID,
     };
     let claims = bearer.and_then(|t| shared.verify_access_token(&srv, &t));
-    let str_claim = |k: &str| {
-        claims
-            .as_ref()
-            .and_then(|c| c.get(k))
-            .and_then(Value::as_str)
-            .map(str::to_string)
-    };
+    let str_claim = |k: &str| string_claim(claims.as_ref(), k);
     let ctx = shared.fault_ctx(str_claim("uid").as_deref(), str_claim("cid").as_deref());
     j.user_id = ctx.user_id.clone();
     j.client_id = ctx.client_id.clone();
     let allow = cors_origin(&shared, &headers, &ctx, &mut j);
     let result = (|| {
-        let claims = claims.clone().ok_or_else(invalid)?;
+        let claims = claims
+            .clone()
+            .filter(|_| !graph_refuses)
+            .ok_or_else(invalid)?;
         for f in shared.fire(Strikes::UserinfoAuthorization, &ctx, &mut j) {
             // The bearer modes look for the token in one place only: sent elsewhere, it
             // is refused as an invalid token.
@@ -154,4 +166,89 @@ pub async fn userinfo(
         Ok(json_response(StatusCode::OK, &Value::Object(c)))
     })();
     with_cors(finish(&shared, j, result), allow)
+}
+
+/// `POST /v1.0/users/{oid}/getMemberObjects` on Entra's Graph host: the object ids of the
+/// user's groups, where a token's groups overage points (`_claim_sources`). As Graph
+/// does: the access token in the header, a JSON body with `securityEnabledOnly`, the
+/// user's own object id in the path; the answer is `{"value": [...]}`.
+pub async fn member_objects(
+    State(shared): State<Arc<Shared>>,
+    Srv(srv): Srv,
+    axum::extract::Path(oid): axum::extract::Path<String>,
+    method: Method,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Response {
+    let mut j = entry(&shared, &srv.id, Endpoint::ClaimSource, &method, &headers);
+    let bearer = bearer_header(&headers);
+    j.bearer = bearer.map(|_| "header".into());
+    let claims = bearer.and_then(|t| shared.verify_access_token(&srv, t));
+    let str_claim = |k: &str| string_claim(claims.as_ref(), k);
+    j.user_id = str_claim("uid");
+    j.client_id = str_claim("cid");
+    let now = crate::personality::claims::iso8601(shared.clock.now());
+    let graph_error = |status: StatusCode, code: &str, message: String| {
+        let body = serde_json::json!({"error": {
+            "code": code,
+            "message": message,
+            "innerError": {
+                "date": now.trim_end_matches(".000Z").to_string() + "Z",
+                "request-id": crate::ids::random_uuid(),
+                "client-request-id": crate::ids::random_uuid(),
+            },
+        }});
+        json_response(status, &body)
+    };
+    let user = j
+        .user_id
+        .as_deref()
+        .and_then(|uid| shared.tenant().user(uid).filter(|u| u.active).cloned());
+    let (outcome, resp) = match user {
+        None => (
+            "invalid_token",
+            graph_error(
+                StatusCode::UNAUTHORIZED,
+                "InvalidAuthenticationToken",
+                if bearer.is_none() {
+                    "Access token is empty.".into()
+                } else {
+                    "Access token validation failure.".into()
+                },
+            ),
+        ),
+        Some(u) if crate::personality::claims::oid(&u) != oid => (
+            "not_found",
+            graph_error(
+                StatusCode::NOT_FOUND,
+                "Request_ResourceNotFound",
+                format!(
+                    "Resource '{oid}' does not exist or one of its queried reference-property objects are not present."
+                ),
+            ),
+        ),
+        Some(u) => {
+            let json: Option<Value> = serde_json::from_slice(&body).ok();
+            match json.as_ref().map(|v| &v["securityEnabledOnly"]) {
+                Some(Value::Bool(_)) => {
+                    let ids = crate::personality::claims::groups(shared.personality, &u);
+                    let body = serde_json::json!({
+                        "@odata.context": "https://graph.microsoft.com/v1.0/$metadata#Collection(Edm.String)",
+                        "value": ids,
+                    });
+                    ("ok", json_response(StatusCode::OK, &body))
+                }
+                _ => (
+                    "invalid_request",
+                    graph_error(
+                        StatusCode::BAD_REQUEST,
+                        "Request_BadRequest",
+                        "The request body must be a JSON object with the boolean parameter 'securityEnabledOnly'.".into(),
+                    ),
+                ),
+            }
+        }
+    };
+    j.outcome = outcome.into();
+    finish(&shared, j, Ok(resp))
 }

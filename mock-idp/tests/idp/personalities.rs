@@ -384,10 +384,11 @@ async fn access_tokens_and_token_responses_have_each_idps_shape() {
             Some("okta/access-token.decoded.json"),
             &[],
         ),
+        // Asked for OpenID scopes only, Entra's access token is Graph's, v1.0.
         (
             Personality::Entra,
-            Some("entra/access-token.decoded.json"),
-            &["roles"],
+            Some("entra/access-token-v1-app.decoded.json"),
+            &["idp"],
         ),
         (
             Personality::Auth0,
@@ -491,7 +492,7 @@ async fn captured_token_errors_are_word_for_word() {
                 "invalid_client",
                 Some("AADSTS7000215: Invalid client secret provided."),
             ),
-            (400, "invalid_grant", Some("AADSTS70008: ")),
+            (400, "invalid_grant", Some("AADSTS70000: ")),
             Some("AADSTS501481: The Code_Verifier does not match"),
         ),
         (
@@ -743,5 +744,393 @@ async fn userinfo_errors_have_each_idps_challenge() {
         if p == Personality::Auth0 {
             assert_eq!(resp.text().await.unwrap(), "Unauthorized");
         }
+    }
+}
+
+/// A tenant whose default server sends groups, with Alice in `groups` more groups (and
+/// her account `managed` or not).
+async fn with_groups(p: Personality, groups: usize, managed: bool) -> MockIdp {
+    let mut t = mock_idp::Tenant::fixture();
+    for s in t.authorization_servers.iter_mut() {
+        s.groups_claim = Some("groups".into());
+    }
+    let alice = t.users.iter_mut().find(|u| u.login == ALICE).unwrap();
+    alice
+        .groups
+        .extend((1..=groups).map(|n| format!("team-{n}")));
+    alice.managed = managed;
+    MockIdp::builder()
+        .personality(p)
+        .tenant(t)
+        .start()
+        .await
+        .unwrap()
+}
+
+#[tokio::test]
+async fn entra_points_to_graph_above_200_groups_and_graph_lists_them() {
+    let p = Personality::Entra;
+    // Below the limit: the object ids, in the claim's alphabetical place.
+    let idp = with_groups(p, 3, true).await;
+    let body = tokens_under(p, &idp).await;
+    let c = claims(body["id_token"].as_str().unwrap());
+    let listed = c["groups"].as_array().unwrap();
+    assert!(listed.len() > 3, "hers and three more: {listed:?}");
+    assert!(listed.iter().all(|g| g.as_str().unwrap().len() == 36));
+    assert!(!c.contains_key("_claim_names"));
+
+    // Above it: no `groups`, a pointer to Graph where `groups` would be.
+    let idp = with_groups(p, 201, true).await;
+    let before = listed.len() - 3;
+    let body = tokens_under(p, &idp).await;
+    let c = claims(body["id_token"].as_str().unwrap());
+    assert!(!c.contains_key("groups"), "{c:?}");
+    assert_eq!(c["_claim_names"], serde_json::json!({"groups": "src1"}));
+    let keys: Vec<&str> = c.keys().map(String::as_str).collect();
+    let at = keys.iter().position(|k| *k == "_claim_names").unwrap();
+    assert_eq!(
+        &keys[at - 1..at + 3],
+        ["email", "_claim_names", "_claim_sources", "name"]
+    );
+    let endpoint = c["_claim_sources"]["src1"]["endpoint"].as_str().unwrap();
+    let oid = c["oid"].as_str().unwrap();
+    assert!(
+        endpoint.ends_with(&format!("/v1.0/users/{oid}/getMemberObjects")),
+        "{endpoint}"
+    );
+    assert!(
+        endpoint.starts_with(&idp.origins()[1]),
+        "on the Graph host: {endpoint}"
+    );
+    let at_token = body["access_token"].as_str().unwrap();
+    let b = browser();
+    let body_ok = serde_json::json!({"securityEnabledOnly": false});
+    let r = b
+        .post(endpoint)
+        .bearer_auth(at_token)
+        .json(&body_ok)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 200);
+    let v: Value = r.json().await.unwrap();
+    assert_eq!(v["value"].as_array().unwrap().len(), before + 201);
+    // Graph's refusals: no token, another user, no body.
+    let r = b.post(endpoint).json(&body_ok).send().await.unwrap();
+    assert_eq!(r.status(), 401);
+    let v: Value = r.json().await.unwrap();
+    assert_eq!(v["error"]["code"], "InvalidAuthenticationToken");
+    let other = endpoint.replace(oid, "00000000-0000-0000-0000-000000000000");
+    let r = b
+        .post(&other)
+        .bearer_auth(at_token)
+        .json(&body_ok)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 404);
+    let r = b.post(endpoint).bearer_auth(at_token).send().await.unwrap();
+    assert_eq!(r.status(), 400);
+    let outcomes: Vec<(u16, String)> = idp
+        .journal()
+        .into_iter()
+        .filter(|e| e.endpoint == Some(mock_idp::Endpoint::ClaimSource))
+        .map(|e| (e.status, e.outcome))
+        .collect();
+    assert_eq!(
+        outcomes,
+        [
+            (200, "ok".to_string()),
+            (401, "invalid_token".into()),
+            (404, "not_found".into()),
+            (400, "invalid_request".into()),
+        ]
+    );
+}
+
+#[tokio::test]
+async fn groups_arrive_where_each_idp_sends_them() {
+    for p in Personality::ALL {
+        let idp = with_groups(p, 1, true).await;
+        let body = tokens_under(p, &idp).await;
+        let Some((token, claim)) = p.groups_at() else {
+            // Google sends no groups.
+            let c = claims(body["id_token"].as_str().unwrap());
+            assert!(!c.keys().any(|k| k.contains("groups")), "{c:?}");
+            continue;
+        };
+        let c = claims(body[token].as_str().unwrap());
+        let found = c.get(claim).or_else(|| {
+            let (outer, inner) = claim.split_once('.')?;
+            c.get(outer)?.get(inner)
+        });
+        let found = found.unwrap_or_else(|| panic!("{p}: no {claim} in the {token}: {c:?}"));
+        assert!(
+            found.as_array().unwrap().iter().any(|g| *g
+                == mock_idp::personality::claims::group_id(p, "team-1")
+                    .unwrap()
+                    .as_str()),
+            "{p}: {found}"
+        );
+        if p == Personality::Auth0 {
+            // An Action's claims are namespaced, and first.
+            assert_eq!(c.keys().next().map(String::as_str), Some(claim));
+        }
+        if p == Personality::Keycloak {
+            // Realm roles are not in the ID token without a mapper.
+            let id = claims(body["id_token"].as_str().unwrap());
+            assert!(!id.contains_key("realm_access"), "{id:?}");
+        }
+    }
+}
+
+#[tokio::test]
+async fn google_sends_hd_for_workspace_accounts_only() {
+    let p = Personality::Google;
+    for (managed, hd) in [(true, Some("example.com")), (false, None)] {
+        let idp = with_groups(p, 0, managed).await;
+        let body = tokens_under(p, &idp).await;
+        let c = claims(body["id_token"].as_str().unwrap());
+        assert_eq!(
+            c.get("hd").and_then(Value::as_str),
+            hd,
+            "managed = {managed}"
+        );
+        assert_eq!(c["email"], ALICE);
+    }
+}
+
+#[tokio::test]
+async fn entra_access_tokens_are_graphs_unless_an_api_is_asked() {
+    let p = Personality::Entra;
+    let idp = start(p).await;
+    let b = browser();
+    // OpenID scopes only: a v1.0 token for Graph, of another issuer, with a header nonce
+    // that keeps anyone but Graph from verifying it; Graph's userinfo takes it.
+    let body = tokens_under(p, &idp).await;
+    let at = body["access_token"].as_str().unwrap();
+    let (header, c) = mock_idp::jwt::decode_unverified(at).unwrap();
+    assert_eq!(
+        header.keys().map(String::as_str).collect::<Vec<_>>(),
+        ["typ", "nonce", "alg", "x5t", "kid"]
+    );
+    assert_eq!(c["aud"], mock_idp::personality::claims::GRAPH_APP_ID);
+    let tid = c["tid"].as_str().unwrap();
+    assert_eq!(c["iss"], format!("https://sts.windows.net/{tid}/"));
+    assert_eq!(c["ver"], "1.0");
+    assert_eq!(c["appid"], WEB);
+    let jwks = get_json(&b, endpoint(&idp, "default", "keys")).await;
+    let verifies = jwks["keys"].as_array().unwrap().iter().any(|k| {
+        let Ok(key) =
+            jsonwebtoken::DecodingKey::from_jwk(&serde_json::from_value(k.clone()).unwrap())
+        else {
+            return false;
+        };
+        let mut v = jsonwebtoken::Validation::new(jsonwebtoken::Algorithm::RS256);
+        v.validate_aud = false;
+        v.validate_exp = false;
+        jsonwebtoken::decode::<Value>(at, &key, &v).is_ok()
+    });
+    assert!(!verifies, "a Graph token verifies with the published keys");
+    let userinfo = endpoint(&idp, "default", "userinfo");
+    assert_eq!(status(b.get(&userinfo).bearer_auth(at)).await, 200);
+
+    // An API scope: a v2.0 token for the app's API, which Graph's userinfo refuses.
+    let (verifier, challenge) = pkce();
+    let mut params = code_params(&challenge);
+    params.retain(|(k, _)| *k != "scope");
+    params.push(("scope", "openid profile email harness:read"));
+    let url = authorize_url(&idp, "default", &params);
+    let resp = sign_in(&b, &url, ALICE, ALICE_PW).await;
+    let code = query(&location(&resp), "code").unwrap();
+    let body: Value = redeem(&idp, &b, "default", &code, &verifier)
+        .await
+        .json()
+        .await
+        .unwrap();
+    let at = body["access_token"].as_str().unwrap();
+    let ours = claims(at);
+    let captured = reference("entra/access-token.decoded.json");
+    let theirs = captured["payload"].as_object().unwrap();
+    assert_has_members("entra API access token", &ours, theirs, &["roles"]);
+    assert_same_order("entra API access token", &ours, theirs);
+    assert_eq!(ours["ver"], "2.0");
+    assert_eq!(status(b.get(&userinfo).bearer_auth(at)).await, 401);
+}
+
+#[tokio::test]
+async fn a_code_redeemed_twice_is_refused_in_each_idps_words() {
+    // Entra alone says which (AADSTS54005); the others as any invalid code.
+    let cases: [(Personality, u16, &str); 4] = [
+        (
+            Personality::Entra,
+            400,
+            "AADSTS54005: OAuth2 Authorization code was already redeemed, please retry with a new valid code or use an existing refresh token.\r\nTrace ID: ",
+        ),
+        (
+            Personality::Okta,
+            400,
+            "The authorization code is invalid or has expired.",
+        ),
+        (Personality::Auth0, 403, "Invalid authorization code"),
+        (Personality::Keycloak, 400, "Code not valid"),
+    ];
+    for (p, status, words) in cases {
+        let idp = start(p).await;
+        let b = browser();
+        let (code, verifier) = alice_code(&idp, &b, "default").await;
+        assert_eq!(
+            redeem(&idp, &b, "default", &code, &verifier).await.status(),
+            200
+        );
+        let again = redeem(&idp, &b, "default", &code, &verifier).await;
+        let body = assert_token_error(p, again, status, "invalid_grant", Some(words)).await;
+        if p == Personality::Entra {
+            assert_eq!(body["error_codes"], serde_json::json!([54005]));
+        }
+        let last = idp.journal().pop().unwrap();
+        assert_eq!(last.outcome, "authorization_code_redeemed", "{p}");
+    }
+}
+
+#[tokio::test]
+async fn cognito_logout_takes_client_id_and_logout_uri_only() {
+    let p = Personality::Cognito;
+    let idp = start(p).await;
+    let logout = endpoint(&idp, "default", "logout");
+    let authorize_again = |b: &reqwest::Client| {
+        let (_, challenge) = pkce();
+        let url = authorize_url(&idp, "default", &code_params(&challenge));
+        let b = b.clone();
+        async move { b.get(url).send().await.unwrap() }
+    };
+    // The standard parameters: Cognito's error page, and the user stays signed in.
+    let b = browser();
+    let body = alice_tokens(&idp, &b, "default").await;
+    let resp = b
+        .get(logout_url(&idp, body["id_token"].as_str().unwrap()))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(resp.status(), 302);
+    let loc = location(&resp);
+    assert_eq!(loc.path(), "/error");
+    assert_eq!(query(&loc, "error").as_deref(), Some("invalid_client"));
+    // With `client_id` beside them (RP-Initiated Logout 1.0 allows it): still no
+    // `logout_uri`.
+    let mut url = logout_url(&idp, body["id_token"].as_str().unwrap());
+    url.query_pairs_mut().append_pair("client_id", WEB);
+    let resp = b.get(url).send().await.unwrap();
+    let loc = location(&resp);
+    assert_eq!(loc.path(), "/error");
+    assert_eq!(query(&loc, "error").as_deref(), Some("redirect_mismatch"));
+    assert_eq!(query(&loc, "client_id").as_deref(), Some(WEB));
+    let again = authorize_again(&b).await;
+    assert_eq!(again.status(), 302, "still signed in: a code at once");
+    assert!(query(&location(&again), "code").is_some());
+
+    // client_id and an allowed logout_uri: signed out, and back to the app.
+    let resp = b
+        .get(&logout)
+        .query(&[("client_id", WEB), ("logout_uri", "http://127.0.0.1:8080/")])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(resp.status(), 302);
+    assert_eq!(location(&resp).as_str(), "http://127.0.0.1:8080/");
+    let again = authorize_again(&b).await;
+    assert_eq!(again.status(), 200, "signed out: the sign-in page");
+
+    // A sign-out URL that is not allowed: the error page.
+    let resp = b
+        .get(&logout)
+        .query(&[
+            ("client_id", WEB),
+            ("logout_uri", "http://127.0.0.1:8080/elsewhere"),
+        ])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(
+        query(&location(&resp), "error").as_deref(),
+        Some("redirect_mismatch")
+    );
+
+    // redirect_uri and response_type: signed out, and the sign-in page again.
+    let b = browser();
+    alice_tokens(&idp, &b, "default").await;
+    let resp = b
+        .get(&logout)
+        .query(&[
+            ("client_id", WEB),
+            ("redirect_uri", WEB_CB),
+            ("response_type", "code"),
+            ("state", "s1"),
+        ])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(resp.status(), 302);
+    let loc = location(&resp);
+    assert_eq!(
+        loc.as_str().split('?').next(),
+        Some(endpoint(&idp, "default", "authorize").as_str())
+    );
+    assert_eq!(query(&loc, "state").as_deref(), Some("s1"));
+    let again = authorize_again(&b).await;
+    assert_eq!(again.status(), 200, "signed out");
+    let outcomes: Vec<String> = idp
+        .journal()
+        .into_iter()
+        .filter(|e| e.endpoint == Some(mock_idp::Endpoint::Logout))
+        .map(|e| e.outcome)
+        .collect();
+    assert_eq!(
+        outcomes,
+        [
+            "invalid_client_id",
+            "illegal_post_logout_redirect_uri",
+            "ok",
+            "illegal_post_logout_redirect_uri",
+            "ok"
+        ]
+    );
+}
+
+#[tokio::test]
+async fn an_expired_code_is_refused_in_each_idps_words() {
+    // Entra and Keycloak say it expired; the others as any invalid code.
+    let cases: [(Personality, u16, &str); 4] = [
+        (
+            Personality::Entra,
+            400,
+            "AADSTS70008: The provided authorization code or refresh token has expired due to inactivity.",
+        ),
+        (Personality::Keycloak, 400, "Code is expired"),
+        (
+            Personality::Okta,
+            400,
+            "The authorization code is invalid or has expired.",
+        ),
+        (Personality::Auth0, 403, "Invalid authorization code"),
+    ];
+    for (p, status, words) in cases {
+        let now = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .unwrap()
+            .as_secs() as i64;
+        let idp = MockIdp::builder()
+            .personality(p)
+            .clock(mock_idp::Clock::frozen(now))
+            .start()
+            .await
+            .unwrap();
+        let b = browser();
+        let (code, verifier) = alice_code(&idp, &b, "default").await;
+        assert!(idp.clock().advance(601));
+        let late = redeem(&idp, &b, "default", &code, &verifier).await;
+        assert_token_error(p, late, status, "invalid_grant", Some(words)).await;
+        let last = idp.journal().pop().unwrap();
+        assert_eq!(last.outcome, "authorization_code_expired", "{p}");
     }
 }
