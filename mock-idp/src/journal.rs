@@ -40,11 +40,14 @@ pub enum Endpoint {
     /// Where a token's distributed claims point (OIDC Core 5.6.2): Entra's Graph
     /// `getMemberObjects`, read for the groups of a user in too many to list.
     ClaimSource,
+    /// A provisioning request the IdP sent to an app's SCIM API ([`crate::scim`]); the
+    /// status is the app's answer.
+    Scim,
 }
 
 impl Endpoint {
     /// Every endpoint.
-    pub const ALL: [Endpoint; 12] = [
+    pub const ALL: [Endpoint; 13] = [
         Self::Discovery,
         Self::Keys,
         Self::Authorize,
@@ -57,6 +60,7 @@ impl Endpoint {
         Self::BackchannelLogout,
         Self::CheckSession,
         Self::ClaimSource,
+        Self::Scim,
     ];
 
     /// The name the journal uses (`token`, `keys`, …).
@@ -74,6 +78,7 @@ impl Endpoint {
             Self::BackchannelLogout => "backchannel_logout",
             Self::CheckSession => "check_session",
             Self::ClaimSource => "claim_source",
+            Self::Scim => "scim",
         }
     }
 }

@@ -516,6 +516,16 @@ impl MockIdp {
         self.shared.journal.clear();
     }
 
+    /// Runs a provisioning operation against an app's SCIM API, as Okta's provisioning
+    /// client does ([`crate::scim`]); every request is in the journal (endpoint `scim`).
+    pub async fn scim(
+        &self,
+        target: &crate::scim::ScimTarget,
+        op: &crate::scim::ScimOp,
+    ) -> Result<crate::scim::ScimOutcome, crate::scim::ScimError> {
+        crate::scim::run(&self.shared, target, op).await
+    }
+
     /// A snapshot of the tenant.
     pub fn tenant(&self) -> Tenant {
         self.shared.tenant().clone()

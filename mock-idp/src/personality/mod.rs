@@ -374,7 +374,7 @@ impl Personality {
                 E::Revoke => "revoke",
                 E::Logout => "logout",
                 E::CheckSession => "check_session",
-                E::SignIn | E::BackchannelLogout | E::ClaimSource => return None,
+                E::SignIn | E::BackchannelLogout | E::ClaimSource | E::Scim => return None,
             };
             return Some(format!("{base}/{path}"));
         }

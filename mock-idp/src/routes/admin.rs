@@ -39,6 +39,7 @@ pub(crate) fn routes(shared: Arc<Shared>) -> Router<Arc<Shared>> {
         .route("/faults", get(fault_catalog).post(arm_fault))
         .route("/faults/armed", get(armed_faults).delete(disarm_all))
         .route("/faults/armed/{id}", delete(disarm_fault))
+        .route("/scim", post(scim))
         .layer(middleware::from_fn_with_state(shared, guard))
 }
 
@@ -343,4 +344,29 @@ async fn disarm_fault(State(s): State<Arc<Shared>>, Path(id): Path<u64>) -> Resp
 async fn disarm_all(State(s): State<Arc<Shared>>) -> Response {
     s.faults.clear();
     StatusCode::NO_CONTENT.into_response()
+}
+
+/// A provisioning request: the app's SCIM API and the operation.
+#[derive(serde::Deserialize)]
+struct ScimRequest {
+    target: crate::scim::ScimTarget,
+    #[serde(flatten)]
+    op: crate::scim::ScimOp,
+}
+
+/// `POST /_harness/scim`: runs a provisioning operation against an app's SCIM API
+/// (`{"target": {"url": …, "authorization": …}, "op": "provision", "user": …}`); 200
+/// with what it did, 502 with the request the app refused or did not answer.
+async fn scim(State(s): State<Arc<Shared>>, body: Bytes) -> Response {
+    let req: ScimRequest = match parse(&body) {
+        Ok(r) => r,
+        Err(e) => return admin_error(StatusCode::BAD_REQUEST, &e),
+    };
+    match crate::scim::run(&s, &req.target, &req.op).await {
+        Ok(out) => json_response(
+            StatusCode::OK,
+            &serde_json::to_value(out).unwrap_or_default(),
+        ),
+        Err(e) => admin_error(StatusCode::BAD_GATEWAY, &e.0),
+    }
 }

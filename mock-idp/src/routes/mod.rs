@@ -66,7 +66,7 @@ fn handlers(endpoint: Endpoint) -> Option<Route> {
         Endpoint::Logout => get(logout::logout),
         Endpoint::CheckSession => get(logout::check_session),
         Endpoint::ClaimSource => post(userinfo::member_objects),
-        Endpoint::SignIn | Endpoint::BackchannelLogout => return None,
+        Endpoint::SignIn | Endpoint::BackchannelLogout | Endpoint::Scim => return None,
     })
 }
 

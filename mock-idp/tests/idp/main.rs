@@ -14,5 +14,6 @@ mod openid_client;
 mod personalities;
 mod props;
 mod reference_validator;
+mod scim;
 mod snapshots;
 mod tenant_files;
