@@ -102,6 +102,11 @@ pub struct Profile {
     /// `hosted-domain` capability. The harness's users are at `harness.test`.
     #[serde(default)]
     pub hosted_domain: Option<String>,
+    /// The RP's SCIM API, where the IdP provisions each scenario's user before it starts
+    /// (`url`, `authorization`, `patch`, `delete`: docs/provisioning.md); implies the
+    /// `provisioning` capability.
+    #[serde(default)]
+    pub provisioning: Option<mock_idp::scim::ScimTarget>,
     /// Where the mock IdP listens (default `127.0.0.1:0`, a free port). Set it when the
     /// RP is already running and configured with a fixed issuer.
     #[serde(default)]
@@ -152,6 +157,7 @@ impl Profile {
             (self.session_management, Capability::SessionManagement),
             (self.required_group.is_some(), Capability::Groups),
             (self.hosted_domain.is_some(), Capability::HostedDomain),
+            (self.provisioning.is_some(), Capability::Provisioning),
         ] {
             if on && !caps.contains(&c) {
                 caps.push(c);

@@ -132,6 +132,10 @@ pub struct UserSpec {
     /// a personal account with a work address: no `hd` claim.
     #[serde(default = "yes", skip_serializing_if = "is_true")]
     pub managed: bool,
+    /// Provisioned at the RP's SCIM API before the scenario (default true, for a profile
+    /// with `[provisioning]`).
+    #[serde(default = "yes", skip_serializing_if = "is_true")]
+    pub provisioned: bool,
 }
 
 fn is_zero(n: &u32) -> bool {
@@ -148,6 +152,7 @@ impl Default for UserSpec {
             in_required_group: true,
             extra_groups: 0,
             managed: true,
+            provisioned: true,
         }
     }
 }
@@ -206,6 +211,12 @@ pub enum Step {
     /// Make the RP refresh its tokens (the profile's `refresh_url`), then read its page
     /// as after a login.
     Refresh,
+    /// The IdP provisions the scenario's user at the RP's SCIM API (the profile's
+    /// `[provisioning]`): created, or replaced when the RP has them.
+    Provision,
+    /// The IdP deprovisions the scenario's user at the RP's SCIM API: deactivated (and
+    /// deleted where the profile says `delete = true`).
+    Deprovision,
 }
 
 /// What a correct RP does with the login.
@@ -338,6 +349,9 @@ pub enum Capability {
     /// The RP admits only the accounts of one Google Workspace domain (implied by the
     /// profile's `hosted_domain`).
     HostedDomain,
+    /// The RP has a SCIM API the IdP provisions users at (implied by the profile's
+    /// `[provisioning]`).
+    Provisioning,
 }
 
 impl Scenario {
@@ -484,6 +498,12 @@ impl Scenario {
                 Capability::HostedDomain,
                 "hosted-domain",
             ),
+            (
+                !self.user.provisioned,
+                "provisioned",
+                Capability::Provisioning,
+                "provisioning",
+            ),
         ];
         for (set, field, cap, name) in needs {
             if set && !self.requires.contains(&cap) {
@@ -497,6 +517,19 @@ impl Scenario {
                     None,
                 ));
             }
+        }
+        let provisions = self
+            .steps
+            .iter()
+            .any(|s| matches!(s, Step::Provision | Step::Deprovision));
+        if provisions && !self.requires.contains(&Capability::Provisioning) {
+            return Err(at_path(
+                file,
+                text,
+                &["steps"],
+                "`provision` and `deprovision` steps need the RP's SCIM API: add `requires = [\"provisioning\"]`".into(),
+                None,
+            ));
         }
         let checks = self
             .steps

@@ -52,8 +52,17 @@ struct Variant {
     group: bool,
     /// It admits the Google Workspace domain `harness.test` only.
     workspace: bool,
+    /// It admits the users provisioned at its SCIM endpoint only.
+    provisioned: bool,
     moves: Vec<(&'static str, &'static str)>,
 }
+
+/// The provisioning scenarios, and a plain login by a provisioned user.
+const PROVISIONING: &[&str] = &[
+    "unprovisioned-user-refused",
+    "deactivated-user-refused",
+    "happy-path",
+];
 
 /// The scenarios of an RP that admits one group under Entra.
 const GROUPS_ENTRA: &[&str] = &[
@@ -86,6 +95,7 @@ fn variants() -> Vec<Variant> {
         server: None,
         group: false,
         workspace: false,
+        provisioned: false,
         moves: vec![],
     };
     let check = |c: &'static str, moves: Vec<(&'static str, &'static str)>| Variant {
@@ -597,6 +607,27 @@ fn variants() -> Vec<Variant> {
             moves: vec![("google-personal-account-work-email", FAIL)],
             ..base.clone()
         },
+        // Provisioned users only: the correct RP passes the provisioning scenarios (and
+        // logs in the users the IdP provisioned); without the check, it lets in users never
+        // provisioned or deactivated.
+        Variant {
+            name: "provisioned-only",
+            provisioned: true,
+            only: Some(PROVISIONING),
+            moves: vec![],
+            ..base.clone()
+        },
+        Variant {
+            name: "provisioned",
+            no_checks: "provisioned",
+            provisioned: true,
+            only: Some(PROVISIONING),
+            moves: vec![
+                ("unprovisioned-user-refused", FAIL),
+                ("deactivated-user-refused", FAIL),
+            ],
+            ..base.clone()
+        },
         // An origin allowlist without `null` refuses the sandboxed page's post.
         Variant {
             name: "hybrid refuse-null-origin",
@@ -648,6 +679,9 @@ fn variant_profile(v: &Variant) -> harness::profile::Compiled {
     }
     if v.workspace {
         text = with_workspace(&text);
+    }
+    if v.provisioned {
+        text = with_provisioning(&text);
     }
     if v.frontchannel {
         text = text

@@ -84,6 +84,7 @@ fn scenario() -> impl Strategy<Value = Scenario> {
             any::<bool>(),
             prop::sample::select(vec![0u32, 3, 250]),
             any::<bool>(),
+            any::<bool>(),
         ),
     )
         .prop_map(
@@ -92,7 +93,7 @@ fn scenario() -> impl Strategy<Value = Scenario> {
                 email,
                 email_verified,
                 groups,
-                (in_required_group, extra_groups, managed),
+                (in_required_group, extra_groups, managed, provisioned),
             )| {
                 UserSpec {
                     assigned,
@@ -102,6 +103,7 @@ fn scenario() -> impl Strategy<Value = Scenario> {
                     in_required_group,
                     extra_groups,
                     managed,
+                    provisioned,
                 }
             },
         );
@@ -168,6 +170,7 @@ fn scenario() -> impl Strategy<Value = Scenario> {
                         Capability::Groups,
                     ),
                     (!user.managed, Capability::HostedDomain),
+                    (!user.provisioned, Capability::Provisioning),
                 ] {
                     if set && !requires.contains(&c) {
                         requires.push(c);

@@ -102,6 +102,13 @@ async fn bounded(ctx: &Arc<Ctx>, s: &Scenario, prepared: Option<Prepared>) -> Sc
             Err(e) => return report_without_flow(s, Judgement::error(e), elapsed_ms(started)),
         },
     };
+    // At the RP's SCIM API too, once the RP runs (a restart empties an in-memory one).
+    if ctx.profile.profile.provisioning.is_some() && s.user.provisioned {
+        if let Err(e) = provision::scim(ctx, &p.login, false).await {
+            let why = format!("cannot provision the scenario's user at the RP's SCIM API: {e}");
+            return report_without_flow(s, Judgement::error(why), elapsed_ms(started));
+        }
+    }
     let mut played = Played::default();
     let timeout = ctx.timeout;
     let timed_out = || {
@@ -188,15 +195,23 @@ fn secrets(ctx: &Ctx, p: &Prepared) -> Vec<String> {
 /// What a step is.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 enum Act {
-    Login { lose_rp_cookies: bool },
+    Login {
+        lose_rp_cookies: bool,
+    },
     Unsolicited,
     Logout,
     IdpLogout,
     IdpLogoutElsewhere,
     CheckSession,
-    Rotate { keep_old: bool },
+    Rotate {
+        keep_old: bool,
+    },
     Replay,
     Refresh,
+    /// Provision (`false`) or deprovision (`true`) the user at the RP's SCIM API.
+    Scim {
+        remove: bool,
+    },
 }
 
 impl Act {
@@ -212,6 +227,8 @@ impl Act {
             Act::Rotate { keep_old: false } => "rotate-keys-drop-old",
             Act::Replay => "replay-callback",
             Act::Refresh => "refresh",
+            Act::Scim { remove: false } => "provision",
+            Act::Scim { remove: true } => "deprovision",
         }
     }
 
@@ -267,6 +284,8 @@ fn acts(s: &Scenario) -> Vec<(Act, bool)> {
             Step::RotateKeys => out.push((Act::Rotate { keep_old: true }, false)),
             Step::RotateKeysDropOld => out.push((Act::Rotate { keep_old: false }, false)),
             Step::Refresh => out.push((Act::Refresh, i != last)),
+            Step::Provision => out.push((Act::Scim { remove: false }, true)),
+            Step::Deprovision => out.push((Act::Scim { remove: true }, true)),
         }
     }
     out
@@ -380,6 +399,16 @@ async fn play<D: Driver>(ctx: &Ctx, s: &Scenario, p: &Prepared, d: &mut D, out: 
                         Ok(None)
                     }
                 }
+            }
+            Act::Scim { remove } => {
+                match provision::scim(ctx, &p.login, remove).await {
+                    Ok(done) => step.detail = done,
+                    Err(e) => {
+                        step.ok = false;
+                        step.detail = e;
+                    }
+                }
+                Ok(None)
             }
             Act::Logout => match &ctx.profile.profile.logout_url {
                 Some(u) => d.visit(u).await.map(Some),

@@ -111,6 +111,38 @@ pub(crate) async fn start_idp(profile: &Compiled) -> Result<(MockIdp, String), R
     Ok((idp, server))
 }
 
+/// Provisions (or, with `remove`, deprovisions) user `login` at the RP's SCIM API (the
+/// profile's `[provisioning]`): what it did, or what failed, naming the request.
+pub(crate) async fn scim(ctx: &Ctx, login: &str, remove: bool) -> Result<String, String> {
+    use mock_idp::scim::ScimOp;
+    let Some(target) = &ctx.profile.profile.provisioning else {
+        return Err("the profile has no [provisioning]".into());
+    };
+    let user = login.to_string();
+    let op = if remove {
+        ScimOp::Deprovision { user }
+    } else {
+        ScimOp::Provision { user }
+    };
+    let done = if remove {
+        "deprovisioned"
+    } else {
+        "provisioned"
+    };
+    ctx.idp
+        .scim(target, &op)
+        .await
+        .map(|o| {
+            format!(
+                "{done} at the RP's SCIM API as {} ({} request(s))",
+                o.id.as_deref()
+                    .unwrap_or("nothing: the RP did not have the user"),
+                o.requests
+            )
+        })
+        .map_err(|e| e.0)
+}
+
 /// The template variables of the RP's start command.
 pub(crate) fn rp_vars(ctx: &Ctx, issuer: &str) -> Result<BTreeMap<&'static str, String>, RunError> {
     let p = &ctx.profile.profile;

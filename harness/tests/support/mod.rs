@@ -59,6 +59,26 @@ pub fn with_workspace(text: &str) -> String {
     )
 }
 
+/// `text` (a profile) for an RP that admits provisioned users only: the IdP provisions
+/// each scenario's user at its SCIM endpoint.
+pub fn with_provisioning(text: &str) -> String {
+    let base = text
+        .split("login_url = \"")
+        .nth(1)
+        .and_then(|r| r.split("/login\"").next())
+        .expect("a login_url");
+    text.replace(
+        "[start]",
+        &format!(
+            "[provisioning]\nurl = \"{base}/scim/v2\"\nauthorization = \"Bearer scim-token-for-tests\"\nretry_ms = 100\n\n[start]"
+        ),
+    )
+    .replace(
+        "[start.env]",
+        "[start.env]\nSCIM_TOKEN = \"scim-token-for-tests\"\nPROVISIONED_ONLY = \"true\"",
+    )
+}
+
 pub fn profile_text(no_checks: &str, name: &str) -> String {
     let port = free_port();
     format!(
