@@ -140,6 +140,9 @@ pub const ENTRA_GROUPS_LIMIT: usize = 200;
 /// The namespace Auth0 custom claims get here (an Action must namespace them with a URL).
 pub const AUTH0_NAMESPACE: &str = "https://oidc-harness.test/";
 
+/// Where Auth0 sends groups here: the `groups` claim under [`AUTH0_NAMESPACE`].
+pub const AUTH0_GROUPS_CLAIM: &str = "https://oidc-harness.test/groups";
+
 /// The claim name groups arrive under at `p` when the server sends groups as `claim`:
 /// Auth0 sends custom claims namespaced with a URL.
 pub fn groups_claim_name(p: Personality, claim: &str) -> String {
@@ -853,9 +856,7 @@ mod tests {
     #[test]
     fn auth0_groups_are_where_the_personality_says() {
         let p = Personality::Auth0;
-        assert_eq!(
-            p.groups_at().map(|(_, c)| c.to_string()),
-            Some(groups_claim_name(p, "groups"))
-        );
+        assert_eq!(groups_claim_name(p, "groups"), AUTH0_GROUPS_CLAIM);
+        assert_eq!(p.groups_at(), Some(("id_token", AUTH0_GROUPS_CLAIM)));
     }
 }

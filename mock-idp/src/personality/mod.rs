@@ -393,7 +393,7 @@ impl Personality {
             Self::Google => None,
             Self::Keycloak => Some(("access_token", "realm_access.roles")),
             Self::Cognito => Some(("id_token", "cognito:groups")),
-            Self::Auth0 => Some(("id_token", "https://oidc-harness.test/groups")),
+            Self::Auth0 => Some(("id_token", claims::AUTH0_GROUPS_CLAIM)),
             _ => Some(("id_token", "groups")),
         }
     }
