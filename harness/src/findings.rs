@@ -366,6 +366,9 @@ pub fn rule_strength(
         // RP-Initiated Logout 1.0 2: an RP that logs the user out asks the OP to log them out
         // too; a request the OP refuses leaves them signed in there.
         Evidence::EndsIdpSession => Strength::Should,
+        // RFC 7644 3.3: a creation that conflicts with an existing resource (a duplicate
+        // userName) MUST be answered 409 with the scimType `uniqueness`.
+        Evidence::ScimConflict => Strength::Must,
     }
 }
 
@@ -383,6 +386,7 @@ pub fn rule_name(rule: Evidence) -> &'static str {
         Evidence::SendsIdTokenHint => "sends-id-token-hint",
         Evidence::ReturnsAfterLogout => "returns-after-logout",
         Evidence::EndsIdpSession => "ends-idp-session",
+        Evidence::ScimConflict => "scim-conflict",
     }
 }
 
@@ -552,6 +556,51 @@ pub fn rules(rules: &[Evidence], flow: &FlowJournal, facts: FlowFacts<'_>) -> Ve
                             refused.join(", ")
                         ),
                     )
+                }
+                Evidence::ScimConflict => {
+                    let dups: Vec<&JournalEntry> = flow
+                        .entries
+                        .iter()
+                        .filter(|e| e.endpoint == Some(Endpoint::Scim))
+                        .filter(|e| e.outcome != "answer_dropped")
+                        .filter(|e| {
+                            e.faults.iter().any(|f| {
+                                f == "scim-duplicate-create" || f == "scim-retry-after-timeout"
+                            })
+                        })
+                        .collect();
+                    let wrong: Vec<String> = dups
+                        .iter()
+                        .filter(|e| e.outcome != "scim_409_uniqueness")
+                        .map(|e| {
+                            format!(
+                                "#{} {} answered {} {}",
+                                e.seq,
+                                e.detail.as_deref().unwrap_or("?"),
+                                e.status,
+                                e.outcome
+                            )
+                        })
+                        .collect();
+                    if dups.is_empty() {
+                        (false, "the IdP sent no duplicate create".into())
+                    } else if wrong.is_empty() {
+                        (
+                            false,
+                            format!(
+                                "the RP answered each of {} duplicate create(s) 409 uniqueness",
+                                dups.len()
+                            ),
+                        )
+                    } else {
+                        (
+                            true,
+                            format!(
+                                "a create of a user the RP has was not refused 409 uniqueness: {}",
+                                wrong.join("; ")
+                            ),
+                        )
+                    }
                 }
                 Evidence::SameRedirectUri => {
                     let mut differs = 0;

@@ -217,6 +217,12 @@ pub enum Step {
     /// The IdP deprovisions the scenario's user at the RP's SCIM API: deactivated (and
     /// deleted where the profile says `delete = true`).
     Deprovision,
+    /// The IdP adds the scenario's user to the RP's required group (the profile's
+    /// `required_group`); with `[provisioning]`, it pushes the group to the RP too.
+    GroupAdd,
+    /// The IdP removes the scenario's user from the RP's required group; with
+    /// `[provisioning]`, it pushes the group to the RP too.
+    GroupRemove,
 }
 
 /// What a correct RP does with the login.
@@ -323,6 +329,9 @@ pub enum Evidence {
     /// The RP's logout reached the IdP's logout endpoint in a form it accepts, so the
     /// IdP's session ended too.
     EndsIdpSession,
+    /// The RP's SCIM API refused the IdP's second create of a user it has with 409
+    /// `uniqueness` (RFC 7644 3.3), instead of making a second account.
+    ScimConflict,
 }
 
 /// What an RP can do (declared in its profile).
@@ -528,6 +537,36 @@ impl Scenario {
                 text,
                 &["steps"],
                 "`provision` and `deprovision` steps need the RP's SCIM API: add `requires = [\"provisioning\"]`".into(),
+                None,
+            ));
+        }
+        let regroups = self
+            .steps
+            .iter()
+            .any(|s| matches!(s, Step::GroupAdd | Step::GroupRemove));
+        if regroups && !self.requires.contains(&Capability::Groups) {
+            return Err(at_path(
+                file,
+                text,
+                &["steps"],
+                "`group-add` and `group-remove` steps change the user's membership of the RP's required group: add `requires = [\"groups\"]`".into(),
+                None,
+            ));
+        }
+        if let Some(f) = self
+            .faults
+            .iter()
+            .find(|f| f.id.strikes_at(mock_idp::Strikes::Provisioning))
+            && !self.requires.contains(&Capability::Provisioning)
+        {
+            return Err(at_path(
+                file,
+                text,
+                &["faults"],
+                format!(
+                    "`{}` changes what the IdP sends to the RP's SCIM API: add `requires = [\"provisioning\"]`",
+                    f.id
+                ),
                 None,
             ));
         }

@@ -482,6 +482,35 @@ fn decide_session(
 fn decide(o: &Observation<'_>, j: &mut Judgement) {
     let e = o.expect;
     if let Some(bad) = o.steps.iter().find(|s| s.must_succeed && !s.ok) {
+        // The RP's SCIM API refused what a provisioning fault made the IdP send: that is
+        // the RP's answer to the fault, judged as the expectation says.
+        let scim_faults: Vec<&str> = o
+            .struck
+            .iter()
+            .filter(|s| s.exercised)
+            .filter(|s| {
+                s.fault
+                    .split('=')
+                    .next()
+                    .and_then(|id| id.parse::<mock_idp::FaultId>().ok())
+                    .is_some_and(|f| f.strikes_at(mock_idp::Strikes::Provisioning))
+            })
+            .map(|s| s.fault.as_str())
+            .collect();
+        let scim_step = matches!(bad.kind.as_str(), "provision" | "deprovision");
+        if scim_step && !scim_faults.is_empty() && bad.detail.contains(" answered ") {
+            j.miss(
+                e.strength,
+                format!(
+                    "the RP's SCIM API refused what the IdP sent under `{}` (step {}, {}): {}",
+                    scim_faults.join("`, `"),
+                    bad.step,
+                    bad.kind,
+                    bad.detail
+                ),
+            );
+            return;
+        }
         j.worsen(
             Verdict::Inconclusive,
             format!(

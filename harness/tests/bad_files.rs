@@ -337,3 +337,21 @@ fn a_huge_line_is_cut_in_the_message() {
     assert!(e.contains("deep.toml:"), "{}", &e[..e.len().min(400)]);
     assert!(e.len() < 4_000, "{} bytes of message", e.len());
 }
+
+#[test]
+fn group_steps_and_scim_faults_say_what_the_rp_must_offer() {
+    let e = scenario_error(
+        "id = \"x\"\ntitle = \"t\"\nsteps = [\"login\", \"group-remove\", \"login\"]\n\n[expect]\nresult = \"reject\"\n",
+    );
+    assert!(e.contains("bad.toml:3:"), "{e}");
+    assert!(e.contains("requires = [\"groups\"]"), "{e}");
+    let e = scenario_error(
+        "id = \"x\"\ntitle = \"t\"\n\n[[faults]]\nid = \"scim-duplicate-create\"\n\n[expect]\nresult = \"accept\"\n",
+    );
+    assert!(e.contains("bad.toml:"), "{e}");
+    assert!(
+        e.contains("`scim-duplicate-create` changes what the IdP sends to the RP's SCIM API"),
+        "{e}"
+    );
+    assert!(e.contains("requires = [\"provisioning\"]"), "{e}");
+}

@@ -61,6 +61,18 @@ struct Variant {
 const PROVISIONING: &[&str] = &[
     "unprovisioned-user-refused",
     "deactivated-user-refused",
+    "duplicate-user-conflict",
+    "retried-create-conflict",
+    "email-omitted",
+    "username-other-format",
+    "happy-path",
+];
+
+/// The scenarios of an RP that admits one group, under Okta.
+const GROUPS_OKTA: &[&str] = &[
+    "required-group-non-member",
+    "group-removed-refused",
+    "group-added-admitted",
     "happy-path",
 ];
 
@@ -570,8 +582,20 @@ fn variants() -> Vec<Variant> {
             name: "okta groups",
             no_checks: "groups",
             group: true,
-            only: Some(&["required-group-non-member", "happy-path"]),
-            moves: vec![("required-group-non-member", FAIL)],
+            only: Some(GROUPS_OKTA),
+            moves: vec![
+                ("required-group-non-member", FAIL),
+                ("group-removed-refused", FAIL),
+            ],
+            ..base.clone()
+        },
+        // Group sync (ClearML): without it, the groups of the first login stay.
+        Variant {
+            name: "okta group-sync",
+            no_checks: "group-sync",
+            group: true,
+            only: Some(GROUPS_OKTA),
+            moves: vec![("group-removed-refused", FAIL)],
             ..base.clone()
         },
         claim_fixed(
@@ -625,6 +649,19 @@ fn variants() -> Vec<Variant> {
             moves: vec![
                 ("unprovisioned-user-refused", FAIL),
                 ("deactivated-user-refused", FAIL),
+            ],
+            ..base.clone()
+        },
+        // A SCIM API without userName uniqueness makes a second account where RFC 7644
+        // 3.3 says 409.
+        Variant {
+            name: "scim-uniqueness",
+            no_checks: "scim-uniqueness",
+            provisioned: true,
+            only: Some(PROVISIONING),
+            moves: vec![
+                ("duplicate-user-conflict", FAIL),
+                ("retried-create-conflict", FAIL),
             ],
             ..base.clone()
         },

@@ -171,6 +171,13 @@ fn scenario() -> impl Strategy<Value = Scenario> {
                     ),
                     (!user.managed, Capability::HostedDomain),
                     (!user.provisioned, Capability::Provisioning),
+                    // Faults on the IdP's SCIM requests need the RP's SCIM API.
+                    (
+                        faults
+                            .iter()
+                            .any(|f| f.id.strikes_at(mock_idp::Strikes::Provisioning)),
+                        Capability::Provisioning,
+                    ),
                 ] {
                     if set && !requires.contains(&c) {
                         requires.push(c);

@@ -55,7 +55,7 @@ pub mod tenant;
 
 pub use clock::Clock;
 pub use control::ControlError;
-pub use faults::{Fault, FaultId};
+pub use faults::{Fault, FaultId, Strikes};
 pub use journal::{Endpoint, JournalEntry};
 pub use personality::Personality;
 pub use secret::Secret;

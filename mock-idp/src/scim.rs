@@ -15,6 +15,7 @@ use std::time::Duration;
 use serde::{Deserialize, Serialize};
 use serde_json::{Value, json};
 
+use crate::faults::{FaultId, Strikes};
 use crate::journal::{Endpoint, JournalEntry};
 use crate::secret::Secret;
 use crate::state::Shared;
@@ -173,6 +174,11 @@ struct Session<'a> {
     target: &'a ScimTarget,
     http: reqwest::Client,
     requests: u32,
+    /// The faults that changed the requests being sent (journaled on each).
+    labels: Vec<String>,
+    /// `scim-retry-after-timeout`, armed: the next 2xx answer is dropped, as if it never
+    /// came, and the request is sent again.
+    drop_answer: Option<String>,
 }
 
 impl<'a> Session<'a> {
@@ -187,6 +193,8 @@ impl<'a> Session<'a> {
             target,
             http,
             requests: 0,
+            labels: Vec::new(),
+            drop_answer: None,
         })
     }
 
@@ -224,6 +232,7 @@ impl<'a> Session<'a> {
                 method: method.to_string(),
                 user_id: user_id.map(str::to_string),
                 detail: Some(format!("{method} {path}")),
+                faults: self.labels.clone(),
                 ..JournalEntry::default()
             };
             let answer = match req.send().await {
@@ -235,6 +244,16 @@ impl<'a> Session<'a> {
                 Err(e) => Err(e.to_string()),
             };
             let retry = match &answer {
+                Ok((status, _)) if (200..300).contains(status) && self.drop_answer.is_some() => {
+                    // The app answered; the IdP acts as if the answer timed out, and the
+                    // retry carries the fault so the journal shows what it tests.
+                    let label = self.drop_answer.take().unwrap_or_default();
+                    j.status = *status;
+                    j.outcome = "answer_dropped".into();
+                    j.faults.push(label.clone());
+                    self.labels.push(label);
+                    true
+                }
                 Ok((status, text)) => {
                     j.status = *status;
                     j.outcome = if (200..300).contains(status) {
@@ -285,15 +304,26 @@ impl<'a> Session<'a> {
         if (200..300).contains(&status) {
             return Ok(v);
         }
-        let detail = v
-            .get("detail")
-            .and_then(Value::as_str)
-            .map(|d| format!(": {d}"))
-            .unwrap_or_default();
-        Err(ScimError(format!(
-            "{method} {}{path} answered {status}{detail}",
-            self.target.url
-        )))
+        Err(refused(&self.target.url, method.as_str(), path, status, &v))
+    }
+
+    /// Replaces user `id` with `body`.
+    async fn put_user(
+        &mut self,
+        id: &str,
+        body: &Value,
+        user_id: Option<&str>,
+    ) -> Result<(), ScimError> {
+        let mut body = body.clone();
+        body["id"] = id.into();
+        self.expect_ok(
+            reqwest::Method::PUT,
+            &format!("/Users/{id}"),
+            Some(&body),
+            user_id,
+        )
+        .await
+        .map(drop)
     }
 
     /// The id of the one resource a filter finds, if any.
@@ -314,6 +344,33 @@ impl<'a> Session<'a> {
             .and_then(|r| r["id"].as_str())
             .map(str::to_string))
     }
+}
+
+/// The error of a request the app refused: the request, the status and the app's `detail`.
+fn refused(url: &str, method: &str, path: &str, status: u16, answer: &Value) -> ScimError {
+    let detail = answer
+        .get("detail")
+        .and_then(Value::as_str)
+        .map(|d| format!(": {d}"))
+        .unwrap_or_default();
+    ScimError(format!("{method} {url}{path} answered {status}{detail}"))
+}
+
+/// The user as sent while the faults `labels` are armed for them: without `emails`
+/// (`scim-email-omitted`), with the login's prefix as `userName` (`scim-username-short`).
+fn shaped_resource(user: &User, labels: &[String]) -> Value {
+    let mut u = user_resource(user);
+    let has = |id: FaultId| labels.iter().any(|l| l == id.as_str());
+    if has(FaultId::ScimEmailOmitted) {
+        if let Some(o) = u.as_object_mut() {
+            o.remove("emails");
+        }
+    }
+    if has(FaultId::ScimUsernameShort) {
+        let short = user.login.split('@').next().unwrap_or(&user.login);
+        u["userName"] = short.into();
+    }
+    u
 }
 
 /// Why an app refused, for the journal: `scim_409_uniqueness`, `scim_401`, …
@@ -346,26 +403,73 @@ pub async fn run(
         ScimOp::Provision { user } => {
             let user = user_of(user)?;
             let uid = Some(user.id.as_str());
-            let mut body = user_resource(&user);
-            let id = match s.find("Users", "userName", &user.login, uid).await? {
-                Some(id) => {
-                    body["id"] = id.clone().into();
-                    s.expect_ok(
-                        reqwest::Method::PUT,
-                        &format!("/Users/{id}"),
-                        Some(&body),
-                        uid,
-                    )
-                    .await?;
+            let ctx = shared.fault_ctx(uid, None);
+            let take = |id: FaultId| {
+                shared
+                    .faults
+                    .take_where(Strikes::Provisioning, &ctx, |f| f == id)
+                    .first()
+                    .map(|f| f.label())
+            };
+            // The faults that change the user sent (and the name it is looked up by).
+            let shape: Vec<String> = [FaultId::ScimEmailOmitted, FaultId::ScimUsernameShort]
+                .into_iter()
+                .filter_map(take)
+                .collect();
+            let body = shaped_resource(&user, &shape);
+            let name = body["userName"].as_str().unwrap_or_default().to_string();
+            // The look-up carries only what changed the name it looks up.
+            s.labels = shape
+                .iter()
+                .filter(|l| *l != FaultId::ScimEmailOmitted.as_str())
+                .cloned()
+                .collect();
+            let found = s.find("Users", "userName", &name, uid).await?;
+            s.labels = shape;
+            // A create the app must refuse as a duplicate: a user it has (a look-up that
+            // missed), or the same create again after its answer was dropped.
+            let duplicate = match &found {
+                Some(_) => take(FaultId::ScimDuplicateCreate),
+                None => {
+                    s.drop_answer = take(FaultId::ScimRetryAfterTimeout);
+                    None
+                }
+            };
+            let id = match (found, duplicate) {
+                (Some(id), None) => {
+                    s.put_user(&id, &body, uid).await?;
                     id
                 }
-                None => {
-                    let created = s
-                        .expect_ok(reqwest::Method::POST, "/Users", Some(&body), uid)
+                (found, duplicate) => {
+                    let plain = s.labels.clone();
+                    s.labels.extend(duplicate.clone());
+                    let (status, created) = s
+                        .send(reqwest::Method::POST, "/Users", Some(&body), uid)
                         .await?;
-                    created["id"].as_str().map(str::to_string).ok_or_else(|| {
-                        ScimError(format!("POST {}/Users answered without an id", target.url))
-                    })?
+                    let retried = s.labels.len() > plain.len();
+                    s.labels = plain;
+                    if status == 409 && (duplicate.is_some() || retried) {
+                        // Refused as a duplicate, as it must be: the IdP finds the user and
+                        // replaces them, as Okta does on a conflict.
+                        let id = match found {
+                            Some(id) => Some(id),
+                            None => s.find("Users", "userName", &name, uid).await?,
+                        }
+                        .ok_or_else(|| {
+                            ScimError(format!(
+                                "POST {}/Users answered 409, and no user `{name}` is found there",
+                                target.url
+                            ))
+                        })?;
+                        s.put_user(&id, &body, uid).await?;
+                        id
+                    } else if (200..300).contains(&status) {
+                        created["id"].as_str().map(str::to_string).ok_or_else(|| {
+                            ScimError(format!("POST {}/Users answered without an id", target.url))
+                        })?
+                    } else {
+                        return Err(refused(&target.url, "POST", "/Users", status, &created));
+                    }
                 }
             };
             out.id = Some(id);
@@ -373,7 +477,22 @@ pub async fn run(
         ScimOp::Deprovision { user } => {
             let user = user_of(user)?;
             let uid = Some(user.id.as_str());
-            if let Some(id) = s.find("Users", "userName", &user.login, uid).await? {
+            let ctx = shared.fault_ctx(uid, None);
+            // The name the user was provisioned under while the fault is armed.
+            let shape: Vec<String> = shared
+                .faults
+                .take_where(Strikes::Provisioning, &ctx, |f| {
+                    f == FaultId::ScimUsernameShort
+                })
+                .iter()
+                .map(|f| f.label())
+                .collect();
+            let name = shaped_resource(&user, &shape)["userName"]
+                .as_str()
+                .unwrap_or_default()
+                .to_string();
+            s.labels = shape.clone();
+            if let Some(id) = s.find("Users", "userName", &name, uid).await? {
                 let path = format!("/Users/{id}");
                 if target.patch {
                     let body = json!({
@@ -383,7 +502,7 @@ pub async fn run(
                     s.expect_ok(reqwest::Method::PATCH, &path, Some(&body), uid)
                         .await?;
                 } else {
-                    let mut body = user_resource(&user);
+                    let mut body = shaped_resource(&user, &shape);
                     body["id"] = id.clone().into();
                     body["active"] = false.into();
                     s.expect_ok(reqwest::Method::PUT, &path, Some(&body), uid)

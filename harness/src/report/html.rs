@@ -319,11 +319,7 @@ fn messages(x: &ScenarioReport) -> Vec<Msg> {
                     .endpoint
                     .map(|p| format!("{p:?}").to_lowercase())
                     .unwrap_or_else(|| "?".into());
-                let faults = if e.faults.is_empty() {
-                    String::new()
-                } else {
-                    format!(" [fault: {}]", e.faults.join(", "))
-                };
+                let faults = fault_list(e);
                 let (from, to, label) = if e.endpoint == Some(Endpoint::BackchannelLogout) {
                     let answer = if e.status == 0 {
                         "no answer".to_string()
@@ -331,6 +327,8 @@ fn messages(x: &ScenarioReport) -> Vec<Msg> {
                         format!("RP answered {}", e.status)
                     };
                     (2, 1, format!("POST logout token → {answer}{faults}"))
+                } else if e.endpoint == Some(Endpoint::Scim) {
+                    (2, 1, scim_label(e, &faults))
                 } else {
                     (1, 2, format!("{name} → {} {}{faults}", e.status, e.outcome))
                 };
@@ -339,6 +337,14 @@ fn messages(x: &ScenarioReport) -> Vec<Msg> {
             }
         };
     for hop in &x.trace.hops {
+        // Provisioning between two steps: drawn before the browser's next request.
+        while let Some(e) = journal.next_if(|e| e.endpoint == Some(Endpoint::Scim)) {
+            out.push(Msg {
+                from: 2,
+                to: 1,
+                label: scim_label(e, &fault_list(e)),
+            });
+        }
         let to = match hop.to {
             Party::Rp => 1,
             Party::Idp => 2,
@@ -385,6 +391,37 @@ fn messages(x: &ScenarioReport) -> Vec<Msg> {
     out
 }
 
+/// ` [fault: …]` when the entry's answer was changed by faults.
+fn fault_list(e: &mock_idp::JournalEntry) -> String {
+    if e.faults.is_empty() {
+        String::new()
+    } else {
+        format!(" [fault: {}]", e.faults.join(", "))
+    }
+}
+
+/// A request of the IdP's SCIM client to the RP: `SCIM POST /Users → 201`.
+fn scim_label(e: &mock_idp::JournalEntry, faults: &str) -> String {
+    let answer = match (e.status, e.outcome.as_str()) {
+        (0, o) => o.to_string(),
+        (s, "ok") => s.to_string(),
+        (s, o) => format!("{s} {o}"),
+    };
+    // The look-ups' filters, readable: `GET /Users?filter=userName eq "…"`.
+    let detail = e.detail.as_deref().unwrap_or("?");
+    let shown = match detail.split_once('?') {
+        Some((path, query)) => {
+            let filter = url::form_urlencoded::parse(query.as_bytes())
+                .find(|(k, _)| k == "filter")
+                .map(|(_, v)| format!("?filter={v}"))
+                .unwrap_or_default();
+            format!("{path}{filter}")
+        }
+        None => detail.to_string(),
+    };
+    format!("SCIM {shown} → {answer}{faults}")
+}
+
 fn sequence(x: &ScenarioReport) -> String {
     let msgs = messages(x);
     let cols: [f64; 3] = [80.0, 420.0, 760.0];
@@ -410,4 +447,74 @@ fn sequence(x: &ScenarioReport) -> String {
     }
     svg.push_str("</svg>\n");
     svg
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use mock_idp::JournalEntry;
+
+    #[test]
+    fn scim_requests_go_from_the_idp_to_the_rp_before_the_next_browser_request() {
+        let s = crate::scenario::Scenario::parse(
+            "x.toml",
+            "id = \"x\"\ntitle = \"x\"\nreferences = [\"x\"]\n[expect]\nresult = \"accept\"\n",
+        )
+        .unwrap();
+        let mut x =
+            crate::runner::play::report_without_flow(&s, crate::verdict::Judgement::skip("x"), 0);
+        let scim = |seq, detail: &str, status, outcome: &str, faults: &[&str]| JournalEntry {
+            seq,
+            endpoint: Some(Endpoint::Scim),
+            detail: Some(detail.into()),
+            status,
+            outcome: outcome.into(),
+            faults: faults.iter().map(|f| f.to_string()).collect(),
+            ..JournalEntry::default()
+        };
+        x.trace.journal = vec![
+            scim(
+                1,
+                "GET /Users?filter=userName+eq+%22a%40b.test%22&startIndex=1&count=100",
+                200,
+                "ok",
+                &[],
+            ),
+            scim(
+                2,
+                "POST /Users",
+                409,
+                "scim_409_uniqueness",
+                &["scim-duplicate-create"],
+            ),
+        ];
+        x.trace.hops = vec![crate::driver::Hop {
+            method: "GET".into(),
+            url: "http://127.0.0.1:1/login".into(),
+            status: 302,
+            to: Party::Rp,
+            location: None,
+            cookies_set: vec![],
+            note: None,
+        }];
+        let m = messages(&x);
+        let labels: Vec<(usize, usize, &str)> =
+            m.iter().map(|m| (m.from, m.to, m.label.as_str())).collect();
+        assert_eq!(
+            labels,
+            vec![
+                (
+                    2,
+                    1,
+                    "SCIM GET /Users?filter=userName eq \"a@b.test\" → 200"
+                ),
+                (
+                    2,
+                    1,
+                    "SCIM POST /Users → 409 scim_409_uniqueness [fault: scim-duplicate-create]"
+                ),
+                (0, 1, "GET /login → 302"),
+            ]
+        );
+    }
 }

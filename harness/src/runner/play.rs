@@ -102,13 +102,6 @@ async fn bounded(ctx: &Arc<Ctx>, s: &Scenario, prepared: Option<Prepared>) -> Sc
             Err(e) => return report_without_flow(s, Judgement::error(e), elapsed_ms(started)),
         },
     };
-    // At the RP's SCIM API too, once the RP runs (a restart empties an in-memory one).
-    if ctx.profile.profile.provisioning.is_some() && s.user.provisioned {
-        if let Err(e) = provision::scim(ctx, &p.login, false).await {
-            let why = format!("cannot provision the scenario's user at the RP's SCIM API: {e}");
-            return report_without_flow(s, Judgement::error(why), elapsed_ms(started));
-        }
-    }
     let mut played = Played::default();
     let timeout = ctx.timeout;
     let timed_out = || {
@@ -212,6 +205,10 @@ enum Act {
     Scim {
         remove: bool,
     },
+    /// Add the user to (`true`) or remove them from (`false`) the required group.
+    Group {
+        member: bool,
+    },
 }
 
 impl Act {
@@ -229,6 +226,8 @@ impl Act {
             Act::Refresh => "refresh",
             Act::Scim { remove: false } => "provision",
             Act::Scim { remove: true } => "deprovision",
+            Act::Group { member: true } => "group-add",
+            Act::Group { member: false } => "group-remove",
         }
     }
 
@@ -242,8 +241,11 @@ impl Act {
 }
 
 /// The scenario's steps as acts: the verdict is about the last login (or the replay of
-/// its callback) or refresh; every login and refresh before it must succeed.
-fn acts(s: &Scenario) -> Vec<(Act, bool)> {
+/// its callback) or refresh; every login and refresh before it must succeed. With
+/// `provision_first` (an RP with a SCIM API), the user is provisioned there first, once
+/// the RP runs (a restart empties an in-memory one), in the flow so that the journal and
+/// the report show the requests.
+fn acts(s: &Scenario, provision_first: bool) -> Vec<(Act, bool)> {
     let ua = &s.user_agent;
     let last = s
         .steps
@@ -251,6 +253,9 @@ fn acts(s: &Scenario) -> Vec<(Act, bool)> {
         .rposition(|st| matches!(st, Step::Login | Step::Refresh | Step::CheckSession))
         .unwrap_or(0);
     let mut out = Vec::new();
+    if provision_first && s.user.provisioned {
+        out.push((Act::Scim { remove: false }, true));
+    }
     for (i, step) in s.steps.iter().enumerate() {
         match step {
             Step::Login if i == last && ua.unsolicited_callback => {
@@ -286,6 +291,8 @@ fn acts(s: &Scenario) -> Vec<(Act, bool)> {
             Step::Refresh => out.push((Act::Refresh, i != last)),
             Step::Provision => out.push((Act::Scim { remove: false }, true)),
             Step::Deprovision => out.push((Act::Scim { remove: true }, true)),
+            Step::GroupAdd => out.push((Act::Group { member: true }, true)),
+            Step::GroupRemove => out.push((Act::Group { member: false }, true)),
         }
     }
     out
@@ -293,7 +300,7 @@ fn acts(s: &Scenario) -> Vec<(Act, bool)> {
 
 /// Plays the steps; fills `out` as it goes, so a timeout keeps what was seen.
 async fn play<D: Driver>(ctx: &Ctx, s: &Scenario, p: &Prepared, d: &mut D, out: &mut Played) {
-    let acts = acts(s);
+    let acts = acts(s, ctx.profile.profile.provisioning.is_some());
     let verdict_step = acts.iter().rposition(|(a, _)| a.reads_login()).unwrap_or(0) + 1;
     out.last = verdict_step;
     for (i, (act, must_succeed)) in acts.into_iter().enumerate() {
@@ -399,6 +406,16 @@ async fn play<D: Driver>(ctx: &Ctx, s: &Scenario, p: &Prepared, d: &mut D, out: 
                         Ok(None)
                     }
                 }
+            }
+            Act::Group { member } => {
+                match provision::regroup(ctx, &p.login, member).await {
+                    Ok(done) => step.detail = done,
+                    Err(e) => {
+                        step.ok = false;
+                        step.detail = e;
+                    }
+                }
+                Ok(None)
             }
             Act::Scim { remove } => {
                 match provision::scim(ctx, &p.login, remove).await {

@@ -143,6 +143,44 @@ pub(crate) async fn scim(ctx: &Ctx, login: &str, remove: bool) -> Result<String,
         .map_err(|e| e.0)
 }
 
+/// Adds user `login` to the profile's required group (`member`) or removes them from it,
+/// at the IdP, and pushes the group to the RP's SCIM API when the profile has one: what
+/// it did, or what failed.
+pub(crate) async fn regroup(ctx: &Ctx, login: &str, member: bool) -> Result<String, String> {
+    let Some(group) = ctx.profile.profile.required_group.clone() else {
+        return Err("the profile has no required_group".into());
+    };
+    let mut user = ctx
+        .idp
+        .tenant()
+        .user(login)
+        .cloned()
+        .ok_or_else(|| format!("no user `{login}` at the IdP"))?;
+    user.groups.retain(|g| *g != group);
+    if member {
+        user.groups.push(group.clone());
+    }
+    ctx.idp
+        .upsert_user(user)
+        .map_err(|e| format!("cannot change the user's groups: {e}"))?;
+    let mut done = if member {
+        format!("added to group {group} at the IdP")
+    } else {
+        format!("removed from group {group} at the IdP")
+    };
+    if let Some(target) = &ctx.profile.profile.provisioning {
+        let op = mock_idp::scim::ScimOp::PushGroup {
+            group: group.clone(),
+        };
+        let o = ctx.idp.scim(target, &op).await.map_err(|e| e.0)?;
+        done.push_str(&format!(
+            "; the group pushed to the RP's SCIM API ({} request(s))",
+            o.requests
+        ));
+    }
+    Ok(done)
+}
+
 /// The template variables of the RP's start command.
 pub(crate) fn rp_vars(ctx: &Ctx, issuer: &str) -> Result<BTreeMap<&'static str, String>, RunError> {
     let p = &ctx.profile.profile;

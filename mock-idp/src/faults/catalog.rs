@@ -55,6 +55,8 @@ pub enum Strikes {
     FrontchannelLogout,
     /// CORS headers on browser calls.
     Cors,
+    /// The requests of the IdP's SCIM client to an app (provisioning).
+    Provisioning,
 }
 
 impl Strikes {
@@ -72,6 +74,7 @@ impl Strikes {
             Self::UserinfoAuthorization | Self::UserinfoClaims => "Userinfo",
             Self::Logout | Self::LogoutToken | Self::FrontchannelLogout => "Logout",
             Self::Cors => "Browser (CORS)",
+            Self::Provisioning => "Provisioning (SCIM)",
         }
     }
 
@@ -95,6 +98,7 @@ impl Strikes {
             Self::LogoutToken => "logout-token",
             Self::FrontchannelLogout => "frontchannel-logout",
             Self::Cors => "cors",
+            Self::Provisioning => "provisioning",
         }
     }
 
@@ -127,6 +131,7 @@ impl Strikes {
                 Endpoint::Introspect,
                 Endpoint::Revoke,
             ],
+            Self::Provisioning => &[Endpoint::Scim],
         }
     }
 
@@ -546,6 +551,18 @@ catalog! {
     CorsMissing "cors-missing" [Cors] any Remove scoped=true signature=false flows=ALL
         oidf=None, okta=Some("illegal_origin_browser_request"), outcome=Some("oidc_code_exchange_failure"), param=None,
         "Token, userinfo, introspect, revoke and keys answer without CORS headers, even for trusted origins.";
+    ScimDuplicateCreate "scim-duplicate-create" [Provisioning] any Append scoped=true signature=false flows=ALL
+        oidf=None, okta=None, outcome=None, param=None,
+        "Provisioning a user the app already has sends `POST /Users` anyway (as after a look-up that missed): the app must answer 409 `uniqueness` (RFC 7644 3.3) and keep one account; the IdP then looks the user up and replaces them.";
+    ScimRetryAfterTimeout "scim-retry-after-timeout" [Provisioning] any Append scoped=true signature=false flows=ALL
+        oidf=None, okta=None, outcome=None, param=None,
+        "The answer to the `POST /Users` creating a user is dropped as if it timed out, and the same request is sent again: the app, which did create the user, must answer 409 `uniqueness` (RFC 7644 3.3), not make a second account; the IdP then looks the user up and replaces them.";
+    ScimEmailOmitted "scim-email-omitted" [Provisioning] any Remove scoped=true signature=false flows=ALL
+        oidf=None, okta=None, outcome=None, param=None,
+        "The user is provisioned without `emails` (optional in RFC 7643 4.1.2), as an Okta app whose attribute mapping leaves email out: the app should still link the user's login to the account (by `userName`, or `externalId` against `sub`).";
+    ScimUsernameShort "scim-username-short" [Provisioning] any Replace scoped=true signature=false flows=ALL
+        oidf=None, okta=None, outcome=None, param=None,
+        "The user is provisioned with a `userName` in another format: the login's prefix (`alice` for `alice@example.com`), as Okta's application username format \"Okta username prefix\" sends it; `emails` and `externalId` are unchanged.";
 }
 
 impl FaultId {

@@ -349,3 +349,115 @@ async fn a_5xx_is_tried_again_and_a_4xx_is_not() {
     );
     server.abort();
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn provisioning_faults_send_what_they_say_and_a_real_server_answers_as_rfc_7644_says() {
+    use mock_idp::{Fault, FaultId};
+    let server = scim_server().await;
+    let idp = MockIdp::builder()
+        .tenant(Tenant::fixture())
+        .start()
+        .await
+        .unwrap();
+    let t = target(&server.base);
+    let provision = |user: &str| ScimOp::Provision { user: user.into() };
+    let by_name = |name: &str| {
+        format!(
+            "/Users?filter=userName%20eq%20%22{}%22",
+            name.replace('@', "%40")
+        )
+    };
+
+    // A create of a user the app has: refused 409 `uniqueness` (RFC 7644 3.3), after
+    // which the IdP finds and replaces the user. One account.
+    let first = idp.scim(&t, &provision(ALICE)).await.unwrap();
+    let _g = idp
+        .arm(Fault::new(FaultId::ScimDuplicateCreate).for_user(ALICE))
+        .unwrap();
+    let again = idp.scim(&t, &provision(ALICE)).await.unwrap();
+    assert_eq!(first.id, again.id);
+    let dup: Vec<_> = idp
+        .journal()
+        .into_iter()
+        .filter(|e| e.faults.iter().any(|f| f == "scim-duplicate-create"))
+        .collect();
+    assert_eq!(dup.len(), 1, "{dup:?}");
+    assert_eq!(dup[0].detail.as_deref(), Some("POST /Users"));
+    assert_eq!(dup[0].status, 409);
+    assert_eq!(dup[0].outcome, "scim_409_uniqueness");
+    assert_eq!(get(&server.base, &by_name(ALICE)).await["totalResults"], 1);
+
+    // A create whose answer is dropped and sent again: the second is the duplicate.
+    let bob = idp
+        .tenant()
+        .users
+        .iter()
+        .find(|u| u.login != ALICE)
+        .unwrap()
+        .clone();
+    let _g = idp
+        .arm(Fault::new(FaultId::ScimRetryAfterTimeout).for_user(&bob.login))
+        .unwrap();
+    idp.scim(&t, &provision(&bob.login)).await.unwrap();
+    let retry: Vec<_> = idp
+        .journal()
+        .into_iter()
+        .filter(|e| e.faults.iter().any(|f| f == "scim-retry-after-timeout"))
+        .map(|e| (e.detail.unwrap_or_default(), e.status, e.outcome))
+        .collect();
+    assert_eq!(
+        retry,
+        vec![
+            ("POST /Users".to_string(), 201, "answer_dropped".to_string()),
+            (
+                "POST /Users".to_string(),
+                409,
+                "scim_409_uniqueness".to_string()
+            ),
+        ]
+    );
+    assert_eq!(
+        get(&server.base, &by_name(&bob.login)).await["totalResults"],
+        1
+    );
+
+    // Without emails, and under the login's prefix: accepted as sent, and deprovisioned
+    // under the same name while the fault is armed.
+    let mut carol = mock_idp::User::new("carol.short@example.com", "pw-unused-here");
+    carol.profile.email = Some("carol.short@example.com".into());
+    idp.upsert_user(carol).unwrap();
+    let _g1 = idp
+        .arm(Fault::new(FaultId::ScimEmailOmitted).for_user("carol.short@example.com"))
+        .unwrap();
+    let _g2 = idp
+        .arm(Fault::new(FaultId::ScimUsernameShort).for_user("carol.short@example.com"))
+        .unwrap();
+    let made = idp
+        .scim(&t, &provision("carol.short@example.com"))
+        .await
+        .unwrap();
+    let sent = get(
+        &server.base,
+        &format!("/Users/{}", made.id.clone().unwrap()),
+    )
+    .await;
+    assert_eq!(sent["userName"], "carol.short");
+    assert!(sent.get("emails").is_none(), "{sent}");
+    idp.scim(
+        &t,
+        &ScimOp::Deprovision {
+            user: "carol.short@example.com".into(),
+        },
+    )
+    .await
+    .unwrap();
+    let after = get(&server.base, &format!("/Users/{}", made.id.unwrap())).await;
+    assert_eq!(after["active"], false);
+
+    // The real server accepted everything but the duplicates.
+    let refused: Vec<_> = scim_journal(&idp)
+        .into_iter()
+        .filter(|(_, s, _)| *s >= 400)
+        .collect();
+    assert_eq!(refused.len(), 2, "{refused:?}");
+}
