@@ -141,6 +141,9 @@ pub struct FlowFacts<'a> {
     /// The RP read the discovery document at least once in the whole run (it may have
     /// done so before this flow, or at start-up).
     pub discovery_in_run: bool,
+    /// The user's accounts at the RP's SCIM API after the flow (`id (userName)`), when
+    /// the scenario counts them.
+    pub accounts: Option<&'a [String]>,
 }
 
 fn finding(id: FindingId, severity: Severity, detail: String, step: Option<usize>) -> Finding {
@@ -369,6 +372,9 @@ pub fn rule_strength(
         // RFC 7644 3.3: a creation that conflicts with an existing resource (a duplicate
         // userName) MUST be answered 409 with the scimType `uniqueness`.
         Evidence::ScimConflict => Strength::Must,
+        // OIDC Core 5.7: only `iss` and `sub` identify the user for good; an account keyed
+        // on the email splits in two when it changes. No MUST says so.
+        Evidence::OneAccount => Strength::Should,
     }
 }
 
@@ -387,6 +393,7 @@ pub fn rule_name(rule: Evidence) -> &'static str {
         Evidence::ReturnsAfterLogout => "returns-after-logout",
         Evidence::EndsIdpSession => "ends-idp-session",
         Evidence::ScimConflict => "scim-conflict",
+        Evidence::OneAccount => "one-account",
     }
 }
 
@@ -557,6 +564,18 @@ pub fn rules(rules: &[Evidence], flow: &FlowJournal, facts: FlowFacts<'_>) -> Ve
                         ),
                     )
                 }
+                Evidence::OneAccount => match facts.accounts {
+                    Some(a) if a.len() > 1 => (
+                        true,
+                        format!(
+                            "the RP has {} accounts for the user: {}",
+                            a.len(),
+                            a.join(", ")
+                        ),
+                    ),
+                    Some(a) => (false, format!("the RP has one account for the user: {}", a.join(", "))),
+                    None => (false, "the RP's accounts were not counted".into()),
+                },
                 Evidence::ScimConflict => {
                     let dups: Vec<&JournalEntry> = flow
                         .entries

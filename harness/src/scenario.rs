@@ -223,6 +223,10 @@ pub enum Step {
     /// The IdP removes the scenario's user from the RP's required group; with
     /// `[provisioning]`, it pushes the group to the RP too.
     GroupRemove,
+    /// The IdP changes the scenario's user's email (to `{id}.renamed@harness.test`; the
+    /// login and `sub` stay), and pushes the change to the RP's SCIM API when the user
+    /// was provisioned there. From then on the RP must show the new email.
+    UpdateEmail,
 }
 
 /// What a correct RP does with the login.
@@ -332,6 +336,9 @@ pub enum Evidence {
     /// The RP's SCIM API refused the IdP's second create of a user it has with 409
     /// `uniqueness` (RFC 7644 3.3), instead of making a second account.
     ScimConflict,
+    /// After the flow, the RP has one account for the user (its SCIM API, looked up by
+    /// each email the user had): a changed email did not make a second one.
+    OneAccount,
 }
 
 /// What an RP can do (declared in its profile).
@@ -361,6 +368,12 @@ pub enum Capability {
     /// The RP has a SCIM API the IdP provisions users at (implied by the profile's
     /// `[provisioning]`).
     Provisioning,
+    /// The RP admits only the users provisioned at it (Determined, Databricks): a user
+    /// the IdP signs in but never provisioned is refused.
+    ProvisionedOnly,
+    /// The RP gives a user signing in for the first time an account (ClearML's "create
+    /// users on first login").
+    CreateOnLogin,
 }
 
 impl Scenario {
@@ -531,6 +544,17 @@ impl Scenario {
             .steps
             .iter()
             .any(|s| matches!(s, Step::Provision | Step::Deprovision));
+        if self.evidence.contains(&Evidence::OneAccount)
+            && !self.requires.contains(&Capability::Provisioning)
+        {
+            return Err(at_path(
+                file,
+                text,
+                &["evidence"],
+                "`one-account` counts the RP's accounts at its SCIM API: add `requires = [\"provisioning\"]`".into(),
+                None,
+            ));
+        }
         if provisions && !self.requires.contains(&Capability::Provisioning) {
             return Err(at_path(
                 file,

@@ -99,6 +99,15 @@ pub enum ScimOp {
         /// The group's name.
         group: String,
     },
+    /// Looks users up at the app by `userName` (`filter=userName eq "…"`), as Okta does
+    /// before it creates one: the ids found, in `found`.
+    Lookup {
+        /// The `userName` to look for.
+        user_name: String,
+        /// The tenant user the look-up is about (its journal entry names them), if any.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        user: Option<String>,
+    },
 }
 
 /// What an operation did.
@@ -112,6 +121,9 @@ pub struct ScimOutcome {
     /// Group members not pushed because the app does not have them as users.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub skipped: Vec<String>,
+    /// What a look-up found: the ids of the users with that `userName`.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub found: Vec<String>,
 }
 
 /// Why an operation failed: the request and what the app answered.
@@ -514,6 +526,24 @@ pub async fn run(
                 }
                 out.id = Some(id);
             }
+        }
+        ScimOp::Lookup { user_name, user } => {
+            let about = match user {
+                Some(u) => Some(user_of(u)?.id),
+                None => None,
+            };
+            let path = format!("/Users?{}", filter_query("userName", user_name));
+            let list = s
+                .expect_ok(reqwest::Method::GET, &path, None, about.as_deref())
+                .await?;
+            out.found = list["Resources"]
+                .as_array()
+                .map(|r| {
+                    r.iter()
+                        .filter_map(|x| x["id"].as_str().map(str::to_string))
+                        .collect()
+                })
+                .unwrap_or_default();
         }
         ScimOp::PushGroup { group } => {
             let id = match s.find("Groups", "displayName", group, None).await? {

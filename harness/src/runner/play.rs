@@ -12,9 +12,9 @@ use crate::driver::http::HttpDriver;
 use crate::driver::{Driver, DriverError, Page, Party, text_of};
 use crate::findings::{self, FlowFacts, FlowJournal};
 use crate::outcome::Shown;
-use crate::profile::IdentityCheck;
+use crate::profile::{IdentityCheck, Who};
 use crate::report::{ScenarioReport, Trace, redact};
-use crate::scenario::{Scenario, Step};
+use crate::scenario::{Evidence, Scenario, Step};
 use crate::verdict::{Decision, Judgement, Observation, Observed, StepReport, Struck, judge};
 
 /// At most this many of the RP's log lines go into a scenario's report.
@@ -90,6 +90,13 @@ struct Played {
     /// A final page on the IdP: the flow never came back to the RP.
     ended_at_idp: bool,
     hops: Vec<crate::driver::Hop>,
+    /// Who the RP must show, once an `update-email` step changed it.
+    who: Option<Who>,
+    /// The emails the user had before and after `update-email` steps.
+    emails: Vec<String>,
+    /// The user's accounts at the RP's SCIM API after the flow (`one-account`), or why
+    /// they could not be counted.
+    accounts: Option<Result<Vec<String>, String>>,
 }
 
 /// One scenario within the timeout; an RP that hangs gives an `error` verdict.
@@ -209,6 +216,8 @@ enum Act {
     Group {
         member: bool,
     },
+    /// Change the user's email at the IdP.
+    UpdateEmail,
 }
 
 impl Act {
@@ -228,6 +237,7 @@ impl Act {
             Act::Scim { remove: true } => "deprovision",
             Act::Group { member: true } => "group-add",
             Act::Group { member: false } => "group-remove",
+            Act::UpdateEmail => "update-email",
         }
     }
 
@@ -293,6 +303,7 @@ fn acts(s: &Scenario, provision_first: bool) -> Vec<(Act, bool)> {
             Step::Deprovision => out.push((Act::Scim { remove: true }, true)),
             Step::GroupAdd => out.push((Act::Group { member: true }, true)),
             Step::GroupRemove => out.push((Act::Group { member: false }, true)),
+            Step::UpdateEmail => out.push((Act::UpdateEmail, true)),
         }
     }
     out
@@ -407,6 +418,22 @@ async fn play<D: Driver>(ctx: &Ctx, s: &Scenario, p: &Prepared, d: &mut D, out: 
                     }
                 }
             }
+            Act::UpdateEmail => {
+                let provisioned = s.user.provisioned || s.steps.contains(&Step::Provision);
+                match provision::update_email(ctx, s, &p.login, provisioned).await {
+                    Ok((email, done)) => {
+                        step.detail = done;
+                        let who = out.who.get_or_insert_with(|| p.who.clone());
+                        out.emails.extend(who.email.replace(email.clone()));
+                        out.emails.push(email);
+                    }
+                    Err(e) => {
+                        step.ok = false;
+                        step.detail = e;
+                    }
+                }
+                Ok(None)
+            }
             Act::Group { member } => {
                 match provision::regroup(ctx, &p.login, member).await {
                     Ok(done) => step.detail = done,
@@ -461,7 +488,7 @@ async fn play<D: Driver>(ctx: &Ctx, s: &Scenario, p: &Prepared, d: &mut D, out: 
             }
         };
         if let Some(page) = page {
-            let seen = read_page(ctx, &page, p);
+            let seen = read_page(ctx, &page, p, out.who.as_ref().unwrap_or(&p.who));
             let at_idp = url::Url::parse(&page.url).is_ok_and(|u| {
                 ctx.idp
                     .origins()
@@ -502,6 +529,12 @@ async fn play<D: Driver>(ctx: &Ctx, s: &Scenario, p: &Prepared, d: &mut D, out: 
         if stop {
             break;
         }
+    }
+    if s.evidence.contains(&Evidence::OneAccount) && out.error.is_none() {
+        let mut names = vec![p.login.clone()];
+        names.extend(p.who.email.clone());
+        names.extend(out.emails.iter().cloned());
+        out.accounts = Some(provision::accounts(ctx, &p.login, &names).await);
     }
 }
 
@@ -558,9 +591,9 @@ fn reached_rp_from_idp(hops: &[crate::driver::Hop]) -> bool {
 }
 
 /// Reads a page with the profile's rules: accepted (and as whom) or refused (and why).
-fn read_page(ctx: &Ctx, page: &Page, p: &Prepared) -> Observed {
+fn read_page(ctx: &Ctx, page: &Page, p: &Prepared, who: &Who) -> Observed {
     let prof = &ctx.profile;
-    let email = p.who.email.clone().unwrap_or_default();
+    let email = who.email.clone().unwrap_or_default();
     let accepted = prof.is_success(page.status, &page.url, &page.body, &email);
     let secrets = secrets(ctx, p);
     let excerpt: String = redact::text(&text_of(&page.body), &secrets)
@@ -579,7 +612,7 @@ fn read_page(ctx: &Ctx, page: &Page, p: &Prepared) -> Observed {
             Decision::Refused
         },
         identity: if accepted {
-            prof.identity(&page.body, &p.who)
+            prof.identity(&page.body, who)
         } else {
             Default::default()
         },
@@ -674,6 +707,23 @@ fn finish(
     struck.extend(trace::refreshes(&played.refreshes, &flow));
     struck.extend(trace::logout_messages(s, &ctx.profile.profile, &flow));
     struck.extend(trace::flow_used(s, &flow, &played.logins));
+    // Accounts that could not be counted prove nothing about a second one.
+    if let Some(a) = &played.accounts {
+        let missing = match a {
+            Ok(a) if a.is_empty() => Some(
+                "the RP's SCIM API lists no user under the user's login or emails: the accounts it made are not visible there".to_string(),
+            ),
+            Ok(_) => None,
+            Err(e) => Some(format!("the RP's SCIM API could not be asked: {e}")),
+        };
+        struck.push(Struck {
+            fault: "rp:accounts".into(),
+            times: 1,
+            exercised: missing.is_none(),
+            missing,
+            signature: false,
+        });
+    }
     let last = played.last.max(1);
     let final_entries: Vec<_> = flow.step(last).collect();
     let facts = FlowFacts {
@@ -683,6 +733,10 @@ fn finish(
         tokens_invalid: trace::tokens_invalid(final_entries.iter().copied()),
         public_client: ctx.public_client(),
         discovery_in_run: ctx.idp.answered(Endpoint::Discovery) > 0,
+        accounts: match &played.accounts {
+            Some(Ok(a)) if !a.is_empty() => Some(a.as_slice()),
+            _ => None,
+        },
     };
     let rules = findings::rules(&s.evidence, &flow, facts);
     let found = findings::findings(&flow, facts, &ctx.states);

@@ -143,6 +143,65 @@ pub(crate) async fn scim(ctx: &Ctx, login: &str, remove: bool) -> Result<String,
         .map_err(|e| e.0)
 }
 
+/// Changes user `login`'s email at the IdP to `{id}.renamed@harness.test` (the login and
+/// `sub` stay), and, when they were `provisioned` at the RP's SCIM API, pushes the change
+/// there (`PUT /Users/{id}`): the new email, and what was done.
+pub(crate) async fn update_email(
+    ctx: &Ctx,
+    s: &Scenario,
+    login: &str,
+    provisioned: bool,
+) -> Result<(String, String), String> {
+    let mut user = ctx
+        .idp
+        .tenant()
+        .user(login)
+        .cloned()
+        .ok_or_else(|| format!("no user `{login}` at the IdP"))?;
+    let email = format!("{}.renamed@harness.test", s.id);
+    user.profile.email = Some(email.clone());
+    ctx.idp
+        .upsert_user(user)
+        .map_err(|e| format!("cannot change the user's email: {e}"))?;
+    let mut done = format!("the user's email is now {email} at the IdP");
+    if let (Some(_), true) = (&ctx.profile.profile.provisioning, provisioned) {
+        done.push_str("; ");
+        done.push_str(&scim(ctx, login, false).await?);
+    }
+    Ok((email, done))
+}
+
+/// The user's accounts at the RP's SCIM API, looked up by each of `names` (the login, and
+/// every email they had): `id (userName)` for each distinct one, or why the RP could not
+/// be asked.
+pub(crate) async fn accounts(
+    ctx: &Ctx,
+    login: &str,
+    names: &[String],
+) -> Result<Vec<String>, String> {
+    let Some(target) = &ctx.profile.profile.provisioning else {
+        return Err("the profile has no [provisioning]".into());
+    };
+    let mut seen: Vec<String> = Vec::new();
+    let mut out = Vec::new();
+    let mut names: Vec<&String> = names.iter().collect();
+    names.dedup();
+    for name in names {
+        let op = mock_idp::scim::ScimOp::Lookup {
+            user_name: name.clone(),
+            user: Some(login.to_string()),
+        };
+        let found = ctx.idp.scim(target, &op).await.map_err(|e| e.0)?.found;
+        for id in found {
+            if !seen.contains(&id) {
+                out.push(format!("{id} (userName {name})"));
+                seen.push(id);
+            }
+        }
+    }
+    Ok(out)
+}
+
 /// Adds user `login` to the profile's required group (`member`) or removes them from it,
 /// at the IdP, and pushes the group to the RP's SCIM API when the profile has one: what
 /// it did, or what failed.

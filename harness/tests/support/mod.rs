@@ -62,6 +62,16 @@ pub fn with_workspace(text: &str) -> String {
 /// `text` (a profile) for an RP that admits provisioned users only: the IdP provisions
 /// each scenario's user at its SCIM endpoint.
 pub fn with_provisioning(text: &str) -> String {
+    with_scim(text, "provisioned-only", "PROVISIONED_ONLY")
+}
+
+/// `text` (a profile) for an RP that creates accounts at a first login, listed at its SCIM
+/// endpoint (where the IdP provisions each scenario's user too).
+pub fn with_accounts(text: &str) -> String {
+    with_scim(text, "create-on-login", "CREATE_ON_LOGIN")
+}
+
+fn with_scim(text: &str, capability: &str, env: &str) -> String {
     let base = text
         .split("login_url = \"")
         .nth(1)
@@ -74,8 +84,12 @@ pub fn with_provisioning(text: &str) -> String {
         ),
     )
     .replace(
+        "capabilities = [",
+        &format!("capabilities = [\"{capability}\", "),
+    )
+    .replace(
         "[start.env]",
-        "[start.env]\nSCIM_TOKEN = \"scim-token-for-tests\"\nPROVISIONED_ONLY = \"true\"",
+        &format!("[start.env]\nSCIM_TOKEN = \"scim-token-for-tests\"\n{env} = \"true\""),
     )
 }
 
