@@ -62,6 +62,49 @@ pub enum Command {
     Reproduce(ReproduceArgs),
     /// Re-render or merge JSON reports (e.g. the partitions of a CI matrix).
     Report(ReportArgs),
+    /// Provision a tenant's user (or group) at an app's SCIM 2.0 API, as Okta's
+    /// provisioning client does, and print every request and answer.
+    ///
+    /// Starts the mock IdP with the tenant, sends the operation to the app (see
+    /// docs/provisioning.md), and prints one journal line per request. Exit code 0 when
+    /// the app accepted it, 1 when it refused or did not answer, 2 for bad input.
+    Scim(ScimArgs),
+}
+
+/// Options of `scim`.
+#[derive(Args, Debug)]
+pub struct ScimArgs {
+    /// What to do: provision (create, or replace when the app has the user), deprovision
+    /// (deactivate; --delete also deletes), push-group, or lookup (find users by userName).
+    #[arg(value_parser = ["provision", "deprovision", "push-group", "lookup"])]
+    pub op: String,
+    /// The user's login or id in the tenant (the group's name for push-group; the
+    /// userName for lookup).
+    pub name: String,
+    /// The app's SCIM base URL, e.g. http://127.0.0.1:8080/scim/v2.
+    #[arg(long, value_name = "URL")]
+    pub url: String,
+    /// The Authorization header to send (e.g. "Bearer …"); never printed.
+    #[arg(
+        long,
+        value_name = "HEADER",
+        env = "OIDC_HARNESS_SCIM_AUTHORIZATION",
+        hide_env_values = true
+    )]
+    pub authorization: Option<String>,
+    /// The app has no PATCH: deactivate with a PUT of the whole user.
+    #[arg(long)]
+    pub no_patch: bool,
+    /// Deprovisioning deletes the user after deactivating them.
+    #[arg(long)]
+    pub delete: bool,
+    /// A provisioning fault to inject (repeatable): scim-duplicate-create,
+    /// scim-retry-after-timeout, scim-email-omitted, scim-username-short.
+    #[arg(long = "fault", value_name = "ID")]
+    pub faults: Vec<String>,
+    /// Tenant file (TOML, see docs/tenant-format.md). Default: the built-in fixture tenant.
+    #[arg(long, value_name = "FILE")]
+    pub tenant: Option<PathBuf>,
 }
 
 /// Options of `run`.
@@ -285,6 +328,134 @@ pub async fn run(cli: Cli) -> i32 {
         Command::List(a) => list_cmd(a),
         Command::Reproduce(a) => reproduce_cmd(a).await,
         Command::Report(a) => report_cmd(a),
+        Command::Scim(a) => scim_cmd(a).await,
+    }
+}
+
+async fn scim_cmd(a: ScimArgs) -> i32 {
+    use mock_idp::scim::{ScimOp, ScimTarget};
+    let tenant = match &a.tenant {
+        Some(path) => match mock_idp::Tenant::from_file(path) {
+            Ok(t) => t,
+            Err(e) => return bad(e),
+        },
+        None => mock_idp::Tenant::fixture(),
+    };
+    if url::Url::parse(&a.url).is_err() {
+        return bad(format!(
+            "--url {}: not a URL (expected the SCIM base, e.g. http://127.0.0.1:8080/scim/v2)",
+            a.url
+        ));
+    }
+    let mut faults = Vec::new();
+    for f in &a.faults {
+        match f.parse::<mock_idp::FaultId>() {
+            Ok(id) if id.strikes_at(mock_idp::Strikes::Provisioning) => faults.push(id),
+            Ok(id) => {
+                return bad(format!(
+                    "--fault {id}: not a provisioning fault (expected one of {})",
+                    mock_idp::Strikes::Provisioning
+                        .faults()
+                        .map(|f| f.as_str())
+                        .collect::<Vec<_>>()
+                        .join(", ")
+                ));
+            }
+            Err(e) => return bad(format!("--fault: {e}")),
+        }
+    }
+    let op = match a.op.as_str() {
+        "provision" => ScimOp::Provision {
+            user: a.name.clone(),
+        },
+        "deprovision" => ScimOp::Deprovision {
+            user: a.name.clone(),
+        },
+        "push-group" => ScimOp::PushGroup {
+            group: a.name.clone(),
+        },
+        _ => ScimOp::Lookup {
+            user_name: a.name.clone(),
+            user: None,
+        },
+    };
+    let user_op = matches!(op, ScimOp::Provision { .. } | ScimOp::Deprovision { .. });
+    if user_op && tenant.user(&a.name).is_none() {
+        return bad(format!(
+            "no user `{}` in the tenant{} (expected a login or id, e.g. {})",
+            a.name,
+            a.tenant
+                .as_ref()
+                .map(|p| format!(" {}", p.display()))
+                .unwrap_or_default(),
+            tenant
+                .users
+                .first()
+                .map(|u| u.login.as_str())
+                .unwrap_or("none")
+        ));
+    }
+    let idp = match mock_idp::MockIdp::builder()
+        .tenant(tenant)
+        .addr("127.0.0.1:0".parse().expect("valid address"))
+        .start()
+        .await
+    {
+        Ok(i) => i,
+        Err(e) => {
+            eprintln!("error: the mock IdP could not start: {e}");
+            return EXIT_COULD_NOT_RUN;
+        }
+    };
+    let mut guards = Vec::new();
+    for id in faults {
+        let f = if user_op {
+            mock_idp::Fault::new(id).for_user(a.name.clone())
+        } else {
+            mock_idp::Fault::new(id)
+        };
+        match idp.arm(f) {
+            Ok(g) => guards.push(g),
+            Err(e) => return bad(format!("--fault {id}: {e}")),
+        }
+    }
+    let mut target = ScimTarget::new(&a.url);
+    target.authorization = a.authorization.map(mock_idp::Secret::new);
+    target.patch = !a.no_patch;
+    target.delete = a.delete;
+    let result = idp.scim(&target, &op).await;
+    for e in idp
+        .journal()
+        .iter()
+        .filter(|e| e.endpoint == Some(mock_idp::Endpoint::Scim))
+    {
+        println!("{}", crate::runner::trace::line(e));
+    }
+    drop(guards);
+    match result {
+        Ok(o) => {
+            match (&op, o.id) {
+                (ScimOp::Lookup { .. }, _) => println!(
+                    "found {}: {}",
+                    o.found.len(),
+                    if o.found.is_empty() {
+                        "none".to_string()
+                    } else {
+                        o.found.join(", ")
+                    }
+                ),
+                (_, Some(id)) => println!("{} {}: id {id} at the app", a.op, a.name),
+                (_, None) => println!("{} {}: the app does not have them", a.op, a.name),
+            }
+            if !o.skipped.is_empty() {
+                println!("skipped (not users at the app): {}", o.skipped.join(", "));
+            }
+            EXIT_OK
+        }
+        Err(e) => {
+            eprintln!("error: {e}");
+            EXIT_RP_FAILED
+        }
     }
 }
 

@@ -529,3 +529,91 @@ fn an_access_rule_the_idp_cannot_serve_stops_the_run_and_says_why() {
     }
     std::fs::remove_dir_all(&dir).ok();
 }
+
+/// Starts scim2-server (fixtures/scim-server/run.sh installs it on first use); its base
+/// URL and a guard that stops it.
+fn scim_server(token: &str) -> (Kill, String) {
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    let child = Command::new(concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/../fixtures/scim-server/run.sh"
+    ))
+    .args(["--port", &port.to_string(), "--bearer-token", token])
+    .stdout(Stdio::null())
+    .spawn()
+    .unwrap();
+    let guard = Kill(child);
+    let base = format!("http://127.0.0.1:{port}/v2");
+    // Installing on first use can take minutes; then it answers within a second.
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(300);
+    while std::net::TcpStream::connect(("127.0.0.1", port)).is_err() {
+        assert!(
+            std::time::Instant::now() < deadline,
+            "scim2-server did not start"
+        );
+        std::thread::sleep(std::time::Duration::from_millis(200));
+    }
+    (guard, base)
+}
+
+#[test]
+fn scim_provisions_a_tenant_user_and_prints_each_request_without_the_token() {
+    let token = "cli-scim-token-for-tests";
+    let (_server, base) = scim_server(token);
+    let scim = |args: &[&str], auth: &str| {
+        harness()
+            .arg("scim")
+            .args(args)
+            .args(["--url", &base])
+            .env("OIDC_HARNESS_SCIM_AUTHORIZATION", auth)
+            .output()
+            .unwrap()
+    };
+    let bearer = format!("Bearer {token}");
+    let out = scim(&["provision", "alice@example.com"], &bearer);
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert_eq!(out.status.code(), Some(0), "{text}");
+    assert!(
+        text.contains("scim GET /Users?filter=userName eq \"alice@example.com\" → 200 ok"),
+        "{text}"
+    );
+    assert!(text.contains("scim POST /Users → 201 ok"), "{text}");
+    assert!(!text.contains(token), "{text}");
+
+    // A duplicate create, refused as RFC 7644 3.3 says.
+    let out = scim(
+        &[
+            "provision",
+            "alice@example.com",
+            "--fault",
+            "scim-duplicate-create",
+        ],
+        &bearer,
+    );
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert_eq!(out.status.code(), Some(0), "{text}");
+    assert!(
+        text.contains("scim POST /Users → 409 scim_409_uniqueness [fault: scim-duplicate-create]"),
+        "{text}"
+    );
+
+    // A wrong token: exit 1, the refusal named; a user the tenant lacks and a fault
+    // that is not about provisioning: bad input.
+    let out = scim(&["provision", "alice@example.com"], "Bearer wrong");
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(1), "{err}");
+    assert!(err.contains("answered 401"), "{err}");
+    let out = scim(&["provision", "nobody@example.com"], &bearer);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("no user `nobody@example.com`"));
+    let out = scim(
+        &["provision", "alice@example.com", "--fault", "alg-none"],
+        &bearer,
+    );
+    assert_eq!(out.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("not a provisioning fault"));
+}

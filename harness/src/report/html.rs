@@ -407,18 +407,7 @@ fn scim_label(e: &mock_idp::JournalEntry, faults: &str) -> String {
         (s, "ok") => s.to_string(),
         (s, o) => format!("{s} {o}"),
     };
-    // The look-ups' filters, readable: `GET /Users?filter=userName eq "…"`.
-    let detail = e.detail.as_deref().unwrap_or("?");
-    let shown = match detail.split_once('?') {
-        Some((path, query)) => {
-            let filter = url::form_urlencoded::parse(query.as_bytes())
-                .find(|(k, _)| k == "filter")
-                .map(|(_, v)| format!("?filter={v}"))
-                .unwrap_or_default();
-            format!("{path}{filter}")
-        }
-        None => detail.to_string(),
-    };
+    let shown = crate::runner::trace::scim_request(e.detail.as_deref().unwrap_or("?"));
     format!("SCIM {shown} → {answer}{faults}")
 }
 

@@ -68,6 +68,21 @@ pub(crate) fn flow(
     FlowJournal { entries, starts }
 }
 
+/// A SCIM request as journaled (`GET /Users?filter=userName+eq+…&startIndex=1&count=100`),
+/// readable: `GET /Users?filter=userName eq "…"`.
+pub fn scim_request(detail: &str) -> String {
+    match detail.split_once('?') {
+        Some((path, query)) => {
+            let filter = url::form_urlencoded::parse(query.as_bytes())
+                .find(|(k, _)| k == "filter")
+                .map(|(_, v)| format!("?filter={v}"))
+                .unwrap_or_default();
+            format!("{path}{filter}")
+        }
+        None => detail.to_string(),
+    }
+}
+
 /// One journal entry in a line: `POST token → 401 invalid_client [fault: x]`.
 pub fn line(e: &JournalEntry) -> String {
     let faults = if e.faults.is_empty() {
@@ -76,6 +91,15 @@ pub fn line(e: &JournalEntry) -> String {
         format!(" [fault: {}]", e.faults.join(", "))
     };
     let what = match (e.endpoint, e.detail.as_deref()) {
+        // The IdP's request to the app: its method and path are the detail.
+        (Some(Endpoint::Scim), Some(d)) => {
+            return format!(
+                "scim {} → {} {}{faults}",
+                scim_request(d),
+                e.status,
+                e.outcome
+            );
+        }
         (Some(ep), _) => ep.as_str().to_string(),
         (None, Some(d)) => d.strip_prefix("no such path: ").unwrap_or(d).to_string(),
         (None, None) => "?".to_string(),
