@@ -454,6 +454,27 @@ async fn provisioning_faults_send_what_they_say_and_a_real_server_answers_as_rfc
     let after = get(&server.base, &format!("/Users/{}", made.id.unwrap())).await;
     assert_eq!(after["active"], false);
 
+    // A group pushed before its member is provisioned: Okta skips the member and says
+    // so; pushed again once the member exists, the group has them.
+    let mut dave = mock_idp::User::new("dave.late@example.com", "pw-unused-here");
+    dave.groups.push("late-group".into());
+    idp.upsert_user(dave).unwrap();
+    let push = ScimOp::PushGroup {
+        group: "late-group".into(),
+    };
+    let early = idp.scim(&t, &push).await.unwrap();
+    assert_eq!(early.skipped, vec!["dave.late@example.com".to_string()]);
+    let dave_id = idp
+        .scim(&t, &provision("dave.late@example.com"))
+        .await
+        .unwrap()
+        .id
+        .unwrap();
+    let late = idp.scim(&t, &push).await.unwrap();
+    assert!(late.skipped.is_empty());
+    let group = get(&server.base, &format!("/Groups/{}", late.id.unwrap())).await;
+    assert_eq!(group["members"][0]["value"], dave_id.as_str(), "{group}");
+
     // The real server accepted everything but the duplicates.
     let refused: Vec<_> = scim_journal(&idp)
         .into_iter()
