@@ -1332,6 +1332,8 @@ fn every_fault_has_a_case() {
     // The logout channels' faults are seen from a listening RP, in `logout`.
     covered.extend(crate::logout::LOGOUT_TOKEN_FAULTS);
     covered.extend([FaultId::FrontchannelIssOther, FaultId::FrontchannelSidOther]);
+    // The provisioning faults are seen from a SCIM server, in `scim`.
+    covered.extend(crate::scim::PROVISIONING_FAULTS);
     let all: BTreeSet<FaultId> = CATALOG.iter().map(|d| d.id).collect();
     assert_eq!(covered, all);
 }

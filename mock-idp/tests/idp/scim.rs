@@ -14,6 +14,15 @@ use crate::common::*;
 
 const TOKEN: &str = "scim-token-for-tests-only";
 
+/// The faults `provisioning_faults_send_what_they_say_and_a_real_server_answers_as_rfc_7644_says`
+/// covers.
+pub const PROVISIONING_FAULTS: [mock_idp::FaultId; 4] = [
+    mock_idp::FaultId::ScimDuplicateCreate,
+    mock_idp::FaultId::ScimRetryAfterTimeout,
+    mock_idp::FaultId::ScimEmailOmitted,
+    mock_idp::FaultId::ScimUsernameShort,
+];
+
 /// A running scim2-server; stopped when dropped.
 struct ScimServer {
     child: Child,
