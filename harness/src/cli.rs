@@ -177,14 +177,27 @@ pub struct ListArgs {
 /// Options of `reproduce`.
 #[derive(Args, Debug)]
 pub struct ReproduceArgs {
-    /// The outcome code, e.g. oidc_state_missing.
-    pub code: String,
+    /// The outcome code, e.g. oidc_state_missing: every scenario that expects it runs
+    /// (optional with --scenario).
+    #[arg(required_unless_present = "scenario")]
+    pub code: Option<String>,
     /// The RP profile.
     #[arg(long, value_name = "PROFILE")]
     pub rp: PathBuf,
     /// Folders of scenarios (default: scenarios/).
     #[arg(long, value_name = "DIR")]
     pub suite: Vec<PathBuf>,
+    /// Run only this scenario (its id, e.g. state-mismatch; repeatable).
+    #[arg(long, value_name = "ID")]
+    pub scenario: Vec<String>,
+    /// Where the reproduction's reports go (HTML, Markdown, JSON; the RP's log).
+    #[arg(long, value_name = "DIR", default_value = "reports/reproduce")]
+    pub out: PathBuf,
+    /// Instead of playing it, leave the IdP running with the one chosen scenario's user
+    /// and faults, so that you can click through the product by hand; prints what to try
+    /// and each request the IdP answers, until Ctrl-C.
+    #[arg(long)]
+    pub interactive: bool,
 }
 
 /// Options of `report`.
@@ -642,7 +655,7 @@ fn list_cmd(a: ListArgs) -> i32 {
 }
 
 async fn reproduce_cmd(a: ReproduceArgs) -> i32 {
-    let code = match a.code.parse::<OutcomeCode>() {
+    let code = match a.code.as_deref().map(str::parse::<OutcomeCode>).transpose() {
         Ok(c) => c,
         Err(e) => return bad(e),
     };
@@ -654,19 +667,66 @@ async fn reproduce_cmd(a: ReproduceArgs) -> i32 {
         Ok(s) => s,
         Err(e) => return bad(e),
     };
+    for id in &a.scenario {
+        if !all.iter().any(|l| l.scenario.id == *id) {
+            let ids: Vec<&str> = all.iter().map(|l| l.scenario.id.as_str()).collect();
+            let hint = mock_idp::diag::did_you_mean(id, ids.iter().copied())
+                .map(|s| format!("; did you mean `{s}`?"))
+                .unwrap_or_default();
+            return bad(format!("--scenario {id}: no such scenario{hint}"));
+        }
+    }
     let chosen: Vec<Loaded> = all
         .into_iter()
-        .filter(|l| l.scenario.expect.code == Some(code))
+        .filter(|l| code.is_none_or(|c| l.scenario.expect.code == Some(c)))
+        .filter(|l| a.scenario.is_empty() || a.scenario.contains(&l.scenario.id))
         .collect();
     if chosen.is_empty() {
-        return bad(format!("no scenario expects `{}`", a.code));
+        return bad(match (&a.code, a.scenario.is_empty()) {
+            (Some(c), true) => format!("no scenario expects `{c}`"),
+            (Some(c), false) => format!(
+                "none of the scenarios {} expects `{c}`",
+                a.scenario.join(", ")
+            ),
+            (None, _) => "no scenario chosen".to_string(),
+        });
+    }
+    if a.interactive {
+        let [one] = chosen.as_slice() else {
+            let ids: Vec<&str> = chosen.iter().map(|l| l.scenario.id.as_str()).collect();
+            return bad(format!(
+                "--interactive plays one scenario; {} match: {} (pick one with --scenario)",
+                ids.len(),
+                ids.join(", ")
+            ));
+        };
+        return match runner::interactive(profile, &one.scenario).await {
+            Ok(()) => EXIT_OK,
+            Err(e) => {
+                eprintln!("error: {e}");
+                EXIT_COULD_NOT_RUN
+            }
+        };
     }
     let mut sinks: Vec<Box<dyn Sink>> = {
         let mut t = TerminalSink::new();
         t.summary = false;
         vec![Box::new(t)]
     };
-    let r = match runner::run(profile, chosen, &Options::default(), &mut sinks).await {
+    for f in [Format::Html, Format::Markdown, Format::Json] {
+        sinks.push(Box::new(FileSink {
+            format: f,
+            dir: a.out.clone(),
+            written: None,
+        }));
+    }
+    // One scenario at a time: the RP's log lines of each step are then its own.
+    let opts = Options {
+        jobs: 1,
+        out_dir: Some(a.out.clone()),
+        ..Options::default()
+    };
+    let r = match runner::run(profile, chosen, &opts, &mut sinks).await {
         Ok(r) => r,
         Err(e) => {
             eprintln!("error: {e}");
@@ -674,67 +734,73 @@ async fn reproduce_cmd(a: ReproduceArgs) -> i32 {
         }
     };
     for s in &r.scenarios {
-        println!("\n== {} ({}): {}", s.id, s.verdict.as_str(), s.title);
-        println!(
-            "   faults: {}",
-            if s.faults.is_empty() {
-                "none".into()
-            } else {
-                crate::report::terminal::struck_text(s)
-            }
+        print!("{}", reproduction(s));
+    }
+    println!(
+        "\nreports: {} (and summary.md, report.json); the RP's whole log: {}",
+        a.out.join(Format::Html.file_name()).display(),
+        a.out.join("rp.log").display()
+    );
+    exit_code(&r, &failing_verdicts(false, None))
+}
+
+/// A scenario as a support engineer reads it: its faults, then step by step what went
+/// over the wire (browser hops and the IdP's journal, in order) and what the RP logged,
+/// then what the RP showed and why the verdict is what it is.
+pub fn reproduction(s: &crate::report::ScenarioReport) -> String {
+    use std::fmt::Write;
+    let mut out = String::new();
+    let _ = writeln!(out, "\n== {} ({}): {}", s.id, s.verdict.as_str(), s.title);
+    let _ = writeln!(
+        out,
+        "   faults: {}",
+        if s.faults.is_empty() {
+            "none".into()
+        } else {
+            crate::report::terminal::struck_text(s)
+        }
+    );
+    let mut any_log = false;
+    for (st, msgs) in crate::report::html::by_step(s) {
+        let _ = writeln!(
+            out,
+            "   step {} {}{}: {}",
+            st.step,
+            st.kind,
+            if st.ok { "" } else { " (did not succeed)" },
+            st.detail
         );
-        for (i, h) in s.trace.hops.iter().enumerate() {
-            let loc = h
-                .location
-                .as_ref()
-                .map(|l| format!(" -> {l}"))
-                .unwrap_or_default();
-            let note = h
-                .note
-                .as_ref()
-                .map(|n| format!("   ({n})"))
-                .unwrap_or_default();
-            println!(
-                "   {:>2}. browser -> {}: {} {} = {}{loc}{note}",
-                i + 1,
-                match h.to {
-                    crate::driver::Party::Rp => "RP",
-                    crate::driver::Party::Idp => "IdP",
-                    crate::driver::Party::Other => "other",
-                },
-                h.method,
-                h.url,
-                h.status
-            );
+        for m in msgs {
+            let _ = writeln!(out, "      {}", m.text());
         }
-        for e in s.trace.journal.iter().filter(|e| {
-            !matches!(
-                e.endpoint,
-                Some(mock_idp::Endpoint::Authorize | mock_idp::Endpoint::SignIn)
-            )
-        }) {
-            println!("       RP -> IdP: {}", crate::runner::trace::line(e));
-        }
-        println!(
-            "   RP showed: {} (status {}): {}",
-            crate::report::terminal::observed_text(&s.observed),
-            s.observed.status,
-            s.observed.excerpt
-        );
-        if let Some(rule) = &s.observed.rule {
-            println!(
-                "   read by the profile's {} in the {}: «{}»",
-                rule.rule, rule.on, rule.text
-            );
-        }
-        for n in &s.notes {
-            println!("   note: {n}");
-        }
-        for l in s.rp_log.iter().rev().take(10).rev() {
-            println!("   RP log: {l}");
+        for l in &st.log {
+            any_log = true;
+            let _ = writeln!(out, "      RP log: {l}");
         }
     }
-    exit_code(&r, &failing_verdicts(false, None))
+    let _ = writeln!(
+        out,
+        "   RP showed: {} (status {}): {}",
+        crate::report::terminal::observed_text(&s.observed),
+        s.observed.status,
+        s.observed.excerpt
+    );
+    if let Some(rule) = &s.observed.rule {
+        let _ = writeln!(
+            out,
+            "   read by the profile's {} in the {}: «{}»",
+            rule.rule, rule.on, rule.text
+        );
+    }
+    for n in &s.notes {
+        let _ = writeln!(out, "   note: {n}");
+    }
+    if !any_log {
+        for l in s.rp_log.iter().rev().take(10).rev() {
+            let _ = writeln!(out, "   RP log: {l}");
+        }
+    }
+    out
 }
 
 fn report_cmd(a: ReportArgs) -> i32 {

@@ -141,6 +141,21 @@ impl RpLog {
         inner.first + inner.lines.len()
     }
 
+    /// The lines from mark `from` up to mark `to` (to the end without it), the RP's own.
+    pub fn between(&self, from: usize, to: Option<usize>) -> Vec<String> {
+        let inner = self.lock();
+        let skip = from.saturating_sub(inner.first);
+        let take = to.map_or(usize::MAX, |t| t.saturating_sub(from.max(inner.first)));
+        inner
+            .lines
+            .iter()
+            .skip(skip)
+            .take(take)
+            .filter(|l| !l.starts_with("── oidc-harness:"))
+            .cloned()
+            .collect()
+    }
+
     /// The lines from `mark` on (the RP's own, without the harness's markers).
     pub fn since(&self, mark: usize) -> Vec<String> {
         let inner = self.lock();

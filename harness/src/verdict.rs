@@ -203,7 +203,7 @@ impl Observed {
 }
 
 /// One step of a scenario, as played.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct StepReport {
     /// Its number, from 1.
     pub step: usize,
@@ -216,6 +216,16 @@ pub struct StepReport {
     pub ok: bool,
     /// What happened, in a few words.
     pub detail: String,
+    /// The IdP's journal number when it began: its requests are the flow's entries after
+    /// it (up to the next step's).
+    #[serde(default)]
+    pub seq_from: u64,
+    /// The browser hops it began at (index into the trace's hops).
+    #[serde(default)]
+    pub hops_from: usize,
+    /// The RP's own log lines during it (the last few, redacted).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub log: Vec<String>,
 }
 
 /// A declared fault (or a step the scenario depends on) and whether it struck.
@@ -921,6 +931,7 @@ mod tests {
             must_succeed: true,
             ok: false,
             detail: "refused: oidc_auth_error".into(),
+            ..StepReport::default()
         }];
         let j = judge(&Observation {
             expect: &e,

@@ -218,27 +218,59 @@ fn reproduce_shows_what_the_rp_did_step_by_step() {
     std::fs::create_dir_all(&dir).unwrap();
     let profile = dir.join("rp.toml");
     std::fs::write(&profile, support::profile_text("state", "naive")).unwrap();
-    let out = harness()
-        .args(["reproduce", "oidc_state_missing", "--rp"])
-        .arg(&profile)
-        .arg("--suite")
-        .arg(catalog_dir())
-        .output()
-        .unwrap();
+    let reproduce = |args: &[&str]| {
+        harness()
+            .arg("reproduce")
+            .args(args)
+            .arg("--rp")
+            .arg(&profile)
+            .arg("--suite")
+            .arg(catalog_dir())
+            .arg("--out")
+            .arg(dir.join("out"))
+            .output()
+            .unwrap()
+    };
+    let out = reproduce(&["oidc_state_missing"]);
+    let text = String::from_utf8_lossy(&out.stdout).into_owned();
+    let written = |f: &str| dir.join("out").join(f).exists();
+    let reports = ["report.html", "summary.md", "report.json", "rp.log"].map(written);
+    let out2 = reproduce(&["--scenario", "callback-replayed"]);
+    let replay = String::from_utf8_lossy(&out2.stdout).into_owned();
+    let out3 = reproduce(&["--scenario", "callback-replay"]);
+    let typo = String::from_utf8_lossy(&out3.stderr).into_owned();
     std::fs::remove_dir_all(&dir).ok();
-    let text = String::from_utf8_lossy(&out.stdout);
+
     assert_eq!(out.status.code(), Some(1), "the naive RP fails: {text}");
     assert!(text.contains("== state-missing (fail)"), "{text}");
-    assert!(
-        text.contains("browser -> IdP: POST http://127.0.0.1:") && text.contains("/signin = 302"),
-        "{text}"
-    );
-    assert!(
-        text.contains("[fault: state-missing]") || text.contains("faults: state-missing"),
-        "{text}"
-    );
-    assert!(text.contains("RP -> IdP: POST token → 200 ok"), "{text}");
+    assert!(text.contains("   step 1 login: "), "{text}");
+    assert!(text.contains("browser → IdP: POST /signin → 302"), "{text}");
+    assert!(text.contains("[fault: state-missing]"), "{text}");
+    assert!(text.contains("RP → IdP: token → 200 ok"), "{text}");
     assert!(!text.contains(support::SECRET));
+    assert_eq!(reports, [true; 4], "the reproduction's reports");
+
+    // One scenario by id: the first login's token and userinfo requests are under the
+    // login, not under the replay that follows it.
+    // The naive RP (no state check) redeems the replayed code: wrong code, exit 1.
+    assert_eq!(out2.status.code(), Some(1), "{replay}");
+    assert!(
+        replay.contains("== callback-replayed (wrong-code)"),
+        "{replay}"
+    );
+    let login = replay.find("   step 1 login").expect("step 1");
+    let again = replay.find("   step 2 replay-callback").expect("step 2");
+    let token = replay.find("RP → IdP: token").expect("the token request");
+    assert!(login < token && token < again, "{replay}");
+    // The refusal the RP logged is under the step it happened in: the replay, which the
+    // naive RP tried to redeem again.
+    let logged = replay
+        .find("      RP log: login refused: oidc_code_exchange_failure")
+        .expect("the RP's log line");
+    assert!(again < logged, "{replay}");
+    assert!(!replay.contains("== state-missing"), "{replay}");
+    assert_eq!(out3.status.code(), Some(2));
+    assert!(typo.contains("did you mean `callback-replayed`?"), "{typo}");
 }
 
 fn scenario_file(suite: &str, id: &str) -> std::path::PathBuf {
@@ -616,4 +648,80 @@ fn scim_provisions_a_tenant_user_and_prints_each_request_without_the_token() {
     );
     assert_eq!(out.status.code(), Some(2));
     assert!(String::from_utf8_lossy(&out.stderr).contains("not a provisioning fault"));
+}
+
+#[test]
+fn reproduce_interactive_leaves_the_idp_running_with_the_fault_armed() {
+    let dir = std::env::temp_dir().join(format!("oidc-harness-interactive-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let profile = dir.join("rp.toml");
+    std::fs::write(&profile, support::profile_text("", "by-hand")).unwrap();
+    let mut child = Kill(
+        harness()
+            .args(["reproduce", "--interactive", "--scenario", "state-mismatch"])
+            .arg("--rp")
+            .arg(&profile)
+            .arg("--suite")
+            .arg(catalog_dir())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::null())
+            .spawn()
+            .unwrap(),
+    );
+    let mut reader = BufReader::new(child.0.stdout.take().unwrap());
+    let mut head = Vec::new();
+    for _ in 0..30 {
+        let mut line = String::new();
+        if reader.read_line(&mut line).unwrap() == 0 {
+            break;
+        }
+        let done = line.contains("Ctrl-C stops");
+        head.push(line);
+        if done {
+            break;
+        }
+    }
+    let text = head.concat();
+    std::fs::remove_dir_all(&dir).ok();
+    assert!(
+        text.contains("faults armed:  state-mismatch (aimed at that user)"),
+        "{text}"
+    );
+    assert!(
+        text.contains("sign in as:    state-mismatch@harness.test"),
+        "{text}"
+    );
+    assert!(
+        text.contains("refuses the login and reports oidc_state_missing"),
+        "{text}"
+    );
+    assert!(!text.contains(support::SECRET), "{text}");
+    let issuer = text
+        .lines()
+        .find_map(|l| l.trim().strip_prefix("issuer:"))
+        .map(str::trim)
+        .expect("the issuer line")
+        .to_string();
+    // The IdP answers, and says so as it happens.
+    let url = format!("{issuer}/.well-known/openid-configuration");
+    let status = tokio::runtime::Runtime::new()
+        .unwrap()
+        .block_on(async { reqwest::get(&url).await.unwrap().status() });
+    assert!(status.is_success());
+    let mut line = String::new();
+    reader.read_line(&mut line).unwrap();
+    assert!(line.contains("IdP: GET discovery → 200 ok"), "{line}");
+    // Ctrl-C: it stops, saying the fault never struck (nobody signed in).
+    let pid = child.0.id().to_string();
+    assert!(
+        std::process::Command::new("kill")
+            .args(["-INT", &pid])
+            .status()
+            .unwrap()
+            .success()
+    );
+    let mut rest = String::new();
+    std::io::Read::read_to_string(&mut reader, &mut rest).unwrap();
+    assert!(rest.contains("`state-mismatch` never struck"), "{rest}");
+    assert_eq!(child.0.wait().unwrap().code(), Some(0));
 }

@@ -6,7 +6,7 @@ use mock_idp::Endpoint;
 use super::terminal::{expected_text, observed_text, struck_text};
 use super::{RunReport, ScenarioReport};
 use crate::driver::Party;
-use crate::verdict::Verdict;
+use crate::verdict::{StepReport, Verdict};
 
 fn esc(s: &str) -> String {
     mock_idp::errors::html_escape(s)
@@ -253,10 +253,51 @@ fn scenario(x: &ScenarioReport, dir: Option<&std::path::Path>) -> String {
     out
 }
 
-struct Msg {
-    from: usize,
-    to: usize,
-    label: String,
+/// One message of a flow between Browser (0), RP (1) and IdP (2).
+pub(crate) struct Msg {
+    pub from: usize,
+    pub to: usize,
+    pub label: String,
+}
+
+impl Msg {
+    /// `browser → RP: GET /login → 302`.
+    pub(crate) fn text(&self) -> String {
+        const PARTY: [&str; 3] = ["browser", "RP", "IdP"];
+        format!("{} → {}: {}", PARTY[self.from], PARTY[self.to], self.label)
+    }
+}
+
+/// The flow cut by step: each step with the messages sent during it (its browser hops
+/// and the IdP's journal entries after it began, up to the next step). Reports written
+/// before steps recorded where they began give one block, under the first step.
+pub(crate) fn by_step(x: &ScenarioReport) -> Vec<(&StepReport, Vec<Msg>)> {
+    let steps = &x.steps;
+    let recorded = steps.iter().any(|s| s.seq_from > 0 || s.hops_from > 0);
+    steps
+        .iter()
+        .enumerate()
+        .map(|(i, st)| {
+            let next = steps.get(i + 1).filter(|_| recorded);
+            let hops_end = next.map_or(x.trace.hops.len(), |n| n.hops_from);
+            let hops = if !recorded && i > 0 {
+                &[][..]
+            } else {
+                &x.trace.hops[st.hops_from.min(hops_end)..hops_end.min(x.trace.hops.len())]
+            };
+            let journal: Vec<mock_idp::JournalEntry> = if !recorded && i > 0 {
+                Vec::new()
+            } else {
+                x.trace
+                    .journal
+                    .iter()
+                    .filter(|e| e.seq > st.seq_from && next.is_none_or(|n| e.seq <= n.seq_from))
+                    .cloned()
+                    .collect()
+            };
+            (st, messages(hops, &journal))
+        })
+        .collect()
 }
 
 fn path_of(url: &str) -> String {
@@ -281,7 +322,10 @@ fn path_of(url: &str) -> String {
 /// order, and the RP's back-channel requests (from the journal) before the hop that
 /// follows them; the IdP's back-channel logout POSTs (journaled before the logout page
 /// that sent them is answered) right after that page's request, IdP to RP.
-fn messages(x: &ScenarioReport) -> Vec<Msg> {
+pub(crate) fn messages(
+    hops: &[crate::driver::Hop],
+    journal: &[mock_idp::JournalEntry],
+) -> Vec<Msg> {
     let front = |e: &mock_idp::JournalEntry| {
         matches!(
             e.endpoint,
@@ -290,7 +334,7 @@ fn messages(x: &ScenarioReport) -> Vec<Msg> {
     };
     let mut ordered: Vec<&mock_idp::JournalEntry> = Vec::new();
     let mut held = Vec::new();
-    for e in &x.trace.journal {
+    for e in journal {
         if e.endpoint == Some(Endpoint::BackchannelLogout) {
             held.push(e);
             continue;
@@ -336,7 +380,7 @@ fn messages(x: &ScenarioReport) -> Vec<Msg> {
                 journal.next();
             }
         };
-    for hop in &x.trace.hops {
+    for hop in hops {
         // Provisioning between two steps: drawn before the browser's next request.
         while let Some(e) = journal.next_if(|e| e.endpoint == Some(Endpoint::Scim)) {
             out.push(Msg {
@@ -412,7 +456,7 @@ fn scim_label(e: &mock_idp::JournalEntry, faults: &str) -> String {
 }
 
 fn sequence(x: &ScenarioReport) -> String {
-    let msgs = messages(x);
+    let msgs = messages(&x.trace.hops, &x.trace.journal);
     let cols: [f64; 3] = [80.0, 420.0, 760.0];
     let height = 60 + msgs.len() * 28;
     let mut svg = format!(
@@ -486,7 +530,7 @@ mod tests {
             cookies_set: vec![],
             note: None,
         }];
-        let m = messages(&x);
+        let m = messages(&x.trace.hops, &x.trace.journal);
         let labels: Vec<(usize, usize, &str)> =
             m.iter().map(|m| (m.from, m.to, m.label.as_str())).collect();
         assert_eq!(

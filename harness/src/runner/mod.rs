@@ -406,3 +406,96 @@ async fn shutdown_signal() -> &'static str {
 pub(crate) fn elapsed_ms(since: Instant) -> u64 {
     since.elapsed().as_millis() as u64
 }
+
+/// `reproduce --interactive`: the mock IdP with the profile's client and the scenario's
+/// user, its faults armed, until Ctrl-C (or SIGTERM), so that a person can click through
+/// the product by hand. Prints what to try, then each request the IdP answers as it
+/// comes, and at the end which faults struck.
+pub async fn interactive(profile: Compiled, s: &crate::scenario::Scenario) -> Result<(), RunError> {
+    let (idp, server) = provision::start_idp(&profile).await?;
+    let login = provision::login_of(s);
+    let password = mock_idp::ids::random_b64(18);
+    let user = provision::scenario_user(&profile, s, &login, &password);
+    idp.upsert_user(user)
+        .map_err(|e| RunError(format!("cannot create the scenario's user: {e}")))?;
+    let guards = provision::arm(&idp, s, &login).map_err(RunError)?;
+    let p = &profile.profile;
+    let expect = match (&s.expect.result, s.expect.code) {
+        (crate::scenario::Outcome::Accept, _) => {
+            "lets the user in and shows who they are".to_string()
+        }
+        (_, Some(c)) => format!("refuses the login and reports {c}"),
+        (r, None) => format!("{r:?}").to_lowercase(),
+    };
+    let faults = if guards.is_empty() {
+        "none".to_string()
+    } else {
+        guards
+            .iter()
+            .map(|(l, id, _)| {
+                if id.doc().scoped {
+                    format!("{l} (aimed at that user)")
+                } else {
+                    format!("{l} (for everyone)")
+                }
+            })
+            .collect::<Vec<_>>()
+            .join(", ")
+    };
+    println!("The mock IdP runs `{}` by hand: {}", s.id, s.title);
+    println!("  issuer:        {}", idp.issuer(&server));
+    println!(
+        "  client id:     {} (the client secret: the profile's `client_secret`)",
+        p.client_id
+    );
+    println!("  redirect URIs: {}", p.redirect_uris.join(", "));
+    println!("  sign in as:    {login}  password {password}  (made for this session)");
+    println!("  faults armed:  {faults}");
+    if !s.steps.is_empty() {
+        let steps: Vec<String> = s
+            .steps
+            .iter()
+            .map(|st| {
+                serde_json::to_value(st)
+                    .ok()
+                    .and_then(|v| v.as_str().map(str::to_string))
+                    .unwrap_or_default()
+            })
+            .collect();
+        println!(
+            "  steps:         {} (the harness plays them in order)",
+            steps.join(", ")
+        );
+    }
+    println!(
+        "What to try: point the RP at the issuer with that client, open {} and sign in as the user above.",
+        p.login_url
+    );
+    println!("A correct RP {expect}.");
+    if let Some(fix) = &s.expect.fix {
+        println!("The usual fix: {fix}.");
+    }
+    println!("Each request the IdP answers follows; Ctrl-C stops.");
+    let mut seen = idp.journal_seq();
+    let mut tick = tokio::time::interval(Duration::from_millis(300));
+    let stop = shutdown_signal();
+    tokio::pin!(stop);
+    loop {
+        tokio::select! {
+            _ = &mut stop => break,
+            _ = tick.tick() => {
+                for e in idp.journal_since(seen) {
+                    seen = seen.max(e.seq);
+                    println!("  IdP: {}", trace::line(&e));
+                }
+            }
+        }
+    }
+    for (label, _, g) in &guards {
+        match g.fired() {
+            0 => println!("`{label}` never struck: the RP did not reach the point where it acts"),
+            n => println!("`{label}` struck {n} time(s)"),
+        }
+    }
+    Ok(())
+}

@@ -90,6 +90,8 @@ struct Played {
     /// A final page on the IdP: the flow never came back to the RP.
     ended_at_idp: bool,
     hops: Vec<crate::driver::Hop>,
+    /// The RP log's mark when each step began.
+    log_marks: Vec<usize>,
     /// Who the RP must show, once an `update-email` step changed it.
     who: Option<Who>,
     /// The emails the user had before and after `update-email` steps.
@@ -321,12 +323,16 @@ async fn play<D: Driver>(ctx: &Ctx, s: &Scenario, p: &Prepared, d: &mut D, out: 
             out.logins.push(n);
         }
         let hops_before = d.hops().len();
+        out.log_marks.push(ctx.log.mark());
         let mut step = StepReport {
             step: n,
             kind: act.kind().into(),
             must_succeed,
             ok: true,
             detail: String::new(),
+            seq_from: *out.starts.last().unwrap_or(&0),
+            hops_from: hops_before,
+            log: Vec::new(),
         };
         let page: Result<Option<Page>, DriverError> = match act {
             Act::Login { lose_rp_cookies } => {
@@ -538,6 +544,9 @@ async fn play<D: Driver>(ctx: &Ctx, s: &Scenario, p: &Prepared, d: &mut D, out: 
     }
 }
 
+/// The RP's log lines a step's report keeps (its last ones).
+const STEP_LOG_LINES: usize = 20;
+
 /// How long an `idp-logout-elsewhere` step watches the RP's page for a reaction (an RP
 /// polling its check-session iframe every few seconds notices within it).
 const SESSION_WATCH: std::time::Duration = std::time::Duration::from_secs(6);
@@ -671,6 +680,8 @@ pub(crate) fn refused_at_startup(
             must_succeed: false,
             ok: false,
             detail: why.clone(),
+            seq_from: p.before,
+            ..StepReport::default()
         }],
         starts: vec![p.before],
         last: 1,
@@ -745,6 +756,19 @@ fn finish(
     let userinfo_called = final_entries
         .iter()
         .any(|e| e.endpoint == Some(Endpoint::Userinfo));
+    // Each step's log lines, cut by where the log was when each began (read now, so that
+    // a line the RP wrote as a step ended is in).
+    for (i, step) in played.steps.iter_mut().enumerate() {
+        let Some(&from) = played.log_marks.get(i) else {
+            continue;
+        };
+        let lines = ctx.log.between(from, played.log_marks.get(i + 1).copied());
+        step.log = lines
+            .iter()
+            .skip(lines.len().saturating_sub(STEP_LOG_LINES))
+            .cloned()
+            .collect();
+    }
     let log = ctx.log.since(p.log_mark);
     let tail: Vec<String> = log.iter().rev().take(3).rev().cloned().collect();
     let j = judge(&Observation {

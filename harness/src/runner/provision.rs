@@ -319,33 +319,61 @@ pub(crate) fn login_of(s: &Scenario) -> String {
     }
 }
 
-/// Creates the scenario's user and arms its faults.
-pub(crate) fn prepare(ctx: &Ctx, s: &Scenario) -> Result<Prepared, String> {
-    let before = ctx.idp.journal_seq();
-    let log_mark = ctx.log.mark();
-    let email = format!("{}@harness.test", s.id);
-    let login = login_of(s);
-    let password = ctx
-        .password
-        .clone()
-        .unwrap_or_else(|| mock_idp::ids::random_b64(18));
-    ctx.log.add_secret(&password);
-    let mut user = User::new(&login, &password);
+/// The scenario's user at the IdP, as the scenario and the profile's access rules say.
+pub(crate) fn scenario_user(profile: &Compiled, s: &Scenario, login: &str, password: &str) -> User {
+    let mut user = User::new(login, password);
     user.profile.given_name = Some("Harness".into());
     user.profile.family_name = Some(s.id.clone());
-    user.profile.email = s.user.email.then(|| email.clone());
+    user.profile.email = s.user.email.then(|| format!("{}@harness.test", s.id));
     user.profile.email_verified = s.user.email_verified;
     user.groups = s.user.groups.clone();
     if s.user.assigned {
         user.groups.push(ASSIGNED.into());
     }
-    match &ctx.profile.profile.required_group {
+    match &profile.profile.required_group {
         Some(g) if s.user.in_required_group => user.groups.push(g.clone()),
         _ => {}
     }
     user.groups
         .extend((1..=s.user.extra_groups).map(|n| format!("harness-group-{n}")));
     user.managed = s.user.managed;
+    user
+}
+
+/// Arms the scenario's faults, aimed at user `login` where they can be: label, id and
+/// guard of each (dropping a guard disarms).
+pub(crate) fn arm(
+    idp: &MockIdp,
+    s: &Scenario,
+    login: &str,
+) -> Result<Vec<(String, FaultId, FaultGuard)>, String> {
+    let mut guards = Vec::new();
+    for f in &s.faults {
+        let f = if f.id.doc().scoped {
+            f.clone().for_user(login.to_string())
+        } else {
+            f.clone()
+        };
+        let label = f.label();
+        let g = idp
+            .arm(f.clone())
+            .map_err(|e| format!("cannot arm `{label}`: {e}"))?;
+        guards.push((label, f.id, g));
+    }
+    Ok(guards)
+}
+
+/// Creates the scenario's user and arms its faults.
+pub(crate) fn prepare(ctx: &Ctx, s: &Scenario) -> Result<Prepared, String> {
+    let before = ctx.idp.journal_seq();
+    let log_mark = ctx.log.mark();
+    let login = login_of(s);
+    let password = ctx
+        .password
+        .clone()
+        .unwrap_or_else(|| mock_idp::ids::random_b64(18));
+    ctx.log.add_secret(&password);
+    let user = scenario_user(&ctx.profile, s, &login, &password);
     let who = Who {
         email: user.profile.email.clone(),
         sub: user.id.clone(),
@@ -356,20 +384,7 @@ pub(crate) fn prepare(ctx: &Ctx, s: &Scenario) -> Result<Prepared, String> {
     ctx.idp
         .upsert_user(user)
         .map_err(|e| format!("cannot provision the scenario's user: {e}"))?;
-    let mut guards = Vec::new();
-    for f in &s.faults {
-        let f = if f.id.doc().scoped {
-            f.clone().for_user(login.clone())
-        } else {
-            f.clone()
-        };
-        let label = f.label();
-        let g = ctx
-            .idp
-            .arm(f.clone())
-            .map_err(|e| format!("cannot arm `{label}`: {e}"))?;
-        guards.push((label, f.id, g));
-    }
+    let guards = arm(&ctx.idp, s, &login)?;
     Ok(Prepared {
         login,
         password,
