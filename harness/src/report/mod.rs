@@ -328,6 +328,17 @@ pub fn stable(r: &RunReport) -> RunReport {
     for s in &mut out.scenarios {
         s.duration_ms = 0;
         s.rp_log.clear();
+        // Steps begin after as many of the flow's entries as came before them (the
+        // journal is renumbered below), and their RP log lines go with the rest of it.
+        for st in &mut s.steps {
+            st.seq_from = s
+                .trace
+                .journal
+                .iter()
+                .filter(|e| e.seq <= st.seq_from)
+                .count() as u64;
+            st.log.clear();
+        }
         for (i, e) in s.trace.journal.iter_mut().enumerate() {
             e.at = 0;
             e.seq = i as u64 + 1;

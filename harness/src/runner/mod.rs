@@ -88,6 +88,9 @@ pub(crate) struct Ctx {
     /// ChromeDriver's process, to stop it and its browsers even while a task holds it.
     pub chrome_pid: Option<u32>,
     pub log: RpLog,
+    /// Scenarios run one at a time, so each step's RP log lines are its own (with
+    /// several at once they interleave, and steps keep none).
+    pub step_logs: bool,
 }
 
 impl Ctx {
@@ -247,6 +250,7 @@ pub async fn run(
         chrome,
         chrome_pid,
         log,
+        step_logs: opts.jobs <= 1,
     });
     let mut rp = Rp {
         vars: provision::rp_vars(&ctx, &issuer)?,

@@ -757,9 +757,9 @@ fn finish(
         .iter()
         .any(|e| e.endpoint == Some(Endpoint::Userinfo));
     // Each step's log lines, cut by where the log was when each began (read now, so that
-    // a line the RP wrote as a step ended is in).
+    // a line the RP wrote as a step ended is in); only when scenarios run one at a time.
     for (i, step) in played.steps.iter_mut().enumerate() {
-        let Some(&from) = played.log_marks.get(i) else {
+        let Some(&from) = played.log_marks.get(i).filter(|_| ctx.step_logs) else {
             continue;
         };
         let lines = ctx.log.between(from, played.log_marks.get(i + 1).copied());
