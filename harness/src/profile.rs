@@ -102,6 +102,12 @@ pub struct Profile {
     /// `hosted-domain` capability. The harness's users are at `harness.test`.
     #[serde(default)]
     pub hosted_domain: Option<String>,
+    /// The RP's app signs with a key of its own (Entra's custom signing key): its ID
+    /// tokens are verifiable only with the keys its metadata names when read with
+    /// `?appid={client_id}`; implies the `app-signing-key` capability. Give the RP its
+    /// issuer as `{issuer}?appid={client_id}` (Databricks' form).
+    #[serde(default)]
+    pub app_signing_key: bool,
     /// The RP's SCIM API, where the IdP provisions each scenario's user before it starts
     /// (`url`, `authorization`, `patch`, `delete`: docs/provisioning.md); implies the
     /// `provisioning` capability.
@@ -158,6 +164,7 @@ impl Profile {
             (self.required_group.is_some(), Capability::Groups),
             (self.hosted_domain.is_some(), Capability::HostedDomain),
             (self.provisioning.is_some(), Capability::Provisioning),
+            (self.app_signing_key, Capability::AppSigningKey),
         ] {
             if on && !caps.contains(&c) {
                 caps.push(c);

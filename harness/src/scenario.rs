@@ -374,6 +374,9 @@ pub enum Capability {
     /// The RP gives a user signing in for the first time an account (ClearML's "create
     /// users on first login").
     CreateOnLogin,
+    /// The RP's app signs with a key of its own, read through metadata asked with
+    /// `?appid=` (implied by the profile's `app_signing_key`).
+    AppSigningKey,
 }
 
 impl Scenario {

@@ -56,6 +56,8 @@ struct Variant {
     provisioned: bool,
     /// It creates accounts at a first login, listed at its SCIM endpoint.
     accounts: bool,
+    /// Its app signs with a key of its own; its issuer is given as `{issuer}?appid=…`.
+    app_key: bool,
     moves: Vec<(&'static str, &'static str)>,
 }
 
@@ -122,6 +124,7 @@ fn variants() -> Vec<Variant> {
         workspace: false,
         provisioned: false,
         accounts: false,
+        app_key: false,
         moves: vec![],
     };
     let check = |c: &'static str, moves: Vec<(&'static str, &'static str)>| Variant {
@@ -683,6 +686,25 @@ fn variants() -> Vec<Variant> {
             moves: vec![("renamed-user-one-account-first-login", WARN)],
             ..base.clone()
         },
+        // An app with its own signing key (Entra; Databricks' `?appid=`): the metadata
+        // read without the query names keys that cannot verify its tokens.
+        Variant {
+            name: "entra app-signing-key",
+            idp: Some("entra"),
+            app_key: true,
+            only: Some(&["entra-app-signing-key", "happy-path"]),
+            moves: vec![],
+            ..base.clone()
+        },
+        Variant {
+            name: "entra issuer-query-dropped",
+            quirks: "issuer-query-dropped",
+            idp: Some("entra"),
+            app_key: true,
+            only: Some(&["entra-app-signing-key", "happy-path"]),
+            moves: vec![("entra-app-signing-key", FAIL), ("happy-path", FAIL)],
+            ..base.clone()
+        },
         // A SCIM API without userName uniqueness makes a second account where RFC 7644
         // 3.3 says 409.
         Variant {
@@ -753,6 +775,17 @@ fn variant_profile(v: &Variant) -> harness::profile::Compiled {
     }
     if v.accounts {
         text = with_accounts(&text);
+    }
+    if v.app_key {
+        text = text
+            .replace(
+                "capabilities = [",
+                "app_signing_key = true\ncapabilities = [",
+            )
+            .replace(
+                "ISSUER = \"{issuer}\"",
+                "ISSUER = \"{issuer}?appid={client_id}\"",
+            );
     }
     if v.frontchannel {
         text = text

@@ -272,6 +272,25 @@ pub fn fixture_ec_key() -> Arc<EcKey> {
     )
 }
 
+/// The key of apps with a signing key of their own (Entra's custom signing key):
+/// `fixtures/keys/key7.pem`, published only at `jwks_uri?appid={client_id}`. A test key:
+/// its private half is public.
+pub fn app_signing_key(personality: crate::personality::Personality) -> Arc<SigningKey> {
+    let key = SigningKey::from_pem(
+        include_str!("../../fixtures/keys/key7.pem"),
+        "fixtures/keys/key7.pem",
+    )
+    .expect("the fixture app key is valid PKCS#8");
+    Arc::new(if personality == crate::personality::Personality::Okta {
+        key
+    } else {
+        key.as_published_by(
+            personality,
+            Some(include_str!("../../fixtures/keys/key7.crt")),
+        )
+    })
+}
+
 /// The fixture keys shipped in `fixtures/keys` (RSA-2048, PKCS#8). Test keys only: their
 /// private halves are public.
 pub fn fixture_keys() -> Vec<Arc<SigningKey>> {

@@ -205,6 +205,7 @@ impl MockIdpBuilder {
             tenant: RwLock::new(tenant),
             key_pool: crate::keys::fixture_keys_for(personality),
             ec_key: crate::keys::fixture_ec_key(),
+            app_key: std::sync::OnceLock::new(),
             moved_jwks: crate::ids::random_b64(18),
             rings: RwLock::new(HashMap::new()),
             clock: self.clock,

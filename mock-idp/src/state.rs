@@ -115,6 +115,8 @@ pub struct Shared {
     pub key_pool: Vec<Arc<SigningKey>>,
     /// The P-256 key of the ES256 faults (published only while one is armed).
     pub ec_key: Arc<crate::keys::EcKey>,
+    /// The key of apps with their own signing key (read when first needed).
+    pub app_key: std::sync::OnceLock<Arc<SigningKey>>,
     /// The last path segment of the keys while `jwks-uri-moved` is armed (random per IdP).
     pub moved_jwks: String,
     pub rings: RwLock<HashMap<String, KeyRing>>,
@@ -344,6 +346,27 @@ impl Shared {
         f(ring)
     }
 
+    /// The key of apps with a signing key of their own (`fixtures/keys/key7.pem`).
+    pub fn app_key(&self) -> Arc<SigningKey> {
+        self.app_key
+            .get_or_init(|| crate::keys::app_signing_key(self.personality))
+            .clone()
+    }
+
+    /// The key an ID token for `client_id` is signed with at `server`: the app's own
+    /// when it has one (Entra's custom signing key), else the server's active key.
+    pub fn id_token_key(&self, server: &str, client_id: &str) -> Arc<SigningKey> {
+        let own = self
+            .tenant()
+            .client(client_id)
+            .is_some_and(|c| c.app_signing_key);
+        if own {
+            self.app_key()
+        } else {
+            self.signing_key(server)
+        }
+    }
+
     /// The key that signs for `server` now.
     pub fn signing_key(&self, server: &str) -> Arc<SigningKey> {
         {
@@ -355,9 +378,11 @@ impl Shared {
         self.with_ring(server, |r| r.active().clone())
     }
 
-    /// The published key of `server` with this `kid`.
+    /// The published key of `server` with this `kid` (an app's own key included, once
+    /// it signed: the IdP takes back the ID tokens it issued, as hints).
     pub fn published_key(&self, server: &str, kid: &str) -> Option<Arc<SigningKey>> {
         self.with_ring(server, |r| r.find(kid).cloned())
+            .or_else(|| self.app_key.get().filter(|k| k.kid() == kid).cloned())
     }
 
     /// How long `client_id`'s access tokens live: the client's lifetime, else Okta's hour.

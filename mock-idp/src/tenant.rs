@@ -135,6 +135,13 @@ pub struct Client {
     /// Login redirect URIs, matched exactly.
     #[serde(default)]
     pub redirect_uris: Vec<String>,
+    /// The app signs with a key of its own (Entra's custom signing key): its ID tokens
+    /// carry that key's `kid`, which the JWKS publishes only when asked with
+    /// `?appid={client_id}` (as discovery asked with `?appid=` names it). An RP that drops
+    /// the query from the metadata URL (Databricks: `{issuer-url}?appid=123`) cannot
+    /// verify them.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub app_signing_key: bool,
     /// Logout redirect URIs, matched exactly.
     #[serde(default)]
     pub post_logout_redirect_uris: Vec<String>,
@@ -190,6 +197,7 @@ impl Client {
             client_secret: Some(Secret::new(secret)),
             token_endpoint_auth_method: Some(AuthMethod::ClientSecretBasic),
             redirect_uris: vec![redirect_uri.to_string()],
+            app_signing_key: false,
             post_logout_redirect_uris: Vec::new(),
             grant_types: vec!["authorization_code".into(), "refresh_token".into()],
             response_types: default_response_types(),

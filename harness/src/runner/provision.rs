@@ -20,6 +20,7 @@ fn client_of(p: &Compiled) -> Client {
         client_secret: prof.client_secret.as_ref().map(mock_idp::Secret::new),
         token_endpoint_auth_method: prof.auth_method,
         redirect_uris: prof.redirect_uris.clone(),
+        app_signing_key: prof.app_signing_key,
         post_logout_redirect_uris: prof.post_logout_redirect_uris.clone(),
         grant_types: vec![
             "authorization_code".into(),

@@ -89,7 +89,7 @@ impl Shared {
         self.known.remember("id_token", &token);
         j.id_token = if signature.is_empty() {
             // Untouched: the header and claims it was made of (no need to decode it).
-            let key = self.signing_key(&srv.id);
+            let key = self.id_token_key(&srv.id, &client.client_id);
             Some(serde_json::json!({"header": crate::jwt::rs256_header(&key), "payload": claims}))
         } else {
             crate::jwt::decode_unverified(&token)

@@ -265,7 +265,7 @@ pub fn sign_id_token(
     client_secret: Option<&str>,
     client_id: &str,
 ) -> String {
-    let key = shared.signing_key(&srv.id);
+    let key = shared.id_token_key(&srv.id, client_id);
     let Some(fault) = fault else {
         return jwt::sign_rs256(&jwt::rs256_header(&key), claims, &key);
     };

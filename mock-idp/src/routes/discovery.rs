@@ -102,13 +102,17 @@ fn advertise_logout(shared: &Shared, srv: &ServerCtx, doc: &mut Value) {
 pub async fn discovery(
     State(shared): State<Arc<Shared>>,
     Srv(srv): Srv,
+    uri: axum::extract::OriginalUri,
     method: Method,
     headers: HeaderMap,
 ) -> Response {
     let mut j = entry(&shared, &srv.id, Endpoint::Discovery, &method, &headers);
     // Browsers (single-page RPs) read discovery too: CORS for trusted origins, as Okta.
     let allow = cors_origin(&shared, &headers, &FaultCtx::default(), &mut j);
-    if !shared.faults.any_at(Strikes::Discovery) {
+    // `?appid=`: the metadata of one app, whose keys are at `jwks_uri?appid=` (Entra's
+    // custom signing keys; Databricks' `{issuer-url}?appid=123`).
+    let appid = appid_of(&uri);
+    if !shared.faults.any_at(Strikes::Discovery) && appid.is_none() {
         // The hot path: bytes prepared once per server.
         let body = shared.discovery_bytes(&srv);
         return with_cors(
@@ -118,6 +122,9 @@ pub async fn discovery(
     }
     let faults = shared.fire(Strikes::Discovery, &FaultCtx::default(), &mut j);
     let mut doc = document(&shared, &srv);
+    if let (Some(id), Some(jwks)) = (&appid, doc["jwks_uri"].as_str()) {
+        doc["jwks_uri"] = format!("{jwks}?appid={}", encode(id)).into();
+    }
     let mut malformed = false;
     for f in &faults {
         match f.id {
@@ -138,7 +145,13 @@ pub async fn discovery(
                     }
                 }
             }
-            FaultId::JwksUriMoved => doc["jwks_uri"] = moved_jwks_uri(&shared, &srv).into(),
+            FaultId::JwksUriMoved => {
+                let mut moved = moved_jwks_uri(&shared, &srv);
+                if let Some(id) = &appid {
+                    moved = format!("{moved}?appid={}", encode(id));
+                }
+                doc["jwks_uri"] = moved.into();
+            }
             _ => {}
         }
     }
@@ -151,6 +164,19 @@ pub async fn discovery(
         finish(&shared, j, Ok(json_text_response(StatusCode::OK, text))),
         allow,
     )
+}
+
+/// The `appid` query parameter of a metadata or keys request, if any.
+fn appid_of(uri: &axum::extract::OriginalUri) -> Option<String> {
+    uri.query().and_then(|q| {
+        url::form_urlencoded::parse(q.as_bytes())
+            .find(|(k, _)| k == "appid")
+            .map(|(_, v)| v.into_owned())
+    })
+}
+
+fn encode(v: &str) -> String {
+    url::form_urlencoded::byte_serialize(v.as_bytes()).collect()
 }
 
 /// What an unavailable endpoint answers: 503 (in Okta's API error shape under Okta).
@@ -191,8 +217,15 @@ pub async fn keys(
     let ctx = FaultCtx::default();
     let allow = cors_origin(&shared, &headers, &ctx, &mut j);
     let asked_moved = moved_suffix(&shared, uri.path());
+    // `?appid=` of an app with its own signing key: its key besides the server's.
+    let app = appid_of(&uri).filter(|id| {
+        shared
+            .tenant()
+            .client(id)
+            .is_some_and(|c| c.app_signing_key)
+    });
     // The hot path (no keys fault, `jwks-uri-moved` included): bytes prepared once.
-    if asked_moved.is_none() && !shared.faults.any_at(Strikes::Keys) {
+    if asked_moved.is_none() && app.is_none() && !shared.faults.any_at(Strikes::Keys) {
         let body = shared.jwks_bytes(&srv);
         return with_cors(
             finish(&shared, j, Ok(json_bytes_response(StatusCode::OK, body))),
@@ -208,7 +241,7 @@ pub async fn keys(
         return with_cors(finish(&shared, j, Err(not_found())), allow);
     }
     let faults = shared.fire(Strikes::Keys, &ctx, &mut j);
-    jwks_answer(&shared, &srv, j, allow, &faults)
+    jwks_answer(&shared, &srv, j, allow, &faults, app.is_some())
 }
 
 /// The last segment of a keys path one segment longer than the IdP's keys route (where
@@ -233,6 +266,7 @@ fn jwks_answer(
     j: crate::journal::JournalEntry,
     allow: Option<axum::http::HeaderValue>,
     faults: &[crate::faults::Fault],
+    app_key: bool,
 ) -> Response {
     let has = |id: FaultId| faults.iter().any(|f| f.id == id);
     if has(FaultId::JwksUnavailable) {
@@ -261,6 +295,11 @@ fn jwks_answer(
                 "kty": "RSA", "alg": "RS256", "kid": "unparseable-key-0", "use": "sig",
                 "e": "AQAB", "n": "this is not base64url!"
             }));
+        }
+    }
+    if app_key {
+        if let Some(keys) = jwks["keys"].as_array_mut() {
+            keys.push(shared.app_key().jwk());
         }
     }
     // The ES256 faults publish their P-256 key beside the RSA keys.

@@ -226,3 +226,81 @@ async fn auth0_updated_at_is_refused_by_openidconnect() {
         .expect_err("a string updated_at is refused");
     assert!(format!("{err:?}").contains("updated_at"), "{err:?}");
 }
+
+/// An app with its own signing key (Entra's custom signing key; Databricks' issuer URL
+/// `{issuer-url}?appid=123`): `openidconnect`, given the metadata read with `?appid=`,
+/// verifies its ID token; the metadata read without it names keys that cannot.
+#[tokio::test]
+async fn openidconnect_verifies_an_app_key_token_only_with_the_appid_metadata() {
+    use openidconnect::{JsonWebKeySetUrl, core::CoreJsonWebKeySet};
+    let mut tenant = mock_idp::Tenant::fixture();
+    for c in tenant.clients.iter_mut().filter(|c| c.client_id == WEB) {
+        c.app_signing_key = true;
+    }
+    let idp = MockIdp::builder()
+        .tenant(tenant)
+        .personality(Personality::Entra)
+        .start()
+        .await
+        .unwrap();
+    let http = reqwest::Client::new();
+    let issuer = idp.issuer("default");
+    let metadata_url = |query: &str| format!("{issuer}/.well-known/openid-configuration{query}");
+    let with_appid: CoreProviderMetadata =
+        serde_json::from_value(get_json(&http, metadata_url(&format!("?appid={WEB}"))).await)
+            .unwrap();
+    let without: CoreProviderMetadata =
+        serde_json::from_value(get_json(&http, metadata_url("")).await).unwrap();
+    assert_eq!(
+        with_appid.issuer().as_str(),
+        issuer,
+        "the issuer has no query"
+    );
+    assert_eq!(
+        with_appid.jwks_uri().as_str(),
+        format!("{}?appid={WEB}", without.jwks_uri().as_str())
+    );
+    let keys_of = |url: &JsonWebKeySetUrl| {
+        let url = url.as_str().to_string();
+        let http = http.clone();
+        async move { serde_json::from_value::<CoreJsonWebKeySet>(get_json(&http, url).await).unwrap() }
+    };
+    let app_keys = keys_of(with_appid.jwks_uri()).await;
+    let plain_keys = keys_of(without.jwks_uri()).await;
+
+    let tokens = alice_tokens(&idp, &browser(), "default").await;
+    let raw = tokens["id_token"].as_str().unwrap();
+    let kid = serde_json::from_slice::<serde_json::Value>(
+        &base64::Engine::decode(
+            &base64::engine::general_purpose::URL_SAFE_NO_PAD,
+            raw.split('.').next().unwrap(),
+        )
+        .unwrap(),
+    )
+    .unwrap()["kid"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let id_token: openidconnect::core::CoreIdToken = raw.parse().unwrap();
+    let verify = |keys: CoreJsonWebKeySet| {
+        let client = CoreClient::from_provider_metadata(
+            with_appid.clone().set_jwks(keys),
+            ClientId::new(WEB.into()),
+            Some(ClientSecret::new(WEB_SECRET.into())),
+        );
+        let verifier = client.id_token_verifier();
+        id_token
+            .claims(&verifier, |_: Option<&Nonce>| Ok(()))
+            .map(|c| c.subject().to_string())
+            .map_err(|e| format!("{e:?}"))
+    };
+    assert!(
+        verify(app_keys).is_ok(),
+        "the token verifies with the keys named by the ?appid= metadata"
+    );
+    let refused = verify(plain_keys).expect_err("refused without them");
+    assert!(
+        refused.contains(&kid) || refused.to_lowercase().contains("key"),
+        "{refused}"
+    );
+}
