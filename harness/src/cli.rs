@@ -172,15 +172,24 @@ pub struct ListArgs {
     /// the scenarios of each module.
     #[arg(long)]
     pub plans: bool,
+    /// List a product's playbook instead: each error the product shows and the scenarios
+    /// that reproduce it (scenarios/vendors/<product>/product.toml), e.g. databricks.
+    #[arg(long, value_name = "PRODUCT")]
+    pub product: Option<String>,
 }
 
 /// Options of `reproduce`.
 #[derive(Args, Debug)]
 pub struct ReproduceArgs {
     /// The outcome code, e.g. oidc_state_missing: every scenario that expects it runs
-    /// (optional with --scenario).
+    /// (optional with --scenario). With --product, the product's own code or words (its
+    /// playbook lists them).
     #[arg(required_unless_present = "scenario")]
     pub code: Option<String>,
+    /// The product whose error this is (scenarios/vendors/<product>/product.toml), e.g.
+    /// databricks.
+    #[arg(long, value_name = "PRODUCT")]
+    pub product: Option<String>,
     /// The RP profile.
     #[arg(long, value_name = "PROFILE")]
     pub rp: PathBuf,
@@ -307,6 +316,30 @@ pub fn load_scenarios(dirs: &[PathBuf], files: &[PathBuf]) -> Result<Vec<Loaded>
     }
     scenario::check_unique(&all)?;
     Ok(all)
+}
+
+/// Product `id`'s playbook manifest under the scenario folders.
+fn product_of(
+    suites_given: &[PathBuf],
+    id: &str,
+    all: &[Loaded],
+) -> Result<crate::product::Product, String> {
+    let dirs = suites(suites_given);
+    let Some(path) = crate::product::path_of(&dirs, id) else {
+        let known = crate::product::known(&dirs);
+        let hint = mock_idp::diag::did_you_mean(id, known.iter().map(String::as_str))
+            .map(|s| format!("; did you mean `{s}`?"))
+            .unwrap_or_default();
+        return Err(format!(
+            "no product `{id}` (expected one of: {}){hint}",
+            if known.is_empty() {
+                "none under vendors/".to_string()
+            } else {
+                known.join(", ")
+            }
+        ));
+    };
+    crate::product::load(&path, all).map_err(|e| e.to_string())
 }
 
 fn bad(e: impl std::fmt::Display) -> i32 {
@@ -584,6 +617,32 @@ fn list_cmd(a: ListArgs) -> i32 {
         Ok(s) => s,
         Err(e) => return bad(e),
     };
+    if let Some(id) = &a.product {
+        let p = match product_of(&a.suite, id, &all) {
+            Ok(p) => p,
+            Err(e) => return bad(e),
+        };
+        println!("{} (playbook: {})", p.name, p.playbook);
+        if let Some(t) = &p.tenant {
+            println!("  tenant:  {t}   (oidc-harness idp --tenant {t})");
+        }
+        if let Some(r) = &p.profile {
+            println!("  profile: {r}");
+        }
+        let mut n = 0;
+        for e in &p.errors {
+            let ids: Vec<&str> = e
+                .reproduced_by(&all)
+                .iter()
+                .map(|l| l.scenario.id.as_str())
+                .collect();
+            n += ids.len();
+            println!("  {}: {}", e.says, e.symptom);
+            println!("      {}", ids.join(", "));
+        }
+        eprintln!("{} error(s), {n} scenario(s)", p.errors.len());
+        return EXIT_OK;
+    }
     if a.plans {
         for p in crate::oidf::PLANS {
             println!("{}\n  {}\n  flows: {}", p.id, p.title, p.flows_text());
@@ -655,16 +714,43 @@ fn list_cmd(a: ListArgs) -> i32 {
 }
 
 async fn reproduce_cmd(a: ReproduceArgs) -> i32 {
-    let code = match a.code.as_deref().map(str::parse::<OutcomeCode>).transpose() {
-        Ok(c) => c,
+    let all = match load_scenarios(&a.suite, &[]) {
+        Ok(s) => s,
         Err(e) => return bad(e),
+    };
+    // A product's own words: the scenarios its playbook says reproduce them.
+    let mut named = a.scenario.clone();
+    let mut product_code = None;
+    let code = match (&a.product, a.code.as_deref()) {
+        (Some(id), Some(words)) => {
+            let p = match product_of(&a.suite, id, &all) {
+                Ok(p) => p,
+                Err(e) => return bad(e),
+            };
+            let Some(err) = p.error(words) else {
+                let said: Vec<&str> = p.errors.iter().map(|e| e.says.as_str()).collect();
+                return bad(format!(
+                    "{} shows no error `{words}` in its playbook (it lists: {})",
+                    p.name,
+                    said.join("; ")
+                ));
+            };
+            println!("{}: {} ({})", p.name, err.says, err.symptom);
+            named.extend(
+                err.reproduced_by(&all)
+                    .iter()
+                    .map(|l| l.scenario.id.clone()),
+            );
+            product_code = Some(err.says.clone());
+            None
+        }
+        (_, c) => match c.map(str::parse::<OutcomeCode>).transpose() {
+            Ok(c) => c,
+            Err(e) => return bad(e),
+        },
     };
     let profile = match crate::profile::load(&a.rp) {
         Ok(p) => p,
-        Err(e) => return bad(e),
-    };
-    let all = match load_scenarios(&a.suite, &[]) {
-        Ok(s) => s,
         Err(e) => return bad(e),
     };
     for id in &a.scenario {
@@ -679,9 +765,12 @@ async fn reproduce_cmd(a: ReproduceArgs) -> i32 {
     let chosen: Vec<Loaded> = all
         .into_iter()
         .filter(|l| code.is_none_or(|c| l.scenario.expect.code == Some(c)))
-        .filter(|l| a.scenario.is_empty() || a.scenario.contains(&l.scenario.id))
+        .filter(|l| named.is_empty() || named.contains(&l.scenario.id))
         .collect();
     if chosen.is_empty() {
+        if let Some(c) = product_code {
+            return bad(format!("no scenario reproduces `{c}`"));
+        }
         return bad(match (&a.code, a.scenario.is_empty()) {
             (Some(c), true) => format!("no scenario expects `{c}`"),
             (Some(c), false) => format!(

@@ -22,6 +22,7 @@ pub mod findings;
 pub mod oidf;
 pub mod outcome;
 pub mod procs;
+pub mod product;
 pub mod profile;
 pub mod report;
 pub mod rp;

@@ -813,7 +813,8 @@ pub fn load_file(path: &Path) -> Result<Loaded, InputError> {
     })
 }
 
-/// Loads every `*.toml` under `dir` (recursively, sorted), refusing duplicate ids.
+/// Loads every `*.toml` under `dir` (recursively, sorted; a product's `product.toml` is
+/// its playbook's manifest, not a scenario), refusing duplicate ids.
 pub fn load_dir(dir: &Path) -> Result<Vec<Loaded>, InputError> {
     let mut files = Vec::new();
     collect(dir, &mut files)?;
@@ -836,7 +837,9 @@ fn collect(dir: &Path, out: &mut Vec<PathBuf>) -> Result<(), InputError> {
         let p = entry.path();
         if p.is_dir() {
             collect(&p, out)?;
-        } else if p.extension().is_some_and(|e| e == "toml") {
+        } else if p.extension().is_some_and(|e| e == "toml")
+            && p.file_name().is_none_or(|n| n != crate::product::MANIFEST)
+        {
             out.push(p);
         }
     }

@@ -725,3 +725,126 @@ fn reproduce_interactive_leaves_the_idp_running_with_the_fault_armed() {
     assert!(rest.contains("`state-mismatch` never struck"), "{rest}");
     assert_eq!(child.0.wait().unwrap().code(), Some(0));
 }
+
+#[test]
+fn a_product_playbook_lists_its_errors_and_reproduces_them_in_its_own_words() {
+    let out = harness()
+        .args(["list", "--product", "databricks", "--suite"])
+        .arg(catalog_dir())
+        .output()
+        .unwrap();
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert_eq!(out.status.code(), Some(0), "{text}");
+    assert!(
+        text.starts_with("Databricks (playbook: docs/playbooks/databricks.md)"),
+        "{text}"
+    );
+    assert_eq!(text.matches("\n  oidc_").count(), 10, "ten codes: {text}");
+    assert!(
+        text.contains("      nonce-missing, nonce-mismatch"),
+        "{text}"
+    );
+    let out = harness()
+        .args(["list", "--product", "databrick", "--suite"])
+        .arg(catalog_dir())
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("did you mean `databricks`?"));
+
+    // The product's words, part of them: the scenarios of that row, one at a time.
+    let dir = std::env::temp_dir().join(format!("oidc-harness-product-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let profile = dir.join("rp.toml");
+    std::fs::write(&profile, support::profile_text("", "sample-rp")).unwrap();
+    let out = harness()
+        .args(["reproduce", "--product", "databricks", "NONCE", "--rp"])
+        .arg(&profile)
+        .arg("--suite")
+        .arg(catalog_dir())
+        .arg("--out")
+        .arg(dir.join("out"))
+        .output()
+        .unwrap();
+    let text = String::from_utf8_lossy(&out.stdout).into_owned();
+    assert_eq!(out.status.code(), Some(0), "{text}");
+    assert!(
+        text.starts_with("Databricks: oidc_nonce_missing ("),
+        "{text}"
+    );
+    assert!(text.contains("== nonce-missing (pass)"), "{text}");
+    assert!(text.contains("== nonce-mismatch (pass)"), "{text}");
+    assert!(!text.contains("== state-missing"), "{text}");
+
+    // A manifest naming a scenario that does not exist: refused, pointing at the name.
+    let suite = dir.join("suite");
+    std::fs::create_dir_all(suite.join("vendors/acme")).unwrap();
+    std::fs::write(
+        suite.join("ok.toml"),
+        "id = \"ok\"\ntitle = \"t\"\n\n[expect]\nresult = \"accept\"\n",
+    )
+    .unwrap();
+    std::fs::write(
+        suite.join("vendors/acme/product.toml"),
+        "name = \"Acme\"\nplaybook = \"docs/x.md\"\n\n[[errors]]\nsays = \"E1\"\nsymptom = \"s\"\nscenarios = [\"okk\"]\n",
+    )
+    .unwrap();
+    let out = harness()
+        .args(["list", "--product", "acme", "--suite"])
+        .arg(&suite)
+        .output()
+        .unwrap();
+    let err = String::from_utf8_lossy(&out.stderr).into_owned();
+    std::fs::remove_dir_all(&dir).ok();
+    assert_eq!(out.status.code(), Some(2), "{err}");
+    assert!(err.contains("product.toml:7:"), "{err}");
+    assert!(err.contains("no scenario `okk`"), "{err}");
+    assert!(err.contains("did you mean `ok`?"), "{err}");
+}
+
+#[test]
+fn a_playbook_tenant_prints_what_to_paste_in_the_products_words() {
+    let tenant = catalog_dir().join("../fixtures/tenants/databricks.toml");
+    let (_idp, lines) = idp_lines(&[
+        "--addr",
+        "127.0.0.1:0",
+        "--tenant",
+        tenant.to_str().unwrap(),
+    ]);
+    let text = lines.concat();
+    let issuer = lines
+        .iter()
+        .find_map(|l| l.trim().strip_prefix("issuer oauth2/default"))
+        .map(str::trim)
+        .expect("the default issuer")
+        .to_string();
+    assert!(
+        text.contains("Paste into the Databricks SSO form:"),
+        "{text}"
+    );
+    assert!(
+        text.contains("  Client ID                    0oa1databricks00000"),
+        "{text}"
+    );
+    assert!(
+        text.contains(&format!("  OpenID issuer URL            {issuer}\n")),
+        "{text}"
+    );
+    // A placeholder the IdP does not know: refused, naming the field.
+    let dir = std::env::temp_dir().join(format!("oidc-harness-form-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let bad = dir.join("t.toml");
+    let text = std::fs::read_to_string(&tenant)
+        .unwrap()
+        .replace("value = \"{issuer}\"", "value = \"{isuser}\"");
+    std::fs::write(&bad, text).unwrap();
+    let out = harness()
+        .args(["idp", "--addr", "127.0.0.1:0", "--tenant"])
+        .arg(&bad)
+        .output()
+        .unwrap();
+    std::fs::remove_dir_all(&dir).ok();
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(2), "{err}");
+    assert!(err.contains("unknown placeholder `{isuser}`"), "{err}");
+}

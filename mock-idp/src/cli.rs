@@ -190,6 +190,7 @@ pub async fn start(args: &IdpArgs) -> Result<(MockIdp, Vec<String>), CliError> {
     if let Some(url) = try_url(&idp) {
         lines.push(format!("  try it in a browser          {url}"));
     }
+    lines.extend(product_form(&idp));
     for f in armed {
         lines.push(format!("  fault armed                  {f}"));
     }
@@ -201,6 +202,46 @@ pub async fn start(args: &IdpArgs) -> Result<(MockIdp, Vec<String>), CliError> {
     }
     lines.push("Press Ctrl-C to stop.".into());
     Ok((idp, lines))
+}
+
+/// What to paste into the tenant's product's SSO form, in its field names.
+fn product_form(idp: &MockIdp) -> Vec<String> {
+    let tenant = idp.tenant();
+    let Some(form) = &tenant.product else {
+        return Vec::new();
+    };
+    let Some(client) = tenant.client(&form.client) else {
+        return Vec::new();
+    };
+    let vars = [
+        ("{issuer}", idp.issuer(&form.server)),
+        (
+            "{discovery}",
+            idp.endpoint_url(&form.server, crate::Endpoint::Discovery)
+                .unwrap_or_default(),
+        ),
+        ("{client_id}", client.client_id.clone()),
+        (
+            "{client_secret}",
+            client
+                .client_secret
+                .as_ref()
+                .map(|s| s.expose().to_string())
+                .unwrap_or_default(),
+        ),
+        (
+            "{redirect_uri}",
+            client.redirect_uris.first().cloned().unwrap_or_default(),
+        ),
+    ];
+    let mut out = vec![format!("Paste into the {} SSO form:", form.name)];
+    for f in &form.fields {
+        let value = vars
+            .iter()
+            .fold(f.value.clone(), |v, (k, with)| v.replace(k, with));
+        out.push(format!("  {:<28} {value}", f.label));
+    }
+    out
 }
 
 /// A sign-in URL for the first confidential code-flow client of the tenant, so a person

@@ -34,6 +34,42 @@ pub struct Tenant {
     /// Faults armed when the IdP starts (see `docs/faults.md`).
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub faults: Vec<crate::faults::Fault>,
+    /// A product's SSO form (a playbook's tenant): what `oidc-harness idp` tells the admin
+    /// to paste, in the product's field names.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub product: Option<ProductForm>,
+}
+
+/// A product's SSO form: its fields and what goes in each.
+#[derive(Clone, Debug, Serialize, Deserialize, PartialEq)]
+#[serde(deny_unknown_fields)]
+pub struct ProductForm {
+    /// The product's name.
+    pub name: String,
+    /// The client the product signs in with (a `client_id` of this tenant).
+    pub client: String,
+    /// The authorization server whose issuer it uses (`default` when absent; `org` for
+    /// the org server).
+    #[serde(default = "default_server")]
+    pub server: String,
+    /// Its fields in the form's order: the label as the product writes it, and the value,
+    /// with `{issuer}`, `{discovery}`, `{client_id}`, `{client_secret}`, `{redirect_uri}`
+    /// replaced.
+    pub fields: Vec<FormField>,
+}
+
+fn default_server() -> String {
+    "default".into()
+}
+
+/// One field of a product's SSO form.
+#[derive(Clone, Debug, Serialize, Deserialize, PartialEq)]
+#[serde(deny_unknown_fields)]
+pub struct FormField {
+    /// The label, as the product writes it (`OpenID issuer URL`).
+    pub label: String,
+    /// What to paste (`{issuer}`).
+    pub value: String,
 }
 
 fn is_okta(p: &crate::personality::Personality) -> bool {
@@ -535,6 +571,43 @@ impl Tenant {
     pub fn problems(&self) -> Vec<Problem> {
         let mut out = Vec::new();
         let mut seen = HashSet::new();
+        if let Some(f) = &self.product {
+            if self.client(&f.client).is_none() {
+                out.push(problem(
+                    &["product", "client"],
+                    format!(
+                        "the product signs in with client `{}`, which the tenant does not define",
+                        f.client
+                    ),
+                ));
+            }
+            for (i, field) in f.fields.iter().enumerate() {
+                let known = [
+                    "issuer",
+                    "discovery",
+                    "client_id",
+                    "client_secret",
+                    "redirect_uri",
+                ];
+                let mut rest = field.value.as_str();
+                while let Some(open) = rest.find('{') {
+                    let Some(close) = rest[open..].find('}') else {
+                        break;
+                    };
+                    let name = &rest[open + 1..open + close];
+                    if !known.contains(&name) {
+                        out.push(problem(
+                            &["product", "fields", &i.to_string(), "value"],
+                            format!(
+                                "unknown placeholder `{{{name}}}` (expected one of {})",
+                                known.map(|k| format!("{{{k}}}")).join(", ")
+                            ),
+                        ));
+                    }
+                    rest = &rest[open + close + 1..];
+                }
+            }
+        }
         for (i, s) in self.authorization_servers.iter().enumerate() {
             let i = i.to_string();
             if s.id.is_empty() || s.id == "v1" || !s.id.chars().all(|c| c.is_ascii_alphanumeric()) {
