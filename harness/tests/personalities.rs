@@ -57,6 +57,26 @@ async fn the_correct_sample_rp_passes_the_catalog_under_every_personality() {
                 ),
                 catalog.clone(),
             ));
+            // An app with its own signing key, its issuer given with `?appid=`.
+            profiles.push((
+                "app signing key",
+                base.replace(
+                    "capabilities = [",
+                    "app_signing_key = true\ncapabilities = [",
+                )
+                .replace(
+                    "ISSUER = \"{issuer}\"",
+                    "ISSUER = \"{issuer}?appid={client_id}\"",
+                ),
+                catalog
+                    .iter()
+                    .filter(|l| {
+                        l.scenario.id == "happy-path"
+                            || l.scenario.requires.contains(&Capability::AppSigningKey)
+                    })
+                    .cloned()
+                    .collect(),
+            ));
         }
         // An RP that admits one group (Google sends none), or one Workspace domain.
         if p.groups_at().is_some() {
