@@ -234,7 +234,10 @@ fn product_form(idp: &MockIdp) -> Vec<String> {
             client.redirect_uris.first().cloned().unwrap_or_default(),
         ),
     ];
-    let mut out = vec![format!("Paste into the {} SSO form:", form.name)];
+    let mut out = vec![match &form.place {
+        Some(place) => format!("Paste into {}'s {place}:", form.name),
+        None => format!("Paste into the {} SSO form:", form.name),
+    }];
     for f in &form.fields {
         let value = vars
             .iter()

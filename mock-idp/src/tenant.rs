@@ -52,6 +52,9 @@ pub struct ProductForm {
     /// the org server).
     #[serde(default = "default_server")]
     pub server: String,
+    /// Where the values go, when not a form (`master.yaml, under oidc`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub place: Option<String>,
     /// Its fields in the form's order: the label as the product writes it, and the value,
     /// with `{issuer}`, `{discovery}`, `{client_id}`, `{client_secret}`, `{redirect_uri}`
     /// replaced.
