@@ -67,25 +67,41 @@ impl Drop for Kill {
 
 /// Starts `oidc-harness idp` with `args` and reads what it prints before "Press Ctrl-C".
 fn idp_lines(args: &[&str]) -> (Kill, Vec<String>) {
+    let mut cmd = harness();
+    cmd.arg("idp").args(args);
+    let (child, _, mut lines) = lines_until(cmd, "Press Ctrl-C");
+    if lines.last().is_some_and(|l| l.contains("Press Ctrl-C")) {
+        lines.pop();
+    }
+    (child, lines)
+}
+
+/// Starts `cmd` and reads its output up to the line holding `marker` (included): the
+/// process, the rest of its output, and the lines read.
+fn lines_until(
+    mut cmd: Command,
+    marker: &str,
+) -> (Kill, BufReader<std::process::ChildStdout>, Vec<String>) {
     let mut child = Kill(
-        harness()
-            .arg("idp")
-            .args(args)
-            .stdout(Stdio::piped())
+        cmd.stdout(Stdio::piped())
             .stderr(Stdio::null())
             .spawn()
             .unwrap(),
     );
     let mut reader = BufReader::new(child.0.stdout.take().unwrap());
     let mut lines = Vec::new();
-    for _ in 0..20 {
+    for _ in 0..30 {
         let mut line = String::new();
-        if reader.read_line(&mut line).unwrap() == 0 || line.starts_with("Press Ctrl-C") {
+        if reader.read_line(&mut line).unwrap() == 0 {
             break;
         }
+        let done = line.contains(marker);
         lines.push(line);
+        if done {
+            break;
+        }
     }
-    (child, lines)
+    (child, reader, lines)
 }
 
 #[test]
@@ -656,31 +672,13 @@ fn reproduce_interactive_leaves_the_idp_running_with_the_fault_armed() {
     std::fs::create_dir_all(&dir).unwrap();
     let profile = dir.join("rp.toml");
     std::fs::write(&profile, support::profile_text("", "by-hand")).unwrap();
-    let mut child = Kill(
-        harness()
-            .args(["reproduce", "--interactive", "--scenario", "state-mismatch"])
-            .arg("--rp")
-            .arg(&profile)
-            .arg("--suite")
-            .arg(catalog_dir())
-            .stdout(Stdio::piped())
-            .stderr(Stdio::null())
-            .spawn()
-            .unwrap(),
-    );
-    let mut reader = BufReader::new(child.0.stdout.take().unwrap());
-    let mut head = Vec::new();
-    for _ in 0..30 {
-        let mut line = String::new();
-        if reader.read_line(&mut line).unwrap() == 0 {
-            break;
-        }
-        let done = line.contains("Ctrl-C stops");
-        head.push(line);
-        if done {
-            break;
-        }
-    }
+    let mut cmd = harness();
+    cmd.args(["reproduce", "--interactive", "--scenario", "state-mismatch"])
+        .arg("--rp")
+        .arg(&profile)
+        .arg("--suite")
+        .arg(catalog_dir());
+    let (mut child, mut reader, head) = lines_until(cmd, "Ctrl-C stops");
     let text = head.concat();
     std::fs::remove_dir_all(&dir).ok();
     assert!(

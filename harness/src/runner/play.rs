@@ -536,11 +536,30 @@ async fn play<D: Driver>(ctx: &Ctx, s: &Scenario, p: &Prepared, d: &mut D, out: 
             break;
         }
     }
+    if ctx.step_logs {
+        settle_log(ctx).await;
+    }
     if s.evidence.contains(&Evidence::OneAccount) && out.error.is_none() {
         let mut names = vec![p.login.clone()];
         names.extend(p.who.email.clone());
         names.extend(out.emails.iter().cloned());
         out.accounts = Some(provision::accounts(ctx, &p.login, &names).await);
+    }
+}
+
+/// Waits (at most a quarter of a second) until the RP's log has been quiet for 50 ms: a
+/// line the RP wrote as it answered the last request may still be in the pipe, and the
+/// last step's log lines are cut from it.
+async fn settle_log(ctx: &Ctx) {
+    let quiet = std::time::Duration::from_millis(50);
+    let mut seen = ctx.log.mark();
+    for _ in 0..5 {
+        tokio::time::sleep(quiet).await;
+        let now = ctx.log.mark();
+        if now == seen {
+            return;
+        }
+        seen = now;
     }
 }
 

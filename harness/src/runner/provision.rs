@@ -144,6 +144,15 @@ pub(crate) async fn scim(ctx: &Ctx, login: &str, remove: bool) -> Result<String,
         .map_err(|e| e.0)
 }
 
+/// The scenario's user as the IdP has them now.
+fn user_at_idp(ctx: &Ctx, login: &str) -> Result<User, String> {
+    ctx.idp
+        .tenant()
+        .user(login)
+        .cloned()
+        .ok_or_else(|| format!("no user `{login}` at the IdP"))
+}
+
 /// Changes user `login`'s email at the IdP to `{id}.renamed@harness.test` (the login and
 /// `sub` stay), and, when they were `provisioned` at the RP's SCIM API, pushes the change
 /// there (`PUT /Users/{id}`): the new email, and what was done.
@@ -153,12 +162,7 @@ pub(crate) async fn update_email(
     login: &str,
     provisioned: bool,
 ) -> Result<(String, String), String> {
-    let mut user = ctx
-        .idp
-        .tenant()
-        .user(login)
-        .cloned()
-        .ok_or_else(|| format!("no user `{login}` at the IdP"))?;
+    let mut user = user_at_idp(ctx, login)?;
     let email = format!("{}.renamed@harness.test", s.id);
     user.profile.email = Some(email.clone());
     ctx.idp
@@ -210,12 +214,7 @@ pub(crate) async fn regroup(ctx: &Ctx, login: &str, member: bool) -> Result<Stri
     let Some(group) = ctx.profile.profile.required_group.clone() else {
         return Err("the profile has no required_group".into());
     };
-    let mut user = ctx
-        .idp
-        .tenant()
-        .user(login)
-        .cloned()
-        .ok_or_else(|| format!("no user `{login}` at the IdP"))?;
+    let mut user = user_at_idp(ctx, login)?;
     user.groups.retain(|g| *g != group);
     if member {
         user.groups.push(group.clone());
