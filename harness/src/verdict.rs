@@ -228,6 +228,15 @@ pub struct StepReport {
     pub log: Vec<String>,
 }
 
+impl StepReport {
+    /// What an act done by the harness itself (provisioning, a group or email change)
+    /// gave: its detail, and whether it succeeded.
+    pub fn record(&mut self, r: Result<String, String>) {
+        self.ok = r.is_ok();
+        self.detail = r.unwrap_or_else(|e| e);
+    }
+}
+
 /// A declared fault (or a step the scenario depends on) and whether it struck.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Struck {

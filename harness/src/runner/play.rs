@@ -426,38 +426,21 @@ async fn play<D: Driver>(ctx: &Ctx, s: &Scenario, p: &Prepared, d: &mut D, out: 
             }
             Act::UpdateEmail => {
                 let provisioned = s.user.provisioned || s.steps.contains(&Step::Provision);
-                match provision::update_email(ctx, s, &p.login, provisioned).await {
-                    Ok((email, done)) => {
-                        step.detail = done;
-                        let who = out.who.get_or_insert_with(|| p.who.clone());
-                        out.emails.extend(who.email.replace(email.clone()));
-                        out.emails.push(email);
-                    }
-                    Err(e) => {
-                        step.ok = false;
-                        step.detail = e;
-                    }
+                let r = provision::update_email(ctx, s, &p.login, provisioned).await;
+                if let Ok((email, _)) = &r {
+                    let who = out.who.get_or_insert_with(|| p.who.clone());
+                    out.emails.extend(who.email.replace(email.clone()));
+                    out.emails.push(email.clone());
                 }
+                step.record(r.map(|(_, done)| done));
                 Ok(None)
             }
             Act::Group { member } => {
-                match provision::regroup(ctx, &p.login, member).await {
-                    Ok(done) => step.detail = done,
-                    Err(e) => {
-                        step.ok = false;
-                        step.detail = e;
-                    }
-                }
+                step.record(provision::regroup(ctx, &p.login, member).await);
                 Ok(None)
             }
             Act::Scim { remove } => {
-                match provision::scim(ctx, &p.login, remove).await {
-                    Ok(done) => step.detail = done,
-                    Err(e) => {
-                        step.ok = false;
-                        step.detail = e;
-                    }
-                }
+                step.record(provision::scim(ctx, &p.login, remove).await);
                 Ok(None)
             }
             Act::Logout => match &ctx.profile.profile.logout_url {

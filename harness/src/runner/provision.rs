@@ -190,6 +190,7 @@ pub(crate) async fn accounts(
     let mut seen: Vec<String> = Vec::new();
     let mut out = Vec::new();
     let mut names: Vec<&String> = names.iter().collect();
+    names.sort();
     names.dedup();
     for name in names {
         let op = mock_idp::scim::ScimOp::Lookup {
