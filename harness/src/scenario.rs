@@ -246,6 +246,11 @@ pub enum Outcome {
     /// At the last `check-session` step, the RP's session is alive (a logout message it
     /// must refuse did not end it).
     SignedIn,
+    /// The IdP refuses the request on its own error page and never sends the browser back
+    /// to the RP (RFC 6749 3.1.2.4: not to a redirect URI it does not know): a setup error
+    /// only the IdP's admin can fix. The scenario reproduces what the user sees; the RP is
+    /// not judged.
+    StopsAtIdp,
 }
 
 impl Outcome {
@@ -636,6 +641,17 @@ impl Scenario {
                 &["expect", "code"],
                 "`code` goes with `result = \"reject\"`: a session check has no outcome code"
                     .into(),
+                None,
+            ));
+        }
+        if self.expect.result == Outcome::StopsAtIdp
+            && (self.expect.code.is_some() || self.faults.is_empty())
+        {
+            return Err(at_path(
+                file,
+                text,
+                &["expect", "result"],
+                "`stops-at-idp` needs a fault that stops the login at the IdP (e.g. `redirect-uri-unregistered`) and no `code`: the RP never sees the login".into(),
                 None,
             ));
         }

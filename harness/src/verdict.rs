@@ -380,6 +380,8 @@ pub fn judge(o: &Observation<'_>) -> Judgement {
         if let Some(h) = &o.refusal_hint {
             j.notes.push(format!("the IdP's journal: {h}"));
         }
+    } else if o.expect.result == Outcome::StopsAtIdp {
+        decide_stop(o, &mut j);
     } else if o.ended_at_idp {
         j.worsen(
             Verdict::Error,
@@ -401,10 +403,13 @@ pub fn judge(o: &Observation<'_>) -> Judgement {
         }
     }
     if let Some(fix) = &o.expect.fix {
-        if matches!(
-            j.verdict,
-            Verdict::Fail | Verdict::WrongCode | Verdict::Warn
-        ) {
+        let reproduced = o.expect.result == Outcome::StopsAtIdp && j.verdict == Verdict::Pass;
+        if reproduced
+            || matches!(
+                j.verdict,
+                Verdict::Fail | Verdict::WrongCode | Verdict::Warn
+            )
+        {
             j.notes.push(format!("the usual fix: {fix}"));
         }
     }
@@ -419,6 +424,36 @@ pub fn judge(o: &Observation<'_>) -> Judgement {
         ));
     }
     j
+}
+
+/// A login the IdP must stop on its own page: reproduced when the browser ended there
+/// and the scenario's faults struck (something else stopping it proves nothing).
+fn decide_stop(o: &Observation<'_>, j: &mut Judgement) {
+    let page = format!("{}: «{}»", o.observed.final_url, o.observed.excerpt);
+    let unproven: Vec<String> = o
+        .struck
+        .iter()
+        .filter(|s| !s.exercised)
+        .map(|s| format!("`{}` never struck", s.fault))
+        .collect();
+    if !o.ended_at_idp {
+        j.worsen(
+            Verdict::Error,
+            format!("the login was to stop at the IdP, and the browser came back to the RP ({page})"),
+        );
+    } else if !unproven.is_empty() {
+        j.worsen(
+            Verdict::Inconclusive,
+            format!(
+                "the browser ended on an IdP page, but {}: something else stopped it ({page})",
+                unproven.join("; ")
+            ),
+        );
+    } else {
+        j.notes.push(format!(
+            "reproduced: the browser stopped on the IdP's page and never came back to the RP ({page})"
+        ));
+    }
 }
 
 /// A session check after a logout: over, or alive, as the scenario expects; and the
@@ -607,7 +642,7 @@ fn decide(o: &Observation<'_>, j: &mut Judgement) {
         return;
     }
     match e.result {
-        Outcome::SignedOut | Outcome::SignedIn => {}
+        Outcome::SignedOut | Outcome::SignedIn | Outcome::StopsAtIdp => {}
         Outcome::Accept => {
             if !accepted {
                 j.miss(

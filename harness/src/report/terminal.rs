@@ -98,6 +98,7 @@ pub fn expected_text(e: &crate::scenario::Expect) -> String {
         (Outcome::Accept, _) => "accept".into(),
         (Outcome::SignedOut, _) => "signed out".into(),
         (Outcome::SignedIn, _) => "signed in".into(),
+        (Outcome::StopsAtIdp, _) => "stops at the IdP".into(),
         (Outcome::Reject, Some(c)) => format!("reject {c}"),
         (Outcome::Reject, None) => "reject".into(),
         (Outcome::RejectOrIgnore, Some(c)) => format!("reject {c} / ignore"),

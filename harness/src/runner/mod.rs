@@ -428,6 +428,9 @@ pub async fn interactive(profile: Compiled, s: &crate::scenario::Scenario) -> Re
         (crate::scenario::Outcome::Accept, _) => {
             "lets the user in and shows who they are".to_string()
         }
+        (crate::scenario::Outcome::StopsAtIdp, _) => {
+            "nothing: the IdP stops the login on its own error page".to_string()
+        }
         (_, Some(c)) => format!("refuses the login and reports {c}"),
         (r, None) => format!("{r:?}").to_lowercase(),
     };

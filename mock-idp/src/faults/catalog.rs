@@ -21,6 +21,8 @@ use crate::journal::Endpoint;
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize)]
 #[serde(rename_all = "kebab-case")]
 pub enum Strikes {
+    /// An authorization request as it arrives, before the sign-in page.
+    AuthorizeRequest,
     /// After sign-in, before the authorization response: an error instead of a code.
     SignInOutcome,
     /// The parameters of the authorization response (redirect to the client).
@@ -63,6 +65,7 @@ impl Strikes {
     /// The documentation section the point belongs to.
     pub fn title(self) -> &'static str {
         match self {
+            Self::AuthorizeRequest => "Authorization request",
             Self::SignInOutcome | Self::AuthorizationResponse => "Authorization response",
             Self::TokenRequest
             | Self::ClientAuthentication
@@ -81,6 +84,7 @@ impl Strikes {
     /// The point's name, as in the catalog's documentation.
     pub fn as_str(self) -> &'static str {
         match self {
+            Self::AuthorizeRequest => "authorize-request",
             Self::SignInOutcome => "sign-in-outcome",
             Self::AuthorizationResponse => "authorization-response",
             Self::TokenRequest => "token-request",
@@ -105,6 +109,7 @@ impl Strikes {
     /// The endpoints whose answers it changes (where the journal shows a strike).
     pub fn endpoints(self) -> &'static [Endpoint] {
         match self {
+            Self::AuthorizeRequest => &[Endpoint::Authorize],
             // The answer to the sign-in form, or to authorize when the IdP session exists.
             Self::SignInOutcome | Self::AuthorizationResponse => {
                 &[Endpoint::SignIn, Endpoint::Authorize]
@@ -135,10 +140,11 @@ impl Strikes {
         }
     }
 
-    /// Whether requests here cannot be told apart by user or client (discovery and keys):
-    /// a fault striking here strikes every request, whoever it is aimed at.
+    /// Whether requests here cannot be told apart by user (discovery and keys, and an
+    /// authorization request before the sign-in): a fault striking here strikes every
+    /// request, whoever it is aimed at.
     pub fn untargeted(self) -> bool {
-        matches!(self, Self::Discovery | Self::Keys)
+        matches!(self, Self::Discovery | Self::Keys | Self::AuthorizeRequest)
     }
 
     /// The faults that strike here, in catalog order.
@@ -287,6 +293,9 @@ catalog! {
     StateMissing "state-missing" [AuthorizationResponse] any Remove scoped=true signature=false flows=ALL
         oidf=None, okta=None, outcome=Some("oidc_state_missing"), param=None,
         "The authorization response comes back without `state`.";
+    RedirectUriUnregistered "redirect-uri-unregistered" [AuthorizeRequest] any Replace scoped=false signature=false flows=ALL
+        oidf=None, okta=Some("illegal_redirect_uri"), outcome=None, param=None,
+        "The RP's `redirect_uri` is treated as not registered for its client (another sign-in redirect URI pasted in the app's settings, e.g. another organisation's): Okta's error page, and the browser never returns to the RP (RFC 6749 3.1.2.4).";
     StateMismatch "state-mismatch" [AuthorizationResponse] any Replace scoped=true signature=false flows=ALL
         oidf=None, okta=None, outcome=Some("oidc_state_missing"), param=None,
         "The authorization response carries a different `state` of the same length.";

@@ -181,7 +181,7 @@ fn authorize(
             .to_string()
     });
     shared.prune();
-    let req = match validate(shared, srv, p) {
+    let req = match validate(shared, srv, p, &mut j) {
         Ok(req) => req,
         Err(reject) => return finish_reject(shared, j, reject),
     };
@@ -278,7 +278,12 @@ fn finish_reject(shared: &Shared, mut j: JournalEntry, reject: Reject) -> Respon
     }
 }
 
-fn validate(shared: &Shared, srv: &ServerCtx, p: &Params) -> Result<AuthzRequest, Reject> {
+fn validate(
+    shared: &Shared,
+    srv: &ServerCtx,
+    p: &Params,
+    j: &mut JournalEntry,
+) -> Result<AuthzRequest, Reject> {
     // 1. The client must exist; until it does, errors stay on Okta's page.
     let client = p
         .non_empty("client_id")
@@ -288,7 +293,14 @@ fn validate(shared: &Shared, srv: &ServerCtx, p: &Params) -> Result<AuthzRequest
     let redirect_uri = p
         .non_empty("redirect_uri")
         .ok_or_else(|| Reject::Page(IdpError::page(errors::MISSING_REDIRECT_URI, "")))?;
-    if !client.redirect_uris.iter().any(|u| u == redirect_uri) {
+    let registered = client.redirect_uris.iter().any(|u| u == redirect_uri);
+    // Before the sign-in only the client is known: these faults are aimed at it.
+    let ctx = shared.fault_ctx(None, Some(&client.client_id));
+    let faults = shared.fire_where(Strikes::AuthorizeRequest, &ctx, j, |id| match id {
+        FaultId::RedirectUriUnregistered => registered,
+        _ => true,
+    });
+    if !registered || faults.iter().any(|f| f.id == FaultId::RedirectUriUnregistered) {
         let admin = format!(
             "{}/admin/app/oidc_client/instance/{}#tab-general",
             shared.origin, client.client_id

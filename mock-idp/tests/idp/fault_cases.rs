@@ -36,6 +36,8 @@ pub enum Flow {
     Refresh,
     /// Discovery of `default`, then its `jwks_uri` and the usual keys path.
     DiscoveryKeys,
+    /// The authorization request alone: the sign-in page, or the IdP's error page.
+    AuthorizePage,
 }
 
 /// What a fault must change: the observation differs under these paths (and only
@@ -455,6 +457,15 @@ pub fn cases() -> Vec<Case> {
             &["/logout/location"],
             vec![("/logout/location", json!("http://127.0.0.1:8080/"))],
         ),
+        case(
+            RedirectUriUnregistered,
+            AuthorizePage,
+            &["/authorize/says"],
+            vec![(
+                "/authorize/says",
+                json!("400: must be a Login redirect URI in the client app settings"),
+            )],
+        ),
         case(LogoutStateOther, Logout, &["/logout/location"], vec![]),
         case(
             PostLogoutUriUnregistered,
@@ -765,6 +776,26 @@ pub async fn observe(idp: &MockIdp, flow: Flow, user: &str, password: &str) -> V
         v
     };
     match flow {
+        Flow::AuthorizePage => {
+            let (_, challenge) = pkce();
+            let resp = c
+                .get(authorize_url(idp, "default", &code_params(&challenge)))
+                .send()
+                .await
+                .unwrap();
+            let status = resp.status().as_u16();
+            let text = resp.text().await.unwrap();
+            const SAYS: &str = "must be a Login redirect URI in the client app settings";
+            let says = if text.contains(SAYS) {
+                SAYS
+            } else if text.contains("stateToken") {
+                "sign-in page"
+            } else {
+                "something else"
+            };
+            // Another IdP's error page may answer 200: the status goes with the words.
+            json!({"authorize": {"says": format!("{status}: {says}")}})
+        }
         Flow::Discovery => {
             let resp = c
                 .get(
@@ -1400,6 +1431,7 @@ fault_tests! {
     fault_logout_session_kept => LogoutSessionKept,
     fault_logout_state_other => LogoutStateOther,
     fault_post_logout_uri_unregistered => PostLogoutUriUnregistered,
+    fault_redirect_uri_unregistered => RedirectUriUnregistered,
     fault_cors_missing => CorsMissing,
     fault_form_post_opaque_origin => FormPostOpaqueOrigin,
     fault_scope_missing => ScopeMissing,
