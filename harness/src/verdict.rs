@@ -858,6 +858,39 @@ mod tests {
     }
 
     #[test]
+    fn a_login_that_must_stop_at_the_idp() {
+        let e = expect(Outcome::StopsAtIdp, None, Strength::Must);
+        let o = seen(Decision::Refused, Shown::Nothing);
+        let at_idp = |faults: &[Struck], ended: bool| {
+            judge(&Observation {
+                expect: &e,
+                observed: &o,
+                steps: &[],
+                struck: faults,
+                rules: &[],
+                keys_fetched_in_run: true,
+                rejections_only: false,
+                refusal_hint: None,
+                userinfo_called: false,
+                startup_failure: None,
+                harness_error: None,
+                ended_at_idp: ended,
+                log_tail: &[],
+                backchannel_answer: None,
+            })
+        };
+        let stopped = at_idp(&[struck(true, false)], true);
+        assert_eq!(stopped.verdict, Verdict::Pass);
+        assert!(stopped.notes[0].starts_with("reproduced: the browser stopped"));
+        // Stopped by something else than the fault: proves nothing.
+        let other = at_idp(&[struck(false, false)], true);
+        assert_eq!(other.verdict, Verdict::Inconclusive);
+        // Back at the RP: the fault did not do what it says.
+        let back = at_idp(&[struck(true, false)], false);
+        assert_eq!(back.verdict, Verdict::Error);
+    }
+
+    #[test]
     fn session_verdicts() {
         let mut out = expect(Outcome::SignedOut, None, Strength::Must);
         out.answer = Some(200);
