@@ -638,9 +638,12 @@ fn list_cmd(a: ListArgs) -> i32 {
                 .collect();
             n += ids.len();
             println!("  {}: {}", e.says, e.symptom);
-            println!("      {}", ids.join(", "));
+            match &e.profile {
+                Some(r) => println!("      {}   (against {r})", ids.join(", ")),
+                None => println!("      {}", ids.join(", ")),
+            }
         }
-        eprintln!("{} error(s), {n} scenario(s)", p.errors.len());
+        eprintln!("{} row(s), {n} scenario(s)", p.errors.len());
         return EXIT_OK;
     }
     if a.plans {

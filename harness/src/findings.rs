@@ -375,6 +375,10 @@ pub fn rule_strength(
         // OIDC Core 5.7: only `iss` and `sub` identify the user for good; an account keyed
         // on the email splits in two when it changes. No MUST says so.
         Evidence::OneAccount => Strength::Should,
+        // RFC 7009 1: revoking is how a client tells the server a token "is no longer
+        // needed"; no spec makes an RP do it, but a profile declaring `revocation` says the
+        // RP is set to (ClearML's Revocation Endpoint): a setting that does nothing fails.
+        Evidence::RevokesTokens => Strength::Must,
     }
 }
 
@@ -394,6 +398,7 @@ pub fn rule_name(rule: Evidence) -> &'static str {
         Evidence::EndsIdpSession => "ends-idp-session",
         Evidence::ScimConflict => "scim-conflict",
         Evidence::OneAccount => "one-account",
+        Evidence::RevokesTokens => "revokes-tokens",
     }
 }
 
@@ -576,6 +581,43 @@ pub fn rules(rules: &[Evidence], flow: &FlowJournal, facts: FlowFacts<'_>) -> Ve
                     Some(a) => (false, format!("the RP has one account for the user: {}", a.join(", "))),
                     None => (false, "the RP's accounts were not counted".into()),
                 },
+                Evidence::RevokesTokens => {
+                    let issued: Vec<&str> = flow
+                        .entries
+                        .iter()
+                        .filter(|e| e.endpoint == Some(Endpoint::Token) && e.status == 200)
+                        .filter_map(|e| e.token_ref.as_deref())
+                        .collect();
+                    let revocations: Vec<&JournalEntry> = flow
+                        .entries
+                        .iter()
+                        .filter(|e| e.endpoint == Some(Endpoint::Revoke))
+                        .collect();
+                    let revoked = revocations.iter().find(|e| {
+                        e.status == 200 && e.token_ref.as_deref().is_some_and(|t| issued.contains(&t))
+                    });
+                    match revoked {
+                        Some(e) => (
+                            false,
+                            format!("#{} revoke: the RP revoked the login's access token", e.seq),
+                        ),
+                        None if revocations.is_empty() => (
+                            true,
+                            "the RP made no revocation request: its tokens stay valid after the logout".into(),
+                        ),
+                        None => (
+                            true,
+                            format!(
+                                "no revocation request named an access token of the login ({})",
+                                revocations
+                                    .iter()
+                                    .map(|e| format!("#{} {} {}", e.seq, e.status, e.outcome))
+                                    .collect::<Vec<_>>()
+                                    .join(", ")
+                            ),
+                        ),
+                    }
+                }
                 Evidence::ScimConflict => {
                     let dups: Vec<&JournalEntry> = flow
                         .entries

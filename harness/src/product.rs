@@ -47,6 +47,10 @@ pub struct ProductError {
     /// Scenarios that reproduce it, by id (besides those of `outcome`).
     #[serde(default)]
     pub scenarios: Vec<String>,
+    /// The stand-in they run against, when not the product's `profile` (a setting the
+    /// main stand-in does not have: ClearML reading the ID token only).
+    #[serde(default)]
+    pub profile: Option<String>,
 }
 
 impl ProductError {

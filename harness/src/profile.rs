@@ -108,6 +108,11 @@ pub struct Profile {
     /// issuer as `{issuer}?appid={client_id}` (Databricks' form).
     #[serde(default)]
     pub app_signing_key: bool,
+    /// Claims the IdP's app sends under names of its own, as the RP's claim mapping
+    /// expects them (`{ mail = "email" }`: the user's email in `mail` too); implies the
+    /// `mapped-claims` capability.
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub claim_names: BTreeMap<String, String>,
     /// The RP's SCIM API, where the IdP provisions each scenario's user before it starts
     /// (`url`, `authorization`, `patch`, `delete`: docs/provisioning.md); implies the
     /// `provisioning` capability.
@@ -165,6 +170,7 @@ impl Profile {
             (self.hosted_domain.is_some(), Capability::HostedDomain),
             (self.provisioning.is_some(), Capability::Provisioning),
             (self.app_signing_key, Capability::AppSigningKey),
+            (!self.claim_names.is_empty(), Capability::MappedClaims),
         ] {
             if on && !caps.contains(&c) {
                 caps.push(c);

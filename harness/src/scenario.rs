@@ -344,6 +344,9 @@ pub enum Evidence {
     /// After the flow, the RP has one account for the user (its SCIM API, looked up by
     /// each email the user had): a changed email did not make a second one.
     OneAccount,
+    /// The RP revoked an access token of the flow at the IdP's revocation endpoint
+    /// (RFC 7009), as a profile with the `revocation` capability says it does at logout.
+    RevokesTokens,
 }
 
 /// What an RP can do (declared in its profile).
@@ -382,6 +385,13 @@ pub enum Capability {
     /// The RP's app signs with a key of its own, read through metadata asked with
     /// `?appid=` (implied by the profile's `app_signing_key`).
     AppSigningKey,
+    /// The RP reads the user's email from a claim the IdP's app adds under a name of its
+    /// own (a claim mapping: ClearML's, Databricks' username claim; implied by the
+    /// profile's `claim_names`).
+    MappedClaims,
+    /// The RP revokes its tokens at the IdP's revocation endpoint when the user logs out
+    /// (RFC 7009; ClearML's "Revocation Endpoint").
+    Revocation,
 }
 
 impl Scenario {
@@ -560,6 +570,17 @@ impl Scenario {
                 text,
                 &["evidence"],
                 "`one-account` counts the RP's accounts at its SCIM API: add `requires = [\"provisioning\"]`".into(),
+                None,
+            ));
+        }
+        if self.evidence.contains(&Evidence::RevokesTokens)
+            && !self.requires.contains(&Capability::Revocation)
+        {
+            return Err(at_path(
+                file,
+                text,
+                &["evidence"],
+                "`revokes-tokens` holds the RP to a revocation it says it makes: add `requires = [\"revocation\"]`".into(),
                 None,
             ));
         }

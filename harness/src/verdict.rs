@@ -439,7 +439,9 @@ fn decide_stop(o: &Observation<'_>, j: &mut Judgement) {
     if !o.ended_at_idp {
         j.worsen(
             Verdict::Error,
-            format!("the login was to stop at the IdP, and the browser came back to the RP ({page})"),
+            format!(
+                "the login was to stop at the IdP, and the browser came back to the RP ({page})"
+            ),
         );
     } else if !unproven.is_empty() {
         j.worsen(

@@ -58,6 +58,10 @@ struct Variant {
     accounts: bool,
     /// Its app signs with a key of its own; its issuer is given as `{issuer}?appid=…`.
     app_key: bool,
+    /// More profile lines (top level) and `[start.env]` lines: the product settings of
+    /// the ClearML variants.
+    profile_lines: &'static str,
+    env: &'static str,
     moves: Vec<(&'static str, &'static str)>,
 }
 
@@ -125,6 +129,8 @@ fn variants() -> Vec<Variant> {
         provisioned: false,
         accounts: false,
         app_key: false,
+        profile_lines: "",
+        env: "",
         moves: vec![],
     };
     let check = |c: &'static str, moves: Vec<(&'static str, &'static str)>| Variant {
@@ -726,6 +732,49 @@ fn variants() -> Vec<Variant> {
             moves: vec![("form-post-origin-null", FAIL)],
             ..base.clone()
         },
+        // ClearML's switches (docs/playbooks/clearml.md): set as the IdP's app is, nothing
+        // moves; set otherwise, the scenarios of the switch fail.
+        Variant {
+            name: "clearml claims",
+            profile_lines: "claim_names = { mail = \"email\" }",
+            env: "CLAIMS = \"user_id=sub,email=mail\"",
+            only: Some(&["app-claims-missing", "happy-path", "email-claim-missing"]),
+            moves: vec![],
+            ..base.clone()
+        },
+        Variant {
+            name: "clearml claims ignored",
+            profile_lines: "claim_names = { mail = \"email\" }",
+            only: Some(&["app-claims-missing", "happy-path"]),
+            moves: vec![("app-claims-missing", FAIL)],
+            ..base.clone()
+        },
+        Variant {
+            name: "clearml revocation",
+            capabilities: "\"revocation\", ",
+            env: "REVOKE_ON_LOGOUT = \"true\"",
+            only: Some(&["tokens-revoked-at-logout", "rp-init-logout"]),
+            moves: vec![],
+            ..base.clone()
+        },
+        Variant {
+            name: "clearml revocation off",
+            capabilities: "\"revocation\", ",
+            only: Some(&["tokens-revoked-at-logout", "rp-init-logout"]),
+            moves: vec![("tokens-revoked-at-logout", FAIL)],
+            ..base.clone()
+        },
+        Variant {
+            name: "clearml id-token",
+            env: "USER_INFO_FROM = \"id_token\"",
+            only: Some(&[
+                "thin-id-token-without-email",
+                "email-claim-missing",
+                "happy-path",
+            ]),
+            moves: vec![("thin-id-token-without-email", FAIL)],
+            ..base.clone()
+        },
     ]
 }
 
@@ -739,6 +788,15 @@ fn variant_profile(v: &Variant) -> harness::profile::Compiled {
             "capabilities = [",
             &format!("capabilities = [{}", v.capabilities),
         );
+    if !v.profile_lines.is_empty() {
+        text = text.replace(
+            "capabilities = [",
+            &format!("{}\ncapabilities = [", v.profile_lines),
+        );
+    }
+    if !v.env.is_empty() {
+        text = text.replace("[start.env]", &format!("[start.env]\n{}", v.env));
+    }
     if let Some((rt, mode)) = v.flow {
         text = text
             .replace(

@@ -540,7 +540,9 @@ impl Shared {
             f.at_hash = at.as_deref();
             f.c_hash = ch.as_deref();
             f.sid = sid;
-            return crate::personality::claims::id_token(p, &f);
+            let mut c = crate::personality::claims::id_token(p, &f);
+            self.add_custom_claims(client_id, user, &mut c);
+            return c;
         }
         let now = self.clock.now();
         let has = |s: &str| scopes.iter().any(|x| x == s);
@@ -557,6 +559,7 @@ impl Shared {
             put(&mut c, "name", &user.display_name());
             if !thin {
                 put(&mut c, "nickname", &p.nickname);
+                put(&mut c, "picture", &p.picture);
                 put(&mut c, "given_name", &p.given_name);
                 put(&mut c, "middle_name", &p.middle_name);
                 put(&mut c, "family_name", &p.family_name);
@@ -609,7 +612,33 @@ impl Shared {
         if let Some(sid) = sid {
             c.insert("sid".into(), sid.into());
         }
+        self.add_custom_claims(client_id, user, &mut c);
         c
+    }
+
+    /// Adds what the tenant's admin added for this user and app: the user's custom
+    /// claims, the app's, then the app's claims under another name (copied from the
+    /// answer's own claims). Standard claims already there are not replaced.
+    pub fn add_custom_claims(
+        &self,
+        client_id: &str,
+        user: &User,
+        c: &mut serde_json::Map<String, Value>,
+    ) {
+        let tenant = self.tenant();
+        let client = tenant.client(client_id);
+        let custom = user
+            .claims
+            .iter()
+            .chain(client.into_iter().flat_map(|cl| cl.claims.iter()));
+        for (k, v) in custom {
+            c.entry(k.clone()).or_insert_with(|| v.clone());
+        }
+        for (name, from) in client.into_iter().flat_map(|cl| cl.claim_names.iter()) {
+            if let Some(v) = c.get(from).cloned() {
+                c.entry(name.clone()).or_insert(v);
+            }
+        }
     }
 
     /// Signs claims with the server's active key.

@@ -2,7 +2,7 @@
 //! (format in `docs/tenant-format.md`) and changed at run time through the handle or the
 //! admin API.
 
-use std::collections::HashSet;
+use std::collections::{BTreeMap, HashSet};
 use std::path::Path;
 
 use serde::{Deserialize, Serialize};
@@ -218,6 +218,15 @@ pub struct Client {
     /// client may watch it through the IdP's `check_session_iframe`.
     #[serde(default, skip_serializing_if = "std::ops::Not::not")]
     pub session_management: bool,
+    /// Custom claims this app's ID tokens and userinfo answers carry (any name, namespaced
+    /// or not, any JSON value), as an Okta admin adds claims for one app.
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub claims: BTreeMap<String, serde_json::Value>,
+    /// Claims under another name for this app: `{ username = "preferred_username" }` puts
+    /// the value of `preferred_username` (a standard claim of the answer, or a custom
+    /// one) in `username` too, as a product's claim mapping expects it.
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub claim_names: BTreeMap<String, String>,
 }
 
 fn default_grant_types() -> Vec<String> {
@@ -248,6 +257,8 @@ impl Client {
             backchannel_logout_uri: None,
             frontchannel_logout_uri: None,
             session_management: false,
+            claims: BTreeMap::new(),
+            claim_names: BTreeMap::new(),
         }
     }
 
@@ -372,6 +383,10 @@ pub struct User {
     /// Profile claims.
     #[serde(default)]
     pub profile: Profile,
+    /// Custom claims of this user in every app's ID tokens and userinfo answers (any name,
+    /// any JSON value): Okta's custom profile attributes mapped to claims.
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub claims: BTreeMap<String, serde_json::Value>,
 }
 
 fn yes() -> bool {
@@ -389,6 +404,7 @@ impl User {
             groups: Vec::new(),
             managed: true,
             profile: Profile::default(),
+            claims: BTreeMap::new(),
         };
         user.normalize();
         user
@@ -451,6 +467,9 @@ pub struct Profile {
     /// Phone number.
     #[serde(default)]
     pub phone_number: Option<String>,
+    /// The URL of the user's picture (`picture`, with the `profile` scope).
+    #[serde(default)]
+    pub picture: Option<String>,
     /// Last profile update, Unix seconds.
     #[serde(default)]
     pub updated_at: Option<i64>,
@@ -471,6 +490,7 @@ impl Default for Profile {
             locale: None,
             zoneinfo: None,
             phone_number: None,
+            picture: None,
             updated_at: None,
         }
     }

@@ -47,6 +47,8 @@ fn client_of(p: &Compiled) -> Client {
         backchannel_logout_uri: prof.backchannel_logout_uri.clone(),
         frontchannel_logout_uri: prof.frontchannel_logout_uri.clone(),
         session_management: prof.session_management,
+        claims: BTreeMap::new(),
+        claim_names: prof.claim_names.clone(),
     }
 }
 

@@ -447,6 +447,9 @@ catalog! {
     EmailMissing "email-missing" [IdTokenClaims] any Remove scoped=true signature=false flows=ALL
         oidf=None, okta=None, outcome=Some("oidc_missing_email_claim"), param=None,
         "The ID token has no `email` (nor `email_verified`), though the scope `email` was granted.";
+    AppClaimsMissing "app-claims-missing" [IdTokenClaims, UserinfoClaims] any Remove scoped=true signature=false flows=ALL
+        oidf=None, okta=None, outcome=Some("oidc_missing_email_claim"), param=None,
+        "The ID token and userinfo leave out the claims the app's settings add (the client's `claims` and `claim_names`: a claim definition deleted, or limited to other scopes); the standard claims stay (it strikes only where the app has such claims).";
     EmailUnverified "email-unverified" [IdTokenClaims, UserinfoClaims] any Replace scoped=true signature=false flows=ALL
         oidf=None, okta=None, outcome=Some("oidc_login_error"), param=None,
         "`email_verified` is false, in the ID token and at /userinfo.";

@@ -5,6 +5,7 @@
 
 pub mod catalog;
 mod strike;
+pub(crate) use strike::app_claims_in;
 pub(crate) mod tamper;
 
 use std::sync::Mutex;

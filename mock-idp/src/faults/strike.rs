@@ -58,13 +58,20 @@ impl Shared {
         // or a code issued with the ID token.
         let has = |k: &str| claims.contains_key(k);
         let (nonce, at_hash, c_hash) = (has("nonce"), has("at_hash"), has("c_hash"));
+        let app_claims = app_claims_in(client, &claims);
         let changes = self.fire_where(Strikes::IdTokenClaims, ctx, j, |id| match id {
             FaultId::NonceMissing | FaultId::NonceMismatch => nonce,
             FaultId::AtHashBad | FaultId::AtHashMissing => at_hash,
             FaultId::CHashBad | FaultId::CHashMissing => c_hash,
+            FaultId::AppClaimsMissing => !app_claims.is_empty(),
             _ => true,
         });
         tamper::id_token_claims(self, srv, &changes, &mut claims);
+        if changes.iter().any(|f| f.id == FaultId::AppClaimsMissing) {
+            for k in &app_claims {
+                claims.remove(k);
+            }
+        }
         if refresh {
             let changes = self.fire(Strikes::RefreshIdToken, ctx, j);
             tamper::refresh_id_token_claims(self, srv, &changes, &mut claims);
@@ -151,4 +158,19 @@ impl Shared {
         }
         Ok(armed)
     }
+}
+
+/// The claims of `claims` that the app's settings added (`claims`, `claim_names`) and a
+/// standard claim of the same name did not already hold.
+pub(crate) fn app_claims_in(
+    client: &crate::tenant::Client,
+    claims: &serde_json::Map<String, serde_json::Value>,
+) -> Vec<String> {
+    client
+        .claims
+        .keys()
+        .chain(client.claim_names.keys())
+        .filter(|k| claims.contains_key(*k))
+        .cloned()
+        .collect()
 }

@@ -604,6 +604,7 @@ fn value(p: Personality, kind: Kind, f: &TokenFacts<'_>, name: &str) -> Option<V
                 .into()
         }),
         "locale" if profile_ok => opt(profile?.locale.as_ref())?,
+        "picture" if profile_ok && profile?.picture.is_some() => opt(profile?.picture.as_ref())?,
         "picture" if profile_ok => format!(
             "https://www.gravatar.com/avatar/{}",
             ids::stable_hex(&user?.login, 32)

@@ -300,7 +300,11 @@ fn validate(
         FaultId::RedirectUriUnregistered => registered,
         _ => true,
     });
-    if !registered || faults.iter().any(|f| f.id == FaultId::RedirectUriUnregistered) {
+    if !registered
+        || faults
+            .iter()
+            .any(|f| f.id == FaultId::RedirectUriUnregistered)
+    {
         let admin = format!(
             "{}/admin/app/oidc_client/instance/{}#tab-general",
             shared.origin, client.client_id

@@ -577,13 +577,16 @@ pub async fn revoke(
                     j.token_ref = Some(jti.to_string());
                     lock(&shared.revoked).insert(jti.to_string(), i64::MAX, ());
                 }
+                // Whose token it was, so that the user's journal shows the revocation.
+                j.user_id = c.get("uid").and_then(Value::as_str).map(str::to_string);
             }
         } else {
             let mut refresh = lock(&shared.refresh_tokens);
-            if refresh
+            if let Some(g) = refresh
                 .get(token)
-                .is_some_and(|g| g.client_id == client.client_id)
+                .filter(|g| g.client_id == client.client_id)
             {
+                j.user_id = Some(g.user_id.clone());
                 refresh.remove(token);
             }
         }

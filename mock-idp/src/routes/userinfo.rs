@@ -146,6 +146,7 @@ pub async fn userinfo(
             put("middle_name", s(&p.middle_name));
             put("family_name", s(&p.family_name));
             put("zoneinfo", s(&p.zoneinfo));
+            put("picture", s(&p.picture));
             put("updated_at", p.updated_at.map(Value::from));
         }
         if has("email") {
@@ -161,8 +162,21 @@ pub async fn userinfo(
         {
             put(&claim, Some(Value::from(groups_of(&user))));
         }
-        let faults = shared.fire(Strikes::UserinfoClaims, &ctx, &mut j);
+        shared.add_custom_claims(client_id, &user, &mut c);
+        let app_claims = shared
+            .tenant()
+            .client(client_id)
+            .map(|cl| crate::faults::app_claims_in(cl, &c))
+            .unwrap_or_default();
+        let faults = shared.fire_where(Strikes::UserinfoClaims, &ctx, &mut j, |id| {
+            id != FaultId::AppClaimsMissing || !app_claims.is_empty()
+        });
         tamper::userinfo_claims(&srv, &faults, &mut c);
+        if faults.iter().any(|f| f.id == FaultId::AppClaimsMissing) {
+            for k in &app_claims {
+                c.remove(k);
+            }
+        }
         Ok(json_response(StatusCode::OK, &Value::Object(c)))
     })();
     with_cors(finish(&shared, j, result), allow)

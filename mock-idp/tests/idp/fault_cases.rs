@@ -348,6 +348,20 @@ pub fn cases() -> Vec<Case> {
             vec![("/token/body/id_token/payload/email", Value::Null)],
         ),
         case(
+            AppClaimsMissing,
+            Code,
+            &[
+                "/token/body/id_token/payload/mail",
+                "/token/body/id_token/payload/harness:plan",
+                "/userinfo/body/mail",
+                "/userinfo/body/harness:plan",
+            ],
+            vec![
+                ("/token/body/id_token/payload/mail", Value::Null),
+                ("/userinfo/body/harness:plan", Value::Null),
+            ],
+        ),
+        case(
             EmailUnverified,
             Code,
             &[
@@ -1188,6 +1202,15 @@ pub fn check(case: &Case, base: &Value, faulted: &Value) -> Result<(), String> {
     Ok(())
 }
 
+/// The web app with a claim of its own and one under another name, as an admin adds them
+/// (what `app-claims-missing` leaves out).
+pub fn add_app_claims(idp: &MockIdp) {
+    let mut c = idp.tenant().client(WEB).unwrap().clone();
+    c.claims.insert("harness:plan".into(), json!("enterprise"));
+    c.claim_names.insert("mail".into(), "email".into());
+    idp.upsert_client(c).unwrap();
+}
+
 /// Runs one case: baseline, arm, faulted, compare, and the journal names the fault.
 pub async fn run_case(id: FaultId) {
     let case = cases()
@@ -1199,6 +1222,7 @@ pub async fn run_case(id: FaultId) {
         .start()
         .await
         .unwrap();
+    add_app_claims(&idp);
     let base = observe(&idp, case.flow, ALICE, ALICE_PW).await;
     let before = idp.journal().last().map_or(0, |e| e.seq);
     let scoped = id.doc().scoped;
@@ -1283,6 +1307,7 @@ async fn every_fault_strikes_under(p: mock_idp::Personality) {
             .start()
             .await
             .unwrap();
+        add_app_claims(&idp);
         let base = observe(&idp, case.flow, ALICE, ALICE_PW).await;
         let before = idp.journal().last().map_or(0, |e| e.seq);
         let mut fault = case.fault.clone();
@@ -1417,6 +1442,7 @@ fault_tests! {
     fault_c_hash_missing => CHashMissing,
     fault_email_missing => EmailMissing,
     fault_email_unverified => EmailUnverified,
+    fault_app_claims_missing => AppClaimsMissing,
     fault_groups_changed => GroupsChanged,
     fault_discovery_unavailable => DiscoveryUnavailable,
     fault_discovery_malformed => DiscoveryMalformed,
@@ -1454,4 +1480,46 @@ fault_tests! {
     fault_userinfo_bearer_body_only => UserinfoBearerBodyOnly,
     fault_refresh_iss_mismatch => RefreshIssMismatch,
     fault_refresh_sub_mismatch => RefreshSubMismatch,
+}
+
+/// The tenant's custom claims (a user's and an app's, and an app's claim under another
+/// name) and `picture` reach the tokens and userinfo as the tenant format says.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn custom_claims_and_picture_reach_the_id_token_and_userinfo() {
+    let idp = MockIdp::builder()
+        .clock(Clock::frozen(NOW))
+        .start()
+        .await
+        .unwrap();
+    add_app_claims(&idp);
+    let mut u = mock_idp::User::new("claims@example.com", "claims-password-0000");
+    u.groups = vec!["Engineering".into()];
+    u.profile.picture = Some("https://example.com/claims.png".into());
+    u.claims.insert("employee_id".into(), json!(42));
+    u.claims
+        .insert("email".into(), json!("not-this@example.com"));
+    idp.upsert_user(u).unwrap();
+    let obs = observe(
+        &idp,
+        Flow::Code,
+        "claims@example.com",
+        "claims-password-0000",
+    )
+    .await;
+    let id_token = &obs["token"]["body"]["id_token"]["payload"];
+    assert_eq!(id_token["employee_id"], json!(42), "{obs}");
+    assert_eq!(id_token["harness:plan"], json!("enterprise"));
+    assert_eq!(id_token["mail"], json!("claims@example.com"));
+    // A custom claim never replaces a standard one.
+    assert_eq!(id_token["email"], json!("claims@example.com"));
+    // Beside an access token Okta's ID token is thin: the picture is at userinfo.
+    assert_eq!(id_token.get("picture"), None);
+    let info = &obs["userinfo"]["body"];
+    assert_eq!(
+        info["picture"],
+        json!("https://example.com/claims.png"),
+        "{obs}"
+    );
+    assert_eq!(info["employee_id"], json!(42));
+    assert_eq!(info["mail"], json!("claims@example.com"));
 }

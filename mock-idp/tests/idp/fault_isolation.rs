@@ -69,6 +69,7 @@ async fn fifty_concurrent_logins_each_see_only_their_own_fault() {
             .await
             .unwrap(),
     );
+    crate::fault_cases::add_app_claims(&idp);
     let logins: Vec<String> = (0..plan.len())
         .map(|i| format!("user{i:02}@example.com"))
         .collect();
