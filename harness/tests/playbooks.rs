@@ -27,16 +27,24 @@ fn profile_of(path: &str) -> harness::profile::Compiled {
         .to_string();
     let start = text.find("command = [").expect("a start command");
     let end = start + text[start..].find('\n').unwrap();
-    let text = format!(
-        "{}command = [\"{}\"]{}",
-        &text[..start],
-        sample_rp_bin().display(),
-        &text[end..]
-    )
+    // The single-page RP runs from its folder; the sample RP is the test build.
+    let command = if text[start..end].contains("../spa-rp/run.sh") {
+        format!(
+            "\"bash\", \"{}\"",
+            root().join("fixtures/spa-rp/run.sh").display()
+        )
+    } else {
+        format!("\"{}\"", sample_rp_bin().display())
+    };
+    let text = format!("{}command = [{command}]{}", &text[..start], &text[end..])
     .replace("cwd = \"../..\"\n", "")
     .replace(
         &format!("127.0.0.1:{old_port}"),
         &format!("127.0.0.1:{port}"),
+    )
+    .replace(
+        &format!("PORT = \"{old_port}\""),
+        &format!("PORT = \"{port}\""),
     );
     harness::profile::parse(path, &text).unwrap()
 }
