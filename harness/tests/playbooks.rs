@@ -37,15 +37,15 @@ fn profile_of(path: &str) -> harness::profile::Compiled {
         format!("\"{}\"", sample_rp_bin().display())
     };
     let text = format!("{}command = [{command}]{}", &text[..start], &text[end..])
-    .replace("cwd = \"../..\"\n", "")
-    .replace(
-        &format!("127.0.0.1:{old_port}"),
-        &format!("127.0.0.1:{port}"),
-    )
-    .replace(
-        &format!("PORT = \"{old_port}\""),
-        &format!("PORT = \"{port}\""),
-    );
+        .replace("cwd = \"../..\"\n", "")
+        .replace(
+            &format!("127.0.0.1:{old_port}"),
+            &format!("127.0.0.1:{port}"),
+        )
+        .replace(
+            &format!("PORT = \"{old_port}\""),
+            &format!("PORT = \"{port}\""),
+        );
     harness::profile::parse(path, &text).unwrap()
 }
 
