@@ -426,8 +426,10 @@ fn sigint_stops_every_process_and_reports_what_finished() {
     let (code, report, family) = interrupt_run("-INT", "http");
     assert_eq!(code, Some(130));
     assert_eq!(report["interrupted"], "SIGINT");
+    // Some finished, not all: the run stopped part-way (how far depends on the machine).
     let done = report["scenarios"].as_array().unwrap().len();
-    assert!((1..50).contains(&done), "{done} scenarios in the report");
+    let all = support::catalog().len();
+    assert!((1..all).contains(&done), "{done} of {all} scenarios in the report");
     std::thread::sleep(std::time::Duration::from_millis(200));
     let left: Vec<u32> = family.into_iter().filter(|p| alive(*p)).collect();
     assert!(left.is_empty(), "processes left: {left:?}");
