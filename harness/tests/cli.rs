@@ -429,7 +429,10 @@ fn sigint_stops_every_process_and_reports_what_finished() {
     // Some finished, not all: the run stopped part-way (how far depends on the machine).
     let done = report["scenarios"].as_array().unwrap().len();
     let all = support::catalog().len();
-    assert!((1..all).contains(&done), "{done} of {all} scenarios in the report");
+    assert!(
+        (1..all).contains(&done),
+        "{done} of {all} scenarios in the report"
+    );
     std::thread::sleep(std::time::Duration::from_millis(200));
     let left: Vec<u32> = family.into_iter().filter(|p| alive(*p)).collect();
     assert!(left.is_empty(), "processes left: {left:?}");
