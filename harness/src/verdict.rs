@@ -286,7 +286,16 @@ pub struct Observation<'a> {
     /// The RP's answer to the last back-channel logout token of the flow: the status
     /// (0: none came) and the journal line.
     pub backchannel_answer: Option<(u16, String)>,
+    /// The last login's ID token came from the token endpoint only (the code flow, `code
+    /// token`): OIDC Core 3.1.3.7 step 6 lets the TLS server validation of that endpoint
+    /// stand in for the signature check.
+    pub id_token_from_token_endpoint: bool,
+    /// The IdP was served over HTTPS.
+    pub idp_tls: bool,
 }
+
+/// OIDC Core 3.1.3.7 step 6, on the ID token of the token endpoint.
+const TLS_IN_PLACE: &str = "\"If the ID Token is received via direct communication between the Client and the Token Endpoint (which it is in this flow), the TLS server validation MAY be used to validate the issuer in place of checking the token signature.\"";
 
 /// The verdict and why.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -742,6 +751,31 @@ fn decide(o: &Observation<'_>, j: &mut Judgement) {
             }
         }
         Outcome::Reject => {
+            // Only the signature is wrong, and the token came from the token endpoint:
+            // accepting it is allowed where TLS authenticates that endpoint.
+            let tls_stands_in = o.id_token_from_token_endpoint
+                && e.strength != Strength::May
+                && !o.struck.is_empty()
+                && o.struck.iter().all(|s| s.signature);
+            if tls_stands_in {
+                let over = if o.idp_tls {
+                    "the token endpoint here is HTTPS"
+                } else {
+                    "the token endpoint here is plain HTTP, where nothing validated the issuer: serve the IdP with --tls to see the RP as deployed"
+                };
+                let keys = if keys_never {
+                    " (it never fetched the IdP's keys: it does not check ID token signatures)"
+                } else {
+                    ""
+                };
+                j.miss(
+                    Strength::May,
+                    format!(
+                        "the RP accepted an ID token whose signature does not verify{keys}; the token came from the token endpoint, where OIDC Core 3.1.3.7 step 6 allows it: {TLS_IN_PLACE} ({over})"
+                    ),
+                );
+                return;
+            }
             if !unproven.is_empty() {
                 if keys_never && unproven.iter().any(|s| s.signature) {
                     j.miss(
@@ -843,6 +877,8 @@ mod tests {
             ended_at_idp: false,
             log_tail: &[],
             backchannel_answer: answer.map(|a| (a, format!("POST backchannel_logout → {a}"))),
+            id_token_from_token_endpoint: false,
+            idp_tls: false,
         })
     }
 
@@ -857,6 +893,40 @@ mod tests {
         answer: Option<u16>,
     ) -> Judgement {
         judged(e, o, faults, true, answer)
+    }
+
+    #[test]
+    fn a_forged_signature_from_the_token_endpoint_is_the_rps_call_under_tls() {
+        let e = expect(Outcome::Reject, None, Strength::Must);
+        let accepted = seen(Decision::Accepted, Shown::Nothing);
+        let judge_it = |from_token_endpoint: bool, signature: bool| {
+            judge(&Observation {
+                expect: &e,
+                observed: &accepted,
+                steps: &[],
+                struck: &[struck(true, signature)],
+                rules: &[],
+                keys_fetched_in_run: false,
+                rejections_only: false,
+                refusal_hint: None,
+                userinfo_called: true,
+                startup_failure: None,
+                harness_error: None,
+                ended_at_idp: false,
+                log_tail: &[],
+                backchannel_answer: None,
+                id_token_from_token_endpoint: from_token_endpoint,
+                idp_tls: true,
+            })
+        };
+        // OIDC Core 3.1.3.7 step 6: TLS may stand in for the signature at the token endpoint.
+        let code = judge_it(true, true);
+        assert_eq!(code.verdict, Verdict::Pass);
+        assert!(code.hardening[0].contains("MAY be used to validate the issuer"));
+        // From the authorization endpoint the signature MUST be checked.
+        assert_eq!(judge_it(false, true).verdict, Verdict::Fail);
+        // Any other defect is not the signature's.
+        assert_eq!(judge_it(true, false).verdict, Verdict::Fail);
     }
 
     #[test]
@@ -879,6 +949,8 @@ mod tests {
                 ended_at_idp: ended,
                 log_tail: &[],
                 backchannel_answer: None,
+                id_token_from_token_endpoint: false,
+                idp_tls: false,
             })
         };
         let stopped = at_idp(&[struck(true, false)], true);
@@ -1027,6 +1099,8 @@ mod tests {
             ended_at_idp: false,
             log_tail: &["boom".into()],
             backchannel_answer: None,
+            id_token_from_token_endpoint: false,
+            idp_tls: false,
         });
         assert_eq!(j.verdict, Verdict::Inconclusive);
         assert!(j.notes[0].contains("step 1 (login)"), "{:?}", j.notes);

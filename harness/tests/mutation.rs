@@ -203,16 +203,19 @@ fn variants() -> Vec<Variant> {
             ],
         ),
         // It never fetches the JWKS: what it accepts proves it, what is about keys it
-        // never exercises. alg-none-with-at-hash is refused, for at_hash.
+        // never exercises. alg-none-with-at-hash is refused, for at_hash. In the code
+        // flow the ID token comes from the token endpoint, where TLS may stand in for the
+        // signature (OIDC Core 3.1.3.7 step 6): accepting a forged one is a hardening
+        // note; from the authorization endpoint it fails (the hybrid variant below).
         check(
             "signature",
             vec![
-                ("alg-none", FAIL),
-                ("bad-signature", FAIL),
-                ("es256-bad-signature", FAIL),
-                ("hs256-bad-signature", FAIL),
-                ("jwks-unavailable", FAIL),
-                ("unknown-kid", FAIL),
+                ("alg-none", HARD),
+                ("bad-signature", HARD),
+                ("es256-bad-signature", HARD),
+                ("hs256-bad-signature", HARD),
+                ("jwks-unavailable", HARD),
+                ("unknown-kid", HARD),
                 ("es256-signed", INCONC),
                 ("jwks-unparseable-key", INCONC),
                 ("jwks-uri-moved", INCONC),
@@ -316,6 +319,28 @@ fn variants() -> Vec<Variant> {
             ..base.clone()
         },
         // The flows with tokens from authorize bring their own checks.
+        // From the authorization endpoint the signature MUST be checked: the same RP fails.
+        hybrid_check(
+            "hybrid signature",
+            "signature",
+            vec![
+                ("bad-signature", FAIL),
+                ("es256-bad-signature", FAIL),
+                ("hs256-bad-signature", FAIL),
+                ("jwks-unavailable", FAIL),
+                ("unknown-kid", FAIL),
+                ("es256-signed", INCONC),
+                ("jwks-unparseable-key", INCONC),
+                ("jwks-uri-moved", INCONC),
+                ("key-rotation", INCONC),
+                ("key-rotation-just-before-signing", INCONC),
+                ("kid-absent-several-keys", INCONC),
+                ("kid-absent-single-key", INCONC),
+                ("backchannel-logout-alg-none", FAIL),
+                ("backchannel-logout-bad-signature", FAIL),
+                ("backchannel-logout-wrong-alg", FAIL),
+            ],
+        ),
         hybrid_check(
             "hybrid c-hash",
             "c-hash",

@@ -788,6 +788,8 @@ fn finish(
         ended_at_idp: played.ended_at_idp,
         log_tail: &tail,
         backchannel_answer: trace::backchannel_answer(&flow),
+        id_token_from_token_endpoint: id_token_from_token_endpoint(&final_entries),
+        idp_tls: ctx.profile.profile.idp_tls,
     });
     let skipped = log.len().saturating_sub(LOG_LINES);
     let redactor = ctx.idp.redactor();
@@ -825,4 +827,18 @@ fn save_screenshot(dir: &std::path::Path, id: &str, png: &[u8]) -> Option<String
     std::fs::create_dir_all(dir.join("screenshots")).ok()?;
     mock_idp::cli::write_atomic(&dir.join(&rel), png).ok()?;
     Some(rel)
+}
+
+/// Whether the login's authorization requests asked for no ID token from the authorization
+/// endpoint (`code`, `code token`): its ID token came from the token endpoint only.
+fn id_token_from_token_endpoint(entries: &[&mock_idp::JournalEntry]) -> bool {
+    let asked: Vec<&str> = entries
+        .iter()
+        .filter(|e| e.endpoint == Some(Endpoint::Authorize))
+        .filter_map(|e| e.response_type.as_deref())
+        .collect();
+    !asked.is_empty()
+        && asked
+            .iter()
+            .all(|rt| !rt.split(' ').any(|w| w == "id_token"))
 }

@@ -290,12 +290,12 @@ macro_rules! catalog {
 }
 
 catalog! {
-    StateMissing "state-missing" [AuthorizationResponse] any Remove scoped=true signature=false flows=ALL
-        oidf=None, okta=None, outcome=Some("oidc_state_missing"), param=None,
-        "The authorization response comes back without `state`.";
     RedirectUriUnregistered "redirect-uri-unregistered" [AuthorizeRequest] any Replace scoped=false signature=false flows=ALL
         oidf=None, okta=Some("illegal_redirect_uri"), outcome=None, param=None,
         "The RP's `redirect_uri` is treated as not registered for its client (another sign-in redirect URI pasted in the app's settings, e.g. another organisation's): Okta's error page, and the browser never returns to the RP (RFC 6749 3.1.2.4).";
+    StateMissing "state-missing" [AuthorizationResponse] any Remove scoped=true signature=false flows=ALL
+        oidf=None, okta=None, outcome=Some("oidc_state_missing"), param=None,
+        "The authorization response comes back without `state`.";
     StateMismatch "state-mismatch" [AuthorizationResponse] any Replace scoped=true signature=false flows=ALL
         oidf=None, okta=None, outcome=Some("oidc_state_missing"), param=None,
         "The authorization response carries a different `state` of the same length.";

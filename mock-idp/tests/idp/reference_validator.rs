@@ -307,7 +307,11 @@ fn intended(id: FaultId) -> Result<Vec<Check>, &'static str> {
         F::CHashBad | F::CHashMissing => vec![CHash],
         // Valid tokens: at_hash is optional at the token endpoint; the rest are claims an
         // RP reads after validation.
-        F::AtHashMissing | F::EmailMissing | F::EmailUnverified | F::GroupsChanged => vec![],
+        F::AtHashMissing
+        | F::EmailMissing
+        | F::EmailUnverified
+        | F::GroupsChanged
+        | F::AppClaimsMissing => vec![],
         F::SubMissing => return Err("sub"),
         F::IatMissing => return Err("iat"),
         F::ExpMissing => return Err("exp"),
