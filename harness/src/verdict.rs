@@ -753,10 +753,12 @@ fn decide(o: &Observation<'_>, j: &mut Judgement) {
         Outcome::Reject => {
             // Only the signature is wrong, and the token came from the token endpoint:
             // accepting it is allowed where TLS authenticates that endpoint.
+            // (The `flow` witness only says the login was in the scenario's flows.)
+            let faults: Vec<&Struck> = o.struck.iter().filter(|s| s.fault != "flow").collect();
             let tls_stands_in = o.id_token_from_token_endpoint
                 && e.strength != Strength::May
-                && !o.struck.is_empty()
-                && o.struck.iter().all(|s| s.signature);
+                && !faults.is_empty()
+                && faults.iter().all(|s| s.signature);
             if tls_stands_in {
                 let over = if o.idp_tls {
                     "the token endpoint here is HTTPS"
