@@ -755,25 +755,29 @@ fn decide(o: &Observation<'_>, j: &mut Judgement) {
             // accepting it is allowed where TLS authenticates that endpoint.
             // (The `flow` witness only says the login was in the scenario's flows.)
             let faults: Vec<&Struck> = o.struck.iter().filter(|s| s.fault != "flow").collect();
+            // Either the forged token was checked and accepted, or the RP checks no
+            // signature at all (it never fetched the keys); a fault that did not strike
+            // for another reason (keys kept from before) proves nothing and is not this.
             let tls_stands_in = o.id_token_from_token_endpoint
                 && e.strength != Strength::May
                 && !faults.is_empty()
-                && faults.iter().all(|s| s.signature);
+                && faults.iter().all(|s| s.signature)
+                && (keys_never || faults.iter().all(|s| s.exercised));
             if tls_stands_in {
                 let over = if o.idp_tls {
                     "the token endpoint here is HTTPS"
                 } else {
                     "the token endpoint here is plain HTTP, where nothing validated the issuer: serve the IdP with --tls to see the RP as deployed"
                 };
-                let keys = if keys_never {
-                    " (it never fetched the IdP's keys: it does not check ID token signatures)"
+                let what = if keys_never {
+                    NO_KEYS.to_string()
                 } else {
-                    ""
+                    "the RP accepted an ID token whose signature does not verify".to_string()
                 };
                 j.miss(
                     Strength::May,
                     format!(
-                        "the RP accepted an ID token whose signature does not verify{keys}; the token came from the token endpoint, where OIDC Core 3.1.3.7 step 6 allows it: {TLS_IN_PLACE} ({over})"
+                        "{what}; the ID token came from the token endpoint, where OIDC Core 3.1.3.7 step 6 allows it: {TLS_IN_PLACE} ({over})"
                     ),
                 );
                 return;
@@ -908,7 +912,7 @@ mod tests {
                 steps: &[],
                 struck: &[struck(true, signature)],
                 rules: &[],
-                keys_fetched_in_run: false,
+                keys_fetched_in_run: true,
                 rejections_only: false,
                 refusal_hint: None,
                 userinfo_called: true,
