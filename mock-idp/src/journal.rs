@@ -126,6 +126,10 @@ pub struct JournalEntry {
     /// PKCE: `S256`, `plain`, or absent; at the token endpoint, `verifier` when one was sent.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub pkce: Option<String>,
+    /// The PKCE `code_challenge` sent at authorize (public: a hash of the secret verifier);
+    /// it tells apart logins of one client that send neither state nor nonce.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub code_challenge: Option<String>,
     /// The `state` sent at authorize (not a secret; kept to find short or reused states).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub state: Option<String>,

@@ -14,8 +14,9 @@ use crate::verdict::Struck;
 
 /// The journal of this flow: the user's entries, plus the authorize requests this
 /// browser sent (journaled before anyone signed in, so without a user), matched by
-/// client, state, nonce and redirect URI; with everything else when the scenario ran
-/// alone. `starts` cuts it by step.
+/// client, state, nonce, PKCE challenge and redirect URI, and made after the flow began
+/// (an RP that sends none of the three leaves nothing else to tell two logins apart); with
+/// everything else when the scenario ran alone. `starts` cuts it by step.
 pub(crate) fn flow(
     ctx: &Ctx,
     s: &Scenario,
@@ -35,28 +36,15 @@ pub(crate) fn flow(
         .filter_map(|h| url::Url::parse(&h.url).ok())
         .map(|u| u.query_pairs().into_owned().collect())
         .collect();
-    let param =
-        |q: &[(String, String)], k: &str| q.iter().find(|(n, _)| n == k).map(|(_, v)| v.clone());
+    let began = starts.first().copied().unwrap_or(0);
     let entries = ctx
         .idp
         .journal_since(p.before)
         .into_iter()
         .filter(|e| {
-            if e.user_id.as_deref() == Some(p.user_id.as_str())
+            e.user_id.as_deref() == Some(p.user_id.as_str())
                 || (exclusive && e.user_id.is_none())
-            {
-                return true;
-            }
-            if e.endpoint != Some(Endpoint::Authorize) || e.user_id.is_some() {
-                return false;
-            }
-            let hit = sent.iter().position(|q| {
-                param(q, "client_id") == e.client_id
-                    && param(q, "state") == e.state
-                    && param(q, "nonce") == e.nonce
-                    && param(q, "redirect_uri") == e.redirect_uri
-            });
-            hit.map(|i| sent.remove(i)).is_some()
+                || sent_from_here(e, &mut sent, began)
         })
         .map(|mut e| {
             if let Some(u) = e.redirect_uri.take() {
@@ -171,13 +159,26 @@ fn witness(label: &str, id: FaultId, fired: u32, entries: &[JournalEntry]) -> St
             .iter()
             .filter(|e| e.endpoint.is_some_and(|ep| at.contains(&ep)))
             .collect();
-        let state_fault = matches!(id, FaultId::LogoutStateMissing | FaultId::LogoutStateOther);
+        let logout_state = matches!(id, FaultId::LogoutStateMissing | FaultId::LogoutStateOther);
+        let login_state = matches!(id, FaultId::StateMissing | FaultId::StateMismatch);
+        let authorize_asked = || {
+            entries
+                .iter()
+                .filter(|e| e.endpoint == Some(Endpoint::Authorize))
+                .collect::<Vec<_>>()
+        };
         let mut why = if asked.is_empty() {
             format!("the RP made no {} request", endpoint_names(at))
-        } else if state_fault && asked.iter().all(|e| e.state.is_none()) {
+        } else if logout_state && asked.iter().all(|e| e.state.is_none()) {
             // RP-Initiated Logout 1.0 2: state is OPTIONAL; without one there is none to
             // change on the way back.
             "the RP sent no `state` to the end-session endpoint, so there was none to send back changed or missing".to_string()
+        } else if login_state
+            && !authorize_asked().is_empty()
+            && authorize_asked().iter().all(|e| e.state.is_none())
+        {
+            // RFC 6749 4.1.1: state is RECOMMENDED, not required (PKCE also stops CSRF).
+            "the RP sent no `state` to the authorization endpoint, so there was none to send back changed or missing".to_string()
         } else {
             let errors = first_error(asked.iter().copied());
             match errors {
@@ -486,6 +487,24 @@ pub(crate) fn logout_messages(
     out
 }
 
+/// Whether `e` is an authorize request of those this browser `sent` (each counted once),
+/// made after the flow `began`.
+fn sent_from_here(e: &JournalEntry, sent: &mut Vec<Vec<(String, String)>>, began: u64) -> bool {
+    if e.endpoint != Some(Endpoint::Authorize) || e.user_id.is_some() || e.seq <= began {
+        return false;
+    }
+    let param =
+        |q: &[(String, String)], k: &str| q.iter().find(|(n, _)| n == k).map(|(_, v)| v.clone());
+    let hit = sent.iter().position(|q| {
+        param(q, "client_id") == e.client_id
+            && param(q, "state") == e.state
+            && param(q, "nonce") == e.nonce
+            && param(q, "code_challenge") == e.code_challenge
+            && param(q, "redirect_uri") == e.redirect_uri
+    });
+    hit.map(|i| sent.remove(i)).is_some()
+}
+
 /// The RP's answer to the last back-channel logout token of the flow.
 pub(crate) fn backchannel_answer(flow: &FlowJournal) -> Option<(u16, String)> {
     flow.entries
@@ -498,6 +517,33 @@ pub(crate) fn backchannel_answer(flow: &FlowJournal) -> Option<(u16, String)> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn logins_without_state_or_nonce_are_told_apart_by_their_pkce_challenge() {
+        let authorize = |seq, challenge: &str| JournalEntry {
+            seq,
+            endpoint: Some(Endpoint::Authorize),
+            client_id: Some("app".into()),
+            redirect_uri: Some("http://rp/cb".into()),
+            code_challenge: Some(challenge.into()),
+            ..JournalEntry::default()
+        };
+        let query = |challenge: &str| {
+            vec![
+                ("client_id".to_string(), "app".to_string()),
+                ("redirect_uri".to_string(), "http://rp/cb".to_string()),
+                ("code_challenge".to_string(), challenge.to_string()),
+            ]
+        };
+        // Another login of the same client, concurrent with this one, came first.
+        let mut sent = vec![query("mine")];
+        assert!(!sent_from_here(&authorize(11, "theirs"), &mut sent, 10));
+        assert!(sent_from_here(&authorize(12, "mine"), &mut sent, 10));
+        // Each request counts once, and none from before the flow began.
+        assert!(!sent_from_here(&authorize(13, "mine"), &mut sent, 10));
+        let mut sent = vec![query("mine")];
+        assert!(!sent_from_here(&authorize(9, "mine"), &mut sent, 10));
+    }
 
     #[test]
     fn a_browsers_icon_request_explains_no_refusal_and_other_paths_are_named() {

@@ -462,6 +462,11 @@ impl Personality {
             .is_some_and(|a| a.iter().any(|x| x == alg))
     }
 
+    /// Whether /authorize refuses a request without `state` (Okta's `invalid_state`).
+    pub fn requires_state(self) -> bool {
+        self == Self::Okta
+    }
+
     /// The PKCE methods it accepts.
     pub fn pkce_methods(self) -> &'static [&'static str] {
         match self {

@@ -64,8 +64,8 @@ pub struct AuthzRequest {
     pub mode: Mode,
     /// Requested scopes.
     pub scopes: Vec<String>,
-    /// The client's state.
-    pub state: String,
+    /// The client's state (none only where the IdP does not require one).
+    pub state: Option<String>,
     /// The client's nonce.
     pub nonce: Option<String>,
     /// The S256 code challenge.
@@ -117,7 +117,7 @@ fn to_client_with(req: &AuthzRequest, row: OktaError, description: String) -> Re
     Reject::Redirect(Box::new(RedirectError {
         redirect_uri: req.redirect_uri.clone(),
         mode: req.mode,
-        state: Some(req.state.clone()),
+        state: req.state.clone(),
         row,
         description,
     }))
@@ -175,6 +175,10 @@ fn authorize(
     j.scope = own("scope");
     j.state = own("state");
     j.nonce = own("nonce");
+    j.code_challenge = p
+        .non_empty("code_challenge")
+        .filter(|c| c.len() <= MAX_PARAM)
+        .map(str::to_string);
     j.pkce = p.non_empty("code_challenge").map(|_| {
         p.non_empty("code_challenge_method")
             .unwrap_or("plain")
@@ -357,20 +361,22 @@ fn validate(
         }
         Some((_, Some(m))) => m,
     };
-    // 5. State is required by Okta (and, as every value kept while the user signs in,
-    // bounded: a stranger's megabytes are refused, not stored).
-    let state = p
-        .non_empty("state")
-        .filter(|s| s.len() <= MAX_PARAM)
-        .ok_or_else(|| {
-            redirect_error(
-                &Params::default(),
-                redirect_uri,
-                mode,
-                errors::INVALID_STATE,
-                "",
-            )
-        })?;
+    // 5. State is required by Okta; the others take a request without one, as RFC 6749
+    // 4.1.1 (RECOMMENDED) allows. Like every value kept while the user signs in, it is
+    // bounded: a stranger's megabytes are refused, not stored.
+    let state = p.non_empty("state");
+    if state.is_some_and(|s| s.len() > MAX_PARAM) {
+        return Err(fail(errors::INVALID_REQUEST, ""));
+    }
+    if state.is_none() && shared.personality.requires_state() {
+        return Err(redirect_error(
+            &Params::default(),
+            redirect_uri,
+            mode,
+            errors::INVALID_STATE,
+            "",
+        ));
+    }
     if ["nonce", "login_hint"]
         .iter()
         .any(|k| p.get(k).is_some_and(|v| v.len() > MAX_PARAM))
@@ -462,7 +468,7 @@ fn validate(
         response_type: rt,
         mode,
         scopes,
-        state: state.to_string(),
+        state: state.map(str::to_string),
         nonce,
         code_challenge,
         login_hint: p.non_empty("login_hint").map(str::to_string),
@@ -576,7 +582,9 @@ fn complete(
     if let Some(c) = code {
         out.push(("code".into(), c));
     }
-    out.push(("state".into(), req.state.clone()));
+    if let Some(s) = &req.state {
+        out.push(("state".into(), s.clone()));
+    }
     let watched = client.session_management && shared.personality.session_management();
     if let (true, Some(opbs)) = (watched, &session_sid) {
         out.push((
@@ -585,8 +593,12 @@ fn complete(
         ));
     }
     let form_post = req.mode == Mode::FormPost;
-    let faults = shared.fire_where(Strikes::AuthorizationResponse, &ctx, j, |id| {
-        id != FaultId::FormPostOpaqueOrigin || form_post
+    // A state fault needs a state: a request without one has nothing to drop or change.
+    let has_state = req.state.is_some();
+    let faults = shared.fire_where(Strikes::AuthorizationResponse, &ctx, j, |id| match id {
+        FaultId::FormPostOpaqueOrigin => form_post,
+        FaultId::StateMissing | FaultId::StateMismatch => has_state,
+        _ => true,
     });
     tamper::authorization_params(shared, srv, &faults, &mut out);
     let mut resp = deliver(&req.redirect_uri, req.mode, &out);
@@ -721,7 +733,7 @@ pub async fn sign_in(
         return finish(&shared, j, Err(IdpError::page(errors::REQUEST_EXPIRED, "")));
     };
     j.client_id = Some(req.client_id.clone());
-    j.state = Some(req.state.clone());
+    j.state = req.state.clone();
     let username = p.get("username").unwrap_or("").trim().to_string();
     let user = shared
         .tenant()

@@ -1134,3 +1134,52 @@ async fn an_expired_code_is_refused_in_each_idps_words() {
         assert_eq!(last.outcome, "authorization_code_expired", "{p}");
     }
 }
+
+#[tokio::test]
+async fn only_okta_requires_state_and_state_faults_need_one() {
+    // RFC 6749 4.1.1 makes state RECOMMENDED; Okta alone refuses a request without it.
+    for p in [
+        Personality::Entra,
+        Personality::Auth0,
+        Personality::Keycloak,
+        Personality::Google,
+        Personality::Generic,
+    ] {
+        let idp = start(p).await;
+        let guard = idp
+            .arm(mock_idp::Fault::new(mock_idp::FaultId::StateMismatch))
+            .unwrap();
+        let (_, challenge) = pkce();
+        let params: Vec<_> = code_params(&challenge)
+            .into_iter()
+            .filter(|(k, _)| *k != "state")
+            .collect();
+        let resp = sign_in(
+            &browser(),
+            &authorize_url(&idp, "default", &params),
+            ALICE,
+            ALICE_PW,
+        )
+        .await;
+        let to = location(&resp);
+        assert!(query(&to, "code").is_some(), "{p}: {to}");
+        // Nothing to change: the answer carries no state, and the fault did not strike.
+        assert_eq!(query(&to, "state"), None, "{p}: {to}");
+        assert_eq!(guard.fired(), 0, "{p}");
+    }
+    let idp = start(Personality::Okta).await;
+    let (_, challenge) = pkce();
+    let params: Vec<_> = code_params(&challenge)
+        .into_iter()
+        .filter(|(k, _)| *k != "state")
+        .collect();
+    let resp = browser()
+        .get(authorize_url(&idp, "default", &params))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(
+        query(&location(&resp), "error").as_deref(),
+        Some("invalid_request")
+    );
+}
