@@ -507,8 +507,12 @@ fn value(p: Personality, kind: Kind, f: &TokenFacts<'_>, name: &str) -> Option<V
     } else {
         kind
     };
-    let email_ok = kind == Kind::Access || f.has("email");
-    let profile_ok = kind == Kind::Access || f.has("profile") || p == Personality::Entra;
+    // Keycloak applies a client's default client scopes (`profile`, `email`) whatever the
+    // request's `scope` says; only its optional ones wait to be asked for.
+    let defaults = p == Personality::Keycloak;
+    let email_ok = kind == Kind::Access || f.has("email") || defaults;
+    let profile_ok =
+        kind == Kind::Access || f.has("profile") || p == Personality::Entra || defaults;
     let opt = |v: Option<&String>| v.map(|s| Value::from(s.as_str()));
     let session = f.sid.map(str::to_string);
     Some(match name {

@@ -1183,3 +1183,36 @@ async fn only_okta_requires_state_and_state_faults_need_one() {
         Some("invalid_request")
     );
 }
+
+#[tokio::test]
+async fn keycloak_applies_its_default_client_scopes_to_a_bare_openid_request() {
+    // A client's default client scopes are applied whatever the scope parameter asks
+    // (Keycloak's Server Administration Guide, "Linking client scope to the client").
+    for (p, email) in [
+        (Personality::Keycloak, Some("alice@example.com")),
+        (Personality::Okta, None),
+    ] {
+        let idp = start(p).await;
+        let b = browser();
+        let (verifier, challenge) = pkce();
+        let mut params = code_params(&challenge);
+        params.retain(|(k, _)| *k != "scope");
+        params.push(("scope", "openid"));
+        let resp = sign_in(
+            &b,
+            &authorize_url(&idp, "default", &params),
+            ALICE,
+            ALICE_PW,
+        )
+        .await;
+        let code = query(&location(&resp), "code").expect("a code");
+        let body: Value = redeem(&idp, &b, "default", &code, &verifier)
+            .await
+            .json()
+            .await
+            .unwrap();
+        let claims = Value::Object(claims(body["id_token"].as_str().unwrap()));
+        assert_eq!(claims["email"].as_str(), email, "{p}: {claims}");
+        assert_eq!(claims["name"].is_string(), email.is_some(), "{p}: {claims}");
+    }
+}
