@@ -18,13 +18,16 @@ use crate::state::{RefreshGrant, ServerCtx, Shared, lock};
 use crate::tenant::{AuthMethod, Client, User};
 
 /// Client authentication at the token, introspect and revoke endpoints
-/// (RFC 6749 2.3.1; Okta's errors and statuses).
+/// (RFC 6749 2.3.1; Okta's errors and statuses). With `bare_id`, a Basic header holding
+/// only a client id (no colon) names a public client, as Okta's own browser SDK sends it to
+/// /revoke and /introspect (okta-auth-js: `btoa(clientId)` when it has no secret).
 pub fn authenticate(
     shared: &Shared,
     headers: &HeaderMap,
     query: Option<&str>,
     p: &Params,
     j: &mut JournalEntry,
+    bare_id: bool,
 ) -> Result<Client, IdpError> {
     if Params::parse(query.unwrap_or("").as_bytes())
         .get("client_secret")
@@ -37,7 +40,9 @@ pub fn authenticate(
         .and_then(|v| v.to_str().ok())
     {
         Some(v) if v.len() > 6 && v[..6].eq_ignore_ascii_case("basic ") => Some(
-            parse_basic(&v[6..]).ok_or_else(|| IdpError::json(errors::INVALID_BASIC_AUTH_CREDS))?,
+            parse_basic(&v[6..])
+                .filter(|(_, secret)| secret.is_some() || bare_id)
+                .ok_or_else(|| IdpError::json(errors::INVALID_BASIC_AUTH_CREDS))?,
         ),
         _ => None,
     };
@@ -46,7 +51,8 @@ pub fn authenticate(
         return Err(IdpError::json(errors::MULTIPLE_CLIENT_CREDENTIALS));
     }
     let (client_id, secret, method) = match (&basic, body_secret) {
-        (Some((id, secret)), _) => (
+        (Some((id, None)), _) => (id.clone(), None, AuthMethod::None),
+        (Some((id, Some(secret))), _) => (
             id.clone(),
             Some(secret.clone()),
             AuthMethod::ClientSecretBasic,
@@ -93,11 +99,14 @@ pub fn authenticate(
     }
 }
 
-/// Decodes `base64(urlencode(id) ":" urlencode(secret))`.
-fn parse_basic(b64: &str) -> Option<(String, String)> {
+/// Decodes `base64(urlencode(id) ":" urlencode(secret))`, or `base64(id)` alone (no secret).
+fn parse_basic(b64: &str) -> Option<(String, Option<String>)> {
     let raw = STANDARD.decode(b64.trim()).ok()?;
     let text = String::from_utf8(raw).ok()?;
-    let (id, secret) = text.split_once(':')?;
+    let (id, secret) = match text.split_once(':') {
+        Some((id, secret)) => (id, Some(secret)),
+        None => (text.as_str(), None),
+    };
     let decode = |s: &str| -> Option<String> {
         let s = s.replace('+', " ");
         percent_encoding::percent_decode_str(&s)
@@ -107,7 +116,11 @@ fn parse_basic(b64: &str) -> Option<(String, String)> {
     };
     let id = decode(id)?;
     (!id.is_empty()).then_some(())?;
-    Some((id, decode(secret)?))
+    let secret = match secret {
+        Some(s) => Some(decode(s)?),
+        None => None,
+    };
+    Some((id, secret))
 }
 
 const GRANTS: [&str; 3] = ["authorization_code", "refresh_token", "client_credentials"];
@@ -221,7 +234,7 @@ fn token_inner(
     p: &Params,
     j: &mut JournalEntry,
 ) -> Result<Value, IdpError> {
-    let client = authenticate(shared, headers, query, p, j)?;
+    let client = authenticate(shared, headers, query, p, j, false)?;
     if !shared
         .fire(Strikes::ClientAuthentication, ctx, j)
         .is_empty()
@@ -528,7 +541,7 @@ pub async fn introspect(
     let p = Params::parse(&body);
     let mut j = entry(&shared, &srv.id, Endpoint::Introspect, &method, &headers);
     let allow = cors_origin(&shared, &headers, &token_ctx(&shared, &headers, &p), &mut j);
-    let result = authenticate(&shared, &headers, query.as_deref(), &p, &mut j).map(|client| {
+    let result = authenticate(&shared, &headers, query.as_deref(), &p, &mut j, true).map(|client| {
         let token = p.get("token").unwrap_or("");
         let body = if let Some(c) = shared.verify_access_token(&srv, token).filter(|c| c.get("cid").and_then(Value::as_str) == Some(client.client_id.as_str())) {
             j.token_ref = c.get("jti").and_then(Value::as_str).map(str::to_string);
@@ -569,28 +582,29 @@ pub async fn revoke(
     let p = Params::parse(&body);
     let mut j = entry(&shared, &srv.id, Endpoint::Revoke, &method, &headers);
     let allow = cors_origin(&shared, &headers, &token_ctx(&shared, &headers, &p), &mut j);
-    let result = authenticate(&shared, &headers, query.as_deref(), &p, &mut j).map(|client| {
-        let token = p.get("token").unwrap_or("");
-        if let Some(c) = shared.verify_access_token(&srv, token) {
-            if c.get("cid").and_then(Value::as_str) == Some(client.client_id.as_str()) {
-                if let Some(jti) = c.get("jti").and_then(Value::as_str) {
-                    j.token_ref = Some(jti.to_string());
-                    lock(&shared.revoked).insert(jti.to_string(), i64::MAX, ());
+    let result =
+        authenticate(&shared, &headers, query.as_deref(), &p, &mut j, true).map(|client| {
+            let token = p.get("token").unwrap_or("");
+            if let Some(c) = shared.verify_access_token(&srv, token) {
+                if c.get("cid").and_then(Value::as_str) == Some(client.client_id.as_str()) {
+                    if let Some(jti) = c.get("jti").and_then(Value::as_str) {
+                        j.token_ref = Some(jti.to_string());
+                        lock(&shared.revoked).insert(jti.to_string(), i64::MAX, ());
+                    }
+                    // Whose token it was, so that the user's journal shows the revocation.
+                    j.user_id = c.get("uid").and_then(Value::as_str).map(str::to_string);
                 }
-                // Whose token it was, so that the user's journal shows the revocation.
-                j.user_id = c.get("uid").and_then(Value::as_str).map(str::to_string);
+            } else {
+                let mut refresh = lock(&shared.refresh_tokens);
+                if let Some(g) = refresh
+                    .get(token)
+                    .filter(|g| g.client_id == client.client_id)
+                {
+                    j.user_id = Some(g.user_id.clone());
+                    refresh.remove(token);
+                }
             }
-        } else {
-            let mut refresh = lock(&shared.refresh_tokens);
-            if let Some(g) = refresh
-                .get(token)
-                .filter(|g| g.client_id == client.client_id)
-            {
-                j.user_id = Some(g.user_id.clone());
-                refresh.remove(token);
-            }
-        }
-        StatusCode::OK.into_response()
-    });
+            StatusCode::OK.into_response()
+        });
     with_cors(finish(&shared, j, result), allow)
 }

@@ -2,6 +2,8 @@
 //! client credentials, client authentication styles, sessions, prompt, logout, and
 //! run-time control (rotation, assignment) seen through the wire.
 
+use base64::Engine;
+use base64::engine::general_purpose::STANDARD;
 use mock_idp::{Client, Endpoint, MockIdp, User, jwt};
 use serde_json::Value;
 
@@ -444,6 +446,36 @@ async fn public_client_uses_pkce_and_no_secret() {
         .find(|e| e.endpoint == Some(Endpoint::Token))
         .unwrap();
     assert_eq!(entry.client_auth.as_deref(), Some("none"));
+    // Okta's browser SDK names a public client to /revoke as `Basic base64(client_id)`,
+    // with no colon and no secret; the token endpoint takes no such header.
+    let body: Value = resp.json().await.unwrap();
+    let at = body["access_token"].as_str().unwrap();
+    let bare = format!("Basic {}", STANDARD.encode(SPA));
+    let revoked = c
+        .post(endpoint(&idp, "default", "revoke"))
+        .header("authorization", &bare)
+        .form(&[("token", at), ("token_type_hint", "access_token")])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(revoked.status(), 200, "{}", revoked.text().await.unwrap());
+    let userinfo = c
+        .get(endpoint(&idp, "default", "userinfo"))
+        .bearer_auth(at)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(userinfo.status(), 401, "the token was revoked");
+    let token = c
+        .post(endpoint(&idp, "default", "token"))
+        .header("authorization", &bare)
+        .form(&[("grant_type", "refresh_token"), ("refresh_token", "x")])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(token.status(), 401);
+    let error: Value = token.json().await.unwrap();
+    assert_eq!(error["error"], "invalid_client");
 }
 
 #[tokio::test]
