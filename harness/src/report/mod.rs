@@ -345,6 +345,7 @@ pub fn stable(r: &RunReport) -> RunReport {
             for v in [
                 &mut e.state,
                 &mut e.nonce,
+                &mut e.code_challenge,
                 &mut e.code_ref,
                 &mut e.token_ref,
             ]

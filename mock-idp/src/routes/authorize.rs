@@ -365,10 +365,9 @@ fn validate(
     // 4.1.1 (RECOMMENDED) allows. Like every value kept while the user signs in, it is
     // bounded: a stranger's megabytes are refused, not stored.
     let state = p.non_empty("state");
-    if state.is_some_and(|s| s.len() > MAX_PARAM) {
-        return Err(fail(errors::INVALID_REQUEST, ""));
-    }
-    if state.is_none() && shared.personality.requires_state() {
+    let too_long = state.is_some_and(|s| s.len() > MAX_PARAM);
+    if too_long || (state.is_none() && shared.personality.requires_state()) {
+        // Not echoed: a refused state is not sent back.
         return Err(redirect_error(
             &Params::default(),
             redirect_uri,
