@@ -155,7 +155,8 @@ fn finding(id: FindingId, severity: Severity, detail: String, step: Option<usize
     }
 }
 
-/// The findings of one flow. `states` holds every state seen in the run (for reuse).
+/// The findings of one flow, each once. `states` holds every state seen in the run (for
+/// reuse).
 pub fn findings(
     flow: &FlowJournal,
     facts: FlowFacts<'_>,
@@ -290,7 +291,14 @@ pub fn findings(
             ));
         }
     }
-    out
+    // One of each: an RP that loops through authorize says the same thing each time.
+    let mut unique: Vec<Finding> = Vec::with_capacity(out.len());
+    for f in out {
+        if !unique.contains(&f) {
+            unique.push(f);
+        }
+    }
+    unique
 }
 
 /// Whether userinfo answered, unchanged by any fault, for the access token of the step's
@@ -692,4 +700,35 @@ pub fn rules(rules: &[Evidence], flow: &FlowJournal, facts: FlowFacts<'_>) -> Ve
             }
         })
         .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_looping_rp_gets_each_finding_once() {
+        let authorize = |seq| JournalEntry {
+            seq,
+            endpoint: Some(Endpoint::Authorize),
+            client_id: Some("app".into()),
+            ..JournalEntry::default()
+        };
+        let flow = FlowJournal {
+            entries: (1..=25).map(authorize).collect(),
+            starts: vec![0],
+        };
+        let facts = FlowFacts {
+            logins: &[1],
+            last: 1,
+            refused: false,
+            tokens_invalid: false,
+            public_client: false,
+            discovery_in_run: true,
+            accounts: None,
+        };
+        let found = findings(&flow, facts, &Mutex::new(HashSet::new()));
+        let no_state = found.iter().filter(|f| f.id == FindingId::NoState).count();
+        assert_eq!(no_state, 1, "{found:?}");
+    }
 }
