@@ -29,7 +29,7 @@ pub const EXIT_COULD_NOT_RUN: i32 = 3;
 
 /// `oidc-harness`: make an IdP misbehave on purpose and see what your relying party does.
 #[derive(Parser, Debug)]
-#[command(name = "oidc-harness", version, about, long_about = None)]
+#[command(name = "oidc-harness", version = crate::catalog::LONG_VERSION, about, long_about = None)]
 pub struct Cli {
     /// What to do.
     #[command(subcommand)]

@@ -25,10 +25,19 @@ pub enum InputError {
 
 /// Reads an input file to a string (a regular file, at most 10 MB).
 pub fn read(path: &Path) -> Result<String, InputError> {
-    mock_idp::diag::read_input(path).map_err(|e| InputError::Read {
-        path: path.display().to_string(),
-        reason: e.to_string(),
-    })
+    match mock_idp::diag::read_input(path) {
+        Ok(text) => Ok(text),
+        // Not on disk: the built-in catalog's copy, if `path` is one of its files.
+        Err(e)
+            if e.kind() == std::io::ErrorKind::NotFound && crate::catalog::file(path).is_some() =>
+        {
+            Ok(crate::catalog::file(path).unwrap_or_default().to_string())
+        }
+        Err(e) => Err(InputError::Read {
+            path: path.display().to_string(),
+            reason: e.to_string(),
+        }),
+    }
 }
 
 /// Parses TOML into `T`, turning serde's errors into located diagnostics with a

@@ -15,6 +15,7 @@
 
 #![warn(missing_docs)]
 
+pub mod catalog;
 pub mod cli;
 pub mod driver;
 pub mod files;

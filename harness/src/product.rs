@@ -94,7 +94,7 @@ impl Product {
 pub fn path_of(dirs: &[PathBuf], id: &str) -> Option<PathBuf> {
     dirs.iter()
         .map(|d| d.join("vendors").join(id).join(MANIFEST))
-        .find(|p| p.is_file())
+        .find(|p| p.is_file() || (!p.exists() && crate::catalog::file(p).is_some()))
 }
 
 /// The products with a manifest under `dirs`.
@@ -106,6 +106,19 @@ pub fn known(dirs: &[PathBuf]) -> Vec<String> {
         .filter(|e| e.path().join(MANIFEST).is_file())
         .filter_map(|e| e.file_name().to_str().map(str::to_string))
         .collect();
+    // The built-in catalog's, for the folders that are not on disk.
+    for d in dirs.iter().filter(|d| !d.exists()) {
+        let vendors = d.join("vendors");
+        for p in crate::catalog::under(&vendors) {
+            let id = p
+                .rsplit('/')
+                .nth(1)
+                .filter(|_| p.ends_with(&format!("/{MANIFEST}")));
+            if let Some(id) = id.filter(|id| !out.iter().any(|o| o == id)) {
+                out.push(id.to_string());
+            }
+        }
+    }
     out.sort();
     out
 }

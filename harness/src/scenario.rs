@@ -866,10 +866,28 @@ pub fn load_dir(dir: &Path) -> Result<Vec<Loaded>, InputError> {
 }
 
 fn collect(dir: &Path, out: &mut Vec<PathBuf>) -> Result<(), InputError> {
-    let entries = std::fs::read_dir(dir).map_err(|e| InputError::Read {
-        path: dir.display().to_string(),
-        reason: e.to_string(),
-    })?;
+    let entries = match std::fs::read_dir(dir) {
+        Ok(entries) => entries,
+        // Not on disk: the built-in catalog's folder, if `dir` is one of its folders.
+        Err(e)
+            if e.kind() == std::io::ErrorKind::NotFound
+                && !crate::catalog::under(dir).is_empty() =>
+        {
+            out.extend(
+                crate::catalog::under(dir)
+                    .into_iter()
+                    .filter(|p| !p.ends_with(&format!("/{}", crate::product::MANIFEST)))
+                    .map(PathBuf::from),
+            );
+            return Ok(());
+        }
+        Err(e) => {
+            return Err(InputError::Read {
+                path: dir.display().to_string(),
+                reason: e.to_string(),
+            });
+        }
+    };
     for entry in entries.flatten() {
         let p = entry.path();
         if p.is_dir() {

@@ -851,3 +851,70 @@ fn a_playbook_tenant_prints_what_to_paste_in_the_products_words() {
     assert_eq!(out.status.code(), Some(2), "{err}");
     assert!(err.contains("unknown placeholder `{isuser}`"), "{err}");
 }
+
+#[test]
+fn runs_from_any_directory_with_the_built_in_catalog() {
+    // An empty directory: no scenarios/ on disk, so the binary's own catalog is read.
+    let dir = std::env::temp_dir().join(format!("oidc-harness-anywhere-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let profile = dir.join("rp.toml");
+    std::fs::write(&profile, support::profile_text("", "anywhere")).unwrap();
+    let version = harness().arg("--version").output().unwrap();
+    let version = String::from_utf8_lossy(&version.stdout);
+    assert!(version.contains("(catalog of "), "{version}");
+    let list = harness()
+        .current_dir(&dir)
+        .args(["list", "--product", "clearml"])
+        .output()
+        .unwrap();
+    assert_eq!(
+        list.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&list.stderr)
+    );
+    let run = harness()
+        .current_dir(&dir)
+        .args(["run", "--rp", "rp.toml", "--suite", "scenarios/oidc-core"])
+        .args([
+            "--scenario",
+            "scenarios/troubleshooting/state-mismatch.toml",
+        ])
+        .args(["--out", "reports", "--format", "json"])
+        .output()
+        .unwrap();
+    let text = String::from_utf8_lossy(&run.stdout);
+    assert_eq!(
+        run.status.code(),
+        Some(0),
+        "{text}{}",
+        String::from_utf8_lossy(&run.stderr)
+    );
+    let report: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(dir.join("reports/report.json")).unwrap())
+            .unwrap();
+    let ids: Vec<&str> = report["scenarios"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter_map(|s| s["id"].as_str())
+        .collect();
+    assert!(
+        ids.contains(&"happy-path") && ids.contains(&"state-mismatch"),
+        "{ids:?}"
+    );
+    // A folder on disk wins over the built-in one.
+    std::fs::create_dir_all(dir.join("scenarios/mine")).unwrap();
+    std::fs::copy(
+        scenario_file("oidc-core", "happy-path"),
+        dir.join("scenarios/mine/happy-path.toml"),
+    )
+    .unwrap();
+    let mine = harness().current_dir(&dir).args(["list"]).output().unwrap();
+    let mine = String::from_utf8_lossy(&mine.stdout);
+    assert!(
+        mine.contains("mine") && !mine.contains("state-mismatch"),
+        "{mine}"
+    );
+    std::fs::remove_dir_all(&dir).ok();
+}
