@@ -58,6 +58,7 @@ pub use control::ControlError;
 pub use faults::{Fault, FaultId, Strikes};
 pub use journal::{Endpoint, JournalEntry};
 pub use personality::Personality;
+pub use routes::admin::{API as ADMIN_API, Call as AdminCall, openapi as admin_openapi};
 pub use secret::Secret;
 pub use server::{FaultGuard, MockIdp, MockIdpBuilder, Redactor, StartError, TlsConfig};
 pub use tenant::{AuthMethod, AuthorizationServer, Client, Profile, Tenant, TenantError, User};

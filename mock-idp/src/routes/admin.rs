@@ -13,34 +13,200 @@ use axum::extract::{Path, Query, Request, State};
 use axum::http::{StatusCode, header};
 use axum::middleware::{self, Next};
 use axum::response::{IntoResponse, Response};
-use axum::routing::{delete, get, post, put};
 use serde::Deserialize;
-use serde_json::json;
+use serde_json::{Map, Value, json};
 
 use crate::control::ControlError;
 use crate::errors::json_response;
 use crate::state::Shared;
 use crate::tenant::{Client, Tenant, User};
 
-pub(crate) fn routes(shared: Arc<Shared>) -> Router<Arc<Shared>> {
-    Router::new()
-        .route("/journal", get(journal).delete(clear_journal))
-        .route("/tenant", get(tenant).put(replace_tenant))
-        .route("/users", put(upsert_user))
-        .route("/users/{user}", delete(remove_user))
-        .route("/clients", put(upsert_client))
-        .route("/clients/{client}", delete(remove_client))
-        .route(
-            "/clients/{client}/users/{user}",
-            put(assign).delete(unassign),
+/// One call of the admin API: what it is, for the router and for the OpenAPI document
+/// (`GET /_harness/openapi.json`, docs/admin-api.json), which are both built from
+/// [`API`], so neither can list a call the other does not serve.
+#[derive(Clone, Copy, Debug)]
+pub struct Call {
+    /// `GET`, `PUT`, `POST` or `DELETE`.
+    pub method: &'static str,
+    /// Under `/_harness` (`{name}` for a path parameter).
+    pub path: &'static str,
+    /// What it does.
+    pub summary: &'static str,
+    /// A query parameter it takes: (name, meaning).
+    pub query: Option<(&'static str, &'static str)>,
+    /// An example JSON body, for the calls that take one.
+    pub body: Option<&'static str>,
+    /// What it answers.
+    pub answer: &'static str,
+}
+
+const fn call(method: &'static str, path: &'static str, summary: &'static str) -> Call {
+    Call {
+        method,
+        path,
+        summary,
+        query: None,
+        body: None,
+        answer: "204: done",
+    }
+}
+
+/// Every call of the admin API.
+pub const API: &[Call] = &[
+    Call {
+        query: Some(("since", "only the entries after this sequence number")),
+        answer: "200: the journal, a JSON array of entries (streamed)",
+        ..call(
+            "GET",
+            "/journal",
+            "Read the journal: every request the IdP answered",
         )
-        .route("/keys/rotate", post(rotate))
-        .route("/clock", get(clock).post(set_clock))
-        .route("/faults", get(fault_catalog).post(arm_fault))
-        .route("/faults/armed", get(armed_faults).delete(disarm_all))
-        .route("/faults/armed/{id}", delete(disarm_fault))
-        .route("/scim", post(scim))
-        .layer(middleware::from_fn_with_state(shared, guard))
+    },
+    call("DELETE", "/journal", "Clear the journal"),
+    Call {
+        answer: "200: the tenant as JSON (secrets redacted)",
+        ..call("GET", "/tenant", "Read the tenant")
+    },
+    Call {
+        body: Some(
+            r#"{"org": "harness", "users": [], "clients": [], "authorization_servers": []}"#,
+        ),
+        answer: "204: replaced; 400 with the reason when the tenant is not valid",
+        ..call(
+            "PUT",
+            "/tenant",
+            "Replace the tenant (JSON of the tenant format)",
+        )
+    },
+    Call {
+        body: Some(r#"{"login": "carol@example.com", "password": "carol-password-1"}"#),
+        answer: "204: added or replaced; 400 with the reason",
+        ..call("PUT", "/users", "Add or replace a user")
+    },
+    Call {
+        answer: "204: removed; 404 for an unknown user",
+        ..call("DELETE", "/users/{user}", "Remove a user (by login)")
+    },
+    Call {
+        body: Some(
+            r#"{"client_id": "my-app", "client_secret": "s3cret", "redirect_uris": ["http://127.0.0.1:3000/cb"]}"#,
+        ),
+        answer: "204: added or replaced; 400 with the reason",
+        ..call("PUT", "/clients", "Add or replace a client")
+    },
+    call("DELETE", "/clients/{client}", "Remove a client"),
+    call(
+        "PUT",
+        "/clients/{client}/users/{user}",
+        "Assign a user to a client",
+    ),
+    call(
+        "DELETE",
+        "/clients/{client}/users/{user}",
+        "Unassign a user from a client",
+    ),
+    Call {
+        body: Some(r#"{"server": "default", "keep_old": true}"#),
+        answer: "200: {\"server\": …, \"active_kid\": …}; 404 for an unknown server",
+        ..call("POST", "/keys/rotate", "Rotate a server's signing keys")
+    },
+    Call {
+        answer: "200: {\"now\": Unix seconds, \"frozen\": bool}",
+        ..call("GET", "/clock", "Read the clock")
+    },
+    Call {
+        body: Some(r#"{"advance": 301}"#),
+        answer: "200: {\"now\": …, \"frozen\": true}; 409 unless the IdP runs with a frozen clock",
+        ..call(
+            "POST",
+            "/clock",
+            "Move a frozen clock (`advance` seconds, or `set` a time)",
+        )
+    },
+    Call {
+        answer: "200: every fault of the catalog, with where it strikes",
+        ..call("GET", "/faults", "The fault catalog")
+    },
+    Call {
+        body: Some(r#"{"id": "state-missing", "user": "alice@example.com", "times": 1}"#),
+        answer: "201: {\"armed_id\": N}; 400 naming an unknown fault or field",
+        ..call(
+            "POST",
+            "/faults",
+            "Arm a fault (for a user, a client or everyone; n times or until disarmed)",
+        )
+    },
+    Call {
+        answer: "200: the armed faults, with how often each fired",
+        ..call("GET", "/faults/armed", "The armed faults")
+    },
+    call("DELETE", "/faults/armed", "Disarm every fault"),
+    call(
+        "DELETE",
+        "/faults/armed/{id}",
+        "Disarm one fault (its armed_id)",
+    ),
+    Call {
+        body: Some(
+            r#"{"target": {"url": "http://127.0.0.1:8080/scim/v2", "authorization": "Bearer t"}, "op": "provision", "user": "alice@example.com"}"#,
+        ),
+        answer: "200: what it did; 502 with the request the app refused",
+        ..call(
+            "POST",
+            "/scim",
+            "Provision a user at an app's SCIM API, as Okta does",
+        )
+    },
+    Call {
+        answer: "200: this API as an OpenAPI 3.1 document",
+        ..call("GET", "/openapi.json", "This document")
+    },
+];
+
+/// The handler of `c` added to `r`.
+fn serve(r: Route, c: &Call) -> Route {
+    match (c.method, c.path) {
+        ("GET", "/journal") => r.get(journal),
+        ("DELETE", "/journal") => r.delete(clear_journal),
+        ("GET", "/tenant") => r.get(tenant),
+        ("PUT", "/tenant") => r.put(replace_tenant),
+        ("PUT", "/users") => r.put(upsert_user),
+        ("DELETE", "/users/{user}") => r.delete(remove_user),
+        ("PUT", "/clients") => r.put(upsert_client),
+        ("DELETE", "/clients/{client}") => r.delete(remove_client),
+        ("PUT", "/clients/{client}/users/{user}") => r.put(assign),
+        ("DELETE", "/clients/{client}/users/{user}") => r.delete(unassign),
+        ("POST", "/keys/rotate") => r.post(rotate),
+        ("GET", "/clock") => r.get(clock),
+        ("POST", "/clock") => r.post(set_clock),
+        ("GET", "/faults") => r.get(fault_catalog),
+        ("POST", "/faults") => r.post(arm_fault),
+        ("GET", "/faults/armed") => r.get(armed_faults),
+        ("DELETE", "/faults/armed") => r.delete(disarm_all),
+        ("DELETE", "/faults/armed/{id}") => r.delete(disarm_fault),
+        ("POST", "/scim") => r.post(scim),
+        ("GET", "/openapi.json") => r.get(openapi_json),
+        // A call of API without a handler: the admin API tests start the IdP, and this
+        // line is where they fail, naming the call.
+        (m, p) => unreachable!("the admin API lists {m} {p} and serves nothing for it"),
+    }
+}
+
+type Route = axum::routing::MethodRouter<Arc<Shared>>;
+
+pub(crate) fn routes(shared: Arc<Shared>) -> Router<Arc<Shared>> {
+    let mut router = Router::new();
+    let mut paths: Vec<&str> = API.iter().map(|c| c.path).collect();
+    paths.sort_unstable();
+    paths.dedup();
+    for path in paths {
+        let methods = API
+            .iter()
+            .filter(|c| c.path == path)
+            .fold(Route::new(), serve);
+        router = router.route(path, methods);
+    }
+    router.layer(middleware::from_fn_with_state(shared, guard))
 }
 
 /// Whether `host` (a `Host` header) names this IdP: its origin's host, or a loopback
@@ -369,4 +535,54 @@ async fn scim(State(s): State<Arc<Shared>>, body: Bytes) -> Response {
         ),
         Err(e) => admin_error(StatusCode::BAD_GATEWAY, &e.0),
     }
+}
+
+async fn openapi_json() -> Response {
+    axum::Json(openapi()).into_response()
+}
+
+/// The admin API as an OpenAPI 3.1 document, built from [`API`].
+pub fn openapi() -> Value {
+    let mut paths = Map::new();
+    for c in API {
+        let mut op = json!({
+            "summary": c.summary,
+            "responses": { c.answer[..3].to_string(): { "description": c.answer } },
+        });
+        let mut params: Vec<Value> = c
+            .path
+            .split('/')
+            .filter_map(|seg| seg.strip_prefix('{')?.strip_suffix('}'))
+            .map(|name| json!({"name": name, "in": "path", "required": true, "schema": {"type": "string"}}))
+            .collect();
+        if let Some((name, meaning)) = c.query {
+            params.push(json!({"name": name, "in": "query", "required": false, "description": meaning, "schema": {"type": "integer"}}));
+        }
+        if !params.is_empty() {
+            op["parameters"] = Value::Array(params);
+        }
+        if let Some(body) = c.body {
+            let example: Value = serde_json::from_str(body).unwrap_or(Value::Null);
+            op["requestBody"] = json!({
+                "required": true,
+                "content": {"application/json": {"schema": {"type": "object"}, "example": example}},
+            });
+        }
+        let entry = paths
+            .entry(c.path.to_string())
+            .or_insert_with(|| Value::Object(Map::new()));
+        entry[c.method.to_lowercase()] = op;
+    }
+    json!({
+        "openapi": "3.1.0",
+        "info": {
+            "title": "oidc-harness mock IdP: admin API",
+            "version": env!("CARGO_PKG_VERSION"),
+            "description": "Under /_harness on the IdP's address. Open to local programs on a loopback address; elsewhere every call needs the admin token (printed at start). Writes take only Content-Type: application/json; requests with another Host or a web page's Origin are refused. See docs/mock-idp.md.",
+        },
+        "servers": [{"url": "http://127.0.0.1:9000/_harness"}],
+        "components": {"securitySchemes": {"adminToken": {"type": "http", "scheme": "bearer"}}},
+        "security": [{}, {"adminToken": []}],
+        "paths": paths,
+    })
 }

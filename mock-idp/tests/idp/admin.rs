@@ -280,3 +280,74 @@ async fn the_journal_holds_a_bounded_amount_of_memory() {
     assert!(bytes <= 64 * 1024, "{bytes} bytes");
     assert_eq!(kept.last().unwrap().seq, 500);
 }
+
+#[test]
+fn admin_api_doc_matches_the_api() {
+    // docs/admin-api.json is generated from the same table the router is built from;
+    // `UPDATE_DOCS=1` rewrites it.
+    let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../docs/admin-api.json");
+    let generated = serde_json::to_string_pretty(&mock_idp::admin_openapi()).unwrap() + "\n";
+    if std::env::var_os("UPDATE_DOCS").is_some() {
+        std::fs::write(&path, &generated).unwrap();
+    }
+    let on_disk = std::fs::read_to_string(&path).unwrap_or_default();
+    assert!(
+        on_disk == generated,
+        "docs/admin-api.json differs from the admin API; run `UPDATE_DOCS=1 cargo test -p mock-idp admin_api_doc`"
+    );
+}
+
+#[tokio::test]
+async fn every_call_of_the_openapi_document_is_served_and_no_other() {
+    let idp = MockIdp::start().await;
+    let c = browser();
+    let doc: Value = get_json(&c, format!("{}/_harness/openapi.json", idp.uri())).await;
+    assert_eq!(doc, mock_idp::admin_openapi(), "served as documented");
+    let paths = doc["paths"].as_object().unwrap();
+    assert_eq!(
+        paths
+            .values()
+            .map(|p| p.as_object().unwrap().len())
+            .sum::<usize>(),
+        mock_idp::ADMIN_API.len()
+    );
+    for (path, ops) in paths {
+        let concrete = path
+            .replace("{user}", "nobody@example.com")
+            .replace("{client}", "no-such-client")
+            .replace("{id}", "999");
+        let url = format!("{}/_harness{concrete}", idp.uri());
+        for method in ["get", "put", "post", "delete"] {
+            let m = reqwest::Method::from_bytes(method.to_uppercase().as_bytes()).unwrap();
+            let mut req = c.request(m, &url);
+            if method == "put" || method == "post" {
+                req = req
+                    .header("content-type", "application/json")
+                    .body("{\"not\": \"valid for any call\"}");
+            }
+            let resp = req.send().await.unwrap();
+            let status = resp.status().as_u16();
+            let body = resp.text().await.unwrap();
+            if ops.get(method).is_some() {
+                // A handler may answer 404 about what it was asked for (no such user),
+                // never the IdP's own "no such path" (E0000007).
+                let unrouted = status == 405 || (status == 404 && body.contains("E0000007"));
+                assert!(
+                    !unrouted,
+                    "{method} {path} is documented and answered {status} {body}"
+                );
+            } else {
+                assert_eq!(
+                    status, 405,
+                    "{method} {path} is not documented and answered"
+                );
+            }
+        }
+    }
+    let unknown = c
+        .get(format!("{}/_harness/not-a-call", idp.uri()))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(unknown.status(), 404);
+}
