@@ -12,14 +12,19 @@ use crate::{Clock, MockIdp, Tenant, TlsConfig};
 pub struct IdpArgs {
     /// Tenant file (TOML, see docs/tenant-format.md). Default: the built-in fixture tenant
     /// (fixtures/tenants/default.toml).
-    #[arg(long, value_name = "FILE")]
+    #[arg(long, value_name = "FILE", env = "OIDC_HARNESS_TENANT")]
     pub tenant: Option<PathBuf>,
     /// Address to listen on. Port 0 picks a free port.
-    #[arg(long, value_name = "IP:PORT", default_value = "127.0.0.1:9000")]
+    #[arg(
+        long,
+        value_name = "IP:PORT",
+        default_value = "127.0.0.1:9000",
+        env = "OIDC_HARNESS_ADDR"
+    )]
     pub addr: SocketAddr,
     /// Serve HTTPS. Without --tls-cert, uses the fixture certificate (localhost,
     /// 127.0.0.1, ::1) signed by the fixture CA, whose file is printed at start.
-    #[arg(long)]
+    #[arg(long, env = "OIDC_HARNESS_TLS")]
     pub tls: bool,
     /// PEM certificate chain for --tls (with --tls-key and --tls-ca).
     #[arg(long, value_name = "FILE", requires_all = ["tls", "tls_key", "tls_ca"])]
@@ -36,7 +41,7 @@ pub struct IdpArgs {
     #[arg(long, value_name = "IDP", env = "OIDC_HARNESS_PERSONALITY")]
     pub personality: Option<crate::personality::Personality>,
     /// Host name to put in issuer URLs (default: the listening IP).
-    #[arg(long)]
+    #[arg(long, env = "OIDC_HARNESS_HOST")]
     pub host: Option<String>,
     /// Freeze the IdP's clock at this Unix time (move it with POST /_harness/clock).
     #[arg(long, value_name = "UNIX_SECS")]
@@ -266,15 +271,22 @@ fn try_url(idp: &MockIdp) -> Option<String> {
     Some(url.into())
 }
 
-/// Runs the IdP until Ctrl-C.
+/// Runs the IdP until Ctrl-C or SIGTERM (a container runtime's stop), then stops it and
+/// exits 0.
 pub async fn run(args: IdpArgs) -> Result<(), CliError> {
     let (idp, lines) = start(&args).await?;
     for l in lines {
         println!("{l}");
     }
-    tokio::signal::ctrl_c()
-        .await
-        .map_err(|e| CliError::Run(format!("cannot wait for Ctrl-C: {e}")))?;
+    let _ = std::io::stdout().flush();
+    let mut term = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate())
+        .map_err(|e| CliError::Run(format!("cannot wait for SIGTERM: {e}")))?;
+    tokio::select! {
+        r = tokio::signal::ctrl_c() => {
+            r.map_err(|e| CliError::Run(format!("cannot wait for Ctrl-C: {e}")))?;
+        }
+        _ = term.recv() => {}
+    }
     drop(idp);
     eprintln!("stopped");
     Ok(())

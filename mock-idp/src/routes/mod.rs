@@ -37,6 +37,9 @@ pub fn app(shared: Arc<Shared>) -> Router {
     let oauth = oauth
         .route("/signin", post(authorize::sign_in))
         .route("/login/signout", get(logout::signout))
+        // For container health checks (no token needed, nothing journaled); not an
+        // endpoint of the IdPs it plays.
+        .route("/healthz", get(|| async { "ok" }))
         // No OAuth request needs more; a bigger body is refused before it is read.
         .layer(DefaultBodyLimit::max(MAX_BODY_BYTES));
     Router::new()

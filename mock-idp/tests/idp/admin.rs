@@ -351,3 +351,45 @@ async fn every_call_of_the_openapi_document_is_served_and_no_other() {
         .unwrap();
     assert_eq!(unknown.status(), 404);
 }
+
+#[tokio::test]
+async fn configured_from_the_environment_healthy_and_stopped_by_sigterm() {
+    // As a container runs it: the address and the personality from the environment, a
+    // health check without a token, `docker stop` sending SIGTERM.
+    let mut child = Command::new(env!("CARGO_BIN_EXE_mock-idp"))
+        .env("OIDC_HARNESS_ADDR", "127.0.0.1:0")
+        .env("OIDC_HARNESS_PERSONALITY", "keycloak")
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    let mut reader = BufReader::new(child.stdout.take().unwrap());
+    let mut first = String::new();
+    reader.read_line(&mut first).unwrap();
+    let base = first
+        .split_whitespace()
+        .find(|w| w.starts_with("http://"))
+        .unwrap_or_else(|| panic!("no address in {first:?}"))
+        .to_string();
+    assert!(first.contains("Keycloak"), "{first}");
+    let health = browser()
+        .get(format!("{base}/healthz"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(health.status(), 200);
+    assert_eq!(health.text().await.unwrap(), "ok");
+    let pid = child.id().to_string();
+    let killed = Command::new("kill").args(["-TERM", &pid]).status().unwrap();
+    assert!(killed.success());
+    let mut waited = 0;
+    let status = loop {
+        if let Some(s) = child.try_wait().unwrap() {
+            break s;
+        }
+        assert!(waited < 100, "still running 10 s after SIGTERM");
+        std::thread::sleep(std::time::Duration::from_millis(100));
+        waited += 1;
+    };
+    assert_eq!(status.code(), Some(0), "a clean stop");
+}
