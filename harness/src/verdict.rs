@@ -859,8 +859,31 @@ mod tests {
         }
     }
 
-    /// The judgement with nothing else observed: no steps, rules or hints; the RP's
-    /// answer to a back-channel logout token, if any.
+    /// An observation of `o` against `e` with `faults` struck and nothing else: no steps,
+    /// rules, hints or log; the keys fetched, userinfo called, the IdP plain HTTP.
+    fn observing<'a>(e: &'a Expect, o: &'a Observed, faults: &'a [Struck]) -> Observation<'a> {
+        Observation {
+            expect: e,
+            observed: o,
+            steps: &[],
+            struck: faults,
+            rules: &[],
+            keys_fetched_in_run: true,
+            rejections_only: false,
+            refusal_hint: None,
+            userinfo_called: true,
+            startup_failure: None,
+            harness_error: None,
+            ended_at_idp: false,
+            log_tail: &[],
+            backchannel_answer: None,
+            id_token_from_token_endpoint: false,
+            idp_tls: false,
+        }
+    }
+
+    /// The judgement with nothing else observed; the RP's answer to a back-channel
+    /// logout token, if any.
     fn judged(
         e: &Expect,
         o: &Observed,
@@ -869,22 +892,9 @@ mod tests {
         answer: Option<u16>,
     ) -> Judgement {
         judge(&Observation {
-            expect: e,
-            observed: o,
-            steps: &[],
-            struck: faults,
-            rules: &[],
             keys_fetched_in_run: keys,
-            rejections_only: false,
-            refusal_hint: None,
-            userinfo_called: true,
-            startup_failure: None,
-            harness_error: None,
-            ended_at_idp: false,
-            log_tail: &[],
             backchannel_answer: answer.map(|a| (a, format!("POST backchannel_logout → {a}"))),
-            id_token_from_token_endpoint: false,
-            idp_tls: false,
+            ..observing(e, o, faults)
         })
     }
 
@@ -906,23 +916,11 @@ mod tests {
         let e = expect(Outcome::Reject, None, Strength::Must);
         let accepted = seen(Decision::Accepted, Shown::Nothing);
         let judge_it = |from_token_endpoint: bool, signature: bool| {
+            let faults = [struck(true, signature)];
             judge(&Observation {
-                expect: &e,
-                observed: &accepted,
-                steps: &[],
-                struck: &[struck(true, signature)],
-                rules: &[],
-                keys_fetched_in_run: true,
-                rejections_only: false,
-                refusal_hint: None,
-                userinfo_called: true,
-                startup_failure: None,
-                harness_error: None,
-                ended_at_idp: false,
-                log_tail: &[],
-                backchannel_answer: None,
                 id_token_from_token_endpoint: from_token_endpoint,
                 idp_tls: true,
+                ..observing(&e, &accepted, &faults)
             })
         };
         // OIDC Core 3.1.3.7 step 6: TLS may stand in for the signature at the token endpoint.
@@ -941,22 +939,9 @@ mod tests {
         let o = seen(Decision::Refused, Shown::Nothing);
         let at_idp = |faults: &[Struck], ended: bool| {
             judge(&Observation {
-                expect: &e,
-                observed: &o,
-                steps: &[],
-                struck: faults,
-                rules: &[],
-                keys_fetched_in_run: true,
-                rejections_only: false,
-                refusal_hint: None,
                 userinfo_called: false,
-                startup_failure: None,
-                harness_error: None,
                 ended_at_idp: ended,
-                log_tail: &[],
-                backchannel_answer: None,
-                id_token_from_token_endpoint: false,
-                idp_tls: false,
+                ..observing(&e, &o, faults)
             })
         };
         let stopped = at_idp(&[struck(true, false)], true);
@@ -1090,23 +1075,13 @@ mod tests {
             detail: "refused: oidc_auth_error".into(),
             ..StepReport::default()
         }];
+        let tail = ["boom".to_string()];
         let j = judge(&Observation {
-            expect: &e,
-            observed: &o,
             steps: &steps,
-            struck: &[],
-            rules: &[],
-            keys_fetched_in_run: true,
-            rejections_only: false,
             refusal_hint: Some("GET authorize → 302 access_denied".into()),
             userinfo_called: false,
-            startup_failure: None,
-            harness_error: None,
-            ended_at_idp: false,
-            log_tail: &["boom".into()],
-            backchannel_answer: None,
-            id_token_from_token_endpoint: false,
-            idp_tls: false,
+            log_tail: &tail,
+            ..observing(&e, &o, &[])
         });
         assert_eq!(j.verdict, Verdict::Inconclusive);
         assert!(j.notes[0].contains("step 1 (login)"), "{:?}", j.notes);
