@@ -8,6 +8,7 @@ must end 0 with the Markdown summary in the job summary and the reports where th
 artifact step uploads them; a run with a profile that does not exist must end 2.
 """
 
+import json
 import os
 import pathlib
 import re
@@ -18,6 +19,19 @@ import yaml
 ROOT = pathlib.Path(__file__).resolve().parents[2]
 BINARY = os.environ.get("OIDC_HARNESS", "oidc-harness")
 SCENARIOS = "--scenario scenarios/oidc-core/happy-path.toml --scenario scenarios/troubleshooting/state-mismatch.toml"
+
+
+def sample_rp_profile(tmp):
+    """fixtures/rps/sample-rp.toml, starting the sample RP built next to the harness
+    binary when there is one (the profile itself builds a release one with cargo)."""
+    text = (ROOT / "fixtures/rps/sample-rp.toml").read_text()
+    built = pathlib.Path(BINARY).resolve().parent / "sample-rp"
+    if built.is_file():
+        text = re.sub(r"(?m)^command = .*$", f"command = [{json.dumps(str(built))}]", text)
+        text = re.sub(r'(?m)^cwd = .*$', "", text)
+    profile = tmp / "sample-rp.toml"
+    profile.write_text(text)
+    return str(profile)
 
 
 def bash(script, env, cwd):
@@ -89,7 +103,7 @@ def test_the_github_action_runs_reports_and_summarises(tmp_path):
     code, summary, outputs = github(
         tmp_path,
         {
-            "rp": str(ROOT / "fixtures/rps/sample-rp.toml"),
+            "rp": sample_rp_profile(tmp_path),
             "args": SCENARIOS,
             "format": "json,junit",
             "binary": BINARY,
@@ -114,7 +128,7 @@ def test_the_gitlab_job_runs_and_leaves_its_artifacts(tmp_path):
     done = gitlab(
         tmp_path,
         {
-            "OIDC_HARNESS_RP": str(ROOT / "fixtures/rps/sample-rp.toml"),
+            "OIDC_HARNESS_RP": sample_rp_profile(tmp_path),
             "OIDC_HARNESS_ARGS": SCENARIOS,
             "OIDC_HARNESS_BIN": BINARY,
         },
