@@ -69,6 +69,13 @@ pub enum Command {
     /// docs/provisioning.md), and prints one journal line per request. Exit code 0 when
     /// the app accepted it, 1 when it refused or did not answer, 2 for bad input.
     Scim(ScimArgs),
+    /// Print the JSON Schema of a file format (scenario, rp-profile, tenant, product), or
+    /// write all four into a folder with --write.
+    ///
+    /// Editors that read JSON Schemas complete and check the TOML files with them (Taplo /
+    /// Even Better TOML: a `#:schema ./rp-profile.schema.json` line at the top of a file,
+    /// or a rule in `.taplo.toml`).
+    Schema(SchemaArgs),
 }
 
 /// Options of `scim`.
@@ -154,6 +161,17 @@ pub struct RunArgs {
     /// oidcc-client-basic-certification-test-plan; `oidc-harness list --plans` lists them.
     #[arg(long, value_name = "PLAN")]
     pub plan: Vec<String>,
+}
+
+/// Options of `schema`.
+#[derive(Args, Debug)]
+pub struct SchemaArgs {
+    /// The format whose schema to print.
+    #[arg(value_enum, required_unless_present = "write")]
+    pub format: Option<crate::schema::Format>,
+    /// Write every schema into this folder (as `<format>.schema.json`) instead.
+    #[arg(long, value_name = "DIR", conflicts_with = "format")]
+    pub write: Option<PathBuf>,
 }
 
 /// Options of `list`.
@@ -375,6 +393,7 @@ pub async fn run(cli: Cli) -> i32 {
         Command::Reproduce(a) => reproduce_cmd(a).await,
         Command::Report(a) => report_cmd(a),
         Command::Scim(a) => scim_cmd(a).await,
+        Command::Schema(a) => schema_cmd(a),
     }
 }
 
@@ -609,6 +628,28 @@ async fn run_cmd(a: RunArgs) -> i32 {
             eprintln!("error: {e}");
             EXIT_COULD_NOT_RUN
         }
+    }
+}
+
+fn schema_cmd(a: SchemaArgs) -> i32 {
+    match (a.format, a.write) {
+        (Some(f), _) => {
+            print!("{}", f.text());
+            EXIT_OK
+        }
+        (None, Some(dir)) => match crate::schema::write_all(&dir) {
+            Ok(files) => {
+                for f in files {
+                    println!("{}", f.display());
+                }
+                EXIT_OK
+            }
+            Err(e) => {
+                eprintln!("error: {}: {e}", dir.display());
+                EXIT_COULD_NOT_RUN
+            }
+        },
+        (None, None) => bad("name a format (scenario, rp-profile, tenant, product) or --write DIR"),
     }
 }
 

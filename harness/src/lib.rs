@@ -29,4 +29,5 @@ pub mod report;
 pub mod rp;
 pub mod runner;
 pub mod scenario;
+pub mod schema;
 pub mod verdict;

@@ -119,6 +119,21 @@ impl<'de> Deserialize<'de> for OutcomeCode {
     }
 }
 
+impl schemars::JsonSchema for OutcomeCode {
+    fn schema_name() -> std::borrow::Cow<'static, str> {
+        "OutcomeCode".into()
+    }
+
+    fn json_schema(_: &mut schemars::SchemaGenerator) -> schemars::Schema {
+        let codes: Vec<&str> = Self::ALL.iter().map(|c| c.as_str()).collect();
+        schemars::json_schema!({
+            "description": "An outcome code of the troubleshooting table (DESIGN.md).",
+            "type": "string",
+            "enum": codes,
+        })
+    }
+}
+
 /// What the RP showed about why it refused a login.
 #[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "kebab-case")]

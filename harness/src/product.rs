@@ -14,7 +14,7 @@ use crate::scenario::Loaded;
 pub const MANIFEST: &str = "product.toml";
 
 /// A product's playbook.
-#[derive(Clone, Debug, Deserialize)]
+#[derive(Clone, Debug, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct Product {
     /// Its name, as its documentation writes it.
@@ -33,7 +33,7 @@ pub struct Product {
 }
 
 /// One error the product shows.
-#[derive(Clone, Debug, Deserialize)]
+#[derive(Clone, Debug, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct ProductError {
     /// What the product shows: its code or message (`oidc_nonce_missing`, `request from

@@ -13,7 +13,7 @@ use crate::scenario::Capability;
 use mock_idp::flows::{FlowSet, ResponseMode, ResponseType};
 
 /// A relying party under test.
-#[derive(Clone, Debug, Serialize, Deserialize)]
+#[derive(Clone, Debug, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct Profile {
     /// A short name for reports.
@@ -200,7 +200,18 @@ impl Profile {
 }
 
 /// The driver that plays the browser.
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize, clap::ValueEnum)]
+#[derive(
+    Clone,
+    Copy,
+    Debug,
+    Default,
+    PartialEq,
+    Eq,
+    Serialize,
+    Deserialize,
+    clap::ValueEnum,
+    schemars::JsonSchema,
+)]
 #[serde(rename_all = "kebab-case")]
 pub enum Driver {
     /// reqwest, redirects one at a time (fast; no JavaScript).
@@ -211,7 +222,7 @@ pub enum Driver {
 }
 
 /// Starting the RP.
-#[derive(Clone, Debug, Serialize, Deserialize)]
+#[derive(Clone, Debug, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct Start {
     /// The program and its arguments (templated).
@@ -241,7 +252,9 @@ fn default_ready() -> u64 {
 }
 
 /// Restart policy.
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(
+    Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema,
+)]
 #[serde(rename_all = "kebab-case")]
 pub enum Restart {
     /// Start once.
@@ -252,7 +265,7 @@ pub enum Restart {
 }
 
 /// How success shows: all given conditions must hold on the final page.
-#[derive(Clone, Debug, Default, Serialize, Deserialize)]
+#[derive(Clone, Debug, Default, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct Success {
     /// HTTP status of the final page.
@@ -273,7 +286,7 @@ pub struct Success {
 }
 
 /// How the outcome code shows.
-#[derive(Clone, Debug, Default, Serialize, Deserialize)]
+#[derive(Clone, Debug, Default, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct OutcomeRules {
     /// The RP only shows that it refused, not why: a rejection then passes with a note.
@@ -292,7 +305,7 @@ pub struct OutcomeRules {
 }
 
 /// One message → code rule: every condition given must hold.
-#[derive(Clone, Debug, Serialize, Deserialize)]
+#[derive(Clone, Debug, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct MapRule {
     /// Regex on the final page's body.

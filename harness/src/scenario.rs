@@ -11,7 +11,7 @@ use crate::files::{InputError, at_path, parse_toml, read};
 use crate::outcome::OutcomeCode;
 
 /// One scenario.
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct Scenario {
     /// Stable id, unique in a catalog (kebab-case).
@@ -63,7 +63,7 @@ pub struct Scenario {
 }
 
 /// Where a scenario stands among the OpenID Foundation's RP tests.
-#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct Oidf {
     /// Module ids of the conformance suite, as it spells them
@@ -106,7 +106,7 @@ fn is_true(b: &bool) -> bool {
 }
 
 /// The scenario's user.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct UserSpec {
     /// Assigned to the RP's app (default true).
@@ -164,7 +164,7 @@ impl UserSpec {
 }
 
 /// Faults of the user agent (the driver commits them).
-#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct UserAgent {
     /// Drop the RP's cookies between authorize and callback (the "expired nonce" case).
@@ -186,7 +186,7 @@ impl UserAgent {
 }
 
 /// A step of a multi-step scenario.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(rename_all = "kebab-case")]
 pub enum Step {
     /// Log in through the RP.
@@ -230,7 +230,7 @@ pub enum Step {
 }
 
 /// What a correct RP does with the login.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(rename_all = "kebab-case")]
 pub enum Outcome {
     /// The login completes, showing the user's identity.
@@ -261,7 +261,19 @@ impl Outcome {
 }
 
 /// How bad it is to miss the expectation, as the spec sentence the scenario cites says.
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
+#[derive(
+    Clone,
+    Copy,
+    Debug,
+    Default,
+    PartialEq,
+    Eq,
+    PartialOrd,
+    Ord,
+    Serialize,
+    Deserialize,
+    schemars::JsonSchema,
+)]
 #[serde(rename_all = "kebab-case")]
 pub enum Strength {
     /// MUST: missing it is a failure (a security hole, or a broken login).
@@ -285,7 +297,7 @@ impl Strength {
 }
 
 /// What a correct RP does.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct Expect {
     /// Accept or reject.
@@ -311,7 +323,7 @@ fn is_must(s: &Strength) -> bool {
 
 /// A rule over the journal of the RP's requests (each rule's strength is the one its
 /// spec sentence gives: see [`crate::findings::rule_strength`]).
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(rename_all = "kebab-case")]
 pub enum Evidence {
     /// After refusing the login, the RP did not call userinfo.
@@ -350,7 +362,7 @@ pub enum Evidence {
 }
 
 /// What an RP can do (declared in its profile).
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(rename_all = "kebab-case")]
 pub enum Capability {
     /// Needs a browser that runs JavaScript.

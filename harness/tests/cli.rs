@@ -26,6 +26,36 @@ fn help_lists_the_idp_command() {
     }
 }
 
+/// `oidc-harness schema` prints what `schemas/` holds, writes all four with --write, and
+/// says what it needs when given nothing.
+#[test]
+fn schema_prints_and_writes_the_shipped_schemas() {
+    let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("..");
+    let out = harness().args(["schema", "rp-profile"]).output().unwrap();
+    assert!(out.status.success());
+    let shipped = std::fs::read_to_string(root.join("schemas/rp-profile.schema.json")).unwrap();
+    assert_eq!(String::from_utf8_lossy(&out.stdout), shipped);
+    let dir = std::env::temp_dir().join(format!("oidc-harness-schemas-{}", std::process::id()));
+    let out = harness()
+        .args(["schema", "--write"])
+        .arg(&dir)
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    for f in ["scenario", "rp-profile", "tenant", "product"] {
+        let name = format!("{f}.schema.json");
+        assert_eq!(
+            std::fs::read_to_string(dir.join(&name)).unwrap(),
+            std::fs::read_to_string(root.join("schemas").join(&name)).unwrap(),
+            "{name}"
+        );
+    }
+    std::fs::remove_dir_all(&dir).unwrap();
+    let out = harness().arg("schema").output().unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("<FORMAT>"));
+}
+
 #[test]
 fn a_missing_tenant_file_is_bad_input() {
     let out = harness()

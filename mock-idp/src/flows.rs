@@ -137,8 +137,51 @@ impl<'de> Deserialize<'de> for ResponseType {
     }
 }
 
+impl schemars::JsonSchema for ResponseType {
+    fn schema_name() -> std::borrow::Cow<'static, str> {
+        "ResponseType".into()
+    }
+
+    /// The six values, each with its words in every order (as parsing accepts them).
+    fn json_schema(_: &mut schemars::SchemaGenerator) -> schemars::Schema {
+        fn orders(words: &[&str]) -> Vec<String> {
+            if words.len() <= 1 {
+                return words.iter().map(|w| w.to_string()).collect();
+            }
+            let mut out = Vec::new();
+            for (i, first) in words.iter().enumerate() {
+                let mut rest = words.to_vec();
+                rest.remove(i);
+                out.extend(orders(&rest).into_iter().map(|r| format!("{first} {r}")));
+            }
+            out
+        }
+        let values: Vec<String> = Self::ALL
+            .iter()
+            .flat_map(|rt| orders(&rt.as_str().split(' ').collect::<Vec<_>>()))
+            .collect();
+        schemars::json_schema!({
+            "description": "An OpenID Connect `response_type` (its words in any order).",
+            "type": "string",
+            "enum": values,
+        })
+    }
+}
+
 /// How the authorization response travels to the relying party.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[derive(
+    Clone,
+    Copy,
+    Debug,
+    PartialEq,
+    Eq,
+    Hash,
+    PartialOrd,
+    Ord,
+    Serialize,
+    Deserialize,
+    schemars::JsonSchema,
+)]
 #[serde(rename_all = "snake_case")]
 pub enum ResponseMode {
     /// `?…` on the redirect URI.

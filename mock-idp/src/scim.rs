@@ -44,7 +44,7 @@ fn default_retry_ms() -> u64 {
 }
 
 /// An app the IdP provisions: where its SCIM API is, and what it supports.
-#[derive(Clone, Debug, Serialize, Deserialize)]
+#[derive(Clone, Debug, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct ScimTarget {
     /// The SCIM base URL, e.g. `https://app.example.com/scim/v2`.

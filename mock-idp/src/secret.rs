@@ -54,6 +54,19 @@ impl<'de> Deserialize<'de> for Secret {
     }
 }
 
+impl schemars::JsonSchema for Secret {
+    fn schema_name() -> std::borrow::Cow<'static, str> {
+        "Secret".into()
+    }
+
+    fn json_schema(_: &mut schemars::SchemaGenerator) -> schemars::Schema {
+        schemars::json_schema!({
+            "description": "A secret (never printed: logs and reports show `[redacted]`).",
+            "type": "string",
+        })
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::Secret;

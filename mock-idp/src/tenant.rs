@@ -12,7 +12,7 @@ use crate::ids::stable_okta_id;
 use crate::secret::Secret;
 
 /// The whole tenant.
-#[derive(Clone, Debug, Default, Serialize, Deserialize, PartialEq)]
+#[derive(Clone, Debug, Default, Serialize, Deserialize, PartialEq, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct Tenant {
     /// Which IdP the mock is on the wire (`okta` when absent; see docs/personalities.md).
@@ -41,7 +41,7 @@ pub struct Tenant {
 }
 
 /// A product's SSO form: its fields and what goes in each.
-#[derive(Clone, Debug, Serialize, Deserialize, PartialEq)]
+#[derive(Clone, Debug, Serialize, Deserialize, PartialEq, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct ProductForm {
     /// The product's name.
@@ -66,7 +66,7 @@ fn default_server() -> String {
 }
 
 /// One field of a product's SSO form.
-#[derive(Clone, Debug, Serialize, Deserialize, PartialEq)]
+#[derive(Clone, Debug, Serialize, Deserialize, PartialEq, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct FormField {
     /// The label, as the product writes it (`OpenID issuer URL`).
@@ -80,7 +80,7 @@ fn is_okta(p: &crate::personality::Personality) -> bool {
 }
 
 /// The org: its id appears as the `idp` claim.
-#[derive(Clone, Debug, Serialize, Deserialize, PartialEq)]
+#[derive(Clone, Debug, Serialize, Deserialize, PartialEq, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct Org {
     /// `00o…` id.
@@ -101,7 +101,7 @@ fn default_org_id() -> String {
 }
 
 /// A custom authorization server (`/oauth2/{id}`).
-#[derive(Clone, Debug, Serialize, Deserialize, PartialEq)]
+#[derive(Clone, Debug, Serialize, Deserialize, PartialEq, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct AuthorizationServer {
     /// The id in the path: `default`, or an `aus…` id.
@@ -137,7 +137,7 @@ impl AuthorizationServer {
 }
 
 /// How a client authenticates at the token endpoint.
-#[derive(Clone, Copy, Debug, Serialize, Deserialize, PartialEq, Eq, Hash)]
+#[derive(Clone, Copy, Debug, Serialize, Deserialize, PartialEq, Eq, Hash, schemars::JsonSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum AuthMethod {
     /// HTTP Basic with the client id and secret (form-urlencoded, then base64).
@@ -160,7 +160,7 @@ impl AuthMethod {
 }
 
 /// An OIDC application.
-#[derive(Clone, Debug, Serialize, Deserialize, PartialEq)]
+#[derive(Clone, Debug, Serialize, Deserialize, PartialEq, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct Client {
     /// The client id (Okta's are `0oa…`, any string is accepted).
@@ -359,7 +359,7 @@ pub fn is_known_response_type(rt: &str) -> bool {
 }
 
 /// A person who can sign in.
-#[derive(Clone, Debug, Serialize, Deserialize, PartialEq)]
+#[derive(Clone, Debug, Serialize, Deserialize, PartialEq, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct User {
     /// `00u…` id; derived from the login when absent.
@@ -434,7 +434,7 @@ impl User {
 }
 
 /// Standard profile claims (OIDC Core 5.1).
-#[derive(Clone, Debug, Serialize, Deserialize, PartialEq)]
+#[derive(Clone, Debug, Serialize, Deserialize, PartialEq, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct Profile {
     /// Full name; given + family when absent.

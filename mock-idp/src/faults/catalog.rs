@@ -648,6 +648,21 @@ impl<'de> Deserialize<'de> for FaultId {
     }
 }
 
+impl schemars::JsonSchema for FaultId {
+    fn schema_name() -> std::borrow::Cow<'static, str> {
+        "FaultId".into()
+    }
+
+    fn json_schema(_: &mut schemars::SchemaGenerator) -> schemars::Schema {
+        let ids: Vec<&str> = FaultId::ALL.iter().map(|id| id.as_str()).collect();
+        schemars::json_schema!({
+            "description": "A fault of the catalog (docs/faults.md).",
+            "type": "string",
+            "enum": ids,
+        })
+    }
+}
+
 /// The catalog as Markdown (`docs/faults.md` is this text; a test keeps them equal).
 pub fn markdown() -> String {
     let mut out = String::from(

@@ -24,7 +24,7 @@ pub use catalog::{CATALOG, FaultDoc, FaultId, Strikes, Style, UnknownFault, Witn
 /// let g: Fault = "idp-error=login_required:bob@example.com".parse().unwrap();
 /// assert_eq!(g.param.as_deref(), Some("login_required"));
 /// ```
-#[derive(Clone, Debug, Serialize, Deserialize, PartialEq, Eq)]
+#[derive(Clone, Debug, Serialize, Deserialize, PartialEq, Eq, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct Fault {
     /// Which fault.

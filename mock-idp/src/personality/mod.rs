@@ -20,7 +20,9 @@ use serde_json::{Map, Value};
 use crate::journal::Endpoint;
 
 /// An identity provider the mock can be.
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[derive(
+    Clone, Copy, Debug, Default, PartialEq, Eq, Hash, Serialize, Deserialize, schemars::JsonSchema,
+)]
 #[serde(rename_all = "lowercase")]
 pub enum Personality {
     /// Okta (org and custom authorization servers): the default.
