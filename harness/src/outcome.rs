@@ -125,12 +125,10 @@ impl schemars::JsonSchema for OutcomeCode {
     }
 
     fn json_schema(_: &mut schemars::SchemaGenerator) -> schemars::Schema {
-        let codes: Vec<&str> = Self::ALL.iter().map(|c| c.as_str()).collect();
-        schemars::json_schema!({
-            "description": "An outcome code of the troubleshooting table (DESIGN.md).",
-            "type": "string",
-            "enum": codes,
-        })
+        mock_idp::schema::one_of_strings(
+            "An outcome code of the troubleshooting table (DESIGN.md).",
+            Self::ALL.iter().map(|c| c.as_str()),
+        )
     }
 }
 

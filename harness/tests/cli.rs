@@ -41,7 +41,11 @@ fn schema_prints_and_writes_the_shipped_schemas() {
         .arg(&dir)
         .output()
         .unwrap();
-    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     for f in ["scenario", "rp-profile", "tenant", "product"] {
         let name = format!("{f}.schema.json");
         assert_eq!(

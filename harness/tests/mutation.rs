@@ -906,16 +906,30 @@ async fn every_variant_moves_exactly_the_scenarios_about_it() {
         .into_iter()
         .filter(|v| only.as_deref().is_none_or(|o| o == v.name))
         .collect();
-    for v in &variants {
-        let scenarios = match v.only {
-            Some(ids) => catalog
-                .iter()
-                .filter(|l| ids.contains(&l.scenario.id.as_str()))
-                .cloned()
-                .collect(),
-            None => catalog.clone(),
-        };
-        let r = run(variant_profile(v), scenarios, Options::default()).await;
+    // Two variants at a time (each on its own ports): a run waits on its RP's restarts
+    // and on the browser-less HTTP round trips, so one run alone leaves a core idle.
+    let slots = std::sync::Arc::new(tokio::sync::Semaphore::new(2));
+    let runs: Vec<_> = variants
+        .iter()
+        .map(|v| {
+            let scenarios = match v.only {
+                Some(ids) => catalog
+                    .iter()
+                    .filter(|l| ids.contains(&l.scenario.id.as_str()))
+                    .cloned()
+                    .collect(),
+                None => catalog.clone(),
+            };
+            let profile = variant_profile(v);
+            let slots = slots.clone();
+            tokio::spawn(async move {
+                let _slot = slots.acquire_owned().await.unwrap();
+                run(profile, scenarios, Options::default()).await
+            })
+        })
+        .collect();
+    for (v, r) in variants.iter().zip(runs) {
+        let r = r.await.unwrap();
         // A variant's own scenarios must run: a skipped one proves nothing.
         if v.only.is_some() {
             let skipped: Vec<&str> = r

@@ -156,15 +156,12 @@ impl schemars::JsonSchema for ResponseType {
             }
             out
         }
-        let values: Vec<String> = Self::ALL
-            .iter()
-            .flat_map(|rt| orders(&rt.as_str().split(' ').collect::<Vec<_>>()))
-            .collect();
-        schemars::json_schema!({
-            "description": "An OpenID Connect `response_type` (its words in any order).",
-            "type": "string",
-            "enum": values,
-        })
+        crate::schema::one_of_strings(
+            "An OpenID Connect `response_type` (its words in any order).",
+            Self::ALL
+                .iter()
+                .flat_map(|rt| orders(&rt.as_str().split(' ').collect::<Vec<_>>())),
+        )
     }
 }
 

@@ -46,6 +46,7 @@ pub mod known;
 pub mod logout;
 pub mod personality;
 mod routes;
+pub mod schema;
 pub mod scim;
 pub mod secret;
 mod server;

@@ -654,12 +654,10 @@ impl schemars::JsonSchema for FaultId {
     }
 
     fn json_schema(_: &mut schemars::SchemaGenerator) -> schemars::Schema {
-        let ids: Vec<&str> = FaultId::ALL.iter().map(|id| id.as_str()).collect();
-        schemars::json_schema!({
-            "description": "A fault of the catalog (docs/faults.md).",
-            "type": "string",
-            "enum": ids,
-        })
+        crate::schema::one_of_strings(
+            "A fault of the catalog (docs/faults.md).",
+            FaultId::ALL.iter().map(|id| id.as_str()),
+        )
     }
 }
 
