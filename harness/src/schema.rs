@@ -69,6 +69,7 @@ impl Format {
             Format::Tenant => root::<mock_idp::Tenant>(),
             Format::Product => root::<crate::product::Product>(),
         };
+        plain_links(schema.as_object_mut().expect("a root schema is an object"));
         let (title, doc) = self.about();
         schema.insert("title".into(), title.into());
         schema.insert(
@@ -91,6 +92,28 @@ impl Format {
         let mut s = serde_json::to_string_pretty(&self.schema()).expect("a schema serialises");
         s.push('\n');
         s
+    }
+}
+
+/// Rustdoc links in descriptions (``[`Scenario::flow_set`]``) as plain code: editors show
+/// descriptions as Markdown, where the brackets would print.
+fn plain_links(object: &mut serde_json::Map<String, serde_json::Value>) {
+    use serde_json::Value;
+    for (key, value) in object.iter_mut() {
+        match value {
+            Value::String(text) if key == "description" && text.contains("[`") => {
+                *text = text.replace("[`", "`").replace("`]", "`");
+            }
+            Value::Object(inner) => plain_links(inner),
+            Value::Array(items) => {
+                for item in items {
+                    if let Value::Object(inner) = item {
+                        plain_links(inner);
+                    }
+                }
+            }
+            _ => {}
+        }
     }
 }
 
