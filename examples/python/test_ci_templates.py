@@ -5,14 +5,21 @@ ci-templates/gitlab/oidc-harness.gitlab-ci.yml (a job to extend): each is read a
 `${{ ... }}` expressions (GitHub) or variables (GitLab) filled in, and its shell run with
 bash as the runner does (`-eo pipefail`). A run where the sample RP passes two scenarios
 must end 0 with the Markdown summary in the job summary and the reports where the
-artifact step uploads them; a run with a profile that does not exist must end 2.
+artifact step uploads them; a run with a profile that does not exist must end 2; a binary
+fetched from a URL (a local server standing for a release page) is used when its SHA-256
+is the one given, and refused (exit 3, nothing run) when it is not.
 """
 
+import functools
+import hashlib
+import http.server
 import json
 import os
 import pathlib
 import re
+import shutil
 import subprocess
+import threading
 
 import yaml
 
@@ -137,3 +144,49 @@ def test_the_gitlab_job_runs_and_leaves_its_artifacts(tmp_path):
     assert (tmp_path / "reports/oidc-harness/junit.xml").is_file()
     bad = gitlab(tmp_path, {"OIDC_HARNESS_BIN": BINARY})
     assert bad.returncode == 2 and "set OIDC_HARNESS_RP" in bad.stderr
+
+
+def serve(directory):
+    """An HTTP server on a free port serving `directory` (a release page); returns it."""
+    handler = functools.partial(
+        http.server.SimpleHTTPRequestHandler, directory=str(directory)
+    )
+    handler.log_message = lambda *args: None
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    return server
+
+
+def test_both_templates_fetch_the_binary_and_check_its_sha256(tmp_path):
+    release = tmp_path / "release"
+    release.mkdir()
+    shutil.copy(BINARY, release / "oidc-harness")
+    digest = hashlib.sha256((release / "oidc-harness").read_bytes()).hexdigest()
+    server = serve(release)
+    url = f"http://127.0.0.1:{server.server_port}/oidc-harness"
+    try:
+        profile = sample_rp_profile(tmp_path)
+        code, summary, outputs = github(
+            tmp_path,
+            {"rp": profile, "args": SCENARIOS, "binary-url": url, "binary-sha256": digest},
+        )
+        assert code == 0, summary
+        # The downloaded copy ran (in its own temporary folder), not a binary found elsewhere.
+        assert re.search(r"/oidc-harness\.\w+/oidc-harness$", outputs["bin"]["path"]), outputs
+        code, _, outputs = github(
+            tmp_path, {"rp": profile, "binary-url": url, "binary-sha256": "0" * 64}
+        )
+        assert code == 3 and "run" not in outputs, "a binary with another SHA-256 was used"
+        done = gitlab(
+            tmp_path,
+            {"OIDC_HARNESS_RP": profile, "OIDC_HARNESS_ARGS": SCENARIOS,
+             "OIDC_HARNESS_URL": url, "OIDC_HARNESS_SHA256": digest},
+        )
+        assert done.returncode == 0, done.stdout + done.stderr
+        done = gitlab(
+            tmp_path,
+            {"OIDC_HARNESS_RP": profile, "OIDC_HARNESS_URL": url, "OIDC_HARNESS_SHA256": "0" * 64},
+        )
+        assert done.returncode == 3 and "SHA-256" in done.stderr, done.stderr
+    finally:
+        server.shutdown()

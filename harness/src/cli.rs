@@ -138,7 +138,7 @@ pub struct RunArgs {
     /// Run slice K of N only (stable by scenario id), e.g. 2/4.
     #[arg(long, value_name = "K/N", value_parser = parse_partition)]
     pub partition: Option<(usize, usize)>,
-    /// Seconds one scenario may take (default: the profile's).
+    /// Seconds a scenario may take for each of its steps (default: the profile's).
     #[arg(long, value_name = "SECS")]
     pub timeout: Option<u64>,
     /// Treat warnings and inconclusive scenarios as failures (exit code 1).

@@ -133,7 +133,8 @@ pub struct Profile {
     /// that finish the flow in JavaScript), e.g. `"#who, #outcome"`.
     #[serde(default)]
     pub settled_when: Option<String>,
-    /// Seconds one scenario may take (default 20).
+    /// Seconds a scenario may take for each of its steps (default 20; a plain login is one
+    /// step).
     #[serde(default = "default_timeout")]
     pub timeout_secs: u64,
 }

@@ -310,13 +310,26 @@ async fn http_and_browser_drivers_agree_on_the_whole_catalog() {
     )
     .await;
     let (h, b) = (verdicts(&http), verdicts(&browser));
+    let notes = |r: &harness::report::RunReport, id: &str| {
+        r.scenarios
+            .iter()
+            .find(|s| s.id == id)
+            .map(|s| s.notes.join("; "))
+            .unwrap_or_default()
+    };
     let mut compared = 0;
     for (id, hv) in &h {
         let bv = b[id];
         if hv == &Verdict::Skip || bv == Verdict::Skip {
             continue;
         }
-        assert_eq!(*hv, bv, "{id}: http says {hv:?}, browser says {bv:?}");
+        assert_eq!(
+            *hv,
+            bv,
+            "{id}: http says {hv:?} ({}), browser says {bv:?} ({})",
+            notes(&http, id),
+            notes(&browser, id)
+        );
         compared += 1;
     }
     assert!(compared >= 40, "compared {compared} scenarios");

@@ -112,10 +112,22 @@ async fn bounded(ctx: &Arc<Ctx>, s: &Scenario, prepared: Option<Prepared>) -> Sc
         },
     };
     let mut played = Played::default();
-    let timeout = ctx.timeout;
+    // `timeout_secs` for each step: a scenario of six steps (log in, log out at the IdP,
+    // log in again, ...) does six times the work of a login, and should not hit a limit
+    // that a slow machine leaves a plain login far from.
+    let steps = u32::try_from(s.steps.len().max(1)).unwrap_or(u32::MAX);
+    let timeout = ctx.timeout.saturating_mul(steps);
     let timed_out = || {
+        let per_step = if steps > 1 {
+            format!(
+                " ({} s for each of its {steps} steps)",
+                ctx.timeout.as_secs()
+            )
+        } else {
+            String::new()
+        };
         format!(
-            "timed out after {} s: the RP did not finish the flow",
+            "timed out after {} s{per_step}: the RP did not finish the flow",
             timeout.as_secs()
         )
     };
