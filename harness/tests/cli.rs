@@ -138,6 +138,37 @@ fn lines_until(
     (child, reader, lines)
 }
 
+/// Faults armed at start from the environment, as a container is configured: several,
+/// `;`-separated, one with a comma-separated parameter.
+#[test]
+fn idp_arms_the_faults_of_oidc_harness_faults() {
+    let mut cmd = harness();
+    cmd.args(["idp", "--addr", "127.0.0.1:0"]).env(
+        "OIDC_HARNESS_FAULTS",
+        "state-missing:alice@example.com;groups-changed=Everyone,ops",
+    );
+    let (_idp, _, lines) = lines_until(cmd, "Press Ctrl-C");
+    let armed: Vec<&str> = lines
+        .iter()
+        .filter_map(|l| l.split("fault armed").nth(1))
+        .map(str::trim)
+        .collect();
+    assert_eq!(
+        armed,
+        [
+            "state-missing:alice@example.com",
+            "groups-changed=Everyone,ops"
+        ],
+        "{lines:?}"
+    );
+    let mut cmd = harness();
+    cmd.args(["idp", "--addr", "127.0.0.1:0"])
+        .env("OIDC_HARNESS_FAULTS", "no-such-fault");
+    let out = cmd.output().unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("no-such-fault"));
+}
+
 #[test]
 fn idp_prints_its_issuers_and_serves_them() {
     let (_idp, lines) = idp_lines(&["--addr", "127.0.0.1:0"]);

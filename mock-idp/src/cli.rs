@@ -48,8 +48,16 @@ pub struct IdpArgs {
     pub frozen_clock: Option<i64>,
     /// Arm a fault at start, for everyone or one user: `ID[=PARAM][:USER]`, e.g.
     /// `state-missing`, `nonce-mismatch:alice@example.com`, `idp-error=login_required`.
-    /// Repeat for several. The catalog: docs/faults.md or GET /_harness/faults.
-    #[arg(long = "fault", value_name = "ID[=PARAM][:USER]", value_parser = parse_fault)]
+    /// Repeat for several. The catalog: docs/faults.md or GET /_harness/faults. In
+    /// OIDC_HARNESS_FAULTS (for containers), several are separated by `;` (a parameter may
+    /// hold commas).
+    #[arg(
+        long = "fault",
+        value_name = "ID[=PARAM][:USER]",
+        value_parser = parse_fault,
+        env = "OIDC_HARNESS_FAULTS",
+        value_delimiter = ';'
+    )]
     pub faults: Vec<crate::faults::Fault>,
     /// Token for the admin API (/_harness/). Required by the API only on a non-loopback
     /// address, where one is generated and printed if not given.
