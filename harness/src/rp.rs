@@ -272,11 +272,14 @@ impl RpProcess {
         timeout: Duration,
     ) -> Result<Duration, StartError> {
         let not_ready = StartError::NotReady;
-        let client = reqwest::Client::builder()
-            .timeout(Duration::from_secs(2))
-            .redirect(reqwest::redirect::Policy::none())
-            .build()
-            .map_err(|e| not_ready(e.to_string()))?;
+        let client = mock_idp::http_client::build(
+            |b| {
+                b.timeout(Duration::from_secs(2))
+                    .redirect(reqwest::redirect::Policy::none())
+            },
+            None,
+        )
+        .map_err(not_ready)?;
         let started = Instant::now();
         while started.elapsed() < timeout {
             if let Ok(Some(status)) = self.child.try_wait() {

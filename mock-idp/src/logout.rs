@@ -318,10 +318,13 @@ pub async fn deliver(shared: &Shared, deliveries: Vec<Delivery>) {
     if deliveries.is_empty() {
         return;
     }
-    let http = reqwest::Client::builder()
-        .timeout(BACKCHANNEL_TIMEOUT)
-        .redirect(reqwest::redirect::Policy::none())
-        .build();
+    let http = crate::http_client::build(
+        |b| {
+            b.timeout(BACKCHANNEL_TIMEOUT)
+                .redirect(reqwest::redirect::Policy::none())
+        },
+        None,
+    );
     for mut d in deliveries {
         let answer = match &http {
             Ok(http) => http

@@ -195,11 +195,14 @@ struct Session<'a> {
 
 impl<'a> Session<'a> {
     fn new(shared: &'a Shared, target: &'a ScimTarget) -> Result<Self, ScimError> {
-        let http = reqwest::Client::builder()
-            .timeout(REQUEST_TIMEOUT)
-            .redirect(reqwest::redirect::Policy::none())
-            .build()
-            .map_err(|e| ScimError(format!("cannot make an HTTP client: {e}")))?;
+        let http = crate::http_client::build(
+            |b| {
+                b.timeout(REQUEST_TIMEOUT)
+                    .redirect(reqwest::redirect::Policy::none())
+            },
+            None,
+        )
+        .map_err(|e| ScimError(format!("cannot make an HTTP client: {e}")))?;
         Ok(Self {
             shared,
             target,

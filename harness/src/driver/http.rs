@@ -79,17 +79,16 @@ impl HttpDriver {
         ca_pem: Option<&str>,
         secrets: Vec<String>,
     ) -> Result<Self, String> {
-        let mut b = reqwest::Client::builder()
-            .redirect(reqwest::redirect::Policy::none())
-            .timeout(Duration::from_secs(15))
-            .user_agent("oidc-harness (HTTP driver)");
-        if let Some(ca) = ca_pem {
-            b = b.add_root_certificate(
-                reqwest::Certificate::from_pem(ca.as_bytes()).map_err(|e| e.to_string())?,
-            );
-        }
+        let client = mock_idp::http_client::build(
+            |b| {
+                b.redirect(reqwest::redirect::Policy::none())
+                    .timeout(Duration::from_secs(15))
+                    .user_agent("oidc-harness (HTTP driver)")
+            },
+            ca_pem,
+        )?;
         Ok(Self {
-            client: b.build().map_err(|e| e.to_string())?,
+            client,
             jar: Vec::new(),
             hops: Vec::new(),
             idp_origins: idp_origins.to_vec(),
