@@ -920,11 +920,13 @@ async fn every_variant_moves_exactly_the_scenarios_about_it() {
                     .collect(),
                 None => catalog.clone(),
             };
-            let profile = variant_profile(v);
+            let v = v.clone();
             let slots = slots.clone();
             tokio::spawn(async move {
                 let _slot = slots.acquire_owned().await.unwrap();
-                run(profile, scenarios, Options::default()).await
+                // The profile picks its free port now, just before the RP binds it: a port
+                // picked while other variants ran could be taken by then.
+                run(variant_profile(&v), scenarios, Options::default()).await
             })
         })
         .collect();
