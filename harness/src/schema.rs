@@ -77,10 +77,7 @@ impl Format {
             format!(
                 "Generated from the Rust types by `oidc-harness schema {}` ({}); see {doc}.",
                 self.as_str(),
-                crate::catalog::LONG_VERSION
-                    .split(' ')
-                    .next()
-                    .unwrap_or_default()
+                env!("CARGO_PKG_VERSION")
             )
             .into(),
         );
