@@ -210,6 +210,7 @@ pub async fn ensure_port_free(ready_url: &str, grace: Duration) -> Result<(), St
         return Ok(());
     };
     let started = Instant::now();
+    let mut backoff = Backoff::up_to(Duration::from_millis(50));
     while answers(addr) {
         if started.elapsed() >= grace {
             return Err(StartError::PortInUse(format!(
@@ -217,9 +218,31 @@ pub async fn ensure_port_free(ready_url: &str, grace: Duration) -> Result<(), St
                 addr.port()
             )));
         }
-        tokio::time::sleep(Duration::from_millis(50)).await;
+        backoff.wait().await;
     }
     Ok(())
+}
+
+/// The pause between two polls: 2 ms at first, doubling up to a ceiling, so that what
+/// is ready at once is seen at once (an RP restarts for every exclusive scenario) and
+/// what is slow is not polled hard.
+struct Backoff {
+    next: Duration,
+    max: Duration,
+}
+
+impl Backoff {
+    fn up_to(max: Duration) -> Self {
+        Self {
+            next: Duration::from_millis(2).min(max),
+            max,
+        }
+    }
+
+    async fn wait(&mut self) {
+        tokio::time::sleep(self.next).await;
+        self.next = (self.next * 2).min(self.max);
+    }
 }
 
 impl RpProcess {
@@ -281,6 +304,7 @@ impl RpProcess {
         )
         .map_err(not_ready)?;
         let started = Instant::now();
+        let mut backoff = Backoff::up_to(Duration::from_millis(50));
         while started.elapsed() < timeout {
             if let Ok(Some(status)) = self.child.try_wait() {
                 return Err(not_ready(format!(
@@ -297,7 +321,7 @@ impl RpProcess {
                     return Ok(started.elapsed());
                 }
             }
-            tokio::time::sleep(Duration::from_millis(50)).await;
+            backoff.wait().await;
         }
         Err(not_ready(format!(
             "the RP did not answer {url} within {} s",
@@ -316,13 +340,8 @@ impl RpProcess {
         if let Some(pgid) = self.pgid.take() {
             let family = crate::procs::descendants(pgid);
             signal_group(pgid, "-TERM");
-            let deadline = Instant::now() + Duration::from_secs(2);
-            while Instant::now() < deadline {
-                if let Ok(Some(_)) = self.child.try_wait() {
-                    break;
-                }
-                tokio::time::sleep(Duration::from_millis(25)).await;
-            }
+            // Its exit is awaited, not polled for.
+            let _ = tokio::time::timeout(Duration::from_secs(2), self.child.wait()).await;
             crate::procs::kill_tree(pgid);
             for pid in family {
                 crate::procs::kill_tree(pid);

@@ -2,32 +2,40 @@
 //! driver, readiness polls), built so that they also work where the system has no CA
 //! roots at all, as in an empty container: there they trust only the CAs given.
 
+use std::sync::OnceLock;
+
+/// The system's CA roots, read once per process: reading and decoding them is most of
+/// what building a client costs, and the harness builds one per scenario (each with its
+/// own cookies) and per RP start. Empty where the system has none.
+fn system_roots() -> &'static [reqwest::Certificate] {
+    static ROOTS: OnceLock<Vec<reqwest::Certificate>> = OnceLock::new();
+    ROOTS.get_or_init(|| {
+        rustls_native_certs::load_native_certs()
+            .certs
+            .iter()
+            .filter_map(|der| reqwest::Certificate::from_der(der).ok())
+            .collect()
+    })
+}
+
 /// Builds a client with `configure` applied, trusting the system's CA roots and `extra`
-/// (PEM); where the system's roots cannot be loaded, trusting `extra` only.
+/// (PEM); where the system has no roots, trusting `extra` only.
 pub fn build(
     configure: impl Fn(reqwest::ClientBuilder) -> reqwest::ClientBuilder,
     extra: Option<&str>,
 ) -> Result<reqwest::Client, String> {
-    let certs = || -> Result<Vec<reqwest::Certificate>, String> {
-        match extra {
-            Some(pem) => match reqwest::Certificate::from_pem_bundle(pem.as_bytes()) {
-                Ok(certs) if !certs.is_empty() => Ok(certs),
-                Ok(_) => Err("no CA certificate in the PEM given".to_string()),
-                Err(e) => Err(format!("a CA certificate that does not parse: {e}")),
-            },
-            None => Ok(Vec::new()),
-        }
+    let extra = match extra {
+        Some(pem) => match reqwest::Certificate::from_pem_bundle(pem.as_bytes()) {
+            Ok(certs) if !certs.is_empty() => certs,
+            Ok(_) => return Err("no CA certificate in the PEM given".to_string()),
+            Err(e) => return Err(format!("a CA certificate that does not parse: {e}")),
+        },
+        None => Vec::new(),
     };
-    match configure(reqwest::Client::builder())
-        .tls_certs_merge(certs()?)
+    configure(reqwest::Client::builder())
+        .tls_certs_only(system_roots().iter().cloned().chain(extra))
         .build()
-    {
-        Ok(client) => Ok(client),
-        Err(system) => configure(reqwest::Client::builder())
-            .tls_certs_only(certs()?)
-            .build()
-            .map_err(|e| format!("{e:?} (with the system's CA roots: {system:?})")),
-    }
+        .map_err(|e| format!("{e:?}"))
 }
 
 #[cfg(test)]

@@ -5,12 +5,28 @@ use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 
 const ALPHANUM: &[u8] = b"0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz";
 
-/// `n` random bytes from the operating system's generator.
+/// `n` random bytes from the operating system's generator (`getrandom(2)`). Not
+/// aws-lc's: its first use seeds a jitter-entropy collector for ~30 ms of CPU, which
+/// stood between starting and the first answer (signing still seeds it: see
+/// [`warm_up_signing_rng`]).
 pub fn random_bytes(n: usize) -> Vec<u8> {
     let mut buf = vec![0u8; n];
     // The system generator only fails when the OS has no entropy source at all.
-    aws_lc_rs::rand::fill(&mut buf).expect("the operating system's random generator failed");
+    getrandom::fill(&mut buf).expect("the operating system's random generator failed");
     buf
+}
+
+/// Seeds aws-lc's generator (which RSA blinding uses) on a thread of its own, once per
+/// process, so that the first token does not wait ~30 ms for it.
+pub fn warm_up_signing_rng() {
+    static ONCE: std::sync::Once = std::sync::Once::new();
+    ONCE.call_once(|| {
+        let _ = std::thread::Builder::new()
+            .name("rng-warm-up".into())
+            .spawn(|| {
+                let _ = aws_lc_rs::rand::fill(&mut [0u8; 1]);
+            });
+    });
 }
 
 /// A random base64url string of `bytes` bytes of entropy (32 bytes give 43 characters).

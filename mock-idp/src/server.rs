@@ -302,6 +302,7 @@ impl MockIdpBuilder {
         let self_timeout = self.header_read_timeout;
         let shared = self.shared(origins, admin_token.clone(), addr.port());
         let app = crate::routes::app(shared.clone());
+        crate::ids::warm_up_signing_rng();
         let tasks = listeners
             .into_iter()
             .map(|l| tokio::spawn(serve(l, app.clone(), acceptor.clone(), self_timeout)))

@@ -213,7 +213,8 @@ fn token_response(
     if let Some(map) = body.as_object_mut() {
         tamper::token_response_members(&faults, map);
     }
-    let text = body.to_string();
+    // serde_json's writer straight into a buffer (`Display` goes through fmt::Write).
+    let text = serde_json::to_string(&body).unwrap_or_default();
     let text = if faults
         .iter()
         .any(|f| f.id == FaultId::TokenResponseMalformed)
