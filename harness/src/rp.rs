@@ -296,10 +296,9 @@ impl RpProcess {
     ) -> Result<Duration, StartError> {
         let not_ready = StartError::NotReady;
         let client = mock_idp::http_client::build(
-            |b| {
-                b.timeout(Duration::from_secs(2))
-                    .redirect(reqwest::redirect::Policy::none())
-            },
+            reqwest::Client::builder()
+                .timeout(Duration::from_secs(2))
+                .redirect(reqwest::redirect::Policy::none()),
             None,
         )
         .map_err(not_ready)?;

@@ -319,10 +319,9 @@ pub async fn deliver(shared: &Shared, deliveries: Vec<Delivery>) {
         return;
     }
     let http = crate::http_client::build(
-        |b| {
-            b.timeout(BACKCHANNEL_TIMEOUT)
-                .redirect(reqwest::redirect::Policy::none())
-        },
+        reqwest::Client::builder()
+            .timeout(BACKCHANNEL_TIMEOUT)
+            .redirect(reqwest::redirect::Policy::none()),
         None,
     );
     for mut d in deliveries {

@@ -196,10 +196,9 @@ struct Session<'a> {
 impl<'a> Session<'a> {
     fn new(shared: &'a Shared, target: &'a ScimTarget) -> Result<Self, ScimError> {
         let http = crate::http_client::build(
-            |b| {
-                b.timeout(REQUEST_TIMEOUT)
-                    .redirect(reqwest::redirect::Policy::none())
-            },
+            reqwest::Client::builder()
+                .timeout(REQUEST_TIMEOUT)
+                .redirect(reqwest::redirect::Policy::none()),
             None,
         )
         .map_err(|e| ScimError(format!("cannot make an HTTP client: {e}")))?;

@@ -56,7 +56,7 @@ impl ChromeDriver {
             .map_err(|e| {
                 format!("cannot start `{bin}` ({e}); install it with scripts/install-browser")
             })?;
-        let http = mock_idp::http_client::build(|b| b, None)?;
+        let http = mock_idp::http_client::build(reqwest::Client::builder(), None)?;
         let started = Instant::now();
         while started.elapsed() < Duration::from_secs(10) {
             if http

@@ -80,11 +80,10 @@ impl HttpDriver {
         secrets: Vec<String>,
     ) -> Result<Self, String> {
         let client = mock_idp::http_client::build(
-            |b| {
-                b.redirect(reqwest::redirect::Policy::none())
-                    .timeout(Duration::from_secs(15))
-                    .user_agent("oidc-harness (HTTP driver)")
-            },
+            reqwest::Client::builder()
+                .redirect(reqwest::redirect::Policy::none())
+                .timeout(Duration::from_secs(15))
+                .user_agent("oidc-harness (HTTP driver)"),
             ca_pem,
         )?;
         Ok(Self {
