@@ -12,6 +12,10 @@
 //!   network, for `valgrind --tool=callgrind` to count the instructions each costs: the
 //!   IdP's own work beside its signatures, free of this machine's noise.
 //!
+//! - `bench redact N`: the IdP remembers N issued values, then each of 1,000 more is
+//!   followed by redacting an RP log line (as the harness does with what an RP prints):
+//!   microseconds per value, what redaction costs a long run.
+//!
 //! Every loop is bounded in time.
 
 use std::sync::Arc;
@@ -48,6 +52,7 @@ fn main() {
                 .expect("a runtime")
                 .block_on(work(&kind, n));
         }
+        Some("redact") => println!("{:.1}", redact(num(1, 10_000) as usize)),
         Some("bare") => {
             let (addr, file) = (
                 args.get(1).expect("bench bare ADDR FILE [JWKS_FILE]"),
@@ -62,7 +67,7 @@ fn main() {
         }
         _ => {
             eprintln!(
-                "usage: bench sign SECONDS | bench logins ORIGIN SECONDS CONNECTIONS | bench bare ADDR FILE"
+                "usage: bench sign SECONDS | bench logins ORIGIN SECONDS CONNECTIONS | bench bare ADDR FILE | bench redact N"
             );
             std::process::exit(2);
         }
@@ -75,6 +80,28 @@ fn runtime(workers: usize) -> tokio::runtime::Runtime {
         .enable_all()
         .build()
         .expect("a runtime")
+}
+
+/// Microseconds per issued value when each is followed by a redaction, with `n` values
+/// already remembered (see the module's documentation).
+fn redact(n: usize) -> f64 {
+    let known = mock_idp::known::Known::default();
+    let statics = || vec![("client_secret", WEB_SECRET.to_string())];
+    let value = |i: usize| format!("{:043}", i);
+    for i in 0..n {
+        known.remember("access_token", &value(i));
+    }
+    known.matcher(statics);
+    let start = Instant::now();
+    let mut done = 0;
+    while done < 1000 && start.elapsed() < Duration::from_secs(60) {
+        let v = value(n + done);
+        known.remember("access_token", &v);
+        let line = format!("GET /callback?code={v}&state=bench-state-0123456789 200");
+        std::hint::black_box(known.matcher(statics).redact(&line));
+        done += 1;
+    }
+    start.elapsed().as_secs_f64() * 1e6 / done as f64
 }
 
 /// RS256 signatures/s on this thread, with the IdP's fixture key parsed once.
