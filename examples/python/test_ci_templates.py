@@ -30,12 +30,15 @@ SCENARIOS = "--scenario scenarios/oidc-core/happy-path.toml --scenario scenarios
 
 def sample_rp_profile(tmp):
     """fixtures/rps/sample-rp.toml, starting the sample RP built next to the harness
-    binary when there is one (the profile itself builds a release one with cargo)."""
+    binary when there is one (the profile itself builds a release one with cargo, from
+    the checkout: its folder is made absolute, as the copy lives elsewhere)."""
     text = (ROOT / "fixtures/rps/sample-rp.toml").read_text()
     built = pathlib.Path(BINARY).resolve().parent / "sample-rp"
     if built.is_file():
         text = re.sub(r"(?m)^command = .*$", f"command = [{json.dumps(str(built))}]", text)
         text = re.sub(r'(?m)^cwd = .*$', "", text)
+    else:
+        text = re.sub(r'(?m)^cwd = .*$', f"cwd = {json.dumps(str(ROOT))}", text)
     profile = tmp / "sample-rp.toml"
     profile.write_text(text)
     return str(profile)
