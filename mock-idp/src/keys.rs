@@ -2,27 +2,28 @@
 //!
 //! Design note: `jsonwebtoken::encode` re-parses the DER key on every call, which costs
 //! about two thirds of a token's issuance time. We keep one parsed aws-lc `RsaKeyPair` per
-//! key and sign the JWS signing input ourselves; `rsa` parses the PEM and gives the
-//! modulus and exponent for the JWKS and the `kid` (an RFC 7638 thumbprint, 43 characters,
-//! the same shape as Okta's).
+//! key and sign the JWS signing input ourselves; the same key pair gives the modulus and
+//! exponent for the JWKS and the `kid` (an RFC 7638 thumbprint, 43 characters, the same
+//! shape as Okta's). Each key is parsed and checked once, by aws-lc alone: parsing it a
+//! second time elsewhere was half of the IdP's start-up.
 
 use std::sync::Arc;
 
-use aws_lc_rs::signature::{RSA_PKCS1_SHA256, RsaKeyPair};
+use aws_lc_rs::signature::{KeyPair as _, RSA_PKCS1_SHA256, RsaKeyPair};
 use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
-use rsa::pkcs8::{DecodePrivateKey, EncodePrivateKey};
-use rsa::traits::PublicKeyParts;
 use serde_json::json;
 
 /// Errors loading a signing key.
 #[derive(Debug, thiserror::Error)]
 pub enum KeyError {
-    /// The PEM text is not a PKCS#8 RSA private key.
-    #[error("{origin}: expected a PKCS#8 RSA private key in PEM (found: {reason})")]
+    /// The PEM text is not a private key of the kind expected.
+    #[error("{origin}: expected {expected} in PEM (found: {reason})")]
     Parse {
         /// Where the key came from (file name or fixture name).
         origin: String,
+        /// What kind of key was expected.
+        expected: &'static str,
         /// What the parser said.
         reason: String,
     },
@@ -56,12 +57,8 @@ struct Cert {
 impl Cert {
     fn from_pem(pem: &str) -> Option<Self> {
         use base64::engine::general_purpose::STANDARD;
-        let x5c: String = pem
-            .lines()
-            .filter(|l| !l.starts_with("-----"))
-            .map(str::trim)
-            .collect();
-        let der = STANDARD.decode(&x5c).ok()?;
+        let (_, der) = pem_der(pem).ok()?;
+        let x5c = STANDARD.encode(&der);
         let sha1 = aws_lc_rs::digest::digest(&aws_lc_rs::digest::SHA1_FOR_LEGACY_USE_ONLY, &der);
         let sha256 = aws_lc_rs::digest::digest(&aws_lc_rs::digest::SHA256, &der);
         Some(Self {
@@ -73,6 +70,32 @@ impl Cert {
     }
 }
 
+/// The label and the DER bytes of the first PEM block of `pem` (RFC 7468).
+fn pem_der(pem: &str) -> Result<(String, Vec<u8>), String> {
+    let mut lines = pem
+        .lines()
+        .map(str::trim)
+        .skip_while(|l| !l.starts_with("-----BEGIN "));
+    let label = lines
+        .next()
+        .and_then(|l| l.strip_prefix("-----BEGIN "))
+        .and_then(|l| l.strip_suffix("-----"))
+        .ok_or("no -----BEGIN ...----- line")?
+        .to_string();
+    let end = format!("-----END {label}-----");
+    let mut b64 = String::new();
+    for line in lines.by_ref() {
+        if line == end {
+            return match base64::engine::general_purpose::STANDARD.decode(&b64) {
+                Ok(der) => Ok((label, der)),
+                Err(e) => Err(format!("base64 in the {label} block: {e}")),
+            };
+        }
+        b64.push_str(line);
+    }
+    Err(format!("no {end} line"))
+}
+
 impl std::fmt::Debug for SigningKey {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("SigningKey")
@@ -82,17 +105,24 @@ impl std::fmt::Debug for SigningKey {
 }
 
 impl SigningKey {
-    /// Parses a PKCS#8 PEM private key. `origin` names it in errors.
+    /// Parses an RSA private key in PEM, PKCS#8 (`PRIVATE KEY`) or PKCS#1 (`RSA PRIVATE
+    /// KEY`). `origin` names it in errors.
     pub fn from_pem(pem: &str, origin: &str) -> Result<Self, KeyError> {
         let err = |reason: String| KeyError::Parse {
             origin: origin.to_string(),
+            expected: "an RSA private key (PKCS#8 or PKCS#1)",
             reason,
         };
-        let key = rsa::PrivateKey::from_pkcs8_pem(pem).map_err(|e| err(e.to_string()))?;
-        let der = key.to_pkcs8_der().map_err(|e| err(e.to_string()))?;
-        let pair = RsaKeyPair::from_pkcs8(der.as_bytes()).map_err(|e| err(e.to_string()))?;
-        let n_b64 = URL_SAFE_NO_PAD.encode(key.n_bytes());
-        let e_b64 = URL_SAFE_NO_PAD.encode(key.e_bytes());
+        let (label, der) = pem_der(pem).map_err(err)?;
+        let pair = match label.as_str() {
+            "PRIVATE KEY" => RsaKeyPair::from_pkcs8(&der),
+            "RSA PRIVATE KEY" => RsaKeyPair::from_der(&der),
+            other => return Err(err(format!("a PEM block labelled {other:?}"))),
+        }
+        .map_err(|e| err(format!("aws-lc rejected the key: {e}")))?;
+        let public = aws_lc_rs::rsa::PublicKeyComponents::<Vec<u8>>::from(pair.public_key());
+        let n_b64 = URL_SAFE_NO_PAD.encode(&public.n);
+        let e_b64 = URL_SAFE_NO_PAD.encode(&public.e);
         // RFC 7638 section 3.2: the required members in lexicographic order, no white space.
         let thumb_input = format!(r#"{{"e":"{e_b64}","kty":"RSA","n":"{n_b64}"}}"#);
         let kid = URL_SAFE_NO_PAD.encode(
@@ -209,16 +239,10 @@ impl EcKey {
         use aws_lc_rs::signature::{ECDSA_P256_SHA256_FIXED_SIGNING, EcdsaKeyPair, KeyPair};
         let err = |reason: String| KeyError::Parse {
             origin: origin.to_string(),
+            expected: "a P-256 private key (PKCS#8)",
             reason,
         };
-        let b64: String = pem
-            .lines()
-            .filter(|l| !l.starts_with("-----"))
-            .collect::<Vec<_>>()
-            .concat();
-        let der = base64::engine::general_purpose::STANDARD
-            .decode(b64.trim())
-            .map_err(|e| err(e.to_string()))?;
+        let (_, der) = pem_der(pem).map_err(err)?;
         let pair = EcdsaKeyPair::from_pkcs8(&ECDSA_P256_SHA256_FIXED_SIGNING, &der)
             .map_err(|e| err(e.to_string()))?;
         // The public key is the uncompressed point: 0x04 || x || y, 32 bytes each.
@@ -443,5 +467,59 @@ mod tests {
         ring.rotate(false);
         assert!(ring.find(&first).is_none(), "old key dropped");
         assert_eq!(ring.published().len(), 2);
+    }
+
+    #[test]
+    fn a_pkcs1_key_is_the_same_key_as_its_pkcs8_form() {
+        let pkcs8 =
+            SigningKey::from_pem(include_str!("../../fixtures/keys/key1.pem"), "key1.pem").unwrap();
+        let pkcs1 = SigningKey::from_pem(
+            include_str!("../../fixtures/keys/key1-pkcs1.pem"),
+            "key1-pkcs1.pem",
+        )
+        .unwrap();
+        assert_eq!(pkcs1.kid(), pkcs8.kid());
+        assert_eq!(pkcs1.jwk(), pkcs8.jwk());
+    }
+
+    #[test]
+    fn the_published_modulus_and_exponent_verify_the_signatures() {
+        // jsonwebtoken (third party) verifies with the JWK's n and e alone.
+        for key in fixture_keys() {
+            assert_eq!(key.e_b64, "AQAB");
+            assert!(!key.n_b64.starts_with('A'), "n has no leading zero byte");
+            let input = "eyJhbGciOiJSUzI1NiJ9.eyJzdWIiOiJ4In0";
+            let sig = URL_SAFE_NO_PAD.encode(key.sign_rs256(input.as_bytes()));
+            let mut v = jsonwebtoken::Validation::new(jsonwebtoken::Algorithm::RS256);
+            v.required_spec_claims.clear();
+            v.validate_exp = false;
+            jsonwebtoken::decode::<serde_json::Value>(
+                format!("{input}.{sig}"),
+                &key.decoding_key(),
+                &v,
+            )
+            .unwrap_or_else(|e| panic!("{}: {e}", key.kid()));
+        }
+    }
+
+    #[test]
+    fn a_bad_key_is_named_with_what_was_expected() {
+        let msg = |pem: &str| {
+            SigningKey::from_pem(pem, "tenant.toml: keys[1]")
+                .expect_err("refused")
+                .to_string()
+        };
+        let m = msg("not a key");
+        assert!(
+            m.starts_with("tenant.toml: keys[1]: expected an RSA private key (PKCS#8 or PKCS#1)")
+                && m.contains("no -----BEGIN"),
+            "{m}"
+        );
+        let m = msg(include_str!("../../fixtures/keys/key1.crt"));
+        assert!(m.contains(r#"labelled "CERTIFICATE""#), "{m}");
+        let m = msg(include_str!("../../fixtures/keys/ec1.pem"));
+        assert!(m.contains("aws-lc rejected the key"), "{m}");
+        let m = msg("-----BEGIN PRIVATE KEY-----\nMIIB\n");
+        assert!(m.contains("no -----END PRIVATE KEY----- line"), "{m}");
     }
 }
