@@ -17,7 +17,9 @@ pub fn random_bytes(n: usize) -> Vec<u8> {
 }
 
 /// Seeds aws-lc's generator (which RSA blinding uses) on a thread of its own, once per
-/// process, so that the first token does not wait ~30 ms for it.
+/// process, so that the first token does not wait for it. Built in this workspace, aws-lc
+/// seeds from the OS in microseconds (`.cargo/config.toml`); built elsewhere, as a
+/// dependency of someone's tests, it may first collect CPU jitter for ~30 ms.
 pub fn warm_up_signing_rng() {
     static ONCE: std::sync::Once = std::sync::Once::new();
     ONCE.call_once(|| {
