@@ -320,8 +320,10 @@ end
     shutil.rmtree(tmp, ignore_errors=True)
 
     o = res["oidc-harness"]
+    # Each round's ratio (ours and the other measured minutes apart at most), then their
+    # median: the machine's drift between rounds cancels out.
     ratios = lambda key: "; ".join(
-        f"{o_v / median(res[s.name][key]):.2f}x {s.name}" for s in servers[1:] for o_v in [median(o[key])]
+        f"{median([x / y for x, y in zip(o[key], res[s.name][key])]):.2f}x {s.name}" for s in servers[1:]
     )
     rows = [
         ("start-up to first discovery answer", f"{median(o['startup']):.1f} ms",
