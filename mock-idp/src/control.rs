@@ -35,10 +35,13 @@ impl Shared {
         &self,
         f: impl FnOnce(&mut Tenant) -> Result<(), ControlError>,
     ) -> Result<(), ControlError> {
+        // Read, change and write under one lock: two changes at once do not undo each other.
         let mut guard = self.tenant_mut();
         let mut candidate = guard.clone();
         f(&mut candidate)?;
         *guard = candidate.validated()?;
+        drop(guard);
+        self.tenant_changed();
         Ok(())
     }
 

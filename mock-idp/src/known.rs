@@ -168,8 +168,8 @@ impl Known {
     }
 
     /// The secrets known now, ready to replace, with `statics` giving the secrets not
-    /// remembered here (called only when they changed since the last call, see
-    /// [`Known::touch`]). Only what changed is rebuilt (see [`RECENT_MAX`]).
+    /// remembered here (the tenant's; called only when the large automaton is rebuilt:
+    /// after [`Known::touch`], or past [`RECENT_MAX`] new values).
     pub fn matcher(&self, statics: impl FnOnce() -> Vec<(&'static str, String)>) -> Arc<Matcher> {
         let mut inner = self.lock();
         let pushed = inner.pushed;

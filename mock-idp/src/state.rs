@@ -202,12 +202,19 @@ impl Shared {
         self.tenant.read().unwrap_or_else(|p| p.into_inner())
     }
 
-    /// A write guard on the tenant.
+    /// A write guard on the tenant. Whoever writes calls [`Shared::tenant_changed`] once
+    /// the guard is dropped.
     pub fn tenant_mut(&self) -> std::sync::RwLockWriteGuard<'_, Tenant> {
-        // Its secrets may change: the redactor rebuilds; servers may change.
+        self.tenant.write().unwrap_or_else(|p| p.into_inner())
+    }
+
+    /// Forgets what was derived from the tenant: its secrets (the redactor rebuilds) and
+    /// the prepared servers and documents. Called after the write, not before: a request
+    /// served in between would otherwise derive them again from the old tenant, and keep
+    /// them.
+    pub fn tenant_changed(&self) {
         self.known.touch();
         self.prepared.clear();
-        self.tenant.write().unwrap_or_else(|p| p.into_inner())
     }
 
     /// Resolves `id` (`org` or a custom server id) against the tenant, prepared once.
