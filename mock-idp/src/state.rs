@@ -158,36 +158,53 @@ pub struct Prepared {
     servers: RwLock<HashMap<String, Arc<ServerCtx>>>,
     discovery: RwLock<HashMap<String, axum::body::Bytes>>,
     jwks: RwLock<HashMap<String, axum::body::Bytes>>,
+    /// Bumped by every change that forgets something: what was made from the state
+    /// before it is not kept (see [`Prepared::get_or_make`]).
+    generation: std::sync::atomic::AtomicU64,
 }
 
 impl Prepared {
-    fn get<V: Clone>(map: &RwLock<HashMap<String, V>>, key: &str) -> Option<V> {
-        map.read()
-            .unwrap_or_else(|p| p.into_inner())
-            .get(key)
-            .cloned()
+    /// The value of `key`, made by `make` (from the tenant and keys of now) and kept when
+    /// it is not there yet. A value whose making overlapped a change is returned but not
+    /// kept: made from the old state, it would outlive the change that forgot it.
+    fn get_or_make<V: Clone>(
+        &self,
+        map: &RwLock<HashMap<String, V>>,
+        key: &str,
+        make: impl FnOnce() -> Option<V>,
+    ) -> Option<V> {
+        use std::sync::atomic::Ordering;
+        if let Some(v) = map.read().unwrap_or_else(|p| p.into_inner()).get(key) {
+            return Some(v.clone());
+        }
+        let before = self.generation.load(Ordering::Acquire);
+        let v = make()?;
+        let mut m = map.write().unwrap_or_else(|p| p.into_inner());
+        // A change bumps the generation before it clears (under this lock): either it is
+        // seen here, or its clearing comes after this insert.
+        if self.generation.load(Ordering::Acquire) == before {
+            m.insert(key.to_string(), v.clone());
+        }
+        Some(v)
     }
 
-    fn put<V>(map: &RwLock<HashMap<String, V>>, key: &str, v: V) {
-        map.write()
-            .unwrap_or_else(|p| p.into_inner())
-            .insert(key.to_string(), v);
+    fn forget(&self, maps: &[&RwLock<HashMap<String, impl Sized>>]) {
+        self.generation
+            .fetch_add(1, std::sync::atomic::Ordering::AcqRel);
+        for m in maps {
+            m.write().unwrap_or_else(|p| p.into_inner()).clear();
+        }
     }
 
     /// Forgets everything (the tenant changed).
     pub fn clear(&self) {
-        for m in [&self.discovery, &self.jwks] {
-            m.write().unwrap_or_else(|p| p.into_inner()).clear();
-        }
-        self.servers
-            .write()
-            .unwrap_or_else(|p| p.into_inner())
-            .clear();
+        self.forget(&[&self.discovery, &self.jwks]);
+        self.forget(&[&self.servers]);
     }
 
     /// Forgets the JWKS (the keys changed).
     pub fn keys_changed(&self) {
-        self.jwks.write().unwrap_or_else(|p| p.into_inner()).clear();
+        self.forget(&[&self.jwks]);
     }
 }
 
@@ -219,12 +236,8 @@ impl Shared {
 
     /// Resolves `id` (`org` or a custom server id) against the tenant, prepared once.
     pub fn server_ctx(&self, id: &str) -> Option<Arc<ServerCtx>> {
-        if let Some(s) = Prepared::get(&self.prepared.servers, id) {
-            return Some(s);
-        }
-        let s = Arc::new(self.server(id)?);
-        Prepared::put(&self.prepared.servers, id, s.clone());
-        Some(s)
+        self.prepared
+            .get_or_make(&self.prepared.servers, id, || self.server(id).map(Arc::new))
     }
 
     /// The server a path segment names under the personality (an Entra alias such as
@@ -235,33 +248,30 @@ impl Shared {
             return self.server_ctx(segment);
         }
         let key = format!("segment {segment}");
-        if let Some(s) = Prepared::get(&self.prepared.servers, &key) {
-            return Some(s);
-        }
-        let id = if p.is_alias(segment) {
-            "default".to_string()
-        } else {
-            let tenant = self.tenant();
-            std::iter::once("default")
-                .chain(tenant.authorization_servers.iter().map(|s| s.id.as_str()))
-                .find(|id| p.segment(id) == segment)?
-                .to_string()
-        };
-        let mut srv = self.server(&id)?;
-        srv.segment = segment.to_string();
-        let srv = Arc::new(srv);
-        Prepared::put(&self.prepared.servers, &key, srv.clone());
-        Some(srv)
+        self.prepared.get_or_make(&self.prepared.servers, &key, || {
+            let id = if p.is_alias(segment) {
+                "default".to_string()
+            } else {
+                let tenant = self.tenant();
+                std::iter::once("default")
+                    .chain(tenant.authorization_servers.iter().map(|s| s.id.as_str()))
+                    .find(|id| p.segment(id) == segment)?
+                    .to_string()
+            };
+            let mut srv = self.server(&id)?;
+            srv.segment = segment.to_string();
+            Some(Arc::new(srv))
+        })
     }
 
     /// The discovery document of `srv`, as bytes, prepared once.
     pub fn discovery_bytes(&self, srv: &ServerCtx) -> axum::body::Bytes {
-        if let Some(b) = Prepared::get(&self.prepared.discovery, &srv.segment) {
-            return b;
-        }
-        let b = axum::body::Bytes::from(crate::routes::discovery::document(self, srv).to_string());
-        Prepared::put(&self.prepared.discovery, &srv.segment, b.clone());
-        b
+        self.prepared
+            .get_or_make(&self.prepared.discovery, &srv.segment, || {
+                let doc = crate::routes::discovery::document(self, srv);
+                Some(axum::body::Bytes::from(doc.to_string()))
+            })
+            .expect("made above")
     }
 
     /// The JWKS of `srv` as the personality publishes it.
@@ -281,13 +291,13 @@ impl Shared {
 
     /// The JWKS of `srv`, as bytes, prepared once (until the keys change).
     pub fn jwks_bytes(&self, srv: &ServerCtx) -> axum::body::Bytes {
-        if let Some(b) = Prepared::get(&self.prepared.jwks, &srv.segment) {
-            return b;
-        }
-        let keys = self.with_ring(&srv.id, |r| r.published().iter().map(|k| k.jwk()).collect());
-        let b = axum::body::Bytes::from(self.jwks(srv, keys).to_string());
-        Prepared::put(&self.prepared.jwks, &srv.segment, b.clone());
-        b
+        self.prepared
+            .get_or_make(&self.prepared.jwks, &srv.segment, || {
+                let keys =
+                    self.with_ring(&srv.id, |r| r.published().iter().map(|k| k.jwk()).collect());
+                Some(axum::body::Bytes::from(self.jwks(srv, keys).to_string()))
+            })
+            .expect("made above")
     }
 
     /// The URL of an endpoint of `srv` under the personality.
@@ -806,4 +816,38 @@ pub fn groups_of(user: &User) -> Vec<String> {
     let mut g = vec!["Everyone".to_string()];
     g.extend(user.groups.iter().filter(|x| *x != "Everyone").cloned());
     g
+}
+
+#[cfg(test)]
+mod prepared_tests {
+    use super::Prepared;
+    use axum::body::Bytes;
+
+    #[test]
+    fn a_value_made_across_a_change_is_returned_but_not_kept() {
+        let p = Prepared::default();
+        // The tenant changes while the document is being made from the old one.
+        let old = p.get_or_make(&p.discovery, "default", || {
+            p.clear();
+            Some(Bytes::from("from the old tenant"))
+        });
+        assert_eq!(old.as_deref(), Some(&b"from the old tenant"[..]));
+        let new = p.get_or_make(&p.discovery, "default", || Some(Bytes::from("new")));
+        assert_eq!(
+            new.as_deref(),
+            Some(&b"new"[..]),
+            "made again, not the old one"
+        );
+        let kept = p.get_or_make(&p.discovery, "default", || panic!("made a third time"));
+        assert_eq!(kept.as_deref(), Some(&b"new"[..]));
+        // A key change forgets the JWKS the same way, and only it.
+        p.get_or_make(&p.jwks, "default", || {
+            p.keys_changed();
+            Some(Bytes::from("old keys"))
+        });
+        let jwks = p.get_or_make(&p.jwks, "default", || Some(Bytes::from("new keys")));
+        assert_eq!(jwks.as_deref(), Some(&b"new keys"[..]));
+        let kept = p.get_or_make(&p.discovery, "default", || panic!("discovery was kept"));
+        assert_eq!(kept.as_deref(), Some(&b"new"[..]));
+    }
 }
