@@ -35,14 +35,11 @@ impl Shared {
         &self,
         f: impl FnOnce(&mut Tenant) -> Result<(), ControlError>,
     ) -> Result<(), ControlError> {
-        // Read, change and write under one lock: two changes at once do not undo each other.
-        let mut guard = self.tenant_mut();
-        let mut candidate = guard.clone();
-        f(&mut candidate)?;
-        *guard = candidate.validated()?;
-        drop(guard);
-        self.tenant_changed();
-        Ok(())
+        self.change_tenant(|now| {
+            let mut candidate = now.clone();
+            f(&mut candidate)?;
+            Ok(candidate.validated()?)
+        })
     }
 
     /// Replaces the whole tenant.

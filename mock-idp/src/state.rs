@@ -219,19 +219,18 @@ impl Shared {
         self.tenant.read().unwrap_or_else(|p| p.into_inner())
     }
 
-    /// A write guard on the tenant. Whoever writes calls [`Shared::tenant_changed`] once
-    /// the guard is dropped.
-    pub fn tenant_mut(&self) -> std::sync::RwLockWriteGuard<'_, Tenant> {
-        self.tenant.write().unwrap_or_else(|p| p.into_inner())
-    }
-
-    /// Forgets what was derived from the tenant: its secrets (the redactor rebuilds) and
-    /// the prepared servers and documents. Called after the write, not before: a request
-    /// served in between would otherwise derive them again from the old tenant, and keep
-    /// them.
-    pub fn tenant_changed(&self) {
+    /// Changes the tenant with `f`: read, changed and written under one lock (two changes
+    /// at once do not undo each other), kept only if `f` succeeds. What was derived from
+    /// the tenant (its secrets for the redactor, the prepared servers and documents) is
+    /// forgotten after the write, not before: a request served in between would derive
+    /// it again from the old tenant and keep it.
+    pub fn change_tenant<E>(&self, f: impl FnOnce(&Tenant) -> Result<Tenant, E>) -> Result<(), E> {
+        let mut guard = self.tenant.write().unwrap_or_else(|p| p.into_inner());
+        *guard = f(&guard)?;
+        drop(guard);
         self.known.touch();
         self.prepared.clear();
+        Ok(())
     }
 
     /// Resolves `id` (`org` or a custom server id) against the tenant, prepared once.
