@@ -6,9 +6,9 @@ use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 const ALPHANUM: &[u8] = b"0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz";
 
 /// `n` random bytes from the operating system's generator (`getrandom(2)`). Not
-/// aws-lc's: its first use seeds a jitter-entropy collector for ~30 ms of CPU, which
-/// stood between starting and the first answer (signing still seeds it: see
-/// [`warm_up_signing_rng`]).
+/// aws-lc's: built outside this workspace, its first use may seed a jitter-entropy
+/// collector for ~30 ms of CPU, which would stand between starting and the first answer
+/// (signing seeds it off that path: see [`warm_up_signing_rng`]).
 pub fn random_bytes(n: usize) -> Vec<u8> {
     let mut buf = vec![0u8; n];
     // The system generator only fails when the OS has no entropy source at all.
