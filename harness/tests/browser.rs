@@ -547,3 +547,64 @@ async fn the_spas_switched_off_logout_checks_are_caught() {
         }
     }
 }
+
+/// A stand-in for Chromium that dies at start the first `fails` times (writing a line to
+/// its log as Chromium does), then runs the real one; it counts its starts in `dir`.
+fn flaky_chromium(dir: &std::path::Path, fails: u32) -> String {
+    let script = dir.join("chromium");
+    let count = dir.join("starts");
+    std::fs::write(
+        &script,
+        format!(
+            r#"#!/bin/sh
+n=$(( $(cat '{count}' 2>/dev/null || echo 0) + 1 )); echo $n > '{count}'
+if [ $n -le {fails} ]; then
+  for a in "$@"; do case "$a" in --user-data-dir=*) d="${{a#--user-data-dir=}}";; esac; done
+  mkdir -p "$d"
+  echo "[1:1:ERROR:dbus/bus.cc:405] Failed to connect to the bus" >> "$d/chrome_debug.log"
+  echo "[1:1:FATAL:stand_in.cc:1] start $n died on purpose" >> "$d/chrome_debug.log"
+  exit 1
+fi
+exec /usr/bin/chromium "$@"
+"#,
+            count = count.display()
+        ),
+    )
+    .unwrap();
+    use std::os::unix::fs::PermissionsExt;
+    std::fs::set_permissions(&script, std::fs::Permissions::from_mode(0o755)).unwrap();
+    script.display().to_string()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_chromium_that_dies_at_start_is_started_again_and_quoted_when_it_never_starts() {
+    use harness::driver::chromium::{ChromeDriver, SESSION_ATTEMPTS};
+    let dir = std::env::temp_dir().join(format!("oidc-harness-flaky-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).unwrap();
+    let starts = || {
+        std::fs::read_to_string(dir.join("starts"))
+            .map(|s| s.trim().parse::<u32>().unwrap())
+            .unwrap_or(0)
+    };
+    // Dies once: the second start gives a session that works.
+    let mut chrome = ChromeDriver::start().await.unwrap();
+    chrome.use_chromium(flaky_chromium(&dir, 1));
+    let c = chrome.session(false).await.expect("a second start");
+    c.goto("about:blank").await.unwrap();
+    c.close().await.unwrap();
+    assert_eq!(starts(), 2);
+    // Never starts: the error says how often it was tried and quotes each start's log,
+    // without the D-Bus noise.
+    std::fs::remove_file(dir.join("starts")).unwrap();
+    chrome.use_chromium(flaky_chromium(&dir, 99));
+    let e = chrome.session(false).await.expect_err("no session");
+    assert_eq!(starts(), SESSION_ATTEMPTS, "{e}");
+    assert!(e.contains(&format!("({SESSION_ATTEMPTS} attempts)")), "{e}");
+    for n in 1..=SESSION_ATTEMPTS {
+        assert!(e.contains(&format!("start {n} died on purpose")), "{e}");
+    }
+    assert!(!e.contains("dbus"), "{e}");
+    drop(chrome);
+    let _ = std::fs::remove_dir_all(&dir);
+}

@@ -9,6 +9,7 @@ use std::path::PathBuf;
 use std::process::Stdio;
 use std::time::{Duration, Instant};
 
+use fantoccini::error::NewSessionError;
 use fantoccini::{Client, ClientBuilder, Locator};
 use serde_json::json;
 use url::Url;
@@ -17,8 +18,9 @@ use super::{Driver, DriverError, Hop, Login, MAX_HOPS, Page, Party};
 use crate::report::redact;
 
 /// Chromium's flags: headless, and kept off the network (it is closed here anyway).
-const FLAGS: [&str; 11] = [
+const FLAGS: [&str; 12] = [
     "--headless=new",
+    "--enable-logging",
     "--no-sandbox",
     "--disable-gpu",
     "--disable-dev-shm-usage",
@@ -36,6 +38,9 @@ pub struct ChromeDriver {
     child: tokio::process::Child,
     port: u16,
     profiles: Vec<PathBuf>,
+    /// Chromium's binary (`$CHROME_BIN`, else Debian's `/usr/bin/chromium` when there);
+    /// `None` lets ChromeDriver look for it.
+    chromium: Option<String>,
 }
 
 impl ChromeDriver {
@@ -69,6 +74,11 @@ impl ChromeDriver {
                     child,
                     port,
                     profiles: Vec::new(),
+                    chromium: std::env::var("CHROME_BIN").ok().or_else(|| {
+                        std::path::Path::new("/usr/bin/chromium")
+                            .exists()
+                            .then(|| "/usr/bin/chromium".to_string())
+                    }),
                 });
             }
             tokio::time::sleep(Duration::from_millis(20)).await;
@@ -76,40 +86,112 @@ impl ChromeDriver {
         Err(format!("`{bin}` did not answer on port {port} within 10 s"))
     }
 
-    /// A new Chromium session with a fresh profile folder.
+    /// A new Chromium session with a fresh profile folder. A Chromium that dies while
+    /// starting (ChromeDriver's "DevToolsActivePort file doesn't exist", seen once in a
+    /// loaded CI run) is started again, at most [`SESSION_ATTEMPTS`] times in all; the
+    /// error then quotes what each attempt's Chromium logged.
     pub async fn session(&mut self, accept_insecure_certs: bool) -> Result<Client, String> {
-        // With every crate's features unified, rustls may see two crypto providers and
-        // refuse to pick one: choose aws-lc-rs (as the rest of the workspace does).
-        let _ = rustls::crypto::aws_lc_rs::default_provider().install_default();
-        // Unique in the process: runs side by side (tests, embedders) each have their own
-        // ChromeDriver, and must never share (or delete) another's profile.
+        let mut failures = Vec::new();
+        for attempt in 1..=SESSION_ATTEMPTS {
+            let dir = self.new_profile();
+            match self.connect(&dir, accept_insecure_certs).await {
+                Ok(c) => return Ok(c),
+                Err(Refused::NotCreated(e)) => {
+                    let mut failure = format!("attempt {attempt}: {e}");
+                    if let Some(log) = chromium_log_tail(&dir) {
+                        failure.push_str(&format!(" (Chromium's log: {log})"));
+                    }
+                    failures.push(failure);
+                    if attempt < SESSION_ATTEMPTS {
+                        tokio::time::sleep(Duration::from_secs(attempt as u64)).await;
+                    }
+                }
+                Err(Refused::Other(e)) => {
+                    return Err(format!("cannot open a Chromium session: {e}"));
+                }
+            }
+        }
+        Err(format!(
+            "cannot open a Chromium session ({SESSION_ATTEMPTS} attempts): {}",
+            failures.join("; ")
+        ))
+    }
+
+    /// A profile folder no other session (of this run or of another process) uses,
+    /// deleted when ChromeDriver is dropped.
+    fn new_profile(&mut self) -> PathBuf {
         static NEXT: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
         let n = NEXT.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
         let dir =
             std::env::temp_dir().join(format!("oidc-harness-chromium-{}-{n}", std::process::id()));
         let _ = std::fs::remove_dir_all(&dir);
         self.profiles.push(dir.clone());
+        dir
+    }
+
+    async fn connect(
+        &self,
+        profile: &std::path::Path,
+        accept_insecure_certs: bool,
+    ) -> Result<Client, Refused> {
+        // With every crate's features unified, rustls may see two crypto providers and
+        // refuse to pick one: choose aws-lc-rs (as the rest of the workspace does).
+        let _ = rustls::crypto::aws_lc_rs::default_provider().install_default();
         let mut args: Vec<String> = FLAGS.iter().map(|s| s.to_string()).collect();
-        args.push(format!("--user-data-dir={}", dir.display()));
+        args.push(format!("--user-data-dir={}", profile.display()));
         let mut options = json!({"args": args});
-        if let Ok(bin) = std::env::var("CHROME_BIN") {
+        if let Some(bin) = &self.chromium {
             options["binary"] = json!(bin);
-        } else if std::path::Path::new("/usr/bin/chromium").exists() {
-            options["binary"] = json!("/usr/bin/chromium");
         }
         let mut caps = serde_json::Map::new();
         caps.insert("goog:chromeOptions".into(), options);
         caps.insert("acceptInsecureCerts".into(), json!(accept_insecure_certs));
-        let mut builder = ClientBuilder::rustls().map_err(|e| e.to_string())?;
+        let mut builder = ClientBuilder::rustls().map_err(|e| Refused::Other(e.to_string()))?;
         builder.capabilities(caps);
         builder
             .connect(&format!("http://127.0.0.1:{}", self.port))
             .await
-            .map_err(|e| format!("cannot open a Chromium session: {e}"))
+            .map_err(|e| match e {
+                NewSessionError::SessionNotCreated(e) => Refused::NotCreated(e.to_string()),
+                e => Refused::Other(e.to_string()),
+            })
     }
 }
 
+/// Why ChromeDriver gave no session: Chromium did not start (worth another try), or
+/// anything else (ChromeDriver unreachable, a bad answer).
+enum Refused {
+    NotCreated(String),
+    Other(String),
+}
+
+/// How many times a session is tried when Chromium does not start.
+pub const SESSION_ATTEMPTS: u32 = 3;
+
+/// The last lines Chromium wrote to its log in `profile` (`--enable-logging` writes
+/// `chrome_debug.log` there), without the D-Bus complaints every start makes in a
+/// container; at most five lines, each cut to 300 characters. Nothing secret is there
+/// yet: the session had not started.
+fn chromium_log_tail(profile: &std::path::Path) -> Option<String> {
+    let text = std::fs::read_to_string(profile.join("chrome_debug.log")).ok()?;
+    let lines: Vec<&str> = text
+        .lines()
+        .filter(|l| !l.trim().is_empty() && !l.contains("dbus/"))
+        .collect();
+    let tail: Vec<String> = lines[lines.len().saturating_sub(5)..]
+        .iter()
+        .map(|l| l.chars().take(300).collect())
+        .collect();
+    (!tail.is_empty()).then(|| tail.join(" | "))
+}
+
 impl ChromeDriver {
+    /// Starts sessions with this Chromium binary instead (an embedder's own build, or a
+    /// wrapper script).
+    pub fn use_chromium(&mut self, bin: impl Into<String>) {
+        self.chromium = Some(bin.into());
+    }
+
     /// ChromeDriver's process id.
     pub fn pid(&self) -> Option<u32> {
         self.child.id()
