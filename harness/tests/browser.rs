@@ -608,3 +608,21 @@ async fn a_chromium_that_dies_at_start_is_started_again_and_quoted_when_it_never
     drop(chrome);
     let _ = std::fs::remove_dir_all(&dir);
 }
+
+/// A page that never shows what `settled_when` waits for (an RP that waits forever) is
+/// judged from what it shows before the scenario's time is up, not left to whichever of
+/// the page's wait (15 s) and the scenario's timeout runs out first.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_page_that_never_settles_is_judged_before_the_scenario_times_out() {
+    let text = spa_text("code", None, "").replace(
+        "settled_when = \"#who, #outcome, #signed-out\"",
+        "settled_when = \"#never-shown\"\ntimeout_secs = 8",
+    );
+    assert!(text.contains("#never-shown"));
+    let profile = harness::profile::parse("never-settles.toml", &text).unwrap();
+    let r = run(profile, scenarios(&["spa-login"]), Options::default()).await;
+    let s = &r.scenarios[0];
+    // The signed-in page, judged: a pass, where the 8 s timeout used to strike first
+    // (an error) while the driver still waited for `#never-shown`.
+    assert_eq!(s.verdict, Verdict::Pass, "{:?}", s.notes);
+}

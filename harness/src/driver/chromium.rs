@@ -221,7 +221,15 @@ pub struct ChromiumDriver<'a> {
     secrets: Vec<String>,
     last_url: String,
     settled_when: Option<String>,
+    /// When the scenario's time is up (see [`ChromiumDriver::finish_by`]).
+    deadline: Option<Instant>,
 }
+
+/// The longest wait for one page to settle or to leave the sign-in form.
+const PAGE_WAIT: Duration = Duration::from_secs(15);
+/// Time kept for what follows a page's wait before the scenario's deadline: judging the
+/// page the RP stopped on is the scenario's answer, not a timeout.
+const DEADLINE_MARGIN: Duration = Duration::from_secs(3);
 
 fn cmd(e: impl std::fmt::Display) -> DriverError {
     DriverError::Unreachable {
@@ -247,7 +255,25 @@ impl<'a> ChromiumDriver<'a> {
             secrets,
             last_url: String::new(),
             settled_when,
+            deadline: None,
         }
+    }
+
+    /// The scenario must be done by `deadline`: a page that never settles (an RP that
+    /// waits forever) is waited for only until shortly before it, so the verdict is
+    /// decided from the page the RP stopped on, whatever the machine's load, rather than
+    /// by which of two timers ran out first.
+    pub fn finish_by(&mut self, deadline: Instant) {
+        self.deadline = Some(deadline);
+    }
+
+    /// How long a page may be waited for from now.
+    fn page_wait(&self) -> Duration {
+        self.deadline.map_or(PAGE_WAIT, |d| {
+            d.saturating_duration_since(Instant::now())
+                .saturating_sub(DEADLINE_MARGIN)
+                .clamp(Duration::from_millis(500), PAGE_WAIT)
+        })
     }
 
     fn party(&self, url: &str) -> Party {
@@ -311,12 +337,13 @@ impl<'a> ChromiumDriver<'a> {
 
     /// Waits until the page is final: on an RP page with `settled_when`, until that
     /// element appears; otherwise until URL and page stay the same for three looks.
-    /// Transient WebDriver errors during navigation are waited out. Bounded.
+    /// Transient WebDriver errors during navigation are waited out. Bounded by
+    /// [`PAGE_WAIT`] and the scenario's deadline.
     async fn settle(&mut self) -> Result<(String, String), DriverError> {
-        let started = Instant::now();
+        let (started, wait) = (Instant::now(), self.page_wait());
         let mut last = (String::new(), String::new());
         let mut stable = 0;
-        while started.elapsed() < Duration::from_secs(15) {
+        while started.elapsed() < wait {
             let Some((url, source, ready)) = self.look().await else {
                 stable = 0;
                 tokio::time::sleep(Duration::from_millis(60)).await;
@@ -360,8 +387,8 @@ impl<'a> ChromiumDriver<'a> {
     /// After submitting the sign-in form: waits until that page is gone (the old
     /// document stays on screen until the IdP answers). Bounded.
     async fn leave_sign_in(&mut self) {
-        let started = Instant::now();
-        while started.elapsed() < Duration::from_secs(15) {
+        let (started, wait) = (Instant::now(), self.page_wait());
+        while started.elapsed() < wait {
             if let Some((url, source, _)) = self.look().await {
                 if !(self.party(&url) == Party::Idp && source.contains("okta-signin-username")) {
                     return;

@@ -152,6 +152,7 @@ async fn bounded(ctx: &Arc<Ctx>, s: &Scenario, prepared: Option<Prepared>) -> Sc
                 secrets(ctx, &p),
                 ctx.profile.profile.settled_when.clone(),
             );
+            d.finish_by(std::time::Instant::now() + timeout);
             if tokio::time::timeout(timeout, play(ctx, s, &p, &mut d, &mut played))
                 .await
                 .is_err()
