@@ -300,7 +300,7 @@ end
     ours.stop()
     # The IdP's own work beside a token's signature, in instructions (callgrind counts the
     # same whatever else the machine does).
-    own = float("nan")
+    own = disc_instr = bare_instr = float("nan")
     if shutil.which("valgrind"):
         def instructions(kind, n):
             out = subprocess.run(["valgrind", "--tool=callgrind", "--callgrind-out-file=/dev/null",
@@ -313,6 +313,10 @@ end
         per_sign = (instructions("sign", 41) - instructions("sign", 1)) / 40
         per_token = (instructions("token", 41) - instructions("token", 1)) / 40
         own = per_token / per_sign - 1
+        # Discovery against the bare handler, both through the router in-process: what the
+        # IdP adds per request (journal, server lookup, headers), free of the VM's drift.
+        disc_instr = (instructions("discovery", 5000) - instructions("discovery", 1000)) / 4000
+        bare_instr = (instructions("bare", 5000) - instructions("bare", 1000)) / 4000
     # What redaction costs a long run: each issued value followed by redacting a log line.
     redact_us = float(subprocess.run(["taskset", "-c", SERVER_CORE, f"{RELEASE}/examples/bench", "redact", "10000"],
                                      capture_output=True, text=True, timeout=120).stdout.strip() or "nan")
@@ -334,6 +338,8 @@ end
         ("JWKS", f"{fmt(median(o['jwks']))} req/s", ratios("jwks")),
         ("client_credentials tokens (RS256)", f"{fmt(median(tokens))}/s",
          f"{median(token_ratio):.0%} of RS256 signing on the same core at the same moment ({fmt(median(sign))}/s; openssl speed {fmt(ssl)}/s)"),
+        ("discovery through the router, in instructions", f"{disc_instr:,.0f} per request",
+         f"callgrind, in-process: the bare handler {bare_instr:,.0f} (+{disc_instr / bare_instr - 1:.0%})"),
         ("the IdP's own work per token, beside its signature", f"{own:+.1%} instructions",
          "callgrind, in-process (no network): what is not signing in the token path"),
         ("code + PKCE logins (2 signatures, 3 requests each)", f"{fmt(median(logins))}/s",

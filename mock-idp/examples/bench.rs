@@ -8,7 +8,8 @@
 //! - `bench bare ADDR FILE [JWKS_FILE]`: a bare axum server answering `/jwks` with
 //!   JWKS_FILE's bytes and every other GET with FILE's, as JSON: the practical limit of this
 //!   machine and load generator for a prepared answer of that size.
-//! - `bench work KIND N`: N in-process requests of KIND (`sign`, `token`, `login`), no
+//! - `bench work KIND N`: N in-process requests of KIND (`sign`, `token`, `login`,
+//!   `discovery`, and `bare`: the bare server's answer to the same request), no
 //!   network, for `valgrind --tool=callgrind` to count the instructions each costs: the
 //!   IdP's own work beside its signatures, free of this machine's noise.
 //!
@@ -235,13 +236,35 @@ async fn call(
 async fn work(kind: &str, n: u64) {
     use axum::body::Body;
     use axum::http::{Request, header};
-    let app = mock_idp::MockIdp::builder().into_router("http://127.0.0.1:9000");
+    // A small journal, full after the first thousand requests: each request then also
+    // drops the oldest entry, as in a long-lived IdP.
+    let app = mock_idp::MockIdp::builder()
+        .journal_capacity(1000)
+        .into_router("http://127.0.0.1:9000");
+    let bare = bare_router(
+        call(
+            &app,
+            Request::get("/oauth2/default/.well-known/openid-configuration")
+                .body(Body::empty())
+                .expect("a request"),
+        )
+        .await
+        .1,
+        Vec::new(),
+    );
     let key = mock_idp::keys::fixture_keys().remove(2);
     let form = "application/x-www-form-urlencoded";
     for _ in 0..n {
         match kind {
             "sign" => {
                 std::hint::black_box(key.sign_rs256(&[b'x'; 600]));
+            }
+            "discovery" | "bare" => {
+                let req = Request::get("/oauth2/default/.well-known/openid-configuration")
+                    .body(Body::empty())
+                    .expect("a request");
+                let (_, doc) = call(if kind == "bare" { &bare } else { &app }, req).await;
+                assert!(doc.starts_with(b"{\"issuer\""), "a discovery document");
             }
             "token" => {
                 let body = "grant_type=client_credentials&scope=harness%3Aread&client_id=0oa1harnessservice0&client_secret=harness-service-secret-00000000000000000";
@@ -319,13 +342,26 @@ async fn work(kind: &str, n: u64) {
                     String::from_utf8_lossy(&tokens)
                 );
             }
-            other => panic!("unknown kind `{other}` (sign, token, login)"),
+            other => panic!("unknown kind `{other}` (sign, token, login, discovery, bare)"),
         }
     }
 }
 
 /// The same bytes for every request: the bare server.
 async fn bare(addr: std::net::SocketAddr, body: Vec<u8>, jwks: Vec<u8>) {
+    let app = bare_router(body, jwks);
+    let listener = tokio::net::TcpListener::bind(addr)
+        .await
+        .expect("the bare server binds");
+    println!(
+        "bare server on http://{}",
+        listener.local_addr().expect("bound")
+    );
+    let _ = axum::serve(listener, app).await;
+}
+
+/// The bare server's routes: `/jwks` answers `jwks`, every other GET `body`, as JSON.
+fn bare_router(body: Vec<u8>, jwks: Vec<u8>) -> axum::Router {
     let (body, jwks) = (axum::body::Bytes::from(body), axum::body::Bytes::from(jwks));
     let json = || {
         [(
@@ -333,7 +369,7 @@ async fn bare(addr: std::net::SocketAddr, body: Vec<u8>, jwks: Vec<u8>) {
             "application/json;charset=UTF-8",
         )]
     };
-    let app = axum::Router::new()
+    axum::Router::new()
         .route(
             "/jwks",
             axum::routing::get(move || {
@@ -344,13 +380,5 @@ async fn bare(addr: std::net::SocketAddr, body: Vec<u8>, jwks: Vec<u8>) {
         .fallback(move || {
             let body = body.clone();
             async move { (json(), body) }
-        });
-    let listener = tokio::net::TcpListener::bind(addr)
-        .await
-        .expect("the bare server binds");
-    println!(
-        "bare server on http://{}",
-        listener.local_addr().expect("bound")
-    );
-    let _ = axum::serve(listener, app).await;
+        })
 }

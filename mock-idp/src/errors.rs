@@ -219,11 +219,16 @@ pub fn json_text_response(status: StatusCode, text: String) -> Response {
 
 /// Prepared JSON bytes with Okta's headers.
 pub fn json_bytes_response(status: StatusCode, body: axum::body::Bytes) -> Response {
-    let mut resp = (status, body).into_response();
-    resp.headers_mut().insert(
+    // Built whole (the hot path of discovery and JWKS): one header map sized for what
+    // it holds, no content type set and then replaced.
+    let mut headers = axum::http::HeaderMap::with_capacity(4);
+    headers.insert(
         header::CONTENT_TYPE,
         HeaderValue::from_static("application/json;charset=UTF-8"),
     );
+    let mut resp = Response::new(axum::body::Body::from(body));
+    *resp.status_mut() = status;
+    *resp.headers_mut() = headers;
     no_store(resp)
 }
 

@@ -3,6 +3,7 @@
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex, MutexGuard, RwLock};
 
+use rustc_hash::FxHashMap;
 use serde_json::Value;
 
 use crate::clock::Clock;
@@ -155,9 +156,9 @@ pub struct Shared {
 /// Per-server values prepared once (the hot paths serve bytes, no JSON work).
 #[derive(Debug, Default)]
 pub struct Prepared {
-    servers: RwLock<HashMap<String, Arc<ServerCtx>>>,
-    discovery: RwLock<HashMap<String, axum::body::Bytes>>,
-    jwks: RwLock<HashMap<String, axum::body::Bytes>>,
+    servers: RwLock<FxHashMap<String, Arc<ServerCtx>>>,
+    discovery: RwLock<FxHashMap<String, axum::body::Bytes>>,
+    jwks: RwLock<FxHashMap<String, axum::body::Bytes>>,
     /// Bumped by every change that forgets something: what was made from the state
     /// before it is not kept (see [`Prepared::get_or_make`]).
     generation: std::sync::atomic::AtomicU64,
@@ -169,7 +170,7 @@ impl Prepared {
     /// kept: made from the old state, it would outlive the change that forgot it.
     fn get_or_make<V: Clone>(
         &self,
-        map: &RwLock<HashMap<String, V>>,
+        map: &RwLock<FxHashMap<String, V>>,
         key: &str,
         make: impl FnOnce() -> Option<V>,
     ) -> Option<V> {
@@ -188,7 +189,7 @@ impl Prepared {
         Some(v)
     }
 
-    fn forget(&self, maps: &[&RwLock<HashMap<String, impl Sized>>]) {
+    fn forget(&self, maps: &[&RwLock<FxHashMap<String, impl Sized>>]) {
         self.generation
             .fetch_add(1, std::sync::atomic::Ordering::AcqRel);
         for m in maps {

@@ -4,7 +4,7 @@
 use std::sync::Arc;
 
 use axum::extract::State;
-use axum::http::{HeaderMap, Method, StatusCode};
+use axum::http::StatusCode;
 use axum::response::Response;
 use serde_json::Value;
 
@@ -102,16 +102,17 @@ fn advertise_logout(shared: &Shared, srv: &ServerCtx, doc: &mut Value) {
 pub async fn discovery(
     State(shared): State<Arc<Shared>>,
     Srv(srv): Srv,
-    uri: axum::extract::OriginalUri,
-    method: Method,
-    headers: HeaderMap,
+    req: axum::extract::Request,
 ) -> Response {
-    let mut j = entry(&shared, &srv.id, Endpoint::Discovery, &method, &headers);
+    // The request itself, not its parts cloned by extractors: the hot path's allocations.
+    let (method, headers) = (req.method(), req.headers());
+    let uri = super::original_uri(&req);
+    let mut j = entry(&shared, &srv.id, Endpoint::Discovery, method, headers);
     // Browsers (single-page RPs) read discovery too: CORS for trusted origins, as Okta.
-    let allow = cors_origin(&shared, &headers, &FaultCtx::default(), &mut j);
+    let allow = cors_origin(&shared, headers, &FaultCtx::default(), &mut j);
     // `?appid=`: the metadata of one app, whose keys are at `jwks_uri?appid=` (Entra's
     // custom signing keys; Databricks' `{issuer-url}?appid=123`).
-    let appid = appid_of(&uri);
+    let appid = appid_of(uri);
     if !shared.faults.any_at(Strikes::Discovery) && appid.is_none() {
         // The hot path: bytes prepared once per server.
         let body = shared.discovery_bytes(&srv);
@@ -167,7 +168,7 @@ pub async fn discovery(
 }
 
 /// The `appid` query parameter of a metadata or keys request, if any.
-fn appid_of(uri: &axum::extract::OriginalUri) -> Option<String> {
+fn appid_of(uri: &axum::http::Uri) -> Option<String> {
     uri.query().and_then(|q| {
         url::form_urlencoded::parse(q.as_bytes())
             .find(|(k, _)| k == "appid")
@@ -209,16 +210,17 @@ fn not_found() -> IdpError {
 pub async fn keys(
     State(shared): State<Arc<Shared>>,
     Srv(srv): Srv,
-    uri: axum::extract::OriginalUri,
-    method: Method,
-    headers: HeaderMap,
+    req: axum::extract::Request,
 ) -> Response {
-    let mut j = entry(&shared, &srv.id, Endpoint::Keys, &method, &headers);
+    // The request itself, not its parts cloned by extractors: the hot path's allocations.
+    let (method, headers) = (req.method(), req.headers());
+    let uri = super::original_uri(&req);
+    let mut j = entry(&shared, &srv.id, Endpoint::Keys, method, headers);
     let ctx = FaultCtx::default();
-    let allow = cors_origin(&shared, &headers, &ctx, &mut j);
+    let allow = cors_origin(&shared, headers, &ctx, &mut j);
     let asked_moved = moved_suffix(&shared, uri.path());
     // `?appid=` of an app with its own signing key: its key besides the server's.
-    let app = appid_of(&uri).filter(|id| {
+    let app = appid_of(uri).filter(|id| {
         shared
             .tenant()
             .client(id)

@@ -35,13 +35,11 @@ pub fn app(shared: Arc<Shared>) -> Router {
         p => personality_routes(p),
     };
     let oauth = oauth
-        .route("/signin", post(authorize::sign_in))
+        .route("/signin", reads_body(post(authorize::sign_in)))
         .route("/login/signout", get(logout::signout))
         // For container health checks (no token needed, nothing journaled); not an
         // endpoint of the IdPs it plays.
-        .route("/healthz", get(|| async { "ok" }))
-        // No OAuth request needs more; a bigger body is refused before it is read.
-        .layer(DefaultBodyLimit::max(MAX_BODY_BYTES));
+        .route("/healthz", get(|| async { "ok" }));
     Router::new()
         .merge(oauth)
         .nest(
@@ -54,21 +52,31 @@ pub fn app(shared: Arc<Shared>) -> Router {
 
 type Route = axum::routing::MethodRouter<Arc<Shared>>;
 
+/// A handler that reads a body: no OAuth request needs more than [`MAX_BODY_BYTES`], and
+/// a bigger body is refused before it is read. Only these carry the limit: a layer over
+/// every route would cost each discovery and JWKS request an extension of its own.
+fn reads_body(r: Route) -> Route {
+    r.layer(DefaultBodyLimit::max(MAX_BODY_BYTES))
+}
+
 /// The handlers of one endpoint.
 fn handlers(endpoint: Endpoint) -> Option<Route> {
     Some(match endpoint {
         Endpoint::Discovery => get(discovery::discovery).options(preflight),
         Endpoint::Keys => get(discovery::keys).options(preflight),
-        Endpoint::Authorize => get(authorize::authorize_get).post(authorize::authorize_post),
-        Endpoint::Token => post(token::token).options(preflight),
-        Endpoint::Userinfo => get(userinfo::userinfo)
-            .post(userinfo::userinfo)
-            .options(preflight),
-        Endpoint::Introspect => post(token::introspect).options(preflight),
-        Endpoint::Revoke => post(token::revoke).options(preflight),
+        Endpoint::Authorize => {
+            reads_body(post(authorize::authorize_post)).get(authorize::authorize_get)
+        }
+        Endpoint::Token => reads_body(post(token::token)).options(preflight),
+        // One handler for both methods, which reads the body of either.
+        Endpoint::Userinfo => {
+            reads_body(get(userinfo::userinfo).post(userinfo::userinfo)).options(preflight)
+        }
+        Endpoint::Introspect => reads_body(post(token::introspect)).options(preflight),
+        Endpoint::Revoke => reads_body(post(token::revoke)).options(preflight),
         Endpoint::Logout => get(logout::logout),
         Endpoint::CheckSession => get(logout::check_session),
-        Endpoint::ClaimSource => post(userinfo::member_objects),
+        Endpoint::ClaimSource => reads_body(post(userinfo::member_objects)),
         Endpoint::SignIn | Endpoint::BackchannelLogout | Endpoint::Scim => return None,
     })
 }
@@ -158,6 +166,13 @@ async fn not_found(
         summary: "Not found: Resource not found".into(),
     };
     finish(&shared, j, Err(err))
+}
+
+/// The URI as the client sent it (before any nesting stripped a prefix).
+pub fn original_uri(req: &axum::extract::Request) -> &axum::http::Uri {
+    req.extensions()
+        .get::<axum::extract::OriginalUri>()
+        .map_or_else(|| req.uri(), |o| &o.0)
 }
 
 /// The authorization server a request is for, taken from its path; an unknown custom
