@@ -288,11 +288,13 @@ end
     # alternating with one-second slices of discovery on the same server (which piles
     # nothing up), and a window's figure is its /authorize rate against its discovery rate:
     # a slowdown from what piles up shows; the machine's drift, felt by both, does not.
+    # Eight slices a window (at 4 s loads): with four, one second's drift alone moved a
+    # window by 5-7%. The instruction counts below are the drift-free view of the same.
     ours.start()
     windows, relative = [], []
     for _ in range(4):
         auth, disc = [], []
-        for _ in range(a.seconds):
+        for _ in range(2 * a.seconds):
             auth.append(wrk(ours.url(f"/oauth2/default/v1/authorize?{AUTHORIZE_QUERY}"), 1)[0])
             disc.append(wrk(ours.url(ours.discovery_path), 1)[0])
         windows.append(statistics.mean(auth))
@@ -301,6 +303,7 @@ end
     # The IdP's own work beside a token's signature, in instructions (callgrind counts the
     # same whatever else the machine does).
     own = disc_instr = bare_instr = float("nan")
+    auth_instr = []
     if shutil.which("valgrind"):
         def instructions(kind, n):
             out = subprocess.run(["valgrind", "--tool=callgrind", "--callgrind-out-file=/dev/null",
@@ -317,6 +320,22 @@ end
         # IdP adds per request (journal, server lookup, headers), free of the VM's drift.
         disc_instr = (instructions("discovery", 5000) - instructions("discovery", 1000)) / 4000
         bare_instr = (instructions("bare", 5000) - instructions("bare", 1000)) / 4000
+        # /authorize's cost as sign-ins pile up, free of the VM's drift: instructions of
+        # each thousand requests (callgrind dumps its counts after each), four windows of
+        # 10,000 after the first 10,000 (the pending sign-ins' cap) filled the maps.
+        with tempfile.TemporaryDirectory() as d:
+            subprocess.run(["valgrind", "--tool=callgrind", "--dump-after=*window_end*",
+                            f"--callgrind-out-file={d}/cg", f"{RELEASE}/examples/bench", "work",
+                            "authorize", "50000"], capture_output=True, timeout=900)
+            per_k = []
+            for i in range(1, 51):
+                try:
+                    with open(f"{d}/cg.{i}") as f:
+                        per_k.append(int(re.search(r"^totals: (\d+)", f.read(), re.M).group(1)))
+                except (OSError, AttributeError):
+                    break
+            if len(per_k) == 50:
+                auth_instr = [sum(per_k[10 + 10 * w:20 + 10 * w]) / 10_000 for w in range(4)]
     # What redaction costs a long run: each issued value followed by redacting a log line.
     redact_us = float(subprocess.run(["taskset", "-c", SERVER_CORE, f"{RELEASE}/examples/bench", "redact", "10000"],
                                      capture_output=True, text=True, timeout=120).stdout.strip() or "nan")
@@ -348,6 +367,9 @@ end
         ("/authorize, 4 windows back to back", " / ".join(fmt(w) for w in windows) + " req/s",
          f"spread {(max(relative) - min(relative)) / max(relative):.0%} against discovery interleaved second by second "
          f"(raw spread {(max(windows) - min(windows)) / max(windows):.0%})"),
+        ("/authorize in instructions, 4 windows of 10,000", " / ".join(f"{x / 1000:.1f}k" for x in auth_instr) or "-",
+         (f"spread {(max(auth_instr) - min(auth_instr)) / max(auth_instr):.1%}: callgrind, in-process, "
+          "after the first 10,000 filled the pending sign-ins' cap") if auth_instr else "valgrind missing"),
         ("redacting an RP log line after each new issued value", f"{redact_us:.0f} µs",
          "10,000 values known (the most remembered): the large automaton rebuilt once per 256 new values"),
         ("catalog against the sample RP", f"{catalog:.2f} s", "oidc-harness run, default jobs, median of 3"),

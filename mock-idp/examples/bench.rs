@@ -9,7 +9,7 @@
 //!   JWKS_FILE's bytes and every other GET with FILE's, as JSON: the practical limit of this
 //!   machine and load generator for a prepared answer of that size.
 //! - `bench work KIND N`: N in-process requests of KIND (`sign`, `token`, `login`,
-//!   `discovery`, and `bare`: the bare server's answer to the same request), no
+//!   `discovery`, `authorize`, and `bare`: the bare server's answer to discovery), no
 //!   network, for `valgrind --tool=callgrind` to count the instructions each costs: the
 //!   IdP's own work beside its signatures, free of this machine's noise.
 //!
@@ -254,10 +254,27 @@ async fn work(kind: &str, n: u64) {
     );
     let key = mock_idp::keys::fixture_keys().remove(2);
     let form = "application/x-www-form-urlencoded";
+    let mut done = 0u64;
     for _ in 0..n {
         match kind {
             "sign" => {
                 std::hint::black_box(key.sign_rs256(&[b'x'; 600]));
+            }
+            "authorize" => {
+                let q = "client_id=0oa1harnessweb00000&redirect_uri=http%3A%2F%2F127.0.0.1%3A8080%2Fcallback&response_type=code&scope=openid&state=bench-state-0123456789";
+                let req = Request::get(format!("/oauth2/default/v1/authorize?{q}"))
+                    .body(Body::empty())
+                    .expect("a request");
+                let (_, page) = call(&app, req).await;
+                assert!(
+                    String::from_utf8_lossy(&page).contains("stateToken"),
+                    "a sign-in page"
+                );
+                // Every thousandth request ends a window (see `window_end`).
+                if done % 1000 == 999 {
+                    window_end(done);
+                }
+                done += 1;
             }
             "discovery" | "bare" => {
                 let req = Request::get("/oauth2/default/.well-known/openid-configuration")
@@ -342,9 +359,18 @@ async fn work(kind: &str, n: u64) {
                     String::from_utf8_lossy(&tokens)
                 );
             }
-            other => panic!("unknown kind `{other}` (sign, token, login, discovery, bare)"),
+            other => {
+                panic!("unknown kind `{other}` (sign, token, login, discovery, authorize, bare)")
+            }
         }
     }
+}
+
+/// Marks the end of a thousand requests, for `valgrind --tool=callgrind
+/// --dump-after=window_end` to count each thousand's instructions apart.
+#[inline(never)]
+fn window_end(done: u64) {
+    std::hint::black_box(done);
 }
 
 /// The same bytes for every request: the bare server.

@@ -174,15 +174,13 @@ pub struct Journal {
 
 #[derive(Debug)]
 struct Inner {
-    entries: VecDeque<JournalEntry>,
+    entries: VecDeque<Stored>,
     next_seq: u64,
     capacity: usize,
     /// The most the entries may hold in memory, in bytes (roughly: their own size and
     /// their strings').
     max_bytes: usize,
     bytes: usize,
-    /// The footprint of each entry, in order (computed once).
-    sizes: VecDeque<usize>,
     /// Successful answers (below 400) per endpoint, since the start.
     answered: [u64; Endpoint::ALL.len()],
 }
@@ -207,13 +205,18 @@ fn value_footprint(v: &serde_json::Value) -> usize {
 pub const DEFAULT_MAX_BYTES: usize = 16 * 1024 * 1024;
 
 impl JournalEntry {
-    /// Roughly what it holds in memory, in bytes.
+    /// Roughly what the journal holds in memory for it, in bytes: the fields every
+    /// request has, and the others only when one of them is set (see [`Stored`]).
     pub fn footprint(&self) -> usize {
         let s = |v: &Option<String>| v.as_ref().map_or(0, String::capacity);
-        std::mem::size_of::<Self>()
+        let head = std::mem::size_of::<Stored>()
             + self.server.capacity()
             + self.method.capacity()
-            + self.outcome.capacity()
+            + self.outcome.capacity();
+        if !self.has_rest() {
+            return head;
+        }
+        head + std::mem::size_of::<Self>()
             + [
                 &self.client_id,
                 &self.user_id,
@@ -223,12 +226,15 @@ impl JournalEntry {
                 &self.response_mode,
                 &self.scope,
                 &self.pkce,
+                &self.code_challenge,
                 &self.state,
                 &self.nonce,
                 &self.redirect_uri,
                 &self.code_ref,
                 &self.token_ref,
+                &self.bearer,
                 &self.origin,
+                &self.detail,
             ]
             .into_iter()
             .map(s)
@@ -236,6 +242,115 @@ impl JournalEntry {
             + self.faults.iter().map(|f| f.capacity() + 24).sum::<usize>()
             // A decoded token's JSON tree.
             + self.id_token.as_ref().map_or(0, value_footprint)
+    }
+
+    /// Whether any field beyond those every request has is set. Every field is named
+    /// here (no `..`): a new one must say which side it is on.
+    fn has_rest(&self) -> bool {
+        let Self {
+            seq: _,
+            at: _,
+            server: _,
+            endpoint: _,
+            method: _,
+            status: _,
+            outcome: _,
+            client_id,
+            user_id,
+            client_auth,
+            grant_type,
+            response_type,
+            response_mode,
+            scope,
+            pkce,
+            code_challenge,
+            state,
+            nonce,
+            redirect_uri,
+            code_ref,
+            token_ref,
+            bearer,
+            origin,
+            faults,
+            id_token,
+            detail,
+        } = self;
+        [
+            client_id,
+            user_id,
+            client_auth,
+            grant_type,
+            response_type,
+            response_mode,
+            scope,
+            pkce,
+            code_challenge,
+            state,
+            nonce,
+            redirect_uri,
+            code_ref,
+            token_ref,
+            bearer,
+            origin,
+            detail,
+        ]
+        .iter()
+        .any(|v| v.is_some())
+            || !faults.is_empty()
+            || id_token.is_some()
+    }
+}
+
+/// An entry as the journal holds it: the fields every request has, inline, and the
+/// others boxed, only when one of them is set. Most discovery and JWKS requests set none:
+/// their slot in the ring is ~100 bytes instead of ~700, which keeps the ring's writes in
+/// cache (copying whole entries into a ring of thousands was most of what the journal
+/// cost a discovery request).
+#[derive(Debug)]
+struct Stored {
+    seq: u64,
+    at: i64,
+    status: u16,
+    endpoint: Option<Endpoint>,
+    server: String,
+    method: String,
+    outcome: String,
+    rest: Option<Box<JournalEntry>>,
+    /// Its [`JournalEntry::footprint`], counted against the journal's budget.
+    size: usize,
+}
+
+impl Stored {
+    fn new(mut e: JournalEntry) -> Self {
+        let size = e.footprint();
+        let rest = e.has_rest();
+        let mut stored = Self {
+            seq: e.seq,
+            at: e.at,
+            status: e.status,
+            endpoint: e.endpoint,
+            server: std::mem::take(&mut e.server),
+            method: std::mem::take(&mut e.method),
+            outcome: std::mem::take(&mut e.outcome),
+            rest: None,
+            size,
+        };
+        if rest {
+            stored.rest = Some(Box::new(e));
+        }
+        stored
+    }
+
+    fn entry(&self) -> JournalEntry {
+        let mut e = self.rest.as_deref().cloned().unwrap_or_default();
+        e.seq = self.seq;
+        e.at = self.at;
+        e.status = self.status;
+        e.endpoint = self.endpoint;
+        e.server = self.server.clone();
+        e.method = self.method.clone();
+        e.outcome = self.outcome.clone();
+        e
     }
 }
 
@@ -255,7 +370,6 @@ impl Journal {
                 capacity: capacity.max(1),
                 max_bytes: max_bytes.max(1),
                 bytes: 0,
-                sizes: VecDeque::new(),
                 answered: [0; Endpoint::ALL.len()],
             }),
         }
@@ -285,24 +399,23 @@ impl Journal {
         {
             clip(v);
         }
-        // Sized before the lock: the lock is held only for the push.
-        let size = entry.footprint();
+        // Sized and split before the lock: the lock is held only for the push.
+        let mut stored = Stored::new(entry);
+        let size = stored.size;
         let mut inner = self.lock();
-        entry.seq = inner.next_seq;
+        stored.seq = inner.next_seq;
         inner.next_seq += 1;
-        if let Some(e) = entry.endpoint.filter(|_| entry.status < 400) {
+        if let Some(e) = stored.endpoint.filter(|_| stored.status < 400) {
             inner.answered[e as usize] += 1;
         }
         while !inner.entries.is_empty()
             && (inner.entries.len() >= inner.capacity || inner.bytes + size > inner.max_bytes)
         {
-            inner.entries.pop_front();
-            let old = inner.sizes.pop_front().unwrap_or(0);
+            let old = inner.entries.pop_front().map_or(0, |o| o.size);
             inner.bytes = inner.bytes.saturating_sub(old);
         }
         inner.bytes += size;
-        inner.sizes.push_back(size);
-        inner.entries.push_back(entry);
+        inner.entries.push_back(stored);
     }
 
     /// At most `max` entries with `seq` greater than `after`, in order.
@@ -311,7 +424,13 @@ impl Journal {
         let first = inner.entries.front().map_or(0, |e| e.seq);
         // Entries are numbered without gaps: skip straight to the first one wanted.
         let skip = (after + 1).saturating_sub(first) as usize;
-        inner.entries.iter().skip(skip).take(max).cloned().collect()
+        inner
+            .entries
+            .iter()
+            .skip(skip)
+            .take(max)
+            .map(Stored::entry)
+            .collect()
     }
 
     /// Entries with `seq` greater than `after` (0 for all).
@@ -334,7 +453,6 @@ impl Journal {
     pub fn clear(&self) {
         let mut inner = self.lock();
         inner.entries.clear();
-        inner.sizes.clear();
         inner.bytes = 0;
     }
 }
@@ -356,4 +474,83 @@ fn clip(v: &mut String) {
 /// A short, non-reversible fingerprint of a code or token for the journal.
 pub fn fingerprint(value: &str) -> String {
     crate::jwt::half_hash(value)[..12].to_string()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::{Endpoint, Journal, JournalEntry};
+
+    /// An entry with every field set. Every field is named (no `..`): a field added
+    /// later must be set here too, and so is checked below.
+    fn full() -> JournalEntry {
+        let s = |v: &str| Some(v.to_string());
+        JournalEntry {
+            seq: 1,
+            at: 1_700_000_000,
+            server: "default".into(),
+            endpoint: Some(Endpoint::Token),
+            method: "POST".into(),
+            status: 400,
+            outcome: "invalid_grant".into(),
+            client_id: s("client"),
+            user_id: s("user"),
+            client_auth: s("client_secret_basic"),
+            grant_type: s("authorization_code"),
+            response_type: s("code"),
+            response_mode: s("query"),
+            scope: s("openid"),
+            pkce: s("S256"),
+            code_challenge: s("challenge"),
+            state: s("state"),
+            nonce: s("nonce"),
+            redirect_uri: s("http://127.0.0.1/cb"),
+            code_ref: s("code-ref"),
+            token_ref: s("token-ref"),
+            bearer: s("header"),
+            origin: s("http://127.0.0.1"),
+            faults: vec!["expired".into()],
+            id_token: Some(serde_json::json!({"header": {"alg": "RS256"}, "payload": {}})),
+            detail: s("detail"),
+        }
+    }
+
+    #[test]
+    fn entries_come_back_as_recorded_whichever_fields_they_set() {
+        let bare = JournalEntry {
+            server: "default".into(),
+            endpoint: Some(Endpoint::Discovery),
+            method: "GET".into(),
+            status: 200,
+            outcome: "ok".into(),
+            at: 5,
+            ..JournalEntry::default()
+        };
+        assert!(!bare.has_rest());
+        assert!(full().has_rest());
+        // The bare one (as most discovery requests), the full one, and the bare one with
+        // each other field of the full one alone.
+        let mut recorded = vec![bare.clone(), full()];
+        let whole = serde_json::to_value(full()).unwrap();
+        let mut alone = 0;
+        for (k, v) in whole.as_object().unwrap() {
+            let mut one = serde_json::to_value(&bare).unwrap();
+            if one.get(k) == Some(v) {
+                continue;
+            }
+            one[k] = v.clone();
+            recorded.push(serde_json::from_value(one).unwrap());
+            alone += 1;
+        }
+        assert!(alone >= 20, "{alone} fields tried alone");
+        let j = Journal::new(100);
+        for e in &recorded {
+            j.record(e.clone());
+        }
+        let back = j.since(0);
+        assert_eq!(back.len(), recorded.len());
+        for (n, (mut want, got)) in recorded.into_iter().zip(back).enumerate() {
+            want.seq = n as u64 + 1;
+            assert_eq!(got, want);
+        }
+    }
 }
