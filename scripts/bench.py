@@ -5,8 +5,12 @@ Every server runs pinned to core 0 with one runtime thread, every load generator
 or `bench logins`) pinned to core 1, so what is measured is one core's worth of server.
 Rounds are interleaved (A B C A B C ...) and medians are reported. With --peers, the mock
 IdPs people use (oauth2-mock-server and oidc-provider, pinned in scripts/bench-peers/)
-run the same loads side by side, and a bare axum server answering the same bytes gives
-the practical limit of this machine and load generator.
+run the same loads, and a bare axum server answering the same bytes gives the practical
+limit of this machine and load generator (for tokens and logins it signs the same tokens
+with the same key, checking and remembering nothing). Ours and the bare server are also
+run side by side, both on the server core at once with a load each, and compared per
+CPU-second: a ratio free of this VM's drift, which moves rounds run one after the other
+by 20% and more.
 """
 
 import argparse
@@ -101,11 +105,18 @@ class Server:
         self.proc = None
 
 
-def wrk(url, seconds, script=None, connections=16):
+def wrk_argv(url, seconds, script=None, connections=16):
     argv = ["taskset", "-c", LOAD_CORE, "wrk", "-t1", f"-c{connections}", f"-d{seconds}s"]
-    if script:
-        argv += ["-s", script]
-    out = subprocess.run(argv + [url], capture_output=True, text=True, timeout=seconds + 30).stdout
+    return argv + (["-s", script] if script else []) + [url]
+
+
+def wrk(url, seconds, script=None, connections=16):
+    out = subprocess.run(wrk_argv(url, seconds, script, connections), capture_output=True, text=True,
+                         timeout=seconds + 30).stdout
+    return wrk_figures(url, out)
+
+
+def wrk_figures(url, out):
     m = re.search(r"Requests/sec:\s+([\d.]+)", out)
     total = re.search(r"(\d+) requests in", out)
     non2xx = re.search(r"Non-2xx or 3xx responses: (\d+)", out)
@@ -255,18 +266,27 @@ end
             fields = f.read().rsplit(")", 1)[1].split()
         return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
+    def logins_argv(server):
+        return ["taskset", "-c", LOAD_CORE, f"{RELEASE}/examples/bench", "logins",
+                f"http://127.0.0.1:{server.port}", str(a.seconds), "8"]
+
+    def tokens_and_logins(server):
+        server.start()
+        t = wrk(server.url("/oauth2/default/v1/token"), a.seconds, token_lua)[0]
+        c0, w0 = cpu_seconds(server.proc.pid), time.monotonic()
+        out = subprocess.run(logins_argv(server), capture_output=True, text=True, timeout=a.seconds + 60)
+        busy = (cpu_seconds(server.proc.pid) - c0) / (time.monotonic() - w0)
+        server.stop()
+        return t, float(out.stdout.strip() or "nan"), busy
+
+    # Each server's rounds are bracketed by signing: ours between the first two
+    # measurements, the bare server (which signs the same tokens, checking and remembering
+    # nothing: the practical limit of this machine and load generator) between the next two.
     tokens, logins, sign, token_ratio, login_ratio, login_busy = [], [], [], [], [], []
+    bare_token_ratio, bare_login_ratio = [], []
     for _ in range(a.rounds):
         before = signing()
-        ours.start()
-        t = wrk(ours.url("/oauth2/default/v1/token"), a.seconds, token_lua)[0]
-        c0, w0 = cpu_seconds(ours.proc.pid), time.monotonic()
-        out = subprocess.run(["taskset", "-c", LOAD_CORE, f"{RELEASE}/examples/bench", "logins",
-                              f"http://127.0.0.1:{ours.port}", str(a.seconds), "8"],
-                             capture_output=True, text=True, timeout=a.seconds + 60)
-        busy = (cpu_seconds(ours.proc.pid) - c0) / (time.monotonic() - w0)
-        l = float(out.stdout.strip() or "nan")
-        ours.stop()
+        t, l, busy = tokens_and_logins(ours)
         after = signing()
         s = (before + after) / 2
         tokens.append(t)
@@ -275,6 +295,46 @@ end
         token_ratio.append(t / s)
         login_ratio.append(l / (s / 2))
         login_busy.append(busy)
+        if bare:
+            t, l, _ = tokens_and_logins(bare)
+            s = (after + signing()) / 2
+            bare_token_ratio.append(t / s)
+            bare_login_ratio.append(l / (s / 2))
+
+    # Ours against the bare server side by side: both on the server core at once, each
+    # with the same load of its own from the other core, over the same seconds; each one's
+    # rate per CPU-second it was given. The machine's drift is felt by both alike and
+    # cancels: one round to the next these agree within 1-3%, where rounds of one server
+    # after the other move by 20% and more.
+    def side_by_side(load, figure):
+        pair = [ours, bare]
+        for s in pair:
+            s.start()
+        ratios = []
+        try:
+            for _ in range(a.rounds):
+                c0 = [cpu_seconds(s.proc.pid) for s in pair]
+                procs = [subprocess.Popen(load(s), stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True)
+                         for s in pair]
+                outs = [p.communicate(timeout=a.seconds + 60)[0] for p in procs]
+                cpu = [cpu_seconds(s.proc.pid) - c for s, c in zip(pair, c0)]
+                rates = [figure(s, out) for s, out in zip(pair, outs)]
+                if min(cpu) > 0:
+                    ratios.append((rates[0] / cpu[0]) / (rates[1] / cpu[1]))
+        finally:
+            for s in pair:
+                s.stop()
+        return median(ratios)
+
+    nan = float("nan")
+    by_wrk = lambda s, out: wrk_figures(s.url("/"), out)[0]
+    side = {
+        "discovery": side_by_side(lambda s: wrk_argv(s.url(s.discovery_path), a.seconds), by_wrk) if bare else nan,
+        "jwks": side_by_side(lambda s: wrk_argv(s.url(s.jwks_path), a.seconds), by_wrk) if bare else nan,
+        "tokens": side_by_side(lambda s: wrk_argv(s.url("/oauth2/default/v1/token"), a.seconds, token_lua), by_wrk)
+        if bare else nan,
+        "logins": side_by_side(logins_argv, lambda s, out: float(out.strip() or "nan")) if bare else nan,
+    }
     ssl = openssl_sign()
     ours.start()
     total, seconds = 0, 0
@@ -345,9 +405,14 @@ end
     o = res["oidc-harness"]
     # Each round's ratio (ours and the other measured minutes apart at most), then their
     # median: the machine's drift between rounds cancels out.
-    ratios = lambda key: "; ".join(
-        f"{median([x / y for x, y in zip(o[key], res[s.name][key])]):.2f}x {s.name}" for s in servers[1:]
-    )
+    # Against the bare server, first side by side (drift-free), then round by round.
+    def ratios(key):
+        parts = []
+        for s in servers[1:]:
+            r = median([x / y for x, y in zip(o[key], res[s.name][key])])
+            parts.append(f"{side[key]:.2f}x {s.name} side by side per CPU-second ({r:.2f}x round by round)"
+                         if s is bare else f"{r:.2f}x {s.name}")
+        return "; ".join(parts)
     rows = [
         ("start-up to first discovery answer", f"{median(o['startup']):.1f} ms",
          "; ".join(f"{s.name} {median(res[s.name]['startup']):.0f} ms" for s in servers[1:] if s is not bare)),
@@ -356,13 +421,17 @@ end
         ("discovery", f"{fmt(median(o['discovery']))} req/s", ratios("discovery")),
         ("JWKS", f"{fmt(median(o['jwks']))} req/s", ratios("jwks")),
         ("client_credentials tokens (RS256)", f"{fmt(median(tokens))}/s",
-         f"{median(token_ratio):.0%} of RS256 signing on the same core at the same moment ({fmt(median(sign))}/s; openssl speed {fmt(ssl)}/s)"),
+         f"{median(token_ratio):.0%} of RS256 signing on the same core at the same moment ({fmt(median(sign))}/s; openssl speed {fmt(ssl)}/s)"
+         + (f"; the bare signing server {median(bare_token_ratio):.0%}; side by side, ours {side['tokens']:.2f}x the bare server's tokens per CPU-second"
+            if bare else "")),
         ("discovery through the router, in instructions", f"{disc_instr:,.0f} per request",
          f"callgrind, in-process: the bare handler {bare_instr:,.0f} (+{disc_instr / bare_instr - 1:.0%})"),
         ("the IdP's own work per token, beside its signature", f"{own:+.1%} instructions",
          "callgrind, in-process (no network): what is not signing in the token path"),
         ("code + PKCE logins (2 signatures, 3 requests each)", f"{fmt(median(logins))}/s",
-         f"{median(login_ratio):.0%} of the two-signature bound ({fmt(median(sign) / 2)}/s); server core {median(login_busy):.0%} busy"),
+         f"{median(login_ratio):.0%} of the two-signature bound ({fmt(median(sign) / 2)}/s); server core {median(login_busy):.0%} busy"
+         + (f"; the bare login server {median(bare_login_ratio):.0%}; side by side, ours {side['logins']:.2f}x the bare server's logins per CPU-second"
+            if bare else "")),
         ("RSS after mixed requests", f"{after_million:.1f} MiB", f"{total:,} requests (discovery, JWKS, authorize, tokens)"),
         ("/authorize, 4 windows back to back", " / ".join(fmt(w) for w in windows) + " req/s",
          f"spread {(max(relative) - min(relative)) / max(relative):.0%} against discovery interleaved second by second "

@@ -7,7 +7,10 @@
 //!   running mock IdP (authorize, the sign-in form, the token exchange: two signatures).
 //! - `bench bare ADDR FILE [JWKS_FILE]`: a bare axum server answering `/jwks` with
 //!   JWKS_FILE's bytes and every other GET with FILE's, as JSON: the practical limit of this
-//!   machine and load generator for a prepared answer of that size.
+//!   machine and load generator for a prepared answer of that size. It also answers the
+//!   three requests of `bench logins` and client_credentials token requests, signing the
+//!   same tokens with the same key but checking and remembering nothing: the practical
+//!   limit of token issuance and logins.
 //! - `bench work KIND N`: N in-process requests of KIND (`sign`, `token`, `login`,
 //!   `discovery`, `authorize`, and `bare`: the bare server's answer to discovery), no
 //!   network, for `valgrind --tool=callgrind` to count the instructions each costs: the
@@ -386,7 +389,8 @@ async fn bare(addr: std::net::SocketAddr, body: Vec<u8>, jwks: Vec<u8>) {
     let _ = axum::serve(listener, app).await;
 }
 
-/// The bare server's routes: `/jwks` answers `jwks`, every other GET `body`, as JSON.
+/// The bare server's routes: `/jwks` answers `jwks`, every other GET `body`, as JSON;
+/// `/signin`, the authorize GET and the token POST are the bare login (`bare_login_routes`).
 fn bare_router(body: Vec<u8>, jwks: Vec<u8>) -> axum::Router {
     let (body, jwks) = (axum::body::Bytes::from(body), axum::body::Bytes::from(jwks));
     let json = || {
@@ -403,8 +407,117 @@ fn bare_router(body: Vec<u8>, jwks: Vec<u8>) -> axum::Router {
                 async move { (json(), jwks) }
             }),
         )
+        .merge(bare_login_routes())
         .fallback(move || {
             let body = body.clone();
             async move { (json(), body) }
         })
+}
+
+/// The least a login costs on this machine: the three requests `bench logins` sends,
+/// answered with what it reads (a sign-in page with a state token and a cookie, a redirect
+/// with a code, tokens), and the same signatures as the IdP's (the IdP's key, claims of the
+/// same size); nothing is remembered or checked. The token POST answers a
+/// client_credentials grant with one signed access token and a code with an ID token too:
+/// the practical limit of token issuance, as the bare discovery handler is of discovery.
+fn bare_login_routes() -> axum::Router {
+    use axum::http::header;
+    use axum::response::IntoResponse;
+    use std::collections::HashMap;
+    let key = mock_idp::keys::fixture_keys().remove(2);
+    let issuer = "http://127.0.0.1/oauth2/default";
+    let token = move |form: HashMap<String, String>| {
+        let now = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map_or(0, |d| d.as_secs() as i64);
+        let header = mock_idp::jwt::rs256_header(&key);
+        let client = form.get("client_id").map_or(WEB, String::as_str);
+        let mut access = mock_idp::jwt::Claims::new();
+        access.insert("ver".into(), 1.into());
+        access.insert(
+            "jti".into(),
+            format!("AT.{}", mock_idp::ids::random_b64(32)).into(),
+        );
+        access.insert("iss".into(), issuer.into());
+        access.insert("aud".into(), "api://default".into());
+        access.insert("iat".into(), now.into());
+        access.insert("exp".into(), (now + 3600).into());
+        access.insert("cid".into(), client.into());
+        access.insert("scp".into(), vec!["openid", "profile", "email"].into());
+        access.insert("sub".into(), "alice@example.com".into());
+        let mut out = serde_json::Map::new();
+        out.insert("token_type".into(), "Bearer".into());
+        out.insert("expires_in".into(), 3600.into());
+        out.insert(
+            "access_token".into(),
+            mock_idp::jwt::sign_rs256(&header, &access, &key).into(),
+        );
+        out.insert("scope".into(), "openid profile email".into());
+        if form.get("grant_type").map(String::as_str) == Some("authorization_code") {
+            let mut id = mock_idp::jwt::Claims::new();
+            id.insert("sub".into(), "00u1alice000000000000".into());
+            id.insert("name".into(), "Alice Example".into());
+            id.insert("email".into(), "alice@example.com".into());
+            id.insert("ver".into(), 1.into());
+            id.insert("iss".into(), issuer.into());
+            id.insert("aud".into(), WEB.into());
+            id.insert("iat".into(), now.into());
+            id.insert("exp".into(), (now + 3600).into());
+            id.insert(
+                "jti".into(),
+                format!("ID.{}", mock_idp::ids::random_b64(32)).into(),
+            );
+            id.insert("amr".into(), vec!["pwd"].into());
+            id.insert("idp".into(), "00o1harnessidp000000".into());
+            id.insert("nonce".into(), "bench-nonce-0123456789".into());
+            id.insert("preferred_username".into(), "alice@example.com".into());
+            id.insert("auth_time".into(), now.into());
+            id.insert("at_hash".into(), mock_idp::ids::random_b64(16).into());
+            out.insert(
+                "id_token".into(),
+                mock_idp::jwt::sign_rs256(&header, &id, &key).into(),
+            );
+        }
+        axum::Json(out)
+    };
+    axum::Router::new()
+        .route(
+            "/oauth2/default/v1/authorize",
+            axum::routing::get(|| async {
+                let state = mock_idp::ids::random_b64(32);
+                let page = format!(
+                    "<!doctype html><form method=\"post\" action=\"/signin\">\
+                     <input type=\"hidden\" name=\"stateToken\" value=\"{state}\">\
+                     <input name=\"username\"><input name=\"password\" type=\"password\"></form>"
+                );
+                (
+                    [(
+                        header::SET_COOKIE,
+                        format!("sid={}; Path=/; HttpOnly", mock_idp::ids::random_b64(32)),
+                    )],
+                    axum::response::Html(page),
+                )
+            }),
+        )
+        .route(
+            "/signin",
+            axum::routing::post(
+                |axum::Form(_form): axum::Form<HashMap<String, String>>| async move {
+                    let to = format!(
+                        "{WEB_CB}?code={}&state=bench-state-0123456789",
+                        mock_idp::ids::random_b64(32)
+                    );
+                    (axum::http::StatusCode::FOUND, [(header::LOCATION, to)]).into_response()
+                },
+            ),
+        )
+        .route(
+            "/oauth2/default/v1/token",
+            axum::routing::post(
+                move |axum::Form(form): axum::Form<HashMap<String, String>>| {
+                    let token = token.clone();
+                    async move { token(form) }
+                },
+            ),
+        )
 }
