@@ -5,9 +5,12 @@
 //! key and sign the JWS signing input ourselves; the same key pair gives the modulus and
 //! exponent for the JWKS and the `kid` (an RFC 7638 thumbprint, 43 characters, the same
 //! shape as Okta's). Each key is parsed and checked once, by aws-lc alone: parsing it a
-//! second time elsewhere was half of the IdP's start-up.
+//! second time elsewhere was half of the IdP's start-up. The six fixture keys are parsed on
+//! first use (aws-lc's check of a private key is ~2.6 million instructions of constant-time
+//! division, most of a start-up's work, and an IdP signs with one key): their `kid`, `n`
+//! and `e` come from the PKCS#8 structure, read without the private key.
 
-use std::sync::Arc;
+use std::sync::{Arc, OnceLock};
 
 use aws_lc_rs::signature::{KeyPair as _, RSA_PKCS1_SHA256, RsaKeyPair};
 use base64::Engine;
@@ -34,7 +37,10 @@ pub struct SigningKey {
     kid: String,
     n_b64: String,
     e_b64: String,
-    pair: RsaKeyPair,
+    /// The parsed private key; for a fixture key, parsed from `pkcs8` on first use.
+    pair: OnceLock<RsaKeyPair>,
+    /// A fixture key's PKCS#8 DER, for its parsing on first use (empty for the others).
+    pkcs8: Vec<u8>,
     /// How the IdP publishes it (member order, `kid` form, certificate members).
     personality: crate::personality::Personality,
     /// The self-signed certificate (`x5c`, base64 DER) and its thumbprints, when known.
@@ -68,6 +74,42 @@ impl Cert {
             x5t256: URL_SAFE_NO_PAD.encode(sha256.as_ref()),
         })
     }
+}
+
+/// The modulus and public exponent (big-endian, no leading zero) of a PKCS#8 RSA private
+/// key, read from its structure without parsing the private key: RFC 5208's
+/// PrivateKeyInfo (version, algorithm, privateKey) whose OCTET STRING holds RFC 8017's
+/// RSAPrivateKey (version, n, e, ...).
+fn pkcs8_rsa_public(der: &[u8]) -> Option<(&[u8], &[u8])> {
+    let (info, _) = der_field(der, 0x30)?;
+    let (_, rest) = der_field(info, 0x02)?;
+    let (_, rest) = der_field(rest, 0x30)?;
+    let (octets, _) = der_field(rest, 0x04)?;
+    let (rsa, _) = der_field(octets, 0x30)?;
+    let (_, rest) = der_field(rsa, 0x02)?;
+    let (n, rest) = der_field(rest, 0x02)?;
+    let (e, _) = der_field(rest, 0x02)?;
+    let first = |i: &[u8]| i.iter().position(|&b| b != 0);
+    Some((&n[first(n)?..], &e[first(e)?..]))
+}
+
+/// The contents of the DER field at the start of `der` if its tag is `tag`, and what
+/// follows it (definite lengths up to 65,535 bytes, all an RSA key needs).
+fn der_field(der: &[u8], tag: u8) -> Option<(&[u8], &[u8])> {
+    if *der.first()? != tag {
+        return None;
+    }
+    let (len, head): (usize, usize) = match *der.get(1)? {
+        short @ 0..=0x7f => (usize::from(short), 2),
+        0x81 => (usize::from(*der.get(2)?), 3),
+        0x82 => (
+            usize::from(*der.get(2)?) << 8 | usize::from(*der.get(3)?),
+            4,
+        ),
+        _ => return None,
+    };
+    let end = head.checked_add(len)?;
+    Some((der.get(head..end)?, &der[end..]))
 }
 
 /// The label and the DER bytes of the first PEM block of `pem` (RFC 7468).
@@ -121,20 +163,47 @@ impl SigningKey {
         }
         .map_err(|e| err(format!("aws-lc rejected the key: {e}")))?;
         let public = aws_lc_rs::rsa::PublicKeyComponents::<Vec<u8>>::from(pair.public_key());
-        let n_b64 = URL_SAFE_NO_PAD.encode(&public.n);
-        let e_b64 = URL_SAFE_NO_PAD.encode(&public.e);
+        Ok(Self::with_public(
+            &public.n,
+            &public.e,
+            pair.into(),
+            Vec::new(),
+        ))
+    }
+
+    /// A fixture key from its PEM, parsed on first use; `None` when the PEM is not a
+    /// PKCS#8 RSA key.
+    fn fixture(pem: &str) -> Option<Self> {
+        let (_, pkcs8) = pem_der(pem).ok()?;
+        let (n, e) = pkcs8_rsa_public(&pkcs8)?;
+        let (n, e) = (n.to_vec(), e.to_vec());
+        Some(Self::with_public(&n, &e, OnceLock::new(), pkcs8))
+    }
+
+    fn with_public(n: &[u8], e: &[u8], pair: OnceLock<RsaKeyPair>, pkcs8: Vec<u8>) -> Self {
+        let n_b64 = URL_SAFE_NO_PAD.encode(n);
+        let e_b64 = URL_SAFE_NO_PAD.encode(e);
         // RFC 7638 section 3.2: the required members in lexicographic order, no white space.
         let thumb_input = format!(r#"{{"e":"{e_b64}","kty":"RSA","n":"{n_b64}"}}"#);
         let kid = URL_SAFE_NO_PAD.encode(
             aws_lc_rs::digest::digest(&aws_lc_rs::digest::SHA256, thumb_input.as_bytes()).as_ref(),
         );
-        Ok(Self {
+        Self {
             kid,
             n_b64,
             e_b64,
             pair,
+            pkcs8,
             personality: crate::personality::Personality::Okta,
             cert: None,
+        }
+    }
+
+    /// The parsed private key (a fixture key's is parsed here the first time).
+    fn pair(&self) -> &RsaKeyPair {
+        self.pair.get_or_init(|| {
+            RsaKeyPair::from_pkcs8(&self.pkcs8)
+                .expect("the fixture keys are valid PKCS#8 RSA keys (keys::tests)")
         })
     }
 
@@ -179,16 +248,16 @@ impl SigningKey {
 
     /// RS256 (RSASSA-PKCS1-v1_5 with SHA-256) signature over `message`.
     pub fn sign_rs256(&self, message: &[u8]) -> Vec<u8> {
-        let mut sig = vec![0u8; self.pair.public_modulus_len()];
+        let pair = self.pair();
+        let mut sig = vec![0u8; pair.public_modulus_len()];
         // Signing with a key that parsed can only fail if the RNG for blinding fails.
-        self.pair
-            .sign(
-                &RSA_PKCS1_SHA256,
-                &aws_lc_rs::rand::SystemRandom::new(),
-                message,
-                &mut sig,
-            )
-            .expect("RSA signing failed");
+        pair.sign(
+            &RSA_PKCS1_SHA256,
+            &aws_lc_rs::rand::SystemRandom::new(),
+            message,
+            &mut sig,
+        )
+        .expect("RSA signing failed");
         sig
     }
 
@@ -361,7 +430,8 @@ pub fn fixture_keys_for(personality: crate::personality::Personality) -> Vec<Arc
     PEMS.iter()
         .zip(CERTS)
         .map(|((origin, pem), cert)| {
-            let key = SigningKey::from_pem(pem, origin).expect("fixture keys are valid PKCS#8");
+            let key = SigningKey::fixture(pem)
+                .unwrap_or_else(|| panic!("{origin}: fixture keys are valid PKCS#8 RSA keys"));
             Arc::new(if personality == crate::personality::Personality::Okta {
                 key
             } else {
@@ -500,6 +570,45 @@ mod tests {
             )
             .unwrap_or_else(|e| panic!("{}: {e}", key.kid()));
         }
+    }
+
+    #[test]
+    fn a_fixture_key_read_before_parsing_is_the_key_aws_lc_parses() {
+        for i in 1..=6 {
+            let pem = std::fs::read_to_string(format!(
+                "{}/../fixtures/keys/key{i}.pem",
+                env!("CARGO_MANIFEST_DIR")
+            ))
+            .unwrap();
+            let lazy = SigningKey::fixture(&pem).unwrap();
+            assert!(lazy.pair.get().is_none(), "key{i}: not parsed before use");
+            let parsed = SigningKey::from_pem(&pem, "key.pem").unwrap();
+            assert_eq!(
+                (&lazy.kid, &lazy.n_b64, &lazy.e_b64),
+                (&parsed.kid, &parsed.n_b64, &parsed.e_b64),
+                "key{i}"
+            );
+            // Deterministic (PKCS#1 v1.5): the same signature once parsed on first use.
+            assert_eq!(lazy.sign_rs256(b"x"), parsed.sign_rs256(b"x"), "key{i}");
+        }
+    }
+
+    #[test]
+    fn a_broken_pkcs8_structure_gives_no_public_key() {
+        let pem = include_str!("../../fixtures/keys/key1.pem");
+        let (_, der) = pem_der(pem).unwrap();
+        assert!(pkcs8_rsa_public(&der).is_some());
+        // Every truncation, and another outer tag, is refused without a panic.
+        for end in 0..der.len() {
+            assert!(pkcs8_rsa_public(&der[..end]).is_none(), "cut at {end}");
+        }
+        let mut wrong = der.clone();
+        wrong[0] = 0x31;
+        assert!(pkcs8_rsa_public(&wrong).is_none());
+        // An EC key's PKCS#8 holds no RSAPrivateKey.
+        let (_, ec) = pem_der(include_str!("../../fixtures/keys/ec1.pem")).unwrap();
+        assert!(pkcs8_rsa_public(&ec).is_none());
+        assert!(SigningKey::fixture(include_str!("../../fixtures/keys/ec1.pem")).is_none());
     }
 
     #[test]
