@@ -403,9 +403,8 @@ end
     shutil.rmtree(tmp, ignore_errors=True)
 
     o = res["oidc-harness"]
-    # Each round's ratio (ours and the other measured minutes apart at most), then their
-    # median: the machine's drift between rounds cancels out.
-    # Against the bare server, first side by side (drift-free), then round by round.
+    # Each round's ratio (ours and the other measured seconds apart), then their median;
+    # against the bare server, first the side-by-side ratio (drift-free), then that.
     def ratios(key):
         parts = []
         for s in servers[1:]:
