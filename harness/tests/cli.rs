@@ -445,6 +445,8 @@ fn interrupt_run(signal: &str, driver: &str) -> (Option<i32>, serde_json::Value,
     let pid = child.id();
     let stderr = child.stderr.take().unwrap();
     let (tx, rx) = std::sync::mpsc::channel();
+    let said = std::sync::Arc::new(std::sync::Mutex::new(Vec::new()));
+    let lines = said.clone();
     std::thread::spawn(move || {
         for line in std::io::BufReader::new(stderr)
             .lines()
@@ -453,11 +455,19 @@ fn interrupt_run(signal: &str, driver: &str) -> (Option<i32>, serde_json::Value,
             if line.contains('/') && line.contains(" pass ") {
                 let _ = tx.send(());
             }
+            lines.lock().unwrap().push(line);
         }
     });
-    // Bounded: the first scenario passes within a minute even with Chromium.
-    rx.recv_timeout(std::time::Duration::from_secs(60))
-        .expect("a scenario finished");
+    // Bounded: the first scenario passes within a minute even with Chromium. If the run
+    // ends or stalls first, what it printed says why.
+    if let Err(e) = rx.recv_timeout(std::time::Duration::from_secs(60)) {
+        let _ = child.kill();
+        let _ = child.wait();
+        panic!(
+            "no scenario finished ({e}); the run printed:\n{}",
+            said.lock().unwrap().join("\n")
+        );
+    }
     let family = harness::procs::descendants(pid);
     assert!(!family.is_empty(), "the run started processes");
     std::process::Command::new("kill")

@@ -24,7 +24,21 @@ pub fn sample_rp_bin() -> PathBuf {
     bin
 }
 
+/// A port nobody listens on, for an RP to bind, below the kernel's ephemeral range
+/// (32768-60999 on Linux). A port from `bind(0)` is in that range, where any outgoing
+/// connection of any test may take it as its source port before the RP binds it, and the
+/// run then stops with "port N is already in use by another process" (seen once in CI).
+/// Each test process walks its own 120 ports (by its id), skipping any in use.
 pub fn free_port() -> u16 {
+    use std::sync::atomic::{AtomicU16, Ordering};
+    static NEXT: AtomicU16 = AtomicU16::new(0);
+    let base = 20_000 + (std::process::id() % 100) as u16 * 120;
+    for _ in 0..120 {
+        let port = base + NEXT.fetch_add(1, Ordering::Relaxed) % 120;
+        if std::net::TcpListener::bind(("127.0.0.1", port)).is_ok() {
+            return port;
+        }
+    }
     std::net::TcpListener::bind("127.0.0.1:0")
         .unwrap()
         .local_addr()
