@@ -219,12 +219,17 @@ impl JournalEntry {
     /// Roughly what the journal holds in memory for it, in bytes: the fields every
     /// request has, and the others only when one of them is set (see [`Stored`]).
     pub fn footprint(&self) -> usize {
+        self.footprint_held(self.has_rest())
+    }
+
+    /// [`Self::footprint`], told whether the entry has more than the head ([`Self::has_rest`]).
+    fn footprint_held(&self, has_rest: bool) -> usize {
         let s = |v: &Option<String>| v.as_ref().map_or(0, |v| heap(v.capacity()));
         let head = std::mem::size_of::<Stored>()
             + heap(self.server.capacity())
             + heap(self.method.capacity())
             + heap(self.outcome.capacity());
-        if !self.has_rest() {
+        if !has_rest {
             return head;
         }
         let texts: usize = self.texts().into_iter().map(s).sum();
@@ -289,8 +294,8 @@ struct Stored {
 
 impl Stored {
     fn new(mut e: JournalEntry) -> Self {
-        let size = e.footprint();
         let rest = e.has_rest();
+        let size = e.footprint_held(rest);
         let mut stored = Self {
             seq: e.seq,
             at: e.at,
