@@ -343,6 +343,17 @@ end
         total, seconds = total + n, seconds + 10
     after_million = ours.rss()
     ours.stop()
+    # Logins that each leave a refresh token behind, which never expires: the most an RP's
+    # sign-ins make the IdP keep (with the codes, sessions and journal entries they leave).
+    ours.start()
+    refresh_logins, seconds = 0, 0
+    while refresh_logins < 100_000 and seconds < 150:
+        out = subprocess.run(["taskset", "-c", LOAD_CORE, f"{RELEASE}/examples/bench", "logins",
+                              f"http://127.0.0.1:{ours.port}", "15", "8", "openid profile email offline_access"],
+                             capture_output=True, text=True, timeout=90)
+        refresh_logins, seconds = refresh_logins + int(float(out.stdout.strip() or "0") * 15), seconds + 15
+    after_refresh = ours.rss()
+    ours.stop()
     # Four /authorize windows back to back, sign-ins piling up. This machine's speed drifts
     # by more than 10% within seconds, so each window is one-second slices of /authorize
     # alternating with one-second slices of discovery on the same server (which piles
@@ -432,6 +443,8 @@ end
          + (f"; the bare login server {median(bare_login_ratio):.0%}; side by side, ours {side['logins']:.2f}x the bare server's logins per CPU-second"
             if bare else "")),
         ("RSS after mixed requests", f"{after_million:.1f} MiB", f"{total:,} requests (discovery, JWKS, authorize, tokens)"),
+        ("RSS after logins keeping refresh tokens", f"{after_refresh:.1f} MiB",
+         f"{refresh_logins:,} code + PKCE logins with offline_access (each leaves a session, a code and a refresh token)"),
         ("/authorize, 4 windows back to back", " / ".join(fmt(w) for w in windows) + " req/s",
          f"spread {(max(relative) - min(relative)) / max(relative):.0%} against discovery interleaved second by second "
          f"(raw spread {(max(windows) - min(windows)) / max(windows):.0%})"),

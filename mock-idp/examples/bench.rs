@@ -3,8 +3,10 @@
 //!
 //! - `bench sign SECONDS`: RS256 signatures/s with the IdP's own key and code (aws-lc, the
 //!   key parsed once): the ceiling of token issuance on one core.
-//! - `bench logins ORIGIN SECONDS CONNECTIONS`: full code + PKCE logins/s against a
-//!   running mock IdP (authorize, the sign-in form, the token exchange: two signatures).
+//! - `bench logins ORIGIN SECONDS CONNECTIONS [SCOPE]`: full code + PKCE logins/s against a
+//!   running mock IdP (authorize, the sign-in form, the token exchange: two signatures);
+//!   SCOPE (default `openid profile email`) with `offline_access` leaves a refresh token
+//!   behind each, the most an RP's logins make the IdP keep.
 //! - `bench bare ADDR FILE [JWKS_FILE]`: a bare axum server answering `/jwks` with
 //!   JWKS_FILE's bytes and every other GET with FILE's, as JSON: the practical limit of this
 //!   machine and load generator for a prepared answer of that size. It also answers the
@@ -40,11 +42,15 @@ fn main() {
         Some("logins") => {
             let origin = args
                 .get(1)
-                .expect("bench logins ORIGIN SECONDS CONNECTIONS");
+                .expect("bench logins ORIGIN SECONDS CONNECTIONS [SCOPE]");
+            let scope = args
+                .get(4)
+                .cloned()
+                .unwrap_or_else(|| "openid profile email".into());
             let rt = runtime(1);
             println!(
                 "{:.0}",
-                rt.block_on(logins(origin.clone(), num(2, 5), num(3, 8) as usize))
+                rt.block_on(logins(origin.clone(), num(2, 5), num(3, 8) as usize, scope))
             );
         }
         Some("work") => {
@@ -71,7 +77,7 @@ fn main() {
         }
         _ => {
             eprintln!(
-                "usage: bench sign SECONDS | bench logins ORIGIN SECONDS CONNECTIONS | bench bare ADDR FILE | bench redact N"
+                "usage: bench sign SECONDS | bench logins ORIGIN SECONDS CONNECTIONS [SCOPE] | bench bare ADDR FILE | bench redact N"
             );
             std::process::exit(2);
         }
@@ -132,14 +138,14 @@ fn pkce() -> (String, String) {
 }
 
 /// One full login of the fixture's Alice; true when a token response came back.
-async fn login(c: &reqwest::Client, origin: &str) -> Option<()> {
+async fn login(c: &reqwest::Client, origin: &str, scope: &str) -> Option<()> {
     let (verifier, challenge) = pkce();
     let mut url = url::Url::parse(&format!("{origin}/oauth2/default/v1/authorize")).ok()?;
     url.query_pairs_mut()
         .append_pair("client_id", WEB)
         .append_pair("redirect_uri", WEB_CB)
         .append_pair("response_type", "code")
-        .append_pair("scope", "openid profile email")
+        .append_pair("scope", scope)
         .append_pair("state", "bench-state-0123456789")
         .append_pair("nonce", "bench-nonce-0123456789")
         .append_pair("code_challenge", &challenge)
@@ -193,23 +199,25 @@ async fn login(c: &reqwest::Client, origin: &str) -> Option<()> {
 }
 
 /// Logins/s over `seconds` with `connections` at once.
-async fn logins(origin: String, seconds: u64, connections: usize) -> f64 {
+async fn logins(origin: String, seconds: u64, connections: usize, scope: String) -> f64 {
     let c = reqwest::Client::builder()
         .redirect(reqwest::redirect::Policy::none())
         .pool_max_idle_per_host(connections)
         .build()
         .expect("a client");
     // Warm-up: one login, which must work.
-    login(&c, &origin).await.expect("a login through the IdP");
+    login(&c, &origin, &scope)
+        .await
+        .expect("a login through the IdP");
     let done = Arc::new(AtomicU64::new(0));
     let deadline = Instant::now() + Duration::from_secs(seconds);
     let start = Instant::now();
     let mut tasks = Vec::new();
     for _ in 0..connections {
-        let (c, origin, done) = (c.clone(), origin.clone(), done.clone());
+        let (c, origin, done, scope) = (c.clone(), origin.clone(), done.clone(), scope.clone());
         tasks.push(tokio::spawn(async move {
             while Instant::now() < deadline {
-                if login(&c, &origin).await.is_some() {
+                if login(&c, &origin, &scope).await.is_some() {
                     done.fetch_add(1, Ordering::Relaxed);
                 }
             }

@@ -63,6 +63,14 @@ pub struct IdpArgs {
     /// address, where one is generated and printed if not given.
     #[arg(long, env = "MOCK_IDP_ADMIN_TOKEN", hide_env_values = true)]
     pub admin_token: Option<String>,
+    /// Memory for what the IdP remembers of what it issued (codes, sessions, pending
+    /// sign-ins, refresh tokens, access tokens' grants, revoked ids), in MiB, each its share.
+    /// Refresh tokens never expire: they get 3/8 (about 21,000 at the default), the oldest
+    /// forgotten first, and the journal says so when one is refused for it. With the
+    /// journal's 16 MiB, the default keeps the IdP under 64 MiB after any traffic.
+    #[arg(long, value_name = "MIB", env = "OIDC_HARNESS_STORE_MIB", default_value_t = 24,
+          value_parser = clap::value_parser!(u32).range(1..=4096))]
+    pub store_mib: u32,
 }
 
 fn parse_fault(s: &str) -> Result<crate::faults::Fault, String> {
@@ -131,6 +139,7 @@ pub async fn start(args: &IdpArgs) -> Result<(MockIdp, Vec<String>), CliError> {
     if let Some(t) = &args.admin_token {
         builder = builder.admin_token(t.clone());
     }
+    builder = builder.store_bytes(args.store_mib as usize * 1024 * 1024);
     let mut ca_file = None;
     if args.tls {
         let tls = match (&args.tls_cert, &args.tls_key, &args.tls_ca) {

@@ -10,6 +10,8 @@ use std::sync::Mutex;
 
 use serde::{Deserialize, Serialize};
 
+use crate::footprint::{Footprint, heap};
+
 /// Which endpoint a request reached.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
@@ -185,34 +187,13 @@ struct Inner {
     answered: [u64; Endpoint::ALL.len()],
 }
 
-/// What the allocator spends on a block of `n` bytes: glibc's malloc adds an 8-byte
-/// header, rounds to 16 and hands out at least 32 (the journal's short strings, `GET`,
-/// `ok`, cost 32 bytes each, not 3 or 2).
-fn heap(n: usize) -> usize {
-    if n == 0 {
-        0
-    } else {
-        (n + 8).div_ceil(16).max(2) * 16
-    }
-}
-
-/// Roughly what a JSON tree holds in memory.
+/// Roughly what a JSON tree holds in memory, itself included.
 fn value_footprint(v: &serde_json::Value) -> usize {
-    use serde_json::Value;
-    std::mem::size_of::<Value>()
-        + match v {
-            Value::String(s) => heap(s.capacity()),
-            Value::Array(a) => a.iter().map(value_footprint).sum(),
-            Value::Object(o) => o
-                .iter()
-                .map(|(k, v)| 48 + heap(k.capacity()) + value_footprint(v))
-                .sum(),
-            _ => 0,
-        }
+    std::mem::size_of::<serde_json::Value>() + v.heap_bytes()
 }
 
-/// The journal's default memory budget: with it the IdP stays well under 64 MiB after
-/// any traffic.
+/// The journal's default memory budget: with it and the stores' budget
+/// ([`crate::state::DEFAULT_STORE_BYTES`]) the IdP stays under 64 MiB after any traffic.
 pub const DEFAULT_MAX_BYTES: usize = 16 * 1024 * 1024;
 
 impl JournalEntry {

@@ -38,6 +38,7 @@ pub mod errors;
 pub mod expiring;
 pub mod faults;
 pub mod flows;
+pub mod footprint;
 pub mod http_client;
 pub mod ids;
 pub mod journal;

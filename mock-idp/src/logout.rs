@@ -112,7 +112,7 @@ impl Shared {
     /// returns the session's public `sid`.
     pub fn session_joined(&self, key: &str, server: &str, client: &str) -> Option<String> {
         let mut sessions = lock(&self.sessions);
-        let s = sessions.get_mut(key)?;
+        let mut s = sessions.get_mut(key)?;
         let pair = (server.to_string(), client.to_string());
         if !s.clients.contains(&pair) {
             s.clients.push(pair);

@@ -107,6 +107,7 @@ pub struct MockIdpBuilder {
     admin_token: Option<String>,
     journal_capacity: usize,
     journal_bytes: usize,
+    store_bytes: usize,
     header_read_timeout: std::time::Duration,
     personality: Option<crate::personality::Personality>,
 }
@@ -122,6 +123,7 @@ impl Default for MockIdpBuilder {
             admin_token: None,
             journal_capacity: 100_000,
             journal_bytes: crate::journal::DEFAULT_MAX_BYTES,
+            store_bytes: crate::state::DEFAULT_STORE_BYTES,
             header_read_timeout: HEADER_READ_TIMEOUT,
             personality: None,
         }
@@ -186,6 +188,15 @@ impl MockIdpBuilder {
         self
     }
 
+    /// About how much memory the stores of issued codes, sessions, pending sign-ins,
+    /// refresh tokens, access tokens' grants and revoked ids may hold together, each its
+    /// share ([`crate::state::StoreBudgets::of`]); past its share, a store forgets what
+    /// would expire first (refresh tokens: the oldest). Default 24 MiB.
+    pub fn store_bytes(mut self, n: usize) -> Self {
+        self.store_bytes = n;
+        self
+    }
+
     /// How many journal entries to keep (the oldest go first; default 100 000).
     pub fn journal_capacity(mut self, n: usize) -> Self {
         self.journal_capacity = n;
@@ -201,6 +212,7 @@ impl MockIdpBuilder {
         let personality = tenant.personality;
         let faults = tenant.faults.clone();
         let origin = origins[0].clone();
+        let budgets = crate::state::StoreBudgets::of(self.store_bytes);
         let shared = Arc::new(Shared {
             tenant: RwLock::new(tenant),
             key_pool: crate::keys::fixture_keys_for(personality),
@@ -212,13 +224,14 @@ impl MockIdpBuilder {
             origin,
             personality,
             origins,
-            access_tokens: Mutex::new(Expiring::new(MAX_TOKENS)),
+            access_tokens: Mutex::new(Expiring::new(MAX_TOKENS, budgets.access_tokens)),
             journal: Journal::bounded(self.journal_capacity, self.journal_bytes),
-            codes: Mutex::new(Expiring::new(MAX_PENDING)),
-            refresh_tokens: Mutex::new(Expiring::new(MAX_TOKENS)),
-            sessions: Mutex::new(Expiring::new(MAX_PENDING)),
-            transactions: Mutex::new(Expiring::new(MAX_PENDING)),
-            revoked: Mutex::new(Expiring::new(MAX_TOKENS)),
+            codes: Mutex::new(Expiring::new(MAX_PENDING, budgets.codes)),
+            refresh_tokens: Mutex::new(Expiring::new(MAX_TOKENS, budgets.refresh_tokens)),
+            sessions: Mutex::new(Expiring::new(MAX_PENDING, budgets.sessions)),
+            transactions: Mutex::new(Expiring::new(MAX_PENDING, budgets.transactions)),
+            revoked: Mutex::new(Expiring::new(MAX_TOKENS, budgets.revoked)),
+            store_budgets: budgets,
             logout_jtis: Mutex::new(std::collections::HashMap::new()),
             faults: FaultSet::default(),
             cookie_name: format!("mockidp_sid_{port}"),

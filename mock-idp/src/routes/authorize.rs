@@ -78,6 +78,21 @@ pub struct AuthzRequest {
     pub max_age: Option<i64>,
 }
 
+impl crate::footprint::Footprint for AuthzRequest {
+    fn heap_bytes(&self) -> usize {
+        self.server.heap_bytes()
+            + self.client_id.heap_bytes()
+            + self.redirect_uri.heap_bytes()
+            + self.response_type.heap_bytes()
+            + self.scopes.heap_bytes()
+            + self.state.heap_bytes()
+            + self.nonce.heap_bytes()
+            + self.code_challenge.heap_bytes()
+            + self.login_hint.heap_bytes()
+            + self.prompt.heap_bytes()
+    }
+}
+
 enum Reject {
     Page(IdpError),
     Redirect(Box<RedirectError>),

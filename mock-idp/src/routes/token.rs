@@ -14,7 +14,7 @@ use super::{Params, Srv, cors_origin, entry, finish, with_cors};
 use crate::errors::{self, IdpError, json_response, json_text_response};
 use crate::faults::{FaultCtx, FaultId, Strikes, tamper};
 use crate::journal::{Endpoint, JournalEntry, fingerprint};
-use crate::state::{RefreshGrant, ServerCtx, Shared, lock};
+use crate::state::{RefreshGrant, ServerCtx, Shared, StoredRefresh, lock};
 use crate::tenant::{AuthMethod, Client, User};
 
 /// Client authentication at the token, introspect and revoke endpoints
@@ -196,7 +196,7 @@ fn token_ctx(shared: &Shared, headers: &HeaderMap, p: &Params) -> FaultCtx {
             .map(|g| g.user_id.clone()),
         Some("refresh_token") => lock(&shared.refresh_tokens)
             .get(p.get("refresh_token").unwrap_or(""))
-            .map(|g| g.user_id.clone()),
+            .map(|g| g.user_id().to_string()),
         _ => None,
     };
     shared.fault_ctx(user_id.as_deref(), client_id.as_deref())
@@ -281,7 +281,7 @@ fn authorization_code(
     let grant = {
         let mut codes = lock(&shared.codes);
         let invalid = || IdpError::json(errors::INVALID_AUTHORIZATION_CODE);
-        let grant = codes
+        let mut grant = codes
             .get_mut(code)
             .filter(|g| g.server == srv.id)
             .ok_or_else(invalid)?;
@@ -292,6 +292,7 @@ fn authorization_code(
         if grant.redeemed {
             // RFC 6749 4.1.2: a code used twice is refused, and what it issued is revoked.
             let issued = std::mem::take(&mut grant.issued);
+            drop(grant);
             drop(codes);
             revoke_issued(shared, &issued);
             return Err(IdpError::json(errors::AUTHORIZATION_CODE_REDEEMED));
@@ -350,7 +351,7 @@ fn authorization_code(
         None,
         j,
     );
-    if let Some(g) = lock(&shared.codes).get_mut(code) {
+    if let Some(mut g) = lock(&shared.codes).get_mut(code) {
         g.issued.extend(issued);
     }
     Ok(body)
@@ -366,11 +367,24 @@ fn refresh(
 ) -> Result<Value, IdpError> {
     let token = p.get("refresh_token").unwrap_or("");
     let invalid = || IdpError::json(errors::INVALID_REFRESH_TOKEN);
-    let grant = lock(&shared.refresh_tokens)
-        .get(token)
-        .filter(|g| g.server == srv.id && g.client_id == client.client_id)
-        .cloned()
-        .ok_or_else(invalid)?;
+    let grant = {
+        let refresh = lock(&shared.refresh_tokens);
+        let grant = refresh
+            .get(token)
+            .filter(|g| g.server() == srv.id && g.client_id() == client.client_id)
+            .map(StoredRefresh::grant);
+        if grant.is_none() && refresh.dropped() > 0 && !token.is_empty() {
+            // A false fail must not look like the RP's fault: say what the IdP forgot.
+            j.detail = Some(format!(
+                "not a refresh token the IdP holds for this client; it has forgotten the \
+                 {} oldest it issued, to keep within {} refresh tokens and {} MiB",
+                refresh.dropped(),
+                crate::state::MAX_TOKENS,
+                shared.store_budgets.refresh_tokens / (1024 * 1024)
+            ));
+        }
+        grant.ok_or_else(invalid)?
+    };
     j.user_id = Some(grant.user_id.clone());
     let mut scoped = grant.clone();
     if let Some(scope) = p.non_empty("scope") {
@@ -485,7 +499,7 @@ fn user_tokens(
     if wants_refresh {
         let rt = existing_refresh
             .map(str::to_string)
-            .unwrap_or_else(|| shared.issue_refresh_token(grant.clone()));
+            .unwrap_or_else(|| shared.issue_refresh_token(grant));
         issued.push(rt.clone());
         body.insert("refresh_token".into(), rt.into());
     }
@@ -560,9 +574,9 @@ pub async fn introspect(
                 m.insert("uid".into(), uid.clone());
             }
             Value::Object(m)
-        } else if let Some(g) = lock(&shared.refresh_tokens).get(token).filter(|g| g.server == srv.id && g.client_id == client.client_id) {
-            let login = shared.tenant().user(&g.user_id).map(|u| u.login.clone());
-            json!({"active": true, "token_type": "refresh_token", "scope": g.scopes.join(" "), "client_id": g.client_id, "username": login, "sub": login, "uid": g.user_id})
+        } else if let Some(g) = lock(&shared.refresh_tokens).get(token).filter(|g| g.server() == srv.id && g.client_id() == client.client_id) {
+            let login = shared.tenant().user(g.user_id()).map(|u| u.login.clone());
+            json!({"active": true, "token_type": "refresh_token", "scope": g.scopes(), "client_id": g.client_id(), "username": login, "sub": login, "uid": g.user_id()})
         } else {
             json!({"active": false})
         };
@@ -599,9 +613,9 @@ pub async fn revoke(
                 let mut refresh = lock(&shared.refresh_tokens);
                 if let Some(g) = refresh
                     .get(token)
-                    .filter(|g| g.client_id == client.client_id)
+                    .filter(|g| g.client_id() == client.client_id)
                 {
-                    j.user_id = Some(g.user_id.clone());
+                    j.user_id = Some(g.user_id().to_string());
                     refresh.remove(token);
                 }
             }

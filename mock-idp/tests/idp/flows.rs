@@ -286,6 +286,80 @@ async fn refresh_token_grant_issues_new_tokens() {
     assert_json_error(resp, 400, "access_denied", "Some of the scopes requested for the refresh request were not granted in the original authorize request. Denied scopes: phone.").await;
 }
 
+/// Refresh tokens never expire, so the IdP keeps them up to a memory budget and then
+/// forgets the oldest. The refusal of a forgotten one must say so in the journal, or a
+/// long-lived IdP's memory limit would pass for the RP's mistake.
+#[tokio::test]
+async fn a_refresh_token_forgotten_to_keep_the_budget_is_refused_and_the_journal_says_why() {
+    async fn refresh_with(idp: &MockIdp, c: &reqwest::Client, token: &str) -> reqwest::Response {
+        web_token(
+            idp,
+            c,
+            &[("grant_type", "refresh_token"), ("refresh_token", token)],
+        )
+        .await
+    }
+    let last_token_detail = |idp: &MockIdp| {
+        idp.journal()
+            .into_iter()
+            .rev()
+            .find(|e| e.endpoint == Some(Endpoint::Token))
+            .and_then(|e| e.detail)
+    };
+    // 16 KiB for the stores: room for about a dozen refresh tokens.
+    let small = MockIdp::builder()
+        .store_bytes(16 * 1024)
+        .start()
+        .await
+        .unwrap();
+    let roomy = MockIdp::start().await;
+    for idp in [&small, &roomy] {
+        let c = browser();
+        let first = alice_tokens(idp, &c, "default").await;
+        let first = first["refresh_token"].as_str().unwrap().to_string();
+        let mut last = String::new();
+        for _ in 0..40 {
+            // A new browser each time: a new session, code and refresh token.
+            last = alice_tokens(idp, &browser(), "default").await["refresh_token"]
+                .as_str()
+                .unwrap()
+                .to_string();
+        }
+        assert_eq!(
+            refresh_with(idp, &c, &last).await.status(),
+            200,
+            "the newest is kept"
+        );
+        let resp = refresh_with(idp, &c, &first).await;
+        if std::ptr::eq(idp, &small) {
+            assert_json_error(
+                resp,
+                400,
+                "invalid_grant",
+                "The refresh token is invalid or expired.",
+            )
+            .await;
+            let detail = last_token_detail(idp).expect("the refusal says why");
+            assert!(
+                detail.contains("forgotten the") && detail.contains("oldest"),
+                "{detail}"
+            );
+        } else {
+            assert_eq!(
+                resp.status(),
+                200,
+                "within the default budget, the first is kept"
+            );
+        }
+    }
+    // A token the IdP never issued is refused without blaming the budget when nothing was
+    // forgotten.
+    let c = browser();
+    let resp = refresh_with(&roomy, &c, "never-issued").await;
+    assert_eq!(resp.status(), 400);
+    assert_eq!(last_token_detail(&roomy), None);
+}
+
 #[tokio::test]
 async fn client_credentials_on_custom_servers_only() {
     let idp = MockIdp::start().await;
