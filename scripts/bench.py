@@ -306,13 +306,13 @@ end
     # rate per CPU-second it was given. The machine's drift is felt by both alike and
     # cancels: one round to the next these agree within 1-3%, where rounds of one server
     # after the other move by 20% and more.
-    def side_by_side(load, figure):
+    def side_by_side(load, figure, rounds=None, each=None):
         pair = [ours, bare]
         for s in pair:
             s.start()
         ratios = []
         try:
-            for _ in range(a.rounds):
+            for _ in range(rounds or a.rounds):
                 c0 = [cpu_seconds(s.proc.pid) for s in pair]
                 procs = [subprocess.Popen(load(s), stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True)
                          for s in pair]
@@ -321,13 +321,46 @@ end
                 rates = [figure(s, out) for s, out in zip(pair, outs)]
                 if min(cpu) > 0:
                     ratios.append((rates[0] / cpu[0]) / (rates[1] / cpu[1]))
+                if each:
+                    each(rates[0])
         finally:
             for s in pair:
                 s.stop()
+        return ratios if rounds else median(ratios)
+
+    # Ours against signing itself, side by side: the server under a load and `bench sign`
+    # on the server core at once, each one's rate per CPU-second it was given (the signer's
+    # from its rusage). Drift-free, as side_by_side: what the server does per CPU-second
+    # beside signing, the kernel's share of its requests included.
+    def against_signing(load, figure, per_item):
+        ours.start()
+        ratios = []
+        try:
+            for _ in range(a.rounds):
+                c0 = cpu_seconds(ours.proc.pid)
+                signer = subprocess.Popen(["taskset", "-c", SERVER_CORE, f"{RELEASE}/examples/bench", "sign",
+                                           str(a.seconds)], stdout=subprocess.PIPE, text=True)
+                loader = subprocess.Popen(load(ours), stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True)
+                out = loader.communicate(timeout=a.seconds + 60)[0]
+                cpu = cpu_seconds(ours.proc.pid) - c0
+                signed = signer.stdout.read()
+                signer.stdout.close()
+                _, _, usage = os.wait4(signer.pid, 0)
+                sign_cpu = usage.ru_utime + usage.ru_stime
+                # `bench sign S` prints signatures per second over its S seconds.
+                signs = float(signed.strip() or "nan") * a.seconds
+                if cpu > 0 and sign_cpu > 0:
+                    ratios.append((figure(ours, out) * a.seconds / cpu) / (signs / per_item / sign_cpu))
+        finally:
+            ours.stop()
         return median(ratios)
 
     nan = float("nan")
     by_wrk = lambda s, out: wrk_figures(s.url("/"), out)[0]
+    signing_side = {
+        "tokens": against_signing(lambda s: wrk_argv(s.url("/oauth2/default/v1/token"), a.seconds, token_lua), by_wrk, 1),
+        "logins": against_signing(logins_argv, lambda s, out: float(out.strip() or "nan"), 2),
+    }
     side = {
         "discovery": side_by_side(lambda s: wrk_argv(s.url(s.discovery_path), a.seconds), by_wrk) if bare else nan,
         "jwks": side_by_side(lambda s: wrk_argv(s.url(s.jwks_path), a.seconds), by_wrk) if bare else nan,
@@ -361,6 +394,15 @@ end
     # a slowdown from what piles up shows; the machine's drift, felt by both, does not.
     # Eight slices a window (at 4 s loads): with four, one second's drift alone moved a
     # window by 5-7%. The instruction counts below are the drift-free view of the same.
+    # The same four windows side by side with the bare server answering discovery on the
+    # same core at once (see side_by_side): each window's /authorize per CPU-second against
+    # the bare server's, drift-free, on one server that keeps what piles up across them.
+    side_windows, side_raw = [], []
+    if bare:
+        side_windows = side_by_side(
+            lambda s: wrk_argv(s.url(f"/oauth2/default/v1/authorize?{AUTHORIZE_QUERY}") if s is ours
+                               else s.url(s.discovery_path), a.seconds),
+            by_wrk, rounds=4, each=side_raw.append)
     ours.start()
     windows, relative = [], []
     for _ in range(4):
@@ -413,6 +455,9 @@ end
     catalog = catalog_seconds(3)
     shutil.rmtree(tmp, ignore_errors=True)
 
+    def spread(xs):
+        return (max(xs) - min(xs)) / max(xs)
+
     o = res["oidc-harness"]
     # Each round's ratio (ours and the other measured seconds apart), then their median;
     # against the bare server, first the side-by-side ratio (drift-free), then that.
@@ -431,7 +476,8 @@ end
         ("discovery", f"{fmt(median(o['discovery']))} req/s", ratios("discovery")),
         ("JWKS", f"{fmt(median(o['jwks']))} req/s", ratios("jwks")),
         ("client_credentials tokens (RS256)", f"{fmt(median(tokens))}/s",
-         f"{median(token_ratio):.0%} of RS256 signing on the same core at the same moment ({fmt(median(sign))}/s; openssl speed {fmt(ssl)}/s)"
+         f"{median(token_ratio):.0%} of RS256 signing on the same core at the same moment ({fmt(median(sign))}/s; openssl speed {fmt(ssl)}/s); "
+         f"side by side with signing, {signing_side['tokens']:.0%} of its signatures per CPU-second"
          + (f"; the bare signing server {median(bare_token_ratio):.0%}; side by side, ours {side['tokens']:.2f}x the bare server's tokens per CPU-second"
             if bare else "")),
         ("discovery through the router, in instructions", f"{disc_instr:,.0f} per request",
@@ -439,15 +485,19 @@ end
         ("the IdP's own work per token, beside its signature", f"{own:+.1%} instructions",
          "callgrind, in-process (no network): what is not signing in the token path"),
         ("code + PKCE logins (2 signatures, 3 requests each)", f"{fmt(median(logins))}/s",
-         f"{median(login_ratio):.0%} of the two-signature bound ({fmt(median(sign) / 2)}/s); server core {median(login_busy):.0%} busy"
+         f"{median(login_ratio):.0%} of the two-signature bound ({fmt(median(sign) / 2)}/s); server core {median(login_busy):.0%} busy; "
+         f"side by side with signing, {signing_side['logins']:.0%} of the bound per CPU-second"
          + (f"; the bare login server {median(bare_login_ratio):.0%}; side by side, ours {side['logins']:.2f}x the bare server's logins per CPU-second"
             if bare else "")),
         ("RSS after mixed requests", f"{after_million:.1f} MiB", f"{total:,} requests (discovery, JWKS, authorize, tokens)"),
         ("RSS after logins keeping refresh tokens", f"{after_refresh:.1f} MiB",
          f"{refresh_logins:,} code + PKCE logins with offline_access (each leaves a session, a code and a refresh token)"),
         ("/authorize, 4 windows back to back", " / ".join(fmt(w) for w in windows) + " req/s",
-         f"spread {(max(relative) - min(relative)) / max(relative):.0%} against discovery interleaved second by second "
-         f"(raw spread {(max(windows) - min(windows)) / max(windows):.0%})"),
+         (f"spread {spread(side_windows):.1%} side by side with the bare server per CPU-second "
+          f"({' / '.join(f'{x:.2f}x' for x in side_windows)}; its raw rates {' / '.join(fmt(w) for w in side_raw)}); "
+          if side_windows else "")
+         + f"spread {spread(relative):.0%} against discovery interleaved second by second "
+         f"(raw spread {spread(windows):.0%})"),
         ("/authorize in instructions, 4 windows of 10,000", " / ".join(f"{x / 1000:.1f}k" for x in auth_instr) or "-",
          (f"spread {(max(auth_instr) - min(auth_instr)) / max(auth_instr):.1%}: callgrind, in-process, "
           "after the first 10,000 filled the pending sign-ins' cap") if auth_instr else "valgrind missing"),

@@ -36,7 +36,19 @@ impl Drop for ScimServer {
     }
 }
 
+/// A port for the SCIM server, below the kernel's ephemeral range (from 32768): a port
+/// bind(0) picks can be taken as an outgoing connection's source port before the server
+/// binds it. 12000-19199, 120 per test process (the harness's tests use 20000-31999).
 fn free_port() -> u16 {
+    use std::sync::atomic::{AtomicU16, Ordering};
+    static NEXT: AtomicU16 = AtomicU16::new(0);
+    let base = 12_000 + (std::process::id() % 60) as u16 * 120;
+    for _ in 0..120 {
+        let port = base + NEXT.fetch_add(1, Ordering::Relaxed) % 120;
+        if std::net::TcpListener::bind(("127.0.0.1", port)).is_ok() {
+            return port;
+        }
+    }
     std::net::TcpListener::bind("127.0.0.1:0")
         .unwrap()
         .local_addr()
