@@ -92,7 +92,16 @@ pub fn line(e: &JournalEntry) -> String {
         (None, Some(d)) => d.strip_prefix("no such path: ").unwrap_or(d).to_string(),
         (None, None) => "?".to_string(),
     };
-    format!("{} {what} → {} {}{faults}", e.method, e.status, e.outcome)
+    // A token refusal that was the IdP's own doing (a refresh token it forgot to stay
+    // within its memory) says so, or it would pass for the RP's mistake.
+    let why = match (e.endpoint, e.detail.as_deref()) {
+        (Some(Endpoint::Token), Some(d)) => format!(" ({d})"),
+        _ => String::new(),
+    };
+    format!(
+        "{} {what} → {} {}{why}{faults}",
+        e.method, e.status, e.outcome
+    )
 }
 
 /// The first answer of these entries that was an error: what a refusal was about.
@@ -546,7 +555,7 @@ mod tests {
     }
 
     #[test]
-    fn a_browsers_icon_request_explains_no_refusal_and_other_paths_are_named() {
+    fn a_browsers_icon_request_explains_no_refusal_other_paths_are_named_and_forgetting_is_said() {
         let favicon = JournalEntry {
             method: "GET".into(),
             status: 404,
@@ -558,6 +567,18 @@ mod tests {
             detail: Some("no such path: /oauth2/default/.well-known/openid-configuratio".into()),
             ..favicon.clone()
         };
+        let forgotten = JournalEntry {
+            method: "POST".into(),
+            endpoint: Some(Endpoint::Token),
+            status: 400,
+            outcome: "invalid_grant".into(),
+            detail: Some("it has forgotten the 3 oldest it issued".into()),
+            ..JournalEntry::default()
+        };
+        assert_eq!(
+            first_error([&forgotten]).as_deref(),
+            Some("POST token → 400 invalid_grant (it has forgotten the 3 oldest it issued)")
+        );
         assert_eq!(first_error([&favicon]), None);
         assert_eq!(
             first_error([&favicon, &typo]).as_deref(),
