@@ -92,10 +92,12 @@ pub fn line(e: &JournalEntry) -> String {
         (None, Some(d)) => d.strip_prefix("no such path: ").unwrap_or(d).to_string(),
         (None, None) => "?".to_string(),
     };
-    // A token refusal that was the IdP's own doing (a refresh token it forgot to stay
-    // within its memory) says so, or it would pass for the RP's mistake.
+    // A token refusal that was the IdP's own doing (a token it forgot to stay within its
+    // memory) says so, or it would pass for the RP's mistake.
     let why = match (e.endpoint, e.detail.as_deref()) {
-        (Some(Endpoint::Token), Some(d)) => format!(" ({d})"),
+        (Some(Endpoint::Token | Endpoint::Userinfo | Endpoint::Introspect), Some(d)) => {
+            format!(" ({d})")
+        }
         _ => String::new(),
     };
     format!(

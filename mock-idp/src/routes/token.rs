@@ -292,9 +292,10 @@ fn authorization_code(
         if grant.redeemed {
             // RFC 6749 4.1.2: a code used twice is refused, and what it issued is revoked.
             let issued = std::mem::take(&mut grant.issued);
+            let until = now + shared.access_token_ttl(&grant.client_id);
             drop(grant);
             drop(codes);
-            revoke_issued(shared, &issued);
+            revoke_issued(shared, &issued, until);
             return Err(IdpError::json(errors::AUTHORIZATION_CODE_REDEEMED));
         }
         if grant.client_id != client.client_id {
@@ -532,12 +533,14 @@ fn user_tokens(
     (Value::Object(body), issued)
 }
 
-fn revoke_issued(shared: &Shared, issued: &[String]) {
+/// Revokes what a code issued: its access tokens (kept as revoked until `until`, past
+/// their expiry) and its refresh token.
+fn revoke_issued(shared: &Shared, issued: &[String], until: i64) {
     let mut revoked = lock(&shared.revoked);
     let mut refresh = lock(&shared.refresh_tokens);
     for item in issued {
         if item.starts_with("AT.") {
-            revoked.insert(item.clone(), i64::MAX, ());
+            revoked.insert(item.as_str(), until, ());
         } else {
             refresh.remove(item);
         }
@@ -578,6 +581,7 @@ pub async fn introspect(
             let login = shared.tenant().user(g.user_id()).map(|u| u.login.clone());
             json!({"active": true, "token_type": "refresh_token", "scope": g.scopes(), "client_id": g.client_id(), "username": login, "sub": login, "uid": g.user_id()})
         } else {
+            j.detail = shared.forgotten_access_token(&srv, token);
             json!({"active": false})
         };
         json_response(StatusCode::OK, &body)
@@ -604,7 +608,9 @@ pub async fn revoke(
                 if c.get("cid").and_then(Value::as_str) == Some(client.client_id.as_str()) {
                     if let Some(jti) = c.get("jti").and_then(Value::as_str) {
                         j.token_ref = Some(jti.to_string());
-                        lock(&shared.revoked).insert(jti.to_string(), i64::MAX, ());
+                        // Kept as revoked until the token expires anyway.
+                        let exp = c.get("exp").and_then(Value::as_i64).unwrap_or(i64::MAX);
+                        lock(&shared.revoked).insert(jti, exp, ());
                     }
                     // Whose token it was, so that the user's journal shows the revocation.
                     j.user_id = c.get("uid").and_then(Value::as_str).map(str::to_string);

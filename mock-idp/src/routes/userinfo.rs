@@ -58,7 +58,14 @@ pub async fn userinfo(
     let invalid = || IdpError::Bearer {
         row: errors::ACCESS_TOKEN_INVALID,
     };
-    let claims = bearer.and_then(|t| shared.verify_access_token(&srv, &t));
+    let claims = bearer
+        .as_deref()
+        .and_then(|t| shared.verify_access_token(&srv, t));
+    if claims.is_none() {
+        j.detail = bearer
+            .as_deref()
+            .and_then(|t| shared.forgotten_access_token(&srv, t));
+    }
     let str_claim = |k: &str| string_claim(claims.as_ref(), k);
     let ctx = shared.fault_ctx(str_claim("uid").as_deref(), str_claim("cid").as_deref());
     j.user_id = ctx.user_id.clone();

@@ -1216,3 +1216,64 @@ async fn keycloak_applies_its_default_client_scopes_to_a_bare_openid_request() {
         assert_eq!(claims["name"].is_string(), email.is_some(), "{p}: {claims}");
     }
 }
+
+/// Under a personality whose access tokens' grants the IdP keeps, a token it forgot to stay
+/// within its memory is refused at userinfo, and the journal says why (so the refusal
+/// cannot pass for the RP's mistake); a token it never signed gets no such word.
+#[tokio::test]
+async fn an_access_token_forgotten_to_keep_the_budget_is_refused_and_the_journal_says_why() {
+    // Auth0's access tokens have no id: the same claims in the same second make the same
+    // token, so the clock moves a second between logins.
+    let at = |bytes: Option<usize>| {
+        let b = MockIdp::builder()
+            .personality(Personality::Auth0)
+            .clock(mock_idp::Clock::frozen(1_800_000_000));
+        match bytes {
+            Some(n) => b.store_bytes(n),
+            None => b,
+        }
+        .start()
+    };
+    let small = at(Some(16 * 1024)).await.unwrap();
+    let roomy = at(None).await.unwrap();
+    let userinfo = |idp: &MockIdp, token: &str| {
+        browser()
+            .get(endpoint(idp, "default", "userinfo"))
+            .bearer_auth(token)
+            .send()
+    };
+    let detail = |idp: &MockIdp| {
+        idp.journal()
+            .into_iter()
+            .rev()
+            .find(|e| e.endpoint == Some(mock_idp::Endpoint::Userinfo))
+            .and_then(|e| e.detail)
+    };
+    for idp in [&small, &roomy] {
+        let first = tokens_under(Personality::Auth0, idp).await["access_token"]
+            .as_str()
+            .unwrap()
+            .to_string();
+        let mut last = String::new();
+        for _ in 0..20 {
+            idp.clock().advance(1);
+            last = tokens_under(Personality::Auth0, idp).await["access_token"]
+                .as_str()
+                .unwrap()
+                .to_string();
+        }
+        assert_eq!(userinfo(idp, &last).await.unwrap().status(), 200);
+        let status = userinfo(idp, &first).await.unwrap().status();
+        if std::ptr::eq(idp, &small) {
+            assert_eq!(status, 401);
+            let why = detail(idp).expect("the refusal says why");
+            assert!(why.contains("no longer holds"), "{why}");
+        } else {
+            assert_eq!(status, 200, "within the default budget, the first is kept");
+        }
+    }
+    assert_eq!(userinfo(&roomy, "not-a-token").await.unwrap().status(), 401);
+    assert_eq!(detail(&roomy), None);
+    assert_eq!(userinfo(&small, "not-a-token").await.unwrap().status(), 401);
+    assert_eq!(detail(&small), None, "not a token the IdP signed");
+}
