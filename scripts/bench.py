@@ -332,17 +332,17 @@ end
     # on the server core at once, each one's rate per CPU-second it was given (the signer's
     # from its rusage). Drift-free, as side_by_side: what the server does per CPU-second
     # beside signing, the kernel's share of its requests included.
-    def against_signing(load, figure, per_item):
-        ours.start()
+    def against_signing(load, figure, per_item, server=ours):
+        server.start()
         ratios = []
         try:
             for _ in range(a.rounds):
-                c0 = cpu_seconds(ours.proc.pid)
+                c0 = cpu_seconds(server.proc.pid)
                 signer = subprocess.Popen(["taskset", "-c", SERVER_CORE, f"{RELEASE}/examples/bench", "sign",
                                            str(a.seconds)], stdout=subprocess.PIPE, text=True)
-                loader = subprocess.Popen(load(ours), stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True)
+                loader = subprocess.Popen(load(server), stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True)
                 out = loader.communicate(timeout=a.seconds + 60)[0]
-                cpu = cpu_seconds(ours.proc.pid) - c0
+                cpu = cpu_seconds(server.proc.pid) - c0
                 signed = signer.stdout.read()
                 signer.stdout.close()
                 _, _, usage = os.wait4(signer.pid, 0)
@@ -350,16 +350,20 @@ end
                 # `bench sign S` prints signatures per second over its S seconds.
                 signs = float(signed.strip() or "nan") * a.seconds
                 if cpu > 0 and sign_cpu > 0:
-                    ratios.append((figure(ours, out) * a.seconds / cpu) / (signs / per_item / sign_cpu))
+                    ratios.append((figure(server, out) * a.seconds / cpu) / (signs / per_item / sign_cpu))
         finally:
-            ours.stop()
+            server.stop()
         return median(ratios)
 
     nan = float("nan")
     by_wrk = lambda s, out: wrk_figures(s.url("/"), out)[0]
+    token_load = lambda s: wrk_argv(s.url("/oauth2/default/v1/token"), a.seconds, token_lua)
+    by_logins = lambda s, out: float(out.strip() or "nan")
     signing_side = {
-        "tokens": against_signing(lambda s: wrk_argv(s.url("/oauth2/default/v1/token"), a.seconds, token_lua), by_wrk, 1),
-        "logins": against_signing(logins_argv, lambda s, out: float(out.strip() or "nan"), 2),
+        "tokens": against_signing(token_load, by_wrk, 1),
+        "logins": against_signing(logins_argv, by_logins, 2),
+        "bare tokens": against_signing(token_load, by_wrk, 1, bare) if bare else nan,
+        "bare logins": against_signing(logins_argv, by_logins, 2, bare) if bare else nan,
     }
     side = {
         "discovery": side_by_side(lambda s: wrk_argv(s.url(s.discovery_path), a.seconds), by_wrk) if bare else nan,
@@ -476,19 +480,21 @@ end
         ("discovery", f"{fmt(median(o['discovery']))} req/s", ratios("discovery")),
         ("JWKS", f"{fmt(median(o['jwks']))} req/s", ratios("jwks")),
         ("client_credentials tokens (RS256)", f"{fmt(median(tokens))}/s",
-         f"{median(token_ratio):.0%} of RS256 signing on the same core at the same moment ({fmt(median(sign))}/s; openssl speed {fmt(ssl)}/s); "
-         f"side by side with signing, {signing_side['tokens']:.0%} of its signatures per CPU-second"
-         + (f"; the bare signing server {median(bare_token_ratio):.0%}; side by side, ours {side['tokens']:.2f}x the bare server's tokens per CPU-second"
-            if bare else "")),
+         f"side by side with signing on the same core, {signing_side['tokens']:.0%} of its signatures per CPU-second"
+         + (f" (the bare signing server {signing_side['bare tokens']:.0%})" if bare else "")
+         + f"; {median(token_ratio):.0%} of signing measured just before and after ({fmt(median(sign))}/s; openssl speed {fmt(ssl)}/s)"
+         + (f" (the bare signing server {median(bare_token_ratio):.0%}); side by side with the bare server, "
+            f"ours {side['tokens']:.2f}x its tokens per CPU-second" if bare else "")),
         ("discovery through the router, in instructions", f"{disc_instr:,.0f} per request",
          f"callgrind, in-process: the bare handler {bare_instr:,.0f} (+{disc_instr / bare_instr - 1:.0%})"),
         ("the IdP's own work per token, beside its signature", f"{own:+.1%} instructions",
          "callgrind, in-process (no network): what is not signing in the token path"),
         ("code + PKCE logins (2 signatures, 3 requests each)", f"{fmt(median(logins))}/s",
-         f"{median(login_ratio):.0%} of the two-signature bound ({fmt(median(sign) / 2)}/s); server core {median(login_busy):.0%} busy; "
-         f"side by side with signing, {signing_side['logins']:.0%} of the bound per CPU-second"
-         + (f"; the bare login server {median(bare_login_ratio):.0%}; side by side, ours {side['logins']:.2f}x the bare server's logins per CPU-second"
-            if bare else "")),
+         f"side by side with signing on the same core, {signing_side['logins']:.0%} of the two-signature bound per CPU-second"
+         + (f" (the bare login server {signing_side['bare logins']:.0%})" if bare else "")
+         + f"; {median(login_ratio):.0%} of the bound measured just before and after ({fmt(median(sign) / 2)}/s), server core {median(login_busy):.0%} busy"
+         + (f" (the bare login server {median(bare_login_ratio):.0%}); side by side with the bare server, "
+            f"ours {side['logins']:.2f}x its logins per CPU-second" if bare else "")),
         ("RSS after mixed requests", f"{after_million:.1f} MiB", f"{total:,} requests (discovery, JWKS, authorize, tokens)"),
         ("RSS after logins keeping refresh tokens", f"{after_refresh:.1f} MiB",
          f"{refresh_logins:,} code + PKCE logins with offline_access (each leaves a session, a code and a refresh token)"),
