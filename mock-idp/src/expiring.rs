@@ -162,6 +162,11 @@ impl<V: Footprint> Expiring<V> {
         self.bytes
     }
 
+    /// What it may hold: entries and bytes.
+    pub fn limits(&self) -> (usize, usize) {
+        (self.cap, self.budget)
+    }
+
     /// How many entries went, since it was made, to keep it within its cap or budget.
     pub fn dropped(&self) -> u64 {
         self.dropped

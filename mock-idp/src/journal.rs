@@ -402,6 +402,17 @@ impl Journal {
         self.lock().answered[endpoint as usize]
     }
 
+    /// Entries held, the bytes counted for them, and the most it may hold of each.
+    pub fn usage(&self) -> (usize, usize, usize, usize) {
+        let inner = self.lock();
+        (
+            inner.entries.len(),
+            inner.bytes,
+            inner.capacity,
+            inner.max_bytes,
+        )
+    }
+
     /// Forgets every entry (numbering goes on).
     pub fn clear(&self) {
         let mut inner = self.lock();

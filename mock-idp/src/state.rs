@@ -886,6 +886,27 @@ impl Shared {
         })
     }
 
+    /// What each store of issued things and the journal hold against their limits, and
+    /// how many entries each forgot to stay within them (`GET /_harness/memory`).
+    pub fn memory(&self) -> Value {
+        fn store<V: Footprint>(m: &Mutex<Expiring<V>>) -> Value {
+            let m = lock(m);
+            let (cap, budget) = m.limits();
+            serde_json::json!({"entries": m.len(), "bytes": m.bytes(), "max_entries": cap,
+                "max_bytes": budget, "forgotten": m.dropped()})
+        }
+        let (entries, bytes, cap, budget) = self.journal.usage();
+        serde_json::json!({
+            "refresh_tokens": store(&self.refresh_tokens),
+            "access_tokens": store(&self.access_tokens),
+            "codes": store(&self.codes),
+            "sessions": store(&self.sessions),
+            "pending_sign_ins": store(&self.transactions),
+            "revoked": store(&self.revoked),
+            "journal": {"entries": entries, "bytes": bytes, "max_entries": cap, "max_bytes": budget},
+        })
+    }
+
     /// The `sub` the personality gives user `user_id` in tokens for `client_id`.
     pub fn subject_of(&self, user_id: &str, client_id: &str) -> String {
         if self.personality == crate::personality::Personality::Okta {

@@ -124,6 +124,14 @@ pub const API: &[Call] = &[
         )
     },
     Call {
+        answer: "200: for the refresh tokens, access tokens' grants, codes, sessions, pending sign-ins, revoked ids and the journal: entries and bytes held, their limits, and how many each forgot to stay within them",
+        ..call(
+            "GET",
+            "/memory",
+            "What the IdP holds against its memory budgets",
+        )
+    },
+    Call {
         answer: "200: every fault of the catalog, with where it strikes",
         ..call("GET", "/faults", "The fault catalog")
     },
@@ -178,6 +186,7 @@ fn serve(r: Route, c: &Call) -> Route {
         ("DELETE", "/clients/{client}/users/{user}") => r.delete(unassign),
         ("POST", "/keys/rotate") => r.post(rotate),
         ("GET", "/clock") => r.get(clock),
+        ("GET", "/memory") => r.get(memory),
         ("POST", "/clock") => r.post(set_clock),
         ("GET", "/faults") => r.get(fault_catalog),
         ("POST", "/faults") => r.post(arm_fault),
@@ -434,6 +443,10 @@ async fn rotate(State(s): State<Arc<Shared>>, body: Bytes) -> Response {
         ),
         Err(e) => outcome(Err(e)),
     }
+}
+
+async fn memory(State(s): State<Arc<Shared>>) -> Response {
+    json_response(StatusCode::OK, &s.memory())
 }
 
 async fn clock(State(s): State<Arc<Shared>>) -> Response {

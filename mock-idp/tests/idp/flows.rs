@@ -330,6 +330,19 @@ async fn a_refresh_token_forgotten_to_keep_the_budget_is_refused_and_the_journal
             200,
             "the newest is kept"
         );
+        // The admin API tells what the stores hold and how much they forgot.
+        let memory = get_json(&c, format!("{}/_harness/memory", idp.uri())).await;
+        let refresh = &memory["refresh_tokens"];
+        assert!(
+            refresh["bytes"].as_u64() <= refresh["max_bytes"].as_u64(),
+            "{memory}"
+        );
+        let forgot = refresh["forgotten"].as_u64().unwrap();
+        assert_eq!(forgot > 0, std::ptr::eq(idp, &small), "{memory}");
+        assert!(
+            memory["journal"]["entries"].as_u64().unwrap() > 0,
+            "{memory}"
+        );
         let resp = refresh_with(idp, &c, &first).await;
         if std::ptr::eq(idp, &small) {
             assert_json_error(
