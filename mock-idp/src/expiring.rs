@@ -171,6 +171,22 @@ impl<V: Footprint> Expiring<V> {
     pub fn dropped(&self) -> u64 {
         self.dropped
     }
+
+    /// When entries went to keep it within its limits, saying so for the journal:
+    /// `it has forgotten the N {which}, to keep within CAP entries and M MiB`.
+    pub fn forgetting(&self, which: &str) -> Option<String> {
+        (self.dropped > 0).then(|| {
+            let budget = if self.budget >= 1 << 20 {
+                format!("{} MiB", self.budget >> 20)
+            } else {
+                format!("{} KiB", self.budget >> 10)
+            };
+            format!(
+                "it has forgotten the {} {which}, to keep within {} entries and {budget}",
+                self.dropped, self.cap
+            )
+        })
+    }
 }
 
 /// A value being changed in place; on drop, the map counts what it owns again.

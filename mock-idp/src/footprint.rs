@@ -3,8 +3,6 @@
 //! ([`crate::expiring::Expiring`]). The estimates follow glibc's malloc (see [`heap`]) and
 //! count what a value owns beyond its own inline size.
 
-use std::sync::Arc;
-
 /// What the allocator spends on a block of `n` bytes: glibc's malloc adds an 8-byte
 /// header, rounds to 16 and hands out at least 32 (short strings such as `GET` or `ok`
 /// cost 32 bytes each, not 3 or 2).
@@ -43,13 +41,6 @@ impl Footprint for String {
 impl Footprint for Box<str> {
     fn heap_bytes(&self) -> usize {
         heap(self.len())
-    }
-}
-
-impl Footprint for Arc<str> {
-    /// The whole block (two counts and the text), as if this were its only holder.
-    fn heap_bytes(&self) -> usize {
-        heap(16 + self.len())
     }
 }
 

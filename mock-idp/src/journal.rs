@@ -10,7 +10,7 @@ use std::sync::Mutex;
 
 use serde::{Deserialize, Serialize};
 
-use crate::footprint::{Footprint, heap};
+use crate::footprint::Footprint;
 
 /// Which endpoint a request reached.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
@@ -205,19 +205,17 @@ impl JournalEntry {
 
     /// [`Self::footprint`], told whether the entry has more than the head ([`Self::has_rest`]).
     fn footprint_held(&self, has_rest: bool) -> usize {
-        let s = |v: &Option<String>| v.as_ref().map_or(0, |v| heap(v.capacity()));
         let head = std::mem::size_of::<Stored>()
-            + heap(self.server.capacity())
-            + heap(self.method.capacity())
-            + heap(self.outcome.capacity());
+            + self.server.heap_bytes()
+            + self.method.heap_bytes()
+            + self.outcome.heap_bytes();
         if !has_rest {
             return head;
         }
-        let texts: usize = self.texts().into_iter().map(s).sum();
+        let texts: usize = self.texts().into_iter().map(Footprint::heap_bytes).sum();
         head + std::mem::size_of::<Self>()
             + texts
-            + heap(self.faults.capacity() * 24)
-            + self.faults.iter().map(|f| heap(f.capacity())).sum::<usize>()
+            + self.faults.heap_bytes()
             // A decoded token's JSON tree.
             + self.id_token.as_ref().map_or(0, value_footprint)
     }

@@ -231,7 +231,6 @@ impl MockIdpBuilder {
             sessions: Mutex::new(Expiring::new(MAX_PENDING, budgets.sessions)),
             transactions: Mutex::new(Expiring::new(MAX_PENDING, budgets.transactions)),
             revoked: Mutex::new(Expiring::new(MAX_TOKENS, budgets.revoked)),
-            store_budgets: budgets,
             logout_jtis: Mutex::new(std::collections::HashMap::new()),
             faults: FaultSet::default(),
             cookie_name: format!("mockidp_sid_{port}"),

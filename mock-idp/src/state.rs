@@ -276,8 +276,6 @@ pub struct Shared {
     /// Pending sign-ins: expiry, the request, and the browser it was shown to.
     pub transactions: Mutex<Expiring<(i64, crate::routes::authorize::AuthzRequest, String)>>,
     pub revoked: Mutex<Expiring<()>>,
-    /// Each store's share of the memory budget (for what the journal says when one forgot).
-    pub store_budgets: StoreBudgets,
     /// The `jti` of the last logout token sent to each client about each user (for
     /// `logout-token-jti-replayed`).
     pub logout_jtis: Mutex<HashMap<String, String>>,
@@ -872,18 +870,11 @@ impl Shared {
         if self.personality == crate::personality::Personality::Okta {
             return None;
         }
-        let dropped = lock(&self.access_tokens).dropped();
-        if dropped == 0 {
-            return None;
-        }
+        let forgetting =
+            lock(&self.access_tokens).forgetting("access tokens that would expire first")?;
         let id = self.personality_token_id(srv, token)?;
-        (!lock(&self.access_tokens).contains_key(&id)).then(|| {
-            format!(
-                "an access token the IdP signed but no longer holds: it has forgotten the {dropped} \
-                 that would expire first, to keep within {MAX_TOKENS} access tokens and {} MiB",
-                self.store_budgets.access_tokens / (1024 * 1024)
-            )
-        })
+        (!lock(&self.access_tokens).contains_key(&id))
+            .then(|| format!("an access token the IdP signed but no longer holds: {forgetting}"))
     }
 
     /// What each store of issued things and the journal hold against their limits, and

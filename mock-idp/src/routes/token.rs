@@ -374,15 +374,11 @@ fn refresh(
             .get(token)
             .filter(|g| g.server() == srv.id && g.client_id() == client.client_id)
             .map(StoredRefresh::grant);
-        if grant.is_none() && refresh.dropped() > 0 && !token.is_empty() {
+        if grant.is_none() && !token.is_empty() {
             // A false fail must not look like the RP's fault: say what the IdP forgot.
-            j.detail = Some(format!(
-                "not a refresh token the IdP holds for this client; it has forgotten the \
-                 {} oldest it issued, to keep within {} refresh tokens and {} MiB",
-                refresh.dropped(),
-                crate::state::MAX_TOKENS,
-                shared.store_budgets.refresh_tokens / (1024 * 1024)
-            ));
+            j.detail = refresh
+                .forgetting("oldest refresh tokens it issued")
+                .map(|f| format!("not a refresh token the IdP holds for this client; {f}"));
         }
         grant.ok_or_else(invalid)?
     };
