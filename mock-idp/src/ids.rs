@@ -9,11 +9,41 @@ const ALPHANUM: &[u8] = b"0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqr
 /// aws-lc's: built outside this workspace, its first use may seed a jitter-entropy
 /// collector for ~30 ms of CPU, which would stand between starting and the first answer
 /// (signing seeds it off that path: see [`warm_up_signing_rng`]).
+///
+/// Small requests are served from a per-thread pool filled [`POOL`] bytes at a time, each
+/// byte handed out once and zeroed as it goes: a login takes seven ids and would
+/// otherwise make seven system calls for them.
 pub fn random_bytes(n: usize) -> Vec<u8> {
     let mut buf = vec![0u8; n];
-    // The system generator only fails when the OS has no entropy source at all.
-    getrandom::fill(&mut buf).expect("the operating system's random generator failed");
+    fill_random(&mut buf);
     buf
+}
+
+/// How many bytes a thread's pool of randomness holds.
+pub const POOL: usize = 4096;
+
+fn fill_random(out: &mut [u8]) {
+    // The system generator only fails when the OS has no entropy source at all.
+    const FAILED: &str = "the operating system's random generator failed";
+    if out.len() > POOL / 4 {
+        getrandom::fill(out).expect(FAILED);
+        return;
+    }
+    thread_local! {
+        static POOLED: std::cell::RefCell<(Box<[u8; POOL]>, usize)> =
+            std::cell::RefCell::new((Box::new([0; POOL]), POOL));
+    }
+    POOLED.with(|p| {
+        let (bytes, used) = &mut *p.borrow_mut();
+        if *used + out.len() > POOL {
+            getrandom::fill(&mut bytes[..]).expect(FAILED);
+            *used = 0;
+        }
+        let taken = &mut bytes[*used..*used + out.len()];
+        out.copy_from_slice(taken);
+        taken.fill(0);
+        *used += out.len();
+    });
 }
 
 /// Seeds aws-lc's generator (which RSA blinding uses) on a thread of its own, once per
@@ -136,5 +166,21 @@ mod tests {
         assert_eq!(j.len(), 46);
         assert!(j.starts_with("ID."));
         assert_eq!(error_id().len(), 25);
+    }
+
+    #[test]
+    fn pooled_randomness_is_never_handed_out_twice() {
+        // Sizes that do not divide the pool, so that draws meet its end part-way; a
+        // byte handed out twice, or a zeroed byte handed out, repeats a draw.
+        let mut seen = std::collections::HashSet::new();
+        for i in 0..3000 {
+            let n = [16, 17, 24, 32, 33][i % 5];
+            let b = random_bytes(n);
+            assert_eq!(b.len(), n);
+            assert!(seen.insert(b), "draw {i} repeats an earlier one");
+        }
+        let large = random_bytes(POOL);
+        assert!(large.iter().any(|b| *b != 0));
+        assert_ne!(large, random_bytes(POOL));
     }
 }

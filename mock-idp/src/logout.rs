@@ -130,10 +130,7 @@ impl Shared {
     pub fn logout_notices(&self, session: &Session, page: &mut JournalEntry) -> Notices {
         let mut out = Notices::default();
         for (server, client_id) in &session.clients {
-            let (Some(srv), Some(client)) = (
-                self.server(server),
-                self.tenant().client(client_id).cloned(),
-            ) else {
+            let (Some(srv), Some(client)) = (self.server(server), self.client(client_id)) else {
                 continue;
             };
             let ctx = self.fault_ctx(Some(&session.user_id), Some(client_id));

@@ -296,6 +296,8 @@ pub struct Prepared {
     servers: RwLock<FxHashMap<String, Arc<ServerCtx>>>,
     discovery: RwLock<FxHashMap<String, axum::body::Bytes>>,
     jwks: RwLock<FxHashMap<String, axum::body::Bytes>>,
+    /// The tenant's clients and users by id, made when first asked after a change.
+    directory: RwLock<Option<Arc<crate::tenant::Directory>>>,
     /// Bumped by every change that forgets something: what was made from the state
     /// before it is not kept (see [`Prepared::get_or_make`]).
     generation: std::sync::atomic::AtomicU64,
@@ -338,6 +340,7 @@ impl Prepared {
     pub fn clear(&self) {
         self.forget(&[&self.discovery, &self.jwks]);
         self.forget(&[&self.servers]);
+        *self.directory.write().unwrap_or_else(|p| p.into_inner()) = None;
     }
 
     /// Forgets the JWKS (the keys changed).
@@ -369,6 +372,33 @@ impl Shared {
         self.known.touch();
         self.prepared.clear();
         Ok(())
+    }
+
+    /// The tenant's clients and users by id, made once per tenant (as `get_or_make`
+    /// does: one made while the tenant changed is used but not kept).
+    pub fn directory(&self) -> Arc<crate::tenant::Directory> {
+        use std::sync::atomic::Ordering;
+        let slot = &self.prepared.directory;
+        if let Some(d) = slot.read().unwrap_or_else(|p| p.into_inner()).as_ref() {
+            return d.clone();
+        }
+        let before = self.prepared.generation.load(Ordering::Acquire);
+        let d = Arc::new(crate::tenant::Directory::of(&self.tenant()));
+        let mut kept = slot.write().unwrap_or_else(|p| p.into_inner());
+        if self.prepared.generation.load(Ordering::Acquire) == before {
+            *kept = Some(d.clone());
+        }
+        d
+    }
+
+    /// A client by id, shared (see [`Shared::directory`]).
+    pub fn client(&self, client_id: &str) -> Option<Arc<crate::tenant::Client>> {
+        self.directory().client(client_id)
+    }
+
+    /// A user by login or id, shared (see [`Shared::directory`]).
+    pub fn user(&self, login_or_id: &str) -> Option<Arc<User>> {
+        self.directory().user(login_or_id)
     }
 
     /// Resolves `id` (`org` or a custom server id) against the tenant, prepared once.

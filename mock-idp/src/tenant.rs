@@ -863,3 +863,109 @@ fn quoted(items: &[&str]) -> String {
         .collect::<Vec<_>>()
         .join(", ")
 }
+
+/// The tenant's clients and users by what requests name them with, each shared rather
+/// than copied: made once per tenant (see `Shared::directory`), so a login looks its
+/// client and user up in a table and holds them without copying their lists.
+#[derive(Debug, Default)]
+pub struct Directory {
+    clients: rustc_hash::FxHashMap<String, std::sync::Arc<Client>>,
+    users: Vec<std::sync::Arc<User>>,
+    /// Index in `users` by id, and by login in ASCII lower case; the first user wins.
+    user_ids: rustc_hash::FxHashMap<String, usize>,
+    user_logins: rustc_hash::FxHashMap<String, usize>,
+}
+
+impl Directory {
+    /// The directory of `tenant`.
+    pub fn of(tenant: &Tenant) -> Self {
+        let mut d = Directory::default();
+        for c in &tenant.clients {
+            d.clients
+                .entry(c.client_id.clone())
+                .or_insert_with(|| std::sync::Arc::new(c.clone()));
+        }
+        for (i, u) in tenant.users.iter().enumerate() {
+            d.user_ids.entry(u.id.clone()).or_insert(i);
+            d.user_logins
+                .entry(u.login.to_ascii_lowercase())
+                .or_insert(i);
+            d.users.push(std::sync::Arc::new(u.clone()));
+        }
+        d
+    }
+
+    /// What [`Tenant::client`] finds.
+    pub fn client(&self, client_id: &str) -> Option<std::sync::Arc<Client>> {
+        self.clients.get(client_id).cloned()
+    }
+
+    /// What [`Tenant::user`] finds: the first user whose id is `login_or_id` or whose
+    /// login is it in any ASCII case.
+    pub fn user(&self, login_or_id: &str) -> Option<std::sync::Arc<User>> {
+        let lower = if login_or_id.bytes().any(|b| b.is_ascii_uppercase()) {
+            std::borrow::Cow::Owned(login_or_id.to_ascii_lowercase())
+        } else {
+            std::borrow::Cow::Borrowed(login_or_id)
+        };
+        let by_id = self.user_ids.get(login_or_id);
+        let by_login = self.user_logins.get(lower.as_ref());
+        let i = match (by_id, by_login) {
+            (Some(a), Some(b)) => a.min(b),
+            (a, b) => a.or(b)?,
+        };
+        self.users.get(*i).cloned()
+    }
+}
+
+#[cfg(test)]
+mod directory_tests {
+    use super::*;
+
+    fn user(id: &str, login: &str) -> User {
+        let mut t: Tenant = toml::from_str(&format!(
+            "[[users]]\nid = \"{id}\"\nlogin = \"{login}\"\npassword = \"p\"\n"
+        ))
+        .expect("a tenant");
+        t.users.remove(0)
+    }
+
+    #[test]
+    fn the_directory_finds_what_the_tenant_finds() {
+        let mut t = Tenant {
+            users: vec![
+                user("00u1", "Alice@Example.com"),
+                user("00u2", "bob@example.com"),
+                // Its login is the first user's id, and the first user's login is its id:
+                // the first in order wins, as in the tenant's own search.
+                user("alice@example.com", "00u1"),
+                user("00u4", "BOB@example.com"),
+            ],
+            ..Tenant::default()
+        };
+        let mut c = toml::from_str::<Tenant>(
+            "[[clients]]\nclient_id = \"0oa1\"\n[[clients]]\nclient_id = \"0oa1\"\nredirect_uris = [\"http://x/cb\"]\n",
+        )
+        .expect("a tenant");
+        t.clients.append(&mut c.clients);
+        let d = Directory::of(&t);
+        for q in [
+            "00u1",
+            "00U1",
+            "alice@example.com",
+            "ALICE@EXAMPLE.COM",
+            "Alice@Example.com",
+            "bob@example.com",
+            "Bob@Example.Com",
+            "00u4",
+            "00u3",
+            "",
+            "carol@example.com",
+        ] {
+            assert_eq!(d.user(q).as_deref(), t.user(q), "user {q:?}");
+        }
+        for q in ["0oa1", "0OA1", "0oa2", ""] {
+            assert_eq!(d.client(q).as_deref(), t.client(q), "client {q:?}");
+        }
+    }
+}

@@ -10,7 +10,7 @@ use crate::state::{ServerCtx, Shared};
 impl Shared {
     /// The fault context of a request about `user_id` (id) and `client_id`.
     pub fn fault_ctx(&self, user_id: Option<&str>, client_id: Option<&str>) -> FaultCtx {
-        let login = user_id.and_then(|id| self.tenant().user(id).map(|u| u.login.clone()));
+        let login = user_id.and_then(|id| self.user(id).map(|u| u.login.clone()));
         FaultCtx {
             user_id: user_id.map(str::to_string),
             login,

@@ -215,13 +215,7 @@ fn authorize(
     let user = session
         .as_ref()
         .filter(|s| !force_login && fresh_enough(s))
-        .and_then(|s| {
-            shared
-                .tenant()
-                .user(&s.user_id)
-                .cloned()
-                .map(|u| (u, s.auth_time))
-        })
+        .and_then(|s| shared.user(&s.user_id).map(|u| (u, s.auth_time)))
         .filter(|(u, _)| u.active);
     match user {
         Some((user, auth_time)) => {
@@ -306,7 +300,7 @@ fn validate(
     // 1. The client must exist; until it does, errors stay on Okta's page.
     let client = p
         .non_empty("client_id")
-        .and_then(|id| shared.tenant().client(id).cloned())
+        .and_then(|id| shared.client(id))
         .ok_or_else(|| Reject::Page(IdpError::page(errors::INVALID_CLIENT_ID, "")))?;
     // 2. The redirect URI must be registered exactly (RFC 6749 3.1.2.3, simple string comparison).
     let redirect_uri = p
@@ -503,9 +497,7 @@ fn complete(
 ) -> Result<Response, Reject> {
     j.user_id = Some(user.id.clone());
     let client = shared
-        .tenant()
         .client(&req.client_id)
-        .cloned()
         .ok_or_else(|| Reject::Page(IdpError::page(errors::INVALID_CLIENT_ID, "")))?;
     // The session remembers the clients it signed in to (for logout), and names itself
     // in their ID tokens when they take part in channel logout.
@@ -750,10 +742,8 @@ pub async fn sign_in(
     j.state = req.state.clone();
     let username = p.get("username").unwrap_or("").trim().to_string();
     let user = shared
-        .tenant()
         .user(&username)
-        .filter(|u| u.active && u.password.matches(p.get("password").unwrap_or("")))
-        .cloned();
+        .filter(|u| u.active && u.password.matches(p.get("password").unwrap_or("")));
     let Some(user) = user else {
         j.outcome = "authentication_failed".into();
         let page = sign_in_page(&token, &username, Some("Unable to sign in"));
@@ -783,7 +773,7 @@ pub async fn sign_in(
             clients: Vec::new(),
         },
     );
-    let Some(srv) = shared.server(&req.server) else {
+    let Some(srv) = shared.server_ctx(&req.server) else {
         return finish(&shared, j, Err(IdpError::unknown_server(&req.server)));
     };
     let mut resp = match complete(&shared, &srv, &req, &user, now, Some(&sid), &mut j) {

@@ -28,7 +28,7 @@ pub fn authenticate(
     p: &Params,
     j: &mut JournalEntry,
     bare_id: bool,
-) -> Result<Client, IdpError> {
+) -> Result<std::sync::Arc<Client>, IdpError> {
     if Params::parse(query.unwrap_or("").as_bytes())
         .get("client_secret")
         .is_some()
@@ -72,15 +72,11 @@ pub fn authenticate(
     if basic.is_some() && p.non_empty("client_id").is_some_and(|id| id != client_id) {
         return Err(IdpError::json(errors::INVALID_CLIENT));
     }
-    let client = shared
-        .tenant()
-        .client(&client_id)
-        .cloned()
-        .ok_or_else(|| IdpError::Api {
-            status: 401,
-            code: "invalid_client",
-            summary: errors::INVALID_CLIENT_ID.description.into(),
-        })?;
+    let client = shared.client(&client_id).ok_or_else(|| IdpError::Api {
+        status: 401,
+        code: "invalid_client",
+        summary: errors::INVALID_CLIENT_ID.description.into(),
+    })?;
     match (client.auth_method(), method) {
         (AuthMethod::None, AuthMethod::None) => Ok(client),
         (registered, used) if registered == used => {
@@ -458,8 +454,8 @@ fn client_credentials(
     )
 }
 
-fn active_user(shared: &Shared, id: &str) -> Option<User> {
-    shared.tenant().user(id).filter(|u| u.active).cloned()
+fn active_user(shared: &Shared, id: &str) -> Option<std::sync::Arc<User>> {
+    shared.user(id).filter(|u| u.active)
 }
 
 /// The token response for a user grant (keys in Okta's order). Returns the body and

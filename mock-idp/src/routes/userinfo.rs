@@ -118,12 +118,7 @@ pub async fn userinfo(
                 row: errors::INSUFFICIENT_SCOPE_USERINFO,
             });
         }
-        let user = shared
-            .tenant()
-            .user(uid)
-            .filter(|u| u.active)
-            .cloned()
-            .ok_or_else(invalid)?;
+        let user = shared.user(uid).filter(|u| u.active).ok_or_else(invalid)?;
         let p = &user.profile;
         let mut c = Map::new();
         let mut put = |k: &str, v: Option<Value>| {
@@ -224,7 +219,7 @@ pub async fn member_objects(
     let user = j
         .user_id
         .as_deref()
-        .and_then(|uid| shared.tenant().user(uid).filter(|u| u.active).cloned());
+        .and_then(|uid| shared.user(uid).filter(|u| u.active));
     let (outcome, resp) = match user {
         None => (
             "invalid_token",
