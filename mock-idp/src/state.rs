@@ -13,7 +13,7 @@ use crate::ids::{jti, random_b64};
 use crate::journal::Journal;
 use crate::jwt::{self, Claims};
 use crate::keys::{KeyRing, SigningKey};
-use crate::tenant::{Tenant, User};
+use crate::tenant::{Client, Directory, Tenant, User};
 
 /// Authorization code lifetime (Okta: 300 s).
 pub const CODE_TTL: i64 = 300;
@@ -297,7 +297,7 @@ pub struct Prepared {
     discovery: RwLock<FxHashMap<String, axum::body::Bytes>>,
     jwks: RwLock<FxHashMap<String, axum::body::Bytes>>,
     /// The tenant's clients and users by id, made when first asked after a change.
-    directory: RwLock<Option<Arc<crate::tenant::Directory>>>,
+    directory: RwLock<Option<Arc<Directory>>>,
     /// Bumped by every change that forgets something: what was made from the state
     /// before it is not kept (see [`Prepared::get_or_make`]).
     generation: std::sync::atomic::AtomicU64,
@@ -376,14 +376,14 @@ impl Shared {
 
     /// The tenant's clients and users by id, made once per tenant (as `get_or_make`
     /// does: one made while the tenant changed is used but not kept).
-    pub fn directory(&self) -> Arc<crate::tenant::Directory> {
+    pub fn directory(&self) -> Arc<Directory> {
         use std::sync::atomic::Ordering;
         let slot = &self.prepared.directory;
         if let Some(d) = slot.read().unwrap_or_else(|p| p.into_inner()).as_ref() {
             return d.clone();
         }
         let before = self.prepared.generation.load(Ordering::Acquire);
-        let d = Arc::new(crate::tenant::Directory::of(&self.tenant()));
+        let d = Arc::new(Directory::of(&self.tenant()));
         let mut kept = slot.write().unwrap_or_else(|p| p.into_inner());
         if self.prepared.generation.load(Ordering::Acquire) == before {
             *kept = Some(d.clone());
@@ -392,7 +392,7 @@ impl Shared {
     }
 
     /// A client by id, shared (see [`Shared::directory`]).
-    pub fn client(&self, client_id: &str) -> Option<Arc<crate::tenant::Client>> {
+    pub fn client(&self, client_id: &str) -> Option<Arc<Client>> {
         self.directory().client(client_id)
     }
 

@@ -4,7 +4,9 @@
 
 use std::collections::{BTreeMap, HashSet};
 use std::path::Path;
+use std::sync::Arc;
 
+use rustc_hash::FxHashMap;
 use serde::{Deserialize, Serialize};
 
 use crate::diag::{Diagnostic, did_you_mean};
@@ -869,11 +871,11 @@ fn quoted(items: &[&str]) -> String {
 /// client and user up in a table and holds them without copying their lists.
 #[derive(Debug, Default)]
 pub struct Directory {
-    clients: rustc_hash::FxHashMap<String, std::sync::Arc<Client>>,
-    users: Vec<std::sync::Arc<User>>,
+    clients: FxHashMap<String, Arc<Client>>,
+    users: Vec<Arc<User>>,
     /// Index in `users` by id, and by login in ASCII lower case; the first user wins.
-    user_ids: rustc_hash::FxHashMap<String, usize>,
-    user_logins: rustc_hash::FxHashMap<String, usize>,
+    user_ids: FxHashMap<String, usize>,
+    user_logins: FxHashMap<String, usize>,
 }
 
 impl Directory {
@@ -883,26 +885,26 @@ impl Directory {
         for c in &tenant.clients {
             d.clients
                 .entry(c.client_id.clone())
-                .or_insert_with(|| std::sync::Arc::new(c.clone()));
+                .or_insert_with(|| Arc::new(c.clone()));
         }
         for (i, u) in tenant.users.iter().enumerate() {
             d.user_ids.entry(u.id.clone()).or_insert(i);
             d.user_logins
                 .entry(u.login.to_ascii_lowercase())
                 .or_insert(i);
-            d.users.push(std::sync::Arc::new(u.clone()));
+            d.users.push(Arc::new(u.clone()));
         }
         d
     }
 
     /// What [`Tenant::client`] finds.
-    pub fn client(&self, client_id: &str) -> Option<std::sync::Arc<Client>> {
+    pub fn client(&self, client_id: &str) -> Option<Arc<Client>> {
         self.clients.get(client_id).cloned()
     }
 
     /// What [`Tenant::user`] finds: the first user whose id is `login_or_id` or whose
     /// login is it in any ASCII case.
-    pub fn user(&self, login_or_id: &str) -> Option<std::sync::Arc<User>> {
+    pub fn user(&self, login_or_id: &str) -> Option<Arc<User>> {
         let lower = if login_or_id.bytes().any(|b| b.is_ascii_uppercase()) {
             std::borrow::Cow::Owned(login_or_id.to_ascii_lowercase())
         } else {

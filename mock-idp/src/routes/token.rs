@@ -28,7 +28,7 @@ pub fn authenticate(
     p: &Params,
     j: &mut JournalEntry,
     bare_id: bool,
-) -> Result<std::sync::Arc<Client>, IdpError> {
+) -> Result<Arc<Client>, IdpError> {
     if Params::parse(query.unwrap_or("").as_bytes())
         .get("client_secret")
         .is_some()
@@ -454,7 +454,7 @@ fn client_credentials(
     )
 }
 
-fn active_user(shared: &Shared, id: &str) -> Option<std::sync::Arc<User>> {
+fn active_user(shared: &Shared, id: &str) -> Option<Arc<User>> {
     shared.user(id).filter(|u| u.active)
 }
 
