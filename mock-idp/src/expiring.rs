@@ -176,16 +176,28 @@ impl<V: Footprint> Expiring<V> {
     /// `it has forgotten the N {which}, to keep within CAP entries and M MiB`.
     pub fn forgetting(&self, which: &str) -> Option<String> {
         (self.dropped > 0).then(|| {
-            let budget = if self.budget >= 1 << 20 {
-                format!("{} MiB", self.budget >> 20)
-            } else {
-                format!("{} KiB", self.budget >> 10)
-            };
             format!(
-                "it has forgotten the {} {which}, to keep within {} entries and {budget}",
-                self.dropped, self.cap
+                "it has forgotten the {} {which}, to keep within {} entries and {}",
+                self.dropped,
+                self.cap,
+                binary_size(self.budget)
             )
         })
+    }
+}
+
+/// `bytes` in MiB or KiB, with a decimal only where a whole number would round it
+/// (`9 MiB`, `3.8 MiB`, `6 KiB`).
+fn binary_size(bytes: usize) -> String {
+    let (unit, name) = if bytes >= 1 << 20 {
+        (1 << 20, "MiB")
+    } else {
+        (1 << 10, "KiB")
+    };
+    if bytes % unit == 0 {
+        format!("{} {name}", bytes / unit)
+    } else {
+        format!("{:.1} {name}", bytes as f64 / unit as f64)
     }
 }
 
@@ -219,7 +231,15 @@ impl<V: Footprint> Drop for EntryMut<'_, V> {
 
 #[cfg(test)]
 mod tests {
-    use super::Expiring;
+    use super::{Expiring, binary_size};
+
+    #[test]
+    fn a_budget_is_said_without_rounding_it_away() {
+        assert_eq!(binary_size(9 << 20), "9 MiB");
+        assert_eq!(binary_size(3_932_160), "3.8 MiB");
+        assert_eq!(binary_size(6 << 10), "6 KiB");
+        assert_eq!(binary_size(1536), "1.5 KiB");
+    }
 
     #[test]
     fn expired_entries_go_and_the_cap_holds() {

@@ -296,8 +296,9 @@ pub struct Prepared {
     servers: RwLock<FxHashMap<String, Arc<ServerCtx>>>,
     discovery: RwLock<FxHashMap<String, axum::body::Bytes>>,
     jwks: RwLock<FxHashMap<String, axum::body::Bytes>>,
-    /// The tenant's clients and users by id, made when first asked after a change.
-    directory: RwLock<Option<Arc<Directory>>>,
+    /// The tenant's clients and users by id (one entry, under `""`), made when first
+    /// asked after a change.
+    directory: RwLock<FxHashMap<String, Arc<Directory>>>,
     /// Bumped by every change that forgets something: what was made from the state
     /// before it is not kept (see [`Prepared::get_or_make`]).
     generation: std::sync::atomic::AtomicU64,
@@ -340,7 +341,7 @@ impl Prepared {
     pub fn clear(&self) {
         self.forget(&[&self.discovery, &self.jwks]);
         self.forget(&[&self.servers]);
-        *self.directory.write().unwrap_or_else(|p| p.into_inner()) = None;
+        self.forget(&[&self.directory]);
     }
 
     /// Forgets the JWKS (the keys changed).
@@ -374,21 +375,13 @@ impl Shared {
         Ok(())
     }
 
-    /// The tenant's clients and users by id, made once per tenant (as `get_or_make`
-    /// does: one made while the tenant changed is used but not kept).
+    /// The tenant's clients and users by id, prepared once per tenant.
     pub fn directory(&self) -> Arc<Directory> {
-        use std::sync::atomic::Ordering;
-        let slot = &self.prepared.directory;
-        if let Some(d) = slot.read().unwrap_or_else(|p| p.into_inner()).as_ref() {
-            return d.clone();
-        }
-        let before = self.prepared.generation.load(Ordering::Acquire);
-        let d = Arc::new(Directory::of(&self.tenant()));
-        let mut kept = slot.write().unwrap_or_else(|p| p.into_inner());
-        if self.prepared.generation.load(Ordering::Acquire) == before {
-            *kept = Some(d.clone());
-        }
-        d
+        self.prepared
+            .get_or_make(&self.prepared.directory, "", || {
+                Some(Arc::new(Directory::of(&self.tenant())))
+            })
+            .expect("made above")
     }
 
     /// A client by id, shared (see [`Shared::directory`]).
