@@ -6,6 +6,7 @@ mod support;
 use std::collections::BTreeMap;
 use std::path::PathBuf;
 
+use harness::driver::Party;
 use harness::profile::Driver;
 use harness::report::{self, Format, RunReport};
 use harness::runner::Options;
@@ -137,6 +138,28 @@ async fn the_spa_logs_in_and_catches_cors_state_and_nonce_faults() {
             .iter()
             .any(|e| e.faults.iter().any(|f| f == "cors-missing")),
         "the IdP's journal shows the fault firing"
+    );
+    // The trace reads in the order things happened: the sign-in form's POST went to the
+    // IdP, at its sign-in page's origin, after that page and before the RP's pages.
+    let happy = r.scenarios.iter().find(|s| s.id == "happy-path").unwrap();
+    let hops = &happy.trace.hops;
+    let post = hops
+        .iter()
+        .position(|h| h.method == "POST")
+        .expect("the sign-in's POST");
+    let idp = url::Url::parse(&r.issuer).unwrap().origin();
+    assert_eq!(
+        (hops[post].to, hops[post].url.as_str()),
+        (
+            Party::Idp,
+            format!("{}/signin", idp.ascii_serialization()).as_str()
+        ),
+        "{hops:#?}"
+    );
+    assert!(
+        hops[..post].iter().any(|h| h.to == Party::Idp)
+            && hops[post + 1..].iter().any(|h| h.to == Party::Rp),
+        "{hops:#?}"
     );
     // Without the browser, the SPA scenarios do not apply.
     let http = run(

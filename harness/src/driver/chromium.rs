@@ -459,21 +459,20 @@ impl<'a> ChromiumDriver<'a> {
                 .await
                 .map_err(cmd)?;
             signed_in = true;
-            self.leave_sign_in().await;
+            // The form's POST, recorded before the pages it leads to (`leave_sign_in`
+            // records those), at the sign-in page's origin as the HTTP driver does.
             self.hops.push(Hop {
                 to: Party::Idp,
                 method: "POST".into(),
-                url: format!(
-                    "{}/signin",
-                    Url::parse(&self.last_url)
-                        .map(|u| u.origin().ascii_serialization())
-                        .unwrap_or_else(|_| self.idp_origins[0].clone())
-                ),
+                url: Url::parse(&url)
+                    .and_then(|u| u.join("/signin"))
+                    .map_or_else(|_| format!("{}/signin", self.idp_origins[0]), String::from),
                 status: 0,
                 location: None,
                 cookies_set: vec![],
                 note: Some(note),
             });
+            self.leave_sign_in().await;
         }
         Err(DriverError::TooManyHops)
     }
