@@ -632,6 +632,79 @@ async fn a_chromium_that_dies_at_start_is_started_again_and_quoted_when_it_never
     let _ = std::fs::remove_dir_all(&dir);
 }
 
+/// A server on loopback whose `/set` sets a cookie; every other path sets none.
+async fn cookie_server() -> String {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let origin = format!("http://{}", listener.local_addr().unwrap());
+    tokio::spawn(async move {
+        while let Ok((mut stream, _)) = listener.accept().await {
+            tokio::spawn(async move {
+                let mut request = [0u8; 4096];
+                let n = stream.read(&mut request).await.unwrap_or(0);
+                let cookie = if request[..n].starts_with(b"GET /set ") {
+                    "Set-Cookie: seen=1; Path=/\r\n"
+                } else {
+                    ""
+                };
+                let answer = format!(
+                    "HTTP/1.1 200 OK\r\n{cookie}Content-Type: text/html\r\nContent-Length: 2\r\nConnection: close\r\n\r\nok"
+                );
+                let _ = stream.write_all(answer.as_bytes()).await;
+            });
+        }
+    });
+    origin
+}
+
+/// Once told how many sessions a run will ask for, each session starts the next one's
+/// Chromium while it is in use, none beyond the last; the session handed out next is a
+/// browser of its own, with nothing of the one before (no cookie).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_next_session_is_started_ahead_and_shares_nothing_with_the_last() {
+    use harness::driver::chromium::ChromeDriver;
+    let dir = std::env::temp_dir().join(format!("oidc-harness-ahead-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).unwrap();
+    let starts = || {
+        std::fs::read_to_string(dir.join("starts"))
+            .map(|s| s.trim().parse::<u32>().unwrap())
+            .unwrap_or(0)
+    };
+    let mut chrome = ChromeDriver::start().await.unwrap();
+    // The stand-in never fails: it only counts Chromium's starts.
+    chrome.use_chromium(flaky_chromium(&dir, 0));
+    chrome.expect_sessions(2);
+    let first = chrome.session(false).await.unwrap();
+    assert_eq!(starts(), 1);
+    // The second's Chromium starts now, while the first is in use (waited for, bounded).
+    for _ in 0..600 {
+        if starts() >= 2 {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    }
+    assert_eq!(starts(), 2, "the next session was not started ahead");
+    let origin = cookie_server().await;
+    first.goto(&format!("{origin}/set")).await.unwrap();
+    let cookies = first.get_all_cookies().await.unwrap();
+    assert!(cookies.iter().any(|c| c.name() == "seen"), "{cookies:?}");
+    let second = chrome.session(false).await.unwrap();
+    second.goto(&format!("{origin}/")).await.unwrap();
+    let cookies = second.get_all_cookies().await.unwrap();
+    assert!(
+        cookies.is_empty(),
+        "the next session has the last one's cookies: {cookies:?}"
+    );
+    // The run asked for two: no third was started (closing a spare waits for its start).
+    chrome.close_spare().await;
+    assert_eq!(starts(), 2);
+    first.close().await.unwrap();
+    second.close().await.unwrap();
+    drop(chrome);
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
 /// A page that never shows what `settled_when` waits for (an RP that waits forever) is
 /// judged from what it shows before the scenario's time is up, not left to whichever of
 /// the page's wait (15 s) and the scenario's timeout runs out first.

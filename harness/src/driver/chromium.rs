@@ -2,11 +2,13 @@
 //! parties that run the flow in JavaScript. It plays the same steps as the HTTP driver
 //! through the real sign-in page, records the navigations it sees, and takes a PNG of the
 //! final page. One ChromeDriver per run; one fresh Chromium session (and profile folder)
-//! per scenario, closed after it whatever happened; ChromeDriver's whole process group is
-//! killed when the run ends.
+//! per scenario, closed after it whatever happened, the next one started while a scenario
+//! runs when more are to come; ChromeDriver's whole process group is killed when the run
+//! ends.
 
 use std::path::PathBuf;
 use std::process::Stdio;
+use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use fantoccini::error::NewSessionError;
@@ -36,11 +38,28 @@ const FLAGS: [&str; 12] = [
 /// A running ChromeDriver.
 pub struct ChromeDriver {
     child: tokio::process::Child,
+    launcher: Launcher,
+    /// The next session, started ahead (see [`ChromeDriver::expect_sessions`]).
+    spare: Option<Spare>,
+    /// Sessions still to be asked for.
+    expected: usize,
+}
+
+/// What opens Chromium sessions; cloned into the task that starts a spare one.
+#[derive(Clone)]
+struct Launcher {
     port: u16,
-    profiles: Vec<PathBuf>,
+    /// Every session's profile folder, deleted when ChromeDriver is dropped.
+    profiles: Arc<Mutex<Vec<PathBuf>>>,
     /// Chromium's binary (`$CHROME_BIN`, else Debian's `/usr/bin/chromium` when there);
     /// `None` lets ChromeDriver look for it.
     chromium: Option<String>,
+}
+
+/// A session being started ahead for the next scenario.
+struct Spare {
+    accept_insecure_certs: bool,
+    task: tokio::task::JoinHandle<Result<Client, String>>,
 }
 
 impl ChromeDriver {
@@ -72,13 +91,17 @@ impl ChromeDriver {
             {
                 return Ok(Self {
                     child,
-                    port,
-                    profiles: Vec::new(),
-                    chromium: std::env::var("CHROME_BIN").ok().or_else(|| {
-                        std::path::Path::new("/usr/bin/chromium")
-                            .exists()
-                            .then(|| "/usr/bin/chromium".to_string())
-                    }),
+                    launcher: Launcher {
+                        port,
+                        profiles: Arc::default(),
+                        chromium: std::env::var("CHROME_BIN").ok().or_else(|| {
+                            std::path::Path::new("/usr/bin/chromium")
+                                .exists()
+                                .then(|| "/usr/bin/chromium".to_string())
+                        }),
+                    },
+                    spare: None,
+                    expected: 0,
                 });
             }
             tokio::time::sleep(Duration::from_millis(20)).await;
@@ -86,11 +109,62 @@ impl ChromeDriver {
         Err(format!("`{bin}` did not answer on port {port} within 10 s"))
     }
 
-    /// A new Chromium session with a fresh profile folder. A Chromium that dies while
-    /// starting (ChromeDriver's "DevToolsActivePort file doesn't exist", seen once in a
-    /// loaded CI run) is started again, at most [`SESSION_ATTEMPTS`] times in all; the
-    /// error then quotes what each attempt's Chromium logged.
+    /// The run will ask for `n` sessions: from the first to the one before the last, each
+    /// starts the next one's Chromium while its scenario runs (a start is most of a
+    /// second of a scenario's two), so the next scenario finds it ready. Each session is
+    /// still a Chromium of its own with a fresh profile, started only when asked for.
+    pub fn expect_sessions(&mut self, n: usize) {
+        self.expected = n;
+    }
+
+    /// A new Chromium session with a fresh profile folder: the one started ahead when
+    /// there is one, else started now. A Chromium that dies while starting
+    /// (ChromeDriver's "DevToolsActivePort file doesn't exist", seen once in a loaded CI
+    /// run) is started again, at most [`SESSION_ATTEMPTS`] times in all; the error then
+    /// quotes what each attempt's Chromium logged.
     pub async fn session(&mut self, accept_insecure_certs: bool) -> Result<Client, String> {
+        self.expected = self.expected.saturating_sub(1);
+        let ready = match self.spare.take() {
+            Some(spare) if spare.accept_insecure_certs == accept_insecure_certs => spare
+                .task
+                .await
+                .unwrap_or_else(|e| Err(format!("cannot open a Chromium session: {e}"))),
+            other => {
+                if let Some(spare) = other {
+                    spare.close().await;
+                }
+                self.launcher.open(accept_insecure_certs).await
+            }
+        };
+        if ready.is_ok() && self.expected > 0 {
+            let launcher = self.launcher.clone();
+            self.spare = Some(Spare {
+                accept_insecure_certs,
+                task: tokio::spawn(async move { launcher.open(accept_insecure_certs).await }),
+            });
+        }
+        ready
+    }
+
+    /// Closes the session started ahead, if the run did not ask for it.
+    pub async fn close_spare(&mut self) {
+        self.expected = 0;
+        if let Some(spare) = self.spare.take() {
+            spare.close().await;
+        }
+    }
+}
+
+impl Spare {
+    async fn close(self) {
+        if let Ok(Ok(c)) = self.task.await {
+            let _ = c.close().await;
+        }
+    }
+}
+
+impl Launcher {
+    async fn open(&self, accept_insecure_certs: bool) -> Result<Client, String> {
         let mut failures = Vec::new();
         for attempt in 1..=SESSION_ATTEMPTS {
             let dir = self.new_profile();
@@ -119,13 +193,16 @@ impl ChromeDriver {
 
     /// A profile folder no other session (of this run or of another process) uses,
     /// deleted when ChromeDriver is dropped.
-    fn new_profile(&mut self) -> PathBuf {
+    fn new_profile(&self) -> PathBuf {
         static NEXT: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
         let n = NEXT.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
         let dir =
             std::env::temp_dir().join(format!("oidc-harness-chromium-{}-{n}", std::process::id()));
         let _ = std::fs::remove_dir_all(&dir);
-        self.profiles.push(dir.clone());
+        self.profiles
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .push(dir.clone());
         dir
     }
 
@@ -187,9 +264,12 @@ fn chromium_log_tail(profile: &std::path::Path) -> Option<String> {
 
 impl ChromeDriver {
     /// Starts sessions with this Chromium binary instead (an embedder's own build, or a
-    /// wrapper script).
+    /// wrapper script); a session started ahead with the one before is dropped.
     pub fn use_chromium(&mut self, bin: impl Into<String>) {
-        self.chromium = Some(bin.into());
+        if let Some(spare) = self.spare.take() {
+            spare.task.abort();
+        }
+        self.launcher.chromium = Some(bin.into());
     }
 
     /// ChromeDriver's process id.
@@ -200,11 +280,19 @@ impl ChromeDriver {
 
 impl Drop for ChromeDriver {
     fn drop(&mut self) {
+        if let Some(spare) = self.spare.take() {
+            spare.task.abort();
+        }
         if let Some(pid) = self.child.id() {
             // ChromeDriver, every Chromium it started and their helpers.
             crate::procs::kill_tree(pid);
         }
-        for d in &self.profiles {
+        let profiles = self
+            .launcher
+            .profiles
+            .lock()
+            .unwrap_or_else(|e| e.into_inner());
+        for d in profiles.iter() {
             let _ = std::fs::remove_dir_all(d);
         }
     }
