@@ -256,6 +256,15 @@ async fn runs_over_https_with_the_ca_file_templated() {
         "{:?}",
         verdicts(&r)
     );
+    // The CA file the RP trusted (it passed over HTTPS) goes when the run ends; no other
+    // test of this process runs over HTTPS.
+    let left: Vec<_> = std::fs::read_dir(std::env::temp_dir())
+        .unwrap()
+        .filter_map(|e| e.ok())
+        .map(|e| e.file_name().to_string_lossy().into_owned())
+        .filter(|n| n.starts_with(&format!("oidc-harness-ca-{}", std::process::id())))
+        .collect();
+    assert!(left.is_empty(), "left behind: {left:?}");
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

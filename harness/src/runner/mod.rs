@@ -110,6 +110,8 @@ pub(crate) struct Rp {
     /// refusal at start-up, not something to wait the whole `ready_timeout_secs` for
     /// (that budget is for first runs that install the RP).
     first_ready: Option<Duration>,
+    /// The CA file `{ca_file}` names, deleted with the run's `Rp`.
+    _ca_file: Option<provision::RunFile>,
 }
 
 impl Rp {
@@ -252,10 +254,12 @@ pub async fn run(
         log,
         step_logs: opts.jobs <= 1,
     });
+    let (vars, ca_file) = provision::rp_vars(&ctx, &issuer)?;
     let mut rp = Rp {
-        vars: provision::rp_vars(&ctx, &issuer)?,
+        vars,
         process: None,
         first_ready: None,
+        _ca_file: ca_file,
     };
     let rp_name = ctx.profile.profile.name.clone();
     let mut out = Sinks {

@@ -243,8 +243,22 @@ pub(crate) async fn regroup(ctx: &Ctx, login: &str, member: bool) -> Result<Stri
     Ok(done)
 }
 
-/// The template variables of the RP's start command.
-pub(crate) fn rp_vars(ctx: &Ctx, issuer: &str) -> Result<BTreeMap<&'static str, String>, RunError> {
+/// A file of the run's, deleted when the run ends (dropped).
+pub(crate) struct RunFile(std::path::PathBuf);
+
+impl Drop for RunFile {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_file(&self.0);
+    }
+}
+
+/// The template variables of the RP's start command, and the file `{ca_file}` names
+/// (the CA that signed the IdP's certificate, when it serves HTTPS): one per run, as
+/// runs in one process may trust different CAs, deleted when the run ends.
+pub(crate) fn rp_vars(
+    ctx: &Ctx,
+    issuer: &str,
+) -> Result<(BTreeMap<&'static str, String>, Option<RunFile>), RunError> {
     let p = &ctx.profile.profile;
     let mut vars = BTreeMap::new();
     vars.insert("issuer", issuer.to_string());
@@ -253,16 +267,24 @@ pub(crate) fn rp_vars(ctx: &Ctx, issuer: &str) -> Result<BTreeMap<&'static str, 
     vars.insert("redirect_uri", p.redirect_uris[0].clone());
     let ca_file = match ctx.idp.ca_pem() {
         Some(pem) => {
-            let path =
-                std::env::temp_dir().join(format!("oidc-harness-ca-{}.pem", std::process::id()));
+            static RUNS: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
+            let n = RUNS.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+            let path = std::env::temp_dir()
+                .join(format!("oidc-harness-ca-{}-{n}.pem", std::process::id()));
             mock_idp::cli::write_atomic(&path, pem.as_bytes()).map_err(|e| {
                 RunError(format!("{}: cannot write the CA file: {e}", path.display()))
             })?;
-            path.display().to_string()
+            Some(RunFile(path))
         }
-        None => String::new(),
+        None => None,
     };
-    vars.insert("ca_file", ca_file);
+    vars.insert(
+        "ca_file",
+        ca_file
+            .as_ref()
+            .map(|f| f.0.display().to_string())
+            .unwrap_or_default(),
+    );
     vars.insert("profile_dir", ctx.profile.dir.display().to_string());
     // Where the IdP puts groups, and the required group's id there.
     let idp = p.idp;
@@ -289,7 +311,7 @@ pub(crate) fn rp_vars(ctx: &Ctx, issuer: &str) -> Result<BTreeMap<&'static str, 
         .filter(|_| !idp.advertises_end_session())
         .unwrap_or("post_logout_redirect_uri");
     vars.insert("logout_return_param", param.to_string());
-    Ok(vars)
+    Ok((vars, ca_file))
 }
 
 /// A scenario's user and armed faults, and where its flow starts in the journal and the
