@@ -86,7 +86,14 @@ def github(tmp, inputs):
         out_file = tmp / f"output-{len(outputs)}"
         out_file.write_text("")
         env = {k: fill(v) for k, v in step.get("env", {}).items()}
-        env.update(GITHUB_OUTPUT=str(out_file), GITHUB_STEP_SUMMARY=str(summary))
+        # The runner's temporary folder, which GitHub empties after each job.
+        runner_temp = tmp / "runner-temp"
+        runner_temp.mkdir(exist_ok=True)
+        env.update(
+            GITHUB_OUTPUT=str(out_file),
+            GITHUB_STEP_SUMMARY=str(summary),
+            RUNNER_TEMP=str(runner_temp),
+        )
         done = bash(step["run"], env, tmp)
         code = done.returncode
         if "id" in step:
@@ -99,14 +106,21 @@ def github(tmp, inputs):
 
 
 def gitlab(tmp, variables):
-    """Runs the job's script with its variables; returns the finished process."""
+    """Runs the job's script with its variables; returns the finished process. A shell
+    executor's temporary folder outlives the job: the script must leave nothing there."""
     job = yaml.safe_load((ROOT / "ci-templates/gitlab/oidc-harness.gitlab-ci.yml").read_text())
     template = job[".oidc-harness"]
     env = {k: str(v) for k, v in template["variables"].items()}
     env.update(variables)
+    temp = tmp / "executor-tmp"
+    temp.mkdir(exist_ok=True)
+    env["TMPDIR"] = str(temp)
     assert template["artifacts"]["paths"] == ["$OIDC_HARNESS_OUT"]
     assert template["artifacts"]["reports"]["junit"] == "$OIDC_HARNESS_OUT/junit.xml"
-    return bash("\n".join(template["script"]), env, tmp)
+    done = bash("\n".join(template["script"]), env, tmp)
+    left = list(temp.iterdir())
+    assert not left, f"the job left {left} in its temporary folder"
+    return done
 
 
 def test_the_github_action_runs_reports_and_summarises(tmp_path):
