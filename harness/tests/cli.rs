@@ -421,8 +421,12 @@ fn inconclusive_fails_the_run_only_when_asked() {
 }
 
 /// Sends `signal` to a run as soon as its first scenario finished; returns its exit code,
-/// its report, and the processes it had started, for the caller to check they are gone.
-fn interrupt_run(signal: &str, driver: &str) -> (Option<i32>, serde_json::Value, Vec<u32>) {
+/// its report, the processes it had started and the browser profile folders it left in
+/// the temporary folder, for the caller to check they are gone.
+fn interrupt_run(
+    signal: &str,
+    driver: &str,
+) -> (Option<i32>, serde_json::Value, Vec<u32>, Vec<String>) {
     use std::io::BufRead;
     let dir = std::env::temp_dir().join(format!(
         "oidc-harness-signal-{}-{signal}-{driver}",
@@ -489,7 +493,14 @@ fn interrupt_run(signal: &str, driver: &str) -> (Option<i32>, serde_json::Value,
         serde_json::from_str(&std::fs::read_to_string(dir.join("reports/report.json")).unwrap())
             .unwrap();
     std::fs::remove_dir_all(&dir).ok();
-    (code, report, family)
+    let profiles = format!("oidc-harness-chromium-{pid}-");
+    let left = std::fs::read_dir(std::env::temp_dir())
+        .unwrap()
+        .filter_map(|e| e.ok())
+        .map(|e| e.file_name().to_string_lossy().into_owned())
+        .filter(|n| n.starts_with(&profiles))
+        .collect();
+    (code, report, family, left)
 }
 
 fn alive(pid: u32) -> bool {
@@ -498,7 +509,7 @@ fn alive(pid: u32) -> bool {
 
 #[test]
 fn sigint_stops_every_process_and_reports_what_finished() {
-    let (code, report, family) = interrupt_run("-INT", "http");
+    let (code, report, family, _) = interrupt_run("-INT", "http");
     assert_eq!(code, Some(130));
     assert_eq!(report["interrupted"], "SIGINT");
     // Some finished, not all: the run stopped part-way (how far depends on the machine).
@@ -515,9 +526,10 @@ fn sigint_stops_every_process_and_reports_what_finished() {
 
 #[test]
 fn sigterm_stops_chromium_too() {
-    let (code, report, family) = interrupt_run("-TERM", "browser");
+    let (code, report, family, profiles) = interrupt_run("-TERM", "browser");
     assert_eq!(code, Some(143));
     assert_eq!(report["interrupted"], "SIGTERM");
+    assert!(profiles.is_empty(), "browser profiles left: {profiles:?}");
     std::thread::sleep(std::time::Duration::from_millis(200));
     let left: Vec<u32> = family.into_iter().filter(|p| alive(*p)).collect();
     assert!(left.is_empty(), "processes left: {left:?}");

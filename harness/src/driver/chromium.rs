@@ -43,6 +43,9 @@ pub struct ChromeDriver {
     spare: Option<Spare>,
     /// Sessions still to be asked for.
     expected: usize,
+    /// Set by the first [`Stopper::stop`]: ChromeDriver's process id may be another
+    /// process's after that.
+    stopped: Arc<std::sync::atomic::AtomicBool>,
 }
 
 /// What opens Chromium sessions; cloned into the task that starts a spare one.
@@ -102,6 +105,7 @@ impl ChromeDriver {
                     },
                     spare: None,
                     expected: 0,
+                    stopped: Arc::default(),
                 });
             }
             tokio::time::sleep(Duration::from_millis(20)).await;
@@ -272,9 +276,47 @@ impl ChromeDriver {
         self.launcher.chromium = Some(bin.into());
     }
 
-    /// ChromeDriver's process id.
-    pub fn pid(&self) -> Option<u32> {
-        self.child.id()
+    /// What stops ChromeDriver and its browsers and deletes their profile folders, for
+    /// use while a task holds this (an interrupted run).
+    pub fn stopper(&self) -> Stopper {
+        Stopper {
+            pid: self.child.id(),
+            profiles: self.launcher.profiles.clone(),
+            stopped: self.stopped.clone(),
+        }
+    }
+}
+
+/// Stops ChromeDriver, every Chromium it started and their helpers, and deletes the
+/// sessions' profile folders (see [`ChromeDriver::stopper`]).
+pub struct Stopper {
+    pid: Option<u32>,
+    profiles: Arc<Mutex<Vec<PathBuf>>>,
+    stopped: Arc<std::sync::atomic::AtomicBool>,
+}
+
+impl Stopper {
+    /// Kills the processes and deletes the profile folders; once only, whichever stopper
+    /// of the ChromeDriver comes first.
+    pub fn stop(&self) {
+        if self.stopped.swap(true, std::sync::atomic::Ordering::SeqCst) {
+            return;
+        }
+        if let Some(pid) = self.pid {
+            crate::procs::kill_tree(pid);
+        }
+        let profiles =
+            std::mem::take(&mut *self.profiles.lock().unwrap_or_else(|e| e.into_inner()));
+        for d in profiles {
+            // A browser killed a moment ago may still be writing there: tried again,
+            // for half a second at most.
+            for _ in 0..20 {
+                if std::fs::remove_dir_all(&d).is_ok() || !d.exists() {
+                    break;
+                }
+                std::thread::sleep(Duration::from_millis(25));
+            }
+        }
     }
 }
 
@@ -283,18 +325,7 @@ impl Drop for ChromeDriver {
         if let Some(spare) = self.spare.take() {
             spare.task.abort();
         }
-        if let Some(pid) = self.child.id() {
-            // ChromeDriver, every Chromium it started and their helpers.
-            crate::procs::kill_tree(pid);
-        }
-        let profiles = self
-            .launcher
-            .profiles
-            .lock()
-            .unwrap_or_else(|e| e.into_inner());
-        for d in profiles.iter() {
-            let _ = std::fs::remove_dir_all(d);
-        }
+        self.stopper().stop();
     }
 }
 

@@ -85,8 +85,9 @@ pub(crate) struct Ctx {
     pub password: Option<String>,
     pub out_dir: Option<PathBuf>,
     pub chrome: Option<tokio::sync::Mutex<crate::driver::chromium::ChromeDriver>>,
-    /// ChromeDriver's process, to stop it and its browsers even while a task holds it.
-    pub chrome_pid: Option<u32>,
+    /// Stops ChromeDriver and its browsers (and deletes their profiles) even while a
+    /// task holds it.
+    pub chrome_stopper: Option<crate::driver::chromium::Stopper>,
     pub log: RpLog,
     /// Scenarios run one at a time, so each step's RP log lines are its own (with
     /// several at once they interleave, and steps keep none).
@@ -231,7 +232,7 @@ pub async fn run(
         ),
         crate::profile::Driver::Http => None,
     };
-    let chrome_pid = chrome.as_ref().and_then(|c| c.pid());
+    let chrome_stopper = chrome.as_ref().map(|c| c.stopper());
     let chrome = chrome.map(tokio::sync::Mutex::new);
     let log =
         RpLog::new(opts.out_dir.as_ref().map(|d| d.join("rp.log")).as_deref()).map_err(RunError)?;
@@ -250,7 +251,7 @@ pub async fn run(
         password: opts.user_password.clone(),
         out_dir: opts.out_dir.clone(),
         chrome,
-        chrome_pid,
+        chrome_stopper,
         log,
         step_logs: opts.jobs <= 1,
     });
@@ -315,9 +316,9 @@ pub async fn run(
     };
     if let Some(signal) = interrupted {
         // Whatever was running is dropped (its tasks aborted); stop every process the
-        // run started before writing what finished.
-        if let Some(pid) = ctx.chrome_pid {
-            crate::procs::kill_tree(pid);
+        // run started, and delete the browsers' profiles, before writing what finished.
+        if let Some(stopper) = &ctx.chrome_stopper {
+            stopper.stop();
         }
         ctx.log.note(&format!("interrupted by {signal}"));
         eprintln!(

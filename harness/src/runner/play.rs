@@ -55,6 +55,8 @@ pub(crate) async fn isolated(
         let s = s.clone();
         tokio::spawn(async move { bounded(&ctx, &s, prepared).await })
     };
+    // Dropped (an interrupted run), the scenario's task goes too.
+    let _abort = AbortOnDrop(inner.abort_handle());
     match inner.await {
         Ok(r) => r,
         Err(e) => report_without_flow(
@@ -62,6 +64,15 @@ pub(crate) async fn isolated(
             Judgement::error(format!("the harness failed on this scenario: {e}")),
             0,
         ),
+    }
+}
+
+/// Aborts a task when dropped.
+struct AbortOnDrop(tokio::task::AbortHandle);
+
+impl Drop for AbortOnDrop {
+    fn drop(&mut self) {
+        self.0.abort();
     }
 }
 
