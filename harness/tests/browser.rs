@@ -599,17 +599,26 @@ exec /usr/bin/chromium "$@"
     script.display().to_string()
 }
 
+/// A fresh folder for a stand-in Chromium (`flaky_chromium`) to count its starts in.
+fn stand_in_folder(name: &str) -> PathBuf {
+    let dir = std::env::temp_dir().join(format!("oidc-harness-{name}-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).unwrap();
+    dir
+}
+
+/// How many times the stand-in in `dir` started.
+fn started(dir: &std::path::Path) -> u32 {
+    std::fs::read_to_string(dir.join("starts"))
+        .map(|s| s.trim().parse::<u32>().unwrap())
+        .unwrap_or(0)
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_chromium_that_dies_at_start_is_started_again_and_quoted_when_it_never_starts() {
     use harness::driver::chromium::{ChromeDriver, SESSION_ATTEMPTS};
-    let dir = std::env::temp_dir().join(format!("oidc-harness-flaky-{}", std::process::id()));
-    let _ = std::fs::remove_dir_all(&dir);
-    std::fs::create_dir_all(&dir).unwrap();
-    let starts = || {
-        std::fs::read_to_string(dir.join("starts"))
-            .map(|s| s.trim().parse::<u32>().unwrap())
-            .unwrap_or(0)
-    };
+    let dir = stand_in_folder("flaky");
+    let starts = || started(&dir);
     // Dies once: the second start gives a session that works.
     let mut chrome = ChromeDriver::start().await.unwrap();
     chrome.use_chromium(flaky_chromium(&dir, 1));
@@ -663,14 +672,8 @@ async fn cookie_server() -> String {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_next_session_is_started_ahead_and_shares_nothing_with_the_last() {
     use harness::driver::chromium::ChromeDriver;
-    let dir = std::env::temp_dir().join(format!("oidc-harness-ahead-{}", std::process::id()));
-    let _ = std::fs::remove_dir_all(&dir);
-    std::fs::create_dir_all(&dir).unwrap();
-    let starts = || {
-        std::fs::read_to_string(dir.join("starts"))
-            .map(|s| s.trim().parse::<u32>().unwrap())
-            .unwrap_or(0)
-    };
+    let dir = stand_in_folder("ahead");
+    let starts = || started(&dir);
     let mut chrome = ChromeDriver::start().await.unwrap();
     // The stand-in never fails: it only counts Chromium's starts.
     chrome.use_chromium(flaky_chromium(&dir, 0));
