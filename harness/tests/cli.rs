@@ -421,8 +421,10 @@ fn inconclusive_fails_the_run_only_when_asked() {
 }
 
 /// Sends `signal` to a run as soon as its first scenario finished; returns its exit code,
-/// its report, the processes it had started and the browser profile folders it left in
-/// the temporary folder, for the caller to check they are gone.
+/// its report, the processes it had started and what of its own it left in its temporary
+/// folder (`TMPDIR`, a folder of the test's: browser profiles, the CA file), for the
+/// caller to check they are gone. (A killed Chromium leaves its `org.chromium.Chromium.*`
+/// folders there too; they are not the run's to delete.)
 fn interrupt_run(
     signal: &str,
     driver: &str,
@@ -435,7 +437,10 @@ fn interrupt_run(
     std::fs::create_dir_all(&dir).unwrap();
     let profile = dir.join("rp.toml");
     std::fs::write(&profile, support::profile_text("", "sample-rp")).unwrap();
+    let tmp = dir.join("tmp");
+    std::fs::create_dir_all(&tmp).unwrap();
     let mut child = harness()
+        .env("TMPDIR", &tmp)
         .args(["run", "--rp"])
         .arg(&profile)
         .arg("--suite")
@@ -492,14 +497,13 @@ fn interrupt_run(
     let report: serde_json::Value =
         serde_json::from_str(&std::fs::read_to_string(dir.join("reports/report.json")).unwrap())
             .unwrap();
-    std::fs::remove_dir_all(&dir).ok();
-    let profiles = format!("oidc-harness-chromium-{pid}-");
-    let left = std::fs::read_dir(std::env::temp_dir())
+    let left = std::fs::read_dir(&tmp)
         .unwrap()
         .filter_map(|e| e.ok())
         .map(|e| e.file_name().to_string_lossy().into_owned())
-        .filter(|n| n.starts_with(&profiles))
+        .filter(|n| n.starts_with("oidc-harness"))
         .collect();
+    std::fs::remove_dir_all(&dir).ok();
     (code, report, family, left)
 }
 
@@ -509,7 +513,8 @@ fn alive(pid: u32) -> bool {
 
 #[test]
 fn sigint_stops_every_process_and_reports_what_finished() {
-    let (code, report, family, _) = interrupt_run("-INT", "http");
+    let (code, report, family, left) = interrupt_run("-INT", "http");
+    assert!(left.is_empty(), "left in its temporary folder: {left:?}");
     assert_eq!(code, Some(130));
     assert_eq!(report["interrupted"], "SIGINT");
     // Some finished, not all: the run stopped part-way (how far depends on the machine).
@@ -529,7 +534,10 @@ fn sigterm_stops_chromium_too() {
     let (code, report, family, profiles) = interrupt_run("-TERM", "browser");
     assert_eq!(code, Some(143));
     assert_eq!(report["interrupted"], "SIGTERM");
-    assert!(profiles.is_empty(), "browser profiles left: {profiles:?}");
+    assert!(
+        profiles.is_empty(),
+        "left in its temporary folder: {profiles:?}"
+    );
     std::thread::sleep(std::time::Duration::from_millis(200));
     let left: Vec<u32> = family.into_iter().filter(|p| alive(*p)).collect();
     assert!(left.is_empty(), "processes left: {left:?}");
