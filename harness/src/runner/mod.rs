@@ -285,14 +285,6 @@ pub async fn run(
         .as_ref()
         .is_some_and(|s| s.restart == crate::profile::Restart::Exclusive);
     let total = plan.parallel.len() + plan.exclusive.len() + results.len();
-    if let Some(chrome) = &ctx.chrome {
-        // A browser session for each scenario played (fewer when one fails before its
-        // flow): each starts the next one's Chromium while it runs.
-        chrome
-            .lock()
-            .await
-            .expect_sessions(plan.parallel.len() + plan.exclusive.len());
-    }
     let work = execute(
         &ctx,
         &mut rp,
@@ -325,9 +317,6 @@ pub async fn run(
             "\ninterrupted by {signal}: {} of {total} scenario(s) finished; stopping the RP and the browser",
             results.len()
         );
-    }
-    if let (Some(chrome), None) = (&ctx.chrome, &interrupted) {
-        chrome.lock().await.close_spare().await;
     }
     rp.stop().await;
     results.sort_by(|a, b| a.suite.cmp(&b.suite).then(a.id.cmp(&b.id)));
