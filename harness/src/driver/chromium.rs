@@ -2,9 +2,8 @@
 //! parties that run the flow in JavaScript. It plays the same steps as the HTTP driver
 //! through the real sign-in page, records the navigations it sees, and takes a PNG of the
 //! final page. One ChromeDriver per run; one fresh Chromium session (and profile folder)
-//! per scenario, closed after it whatever happened (an embedder may have the next one
-//! started ahead, [`ChromeDriver::expect_sessions`]); ChromeDriver's whole process group
-//! is killed when the run ends.
+//! per scenario, closed after it whatever happened; ChromeDriver's whole process group is
+//! killed when the run ends.
 
 use std::path::PathBuf;
 use std::process::Stdio;
@@ -39,17 +38,12 @@ const FLAGS: [&str; 12] = [
 pub struct ChromeDriver {
     child: tokio::process::Child,
     launcher: Launcher,
-    /// The next session, started ahead (see [`ChromeDriver::expect_sessions`]).
-    spare: Option<Spare>,
-    /// Sessions still to be asked for.
-    expected: usize,
     /// Set by the first [`Stopper::stop`]: ChromeDriver's process id may be another
     /// process's after that.
     stopped: Arc<std::sync::atomic::AtomicBool>,
 }
 
-/// What opens Chromium sessions; cloned into the task that starts a spare one.
-#[derive(Clone)]
+/// What opens Chromium sessions.
 struct Launcher {
     port: u16,
     /// Every session's profile folder, deleted when ChromeDriver is dropped.
@@ -57,12 +51,6 @@ struct Launcher {
     /// Chromium's binary (`$CHROME_BIN`, else Debian's `/usr/bin/chromium` when there);
     /// `None` lets ChromeDriver look for it.
     chromium: Option<String>,
-}
-
-/// A session being started ahead for the next scenario.
-struct Spare {
-    accept_insecure_certs: bool,
-    task: tokio::task::JoinHandle<Result<Client, String>>,
 }
 
 impl ChromeDriver {
@@ -103,8 +91,6 @@ impl ChromeDriver {
                                 .then(|| "/usr/bin/chromium".to_string())
                         }),
                     },
-                    spare: None,
-                    expected: 0,
                     stopped: Arc::default(),
                 });
             }
@@ -113,59 +99,12 @@ impl ChromeDriver {
         Err(format!("`{bin}` did not answer on port {port} within 10 s"))
     }
 
-    /// The caller will ask for `n` sessions: from the first to the one before the last,
-    /// each starts the next one's Chromium in the background, so the next finds it ready.
-    /// Each session is still a Chromium of its own with a fresh profile. It pays only
-    /// where cores sit idle while a scenario runs: the runner does not use it, as with
-    /// `--jobs` at the core count (its default) the catalog took as long either way
-    /// (interleaved runs here: 206 s and 182 s with it, 195 s and 185 s without).
-    pub fn expect_sessions(&mut self, n: usize) {
-        self.expected = n;
-    }
-
-    /// A new Chromium session with a fresh profile folder: the one started ahead when
-    /// there is one, else started now. A Chromium that dies while starting
-    /// (ChromeDriver's "DevToolsActivePort file doesn't exist", seen once in a loaded CI
-    /// run) is started again, at most [`SESSION_ATTEMPTS`] times in all; the error then
-    /// quotes what each attempt's Chromium logged.
+    /// A new Chromium session with a fresh profile folder. A Chromium that dies while
+    /// starting (ChromeDriver's "DevToolsActivePort file doesn't exist", seen once in a
+    /// loaded CI run) is started again, at most [`SESSION_ATTEMPTS`] times in all; the
+    /// error then quotes what each attempt's Chromium logged.
     pub async fn session(&mut self, accept_insecure_certs: bool) -> Result<Client, String> {
-        self.expected = self.expected.saturating_sub(1);
-        let ready = match self.spare.take() {
-            Some(spare) if spare.accept_insecure_certs == accept_insecure_certs => spare
-                .task
-                .await
-                .unwrap_or_else(|e| Err(format!("cannot open a Chromium session: {e}"))),
-            other => {
-                if let Some(spare) = other {
-                    spare.close().await;
-                }
-                self.launcher.open(accept_insecure_certs).await
-            }
-        };
-        if ready.is_ok() && self.expected > 0 {
-            let launcher = self.launcher.clone();
-            self.spare = Some(Spare {
-                accept_insecure_certs,
-                task: tokio::spawn(async move { launcher.open(accept_insecure_certs).await }),
-            });
-        }
-        ready
-    }
-
-    /// Closes the session started ahead, if the run did not ask for it.
-    pub async fn close_spare(&mut self) {
-        self.expected = 0;
-        if let Some(spare) = self.spare.take() {
-            spare.close().await;
-        }
-    }
-}
-
-impl Spare {
-    async fn close(self) {
-        if let Ok(Ok(c)) = self.task.await {
-            let _ = c.close().await;
-        }
+        self.launcher.open(accept_insecure_certs).await
     }
 }
 
@@ -270,11 +209,8 @@ fn chromium_log_tail(profile: &std::path::Path) -> Option<String> {
 
 impl ChromeDriver {
     /// Starts sessions with this Chromium binary instead (an embedder's own build, or a
-    /// wrapper script); a session started ahead with the one before is dropped.
+    /// wrapper script).
     pub fn use_chromium(&mut self, bin: impl Into<String>) {
-        if let Some(spare) = self.spare.take() {
-            spare.task.abort();
-        }
         self.launcher.chromium = Some(bin.into());
     }
 
@@ -324,9 +260,6 @@ impl Stopper {
 
 impl Drop for ChromeDriver {
     fn drop(&mut self) {
-        if let Some(spare) = self.spare.take() {
-            spare.task.abort();
-        }
         self.stopper().stop();
     }
 }
