@@ -716,5 +716,14 @@ mod tests {
         small.record(full());
         assert_eq!(small.since(0)[0].seq, 11);
         assert_eq!(small.usage().1, full().footprint());
+        // An entry larger than the whole budget is kept, alone, until the next.
+        let tiny = Journal::bounded(10, 64);
+        assert!(full().footprint() > 64);
+        tiny.record(full());
+        tiny.record(full());
+        let held = tiny.since(0);
+        assert_eq!(held.len(), 1);
+        assert_eq!(held[0].seq, 2);
+        assert_eq!(held[0].state, full().state);
     }
 }

@@ -282,14 +282,7 @@ async fn the_journal_holds_a_bounded_amount_of_memory() {
     assert!(bytes <= 32 * 1024, "{bytes} bytes");
     assert_eq!(kept.last().unwrap().seq, 1500);
     assert_eq!(kept.first().unwrap().seq, 1501 - kept.len() as u64);
-    let memory: serde_json::Value = c
-        .get(format!("{}/_harness/memory", idp.uri()))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let memory = get_json(&c, format!("{}/_harness/memory", idp.uri())).await;
     assert_eq!(memory["journal"]["entries"], kept.len());
     assert_eq!(memory["journal"]["bytes"], bytes);
 }
