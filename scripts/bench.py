@@ -503,7 +503,7 @@ end
         ("RSS after mixed requests", f"{after_million:.1f} MiB", f"{total:,} requests (discovery, JWKS, authorize, tokens)"),
         ("RSS after logins keeping refresh tokens", f"{after_refresh:.1f} MiB",
          f"{refresh_logins:,} code + PKCE logins with offline_access (each leaves a session, a code and a refresh token)"),
-        ("/authorize, 4 windows back to back", " / ".join(fmt(w) for w in windows) + " req/s",
+        ("/authorize, 4 windows back to back", " / ".join(fmt(w) for w in windows) + " req/s, sharing the core",
          f"spread {spread(against_fresh):.1%} side by side with a fresh IdP per CPU-second, one started for each window "
          f"({' / '.join(f'{x:.2f}x' for x in against_fresh)}); raw spread {spread(windows):.0%}"),
         ("/authorize in instructions, 4 windows of 10,000", " / ".join(f"{x / 1000:.1f}k" for x in auth_instr) or "-",
