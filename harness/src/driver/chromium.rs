@@ -37,20 +37,15 @@ const FLAGS: [&str; 12] = [
 /// A running ChromeDriver.
 pub struct ChromeDriver {
     child: tokio::process::Child,
-    launcher: Launcher,
-    /// Set by the first [`Stopper::stop`]: ChromeDriver's process id may be another
-    /// process's after that.
-    stopped: Arc<std::sync::atomic::AtomicBool>,
-}
-
-/// What opens Chromium sessions.
-struct Launcher {
     port: u16,
     /// Every session's profile folder, deleted when ChromeDriver is dropped.
     profiles: Arc<Mutex<Vec<PathBuf>>>,
     /// Chromium's binary (`$CHROME_BIN`, else Debian's `/usr/bin/chromium` when there);
     /// `None` lets ChromeDriver look for it.
     chromium: Option<String>,
+    /// Set by the first [`Stopper::stop`]: ChromeDriver's process id may be another
+    /// process's after that.
+    stopped: Arc<std::sync::atomic::AtomicBool>,
 }
 
 impl ChromeDriver {
@@ -82,15 +77,13 @@ impl ChromeDriver {
             {
                 return Ok(Self {
                     child,
-                    launcher: Launcher {
-                        port,
-                        profiles: Arc::default(),
-                        chromium: std::env::var("CHROME_BIN").ok().or_else(|| {
-                            std::path::Path::new("/usr/bin/chromium")
-                                .exists()
-                                .then(|| "/usr/bin/chromium".to_string())
-                        }),
-                    },
+                    port,
+                    profiles: Arc::default(),
+                    chromium: std::env::var("CHROME_BIN").ok().or_else(|| {
+                        std::path::Path::new("/usr/bin/chromium")
+                            .exists()
+                            .then(|| "/usr/bin/chromium".to_string())
+                    }),
                     stopped: Arc::default(),
                 });
             }
@@ -104,12 +97,6 @@ impl ChromeDriver {
     /// loaded CI run) is started again, at most [`SESSION_ATTEMPTS`] times in all; the
     /// error then quotes what each attempt's Chromium logged.
     pub async fn session(&mut self, accept_insecure_certs: bool) -> Result<Client, String> {
-        self.launcher.open(accept_insecure_certs).await
-    }
-}
-
-impl Launcher {
-    async fn open(&self, accept_insecure_certs: bool) -> Result<Client, String> {
         let mut failures = Vec::new();
         for attempt in 1..=SESSION_ATTEMPTS {
             let dir = self.new_profile();
@@ -211,7 +198,7 @@ impl ChromeDriver {
     /// Starts sessions with this Chromium binary instead (an embedder's own build, or a
     /// wrapper script).
     pub fn use_chromium(&mut self, bin: impl Into<String>) {
-        self.launcher.chromium = Some(bin.into());
+        self.chromium = Some(bin.into());
     }
 
     /// What stops ChromeDriver and its browsers and deletes their profile folders, for
@@ -219,7 +206,7 @@ impl ChromeDriver {
     pub fn stopper(&self) -> Stopper {
         Stopper {
             pid: self.child.id(),
-            profiles: self.launcher.profiles.clone(),
+            profiles: self.profiles.clone(),
             stopped: self.stopped.clone(),
         }
     }
