@@ -386,9 +386,10 @@ async fn secrets_are_blanked_out_of_the_page_before_a_screenshot() {
     let mut chrome = harness::driver::chromium::ChromeDriver::start()
         .await
         .unwrap();
-    let client = chrome.session(false).await.unwrap();
+    let mut tab = chrome.tab(false).await.unwrap();
+    let client = tab.client().clone();
     let d = harness::driver::chromium::ChromiumDriver::new(
-        &client,
+        &mut tab,
         &["http://127.0.0.1:1".to_string()],
         vec![],
         vec![],
@@ -405,7 +406,8 @@ async fn secrets_are_blanked_out_of_the_page_before_a_screenshot() {
         .execute("return document.getElementById('i').value", vec![])
         .await
         .unwrap();
-    let _ = client.close().await;
+    drop(d);
+    chrome.give_back(tab).await;
     assert!(!source.contains(secret), "{source}");
     assert_eq!(value, "[redacted]");
 }
@@ -638,6 +640,110 @@ async fn a_chromium_that_dies_at_start_is_started_again_and_quoted_when_it_never
     }
     assert!(!e.contains("dbus"), "{e}");
     drop(chrome);
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+/// A page that says in its title what the browser held before its own script ran (the
+/// cookies sent with it, and how many values its origin's local and session storage
+/// hold), then leaves a cookie and a value in each; its response sets a cookie too. It
+/// serves at most `visits` requests.
+async fn leaving_page(visits: usize) -> String {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let url = format!("http://{}/", listener.local_addr().unwrap());
+    tokio::spawn(async move {
+        let body = "<html><body><script>\
+            document.title = document.cookie + '|' + localStorage.length + '|' + sessionStorage.length;\
+            document.cookie = 'from_script=1; max-age=3600';\
+            localStorage.setItem('left', '1'); sessionStorage.setItem('left', '1');\
+            </script></body></html>";
+        for _ in 0..visits {
+            let Ok((mut conn, _)) = listener.accept().await else {
+                return;
+            };
+            let mut request = Vec::new();
+            let mut buf = [0u8; 2048];
+            while !request.windows(4).any(|w| w == b"\r\n\r\n") {
+                match conn.read(&mut buf).await {
+                    Ok(0) | Err(_) => break,
+                    Ok(n) => request.extend_from_slice(&buf[..n]),
+                }
+            }
+            let answer = format!(
+                "HTTP/1.1 200 OK\r\nContent-Type: text/html\r\nSet-Cookie: from_server=1; Max-Age=3600\r\n\
+                 Cache-Control: no-store\r\nConnection: close\r\nContent-Length: {}\r\n\r\n{body}",
+                body.len()
+            );
+            let _ = conn.write_all(answer.as_bytes()).await;
+        }
+    });
+    url
+}
+
+/// What a tab's visit to `page` (see `leaving_page`) finds there.
+async fn visit(tab: &harness::driver::chromium::Tab, page: &str) -> String {
+    tab.client().goto(page).await.unwrap();
+    tab.client().title().await.unwrap()
+}
+
+/// What a visit finds in a tab that holds nothing yet: only the response's own cookie.
+const EMPTY: &str = "from_server=1|0|0";
+
+/// Two tabs open at once, each found empty.
+async fn two_empty_tabs(
+    chrome: &mut harness::driver::chromium::ChromeDriver,
+    page: &str,
+) -> (
+    harness::driver::chromium::Tab,
+    harness::driver::chromium::Tab,
+) {
+    let (a, b) = (
+        chrome.tab(false).await.unwrap(),
+        chrome.tab(false).await.unwrap(),
+    );
+    assert_eq!(visit(&a, page).await, EMPTY);
+    assert_eq!(visit(&b, page).await, EMPTY);
+    (a, b)
+}
+
+/// A scenario's browser keeps nothing of the scenario before it: each tab is a fresh
+/// browser context, though the Chromium it runs in is kept for the run (started only when
+/// none is free, and replaced when it no longer answers).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn each_tab_starts_empty_in_a_kept_chromium() {
+    use harness::driver::chromium::ChromeDriver;
+    let dir = stand_in_folder("kept");
+    let starts = || started(&dir);
+    let page = leaving_page(20).await;
+    let mut chrome = ChromeDriver::start().await.unwrap();
+    chrome.use_chromium(flaky_chromium(&dir, 0));
+    // Within a tab, what a page leaves is there on its next visit (so the check below
+    // can fail)...
+    let tab = chrome.tab(false).await.unwrap();
+    assert_eq!(visit(&tab, &page).await, EMPTY);
+    let again = visit(&tab, &page).await;
+    assert!(
+        again.contains("from_script=1") && again.ends_with("|1|1"),
+        "{again}"
+    );
+    chrome.give_back(tab).await;
+    // ...and the next tab, in the same Chromium, has none of it.
+    for _ in 0..2 {
+        let tab = chrome.tab(false).await.unwrap();
+        assert_eq!(visit(&tab, &page).await, EMPTY);
+        chrome.give_back(tab).await;
+    }
+    assert_eq!(starts(), 1);
+    // Two tabs at once take two Chromiums, both kept.
+    let (a, b) = two_empty_tabs(&mut chrome, &page).await;
+    assert_eq!(starts(), 2);
+    // One of them ends (its Chromium gone): it is not kept, and a new one takes its place.
+    b.client().clone().close().await.unwrap();
+    chrome.give_back(a).await;
+    chrome.give_back(b).await;
+    let (a, b) = two_empty_tabs(&mut chrome, &page).await;
+    assert_eq!(starts(), 3);
+    drop((a, b, chrome));
     let _ = std::fs::remove_dir_all(&dir);
 }
 

@@ -1,9 +1,12 @@
 //! The browser driver: Debian's Chromium through ChromeDriver (fantoccini), for relying
 //! parties that run the flow in JavaScript. It plays the same steps as the HTTP driver
 //! through the real sign-in page, records the navigations it sees, and takes a PNG of the
-//! final page. One ChromeDriver per run; one fresh Chromium session (and profile folder)
-//! per scenario, closed after it whatever happened; ChromeDriver's whole process group is
-//! killed when the run ends.
+//! final page. One ChromeDriver per run. Each scenario gets a fresh browser context (its
+//! own cookies, storage and cache, as a fresh profile has) in a Chromium the run keeps:
+//! a Chromium and its profile folder are started only when no kept one is free, so a run
+//! starts as many as it plays scenarios at once. The context is disposed of after the
+//! scenario whatever happened; ChromeDriver's whole process group is killed when the run
+//! ends.
 
 use std::path::PathBuf;
 use std::process::Stdio;
@@ -11,8 +14,11 @@ use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use fantoccini::error::NewSessionError;
+use fantoccini::wd::WindowHandle;
 use fantoccini::{Client, ClientBuilder, Locator};
-use serde_json::json;
+use futures_util::{SinkExt, StreamExt};
+use serde_json::{Value, json};
+use tokio_tungstenite::tungstenite::Message;
 use url::Url;
 
 use super::{Driver, DriverError, Hop, Login, MAX_HOPS, Page, Party};
@@ -46,6 +52,8 @@ pub struct ChromeDriver {
     /// Set by the first [`Stopper::stop`]: ChromeDriver's process id may be another
     /// process's after that.
     stopped: Arc<std::sync::atomic::AtomicBool>,
+    /// Chromiums no scenario is using, kept for the next ones.
+    idle: Vec<Browser>,
 }
 
 impl ChromeDriver {
@@ -85,6 +93,7 @@ impl ChromeDriver {
                             .then(|| "/usr/bin/chromium".to_string())
                     }),
                     stopped: Arc::default(),
+                    idle: Vec::new(),
                 });
             }
             tokio::time::sleep(Duration::from_millis(20)).await;
@@ -201,6 +210,53 @@ impl ChromeDriver {
         self.chromium = Some(bin.into());
     }
 
+    /// A browser for one scenario: a fresh browser context in a kept Chromium when one
+    /// is free (one that no longer answers is closed and the next tried), else in a
+    /// Chromium started for it ([`ChromeDriver::session`]). Give it back with
+    /// [`ChromeDriver::give_back`].
+    pub async fn tab(&mut self, accept_insecure_certs: bool) -> Result<Tab, String> {
+        while let Some(i) = self
+            .idle
+            .iter()
+            .position(|b| b.insecure == accept_insecure_certs)
+        {
+            let mut browser = self.idle.swap_remove(i);
+            match browser.open_context().await {
+                Ok(context) => return Ok(Tab { browser, context }),
+                Err(_) => browser.quit().await,
+            }
+        }
+        let client = self.session(accept_insecure_certs).await?;
+        let mut browser = match Browser::new(client.clone(), accept_insecure_certs).await {
+            Ok(b) => b,
+            Err(e) => {
+                let _ = client.close().await;
+                return Err(format!("cannot reach the new Chromium's DevTools: {e}"));
+            }
+        };
+        match browser.open_context().await {
+            Ok(context) => Ok(Tab { browser, context }),
+            Err(e) => {
+                browser.quit().await;
+                Err(format!("cannot open a browser context in Chromium: {e}"))
+            }
+        }
+    }
+
+    /// Ends a scenario's browser: its context goes, with every window, cookie and stored
+    /// value the scenario left, and its Chromium is kept for the next scenario; a
+    /// Chromium that does not answer is closed instead.
+    pub async fn give_back(&mut self, tab: Tab) {
+        let Tab {
+            mut browser,
+            context,
+        } = tab;
+        match browser.close_context(&context).await {
+            Ok(()) => self.idle.push(browser),
+            Err(_) => browser.quit().await,
+        }
+    }
+
     /// What stops ChromeDriver and its browsers and deletes their profile folders, for
     /// use while a task holds this (an interrupted run).
     pub fn stopper(&self) -> Stopper {
@@ -209,6 +265,190 @@ impl ChromeDriver {
             profiles: self.profiles.clone(),
             stopped: self.stopped.clone(),
         }
+    }
+}
+
+/// One scenario's browser (see [`ChromeDriver::tab`]): a window in a browser context of
+/// its own, which WebDriver's commands act on.
+pub struct Tab {
+    browser: Browser,
+    context: String,
+}
+
+impl Tab {
+    /// The WebDriver session, its current window the scenario's.
+    pub fn client(&self) -> &Client {
+        &self.browser.client
+    }
+
+    /// Another window in the tab's browser context, sharing its cookies and storage
+    /// (WebDriver's own new window would open in the browser's first context, without
+    /// them); WebDriver's current window stays where it was.
+    pub async fn new_window(&mut self) -> Result<WindowHandle, String> {
+        self.browser.window_in(&self.context).await
+    }
+}
+
+/// A Chromium the run keeps, between the scenarios it serves.
+struct Browser {
+    client: Client,
+    /// Its DevTools connection, for what WebDriver cannot ask: browser contexts.
+    cdp: Cdp,
+    /// The window it opened with, kept open while the scenarios' windows come and go (a
+    /// session whose last window closes ends).
+    anchor: WindowHandle,
+    insecure: bool,
+}
+
+impl Browser {
+    async fn new(client: Client, insecure: bool) -> Result<Self, String> {
+        let address = client
+            .capabilities()
+            .and_then(|c| c.get("goog:chromeOptions"))
+            .and_then(|o| o.get("debuggerAddress"))
+            .and_then(Value::as_str)
+            .ok_or("ChromeDriver's session names no debuggerAddress")?
+            .to_string();
+        let mut cdp = Cdp::connect(&address).await?;
+        if insecure {
+            // The session's acceptInsecureCerts reaches its first context only: this
+            // holds for every context of the browser.
+            cdp.call(
+                "Security.setIgnoreCertificateErrors",
+                json!({"ignore": true}),
+            )
+            .await?;
+        }
+        let anchor = client.window().await.map_err(|e| e.to_string())?;
+        Ok(Self {
+            client,
+            cdp,
+            anchor,
+            insecure,
+        })
+    }
+
+    /// A new browser context with one window, made WebDriver's current window; its id.
+    async fn open_context(&mut self) -> Result<String, String> {
+        let context = self
+            .cdp
+            .call("Target.createBrowserContext", json!({}))
+            .await?["browserContextId"]
+            .as_str()
+            .ok_or("no browserContextId")?
+            .to_string();
+        let window = self.window_in(&context).await?;
+        self.client
+            .switch_to_window(window)
+            .await
+            .map_err(|e| e.to_string())?;
+        Ok(context)
+    }
+
+    /// A new window (blank, of the size the flags give the first) in `context`.
+    async fn window_in(&mut self, context: &str) -> Result<WindowHandle, String> {
+        let target = self
+            .cdp
+            .call(
+                "Target.createTarget",
+                json!({"url": "about:blank", "browserContextId": context,
+                       "newWindow": true, "width": 1100, "height": 900}),
+            )
+            .await?["targetId"]
+            .as_str()
+            .ok_or("no targetId")?
+            .to_string();
+        // ChromeDriver's window handles are DevTools target ids.
+        WindowHandle::try_from(target).map_err(|e| e.to_string())
+    }
+
+    /// Back to the first window, and the context disposed of (its windows closed, its
+    /// cookies, storage and cache gone).
+    async fn close_context(&mut self, context: &str) -> Result<(), String> {
+        self.client
+            .switch_to_window(self.anchor.clone())
+            .await
+            .map_err(|e| e.to_string())?;
+        self.cdp
+            .call(
+                "Target.disposeBrowserContext",
+                json!({"browserContextId": context}),
+            )
+            .await
+            .map(|_| ())
+    }
+
+    /// Ends the session, and with it this Chromium (ChromeDriver's stop kills what is
+    /// left).
+    async fn quit(self) {
+        let _ = tokio::time::timeout(Duration::from_secs(5), self.client.close()).await;
+    }
+}
+
+/// A DevTools (CDP) connection to a Chromium's browser target.
+struct Cdp {
+    ws: tokio_tungstenite::WebSocketStream<
+        tokio_tungstenite::MaybeTlsStream<tokio::net::TcpStream>,
+    >,
+    next_id: u64,
+}
+
+/// The longest wait for an answer from Chromium's DevTools.
+const CDP_WAIT: Duration = Duration::from_secs(10);
+
+impl Cdp {
+    /// Connects to the browser at `address` (host:port, as ChromeDriver reports it),
+    /// whose `/json/version` names its WebSocket.
+    async fn connect(address: &str) -> Result<Self, String> {
+        let http =
+            mock_idp::http_client::build(reqwest::Client::builder().timeout(CDP_WAIT), None)?;
+        let version: Value = http
+            .get(format!("http://{address}/json/version"))
+            .send()
+            .await
+            .map_err(|e| e.to_string())?
+            .json()
+            .await
+            .map_err(|e| e.to_string())?;
+        let url = version["webSocketDebuggerUrl"]
+            .as_str()
+            .ok_or("/json/version names no webSocketDebuggerUrl")?;
+        let (ws, _) = tokio::time::timeout(CDP_WAIT, tokio_tungstenite::connect_async(url))
+            .await
+            .map_err(|_| format!("{url} did not answer within {CDP_WAIT:?}"))?
+            .map_err(|e| format!("{url}: {e}"))?;
+        Ok(Self { ws, next_id: 0 })
+    }
+
+    /// Calls `method` and waits for its answer (events, which nothing here subscribes
+    /// to, are passed over); its `result`, or its error quoted.
+    async fn call(&mut self, method: &str, params: Value) -> Result<Value, String> {
+        self.next_id += 1;
+        let id = self.next_id;
+        let ask = json!({"id": id, "method": method, "params": params}).to_string();
+        let answer = async {
+            self.ws
+                .send(Message::text(ask))
+                .await
+                .map_err(|e| e.to_string())?;
+            while let Some(message) = self.ws.next().await {
+                let Message::Text(text) = message.map_err(|e| e.to_string())? else {
+                    continue;
+                };
+                let mut v: Value = serde_json::from_str(&text).map_err(|e| e.to_string())?;
+                if v["id"] == id {
+                    if let Some(e) = v.get("error") {
+                        return Err(e.to_string());
+                    }
+                    return Ok(v["result"].take());
+                }
+            }
+            Err("the connection closed".to_string())
+        };
+        tokio::time::timeout(CDP_WAIT, answer)
+            .await
+            .map_err(|_| format!("no answer within {CDP_WAIT:?}"))?
+            .map_err(|e| format!("{method}: {e}"))
     }
 }
 
@@ -253,7 +493,9 @@ impl Drop for ChromeDriver {
 
 /// One scenario's browser.
 pub struct ChromiumDriver<'a> {
-    client: &'a Client,
+    tab: &'a mut Tab,
+    /// The tab's WebDriver session.
+    client: Client,
     /// Navigations seen, redacted.
     pub hops: Vec<Hop>,
     /// The IdP's origins (a personality may spread its endpoints over several hosts).
@@ -282,14 +524,15 @@ fn cmd(e: impl std::fmt::Display) -> DriverError {
 impl<'a> ChromiumDriver<'a> {
     /// Wraps a session. `settled_when` is the profile's selector of a final RP page.
     pub fn new(
-        client: &'a Client,
+        tab: &'a mut Tab,
         idp_origins: &[String],
         rp_origins: Vec<String>,
         secrets: Vec<String>,
         settled_when: Option<String>,
     ) -> Self {
         Self {
-            client,
+            client: tab.client().clone(),
+            tab,
             hops: Vec::new(),
             idp_origins: idp_origins.to_vec(),
             rp_origins,
@@ -376,8 +619,9 @@ impl<'a> ChromiumDriver<'a> {
         Some((url, source, ready.as_str() == Some("complete")))
     }
 
-    /// Waits until the page is final: on an RP page with `settled_when`, until that
-    /// element appears; otherwise until URL and page stay the same for three looks.
+    /// Waits until the page is final: the IdP's sign-in page once loaded; on an RP page
+    /// with `settled_when`, until that element appears; otherwise until URL and page stay
+    /// the same for three looks.
     /// Transient WebDriver errors during navigation are waited out. Bounded by
     /// [`PAGE_WAIT`] and the scenario's deadline.
     async fn settle(&mut self) -> Result<(String, String), DriverError> {
@@ -391,6 +635,10 @@ impl<'a> ChromiumDriver<'a> {
                 continue;
             };
             if ready {
+                if self.party(&url) == Party::Idp && source.contains("okta-signin-username") {
+                    // The IdP's sign-in page runs no script: loaded, it is final.
+                    return Ok((url, source));
+                }
                 if let (Some(sel), Party::Rp) = (&self.settled_when, self.party(&url)) {
                     let found = self
                         .client
@@ -478,18 +726,13 @@ impl<'a> ChromiumDriver<'a> {
                 dropped = Some(n);
                 note = format!("user agent dropped {n} RP cookie(s) before the callback; {note}");
             }
-            let field = self
-                .client
-                .find(Locator::Id("okta-signin-username"))
-                .await
-                .map_err(cmd)?;
-            field.clear().await.map_err(cmd)?;
-            field.send_keys(user).await.map_err(cmd)?;
+            // Both fields filled at once, as a password manager fills them (typing them
+            // key by key took WebDriver half a second a login); the page runs no script
+            // that could tell, and the form posts the same fields.
+            let fill = "document.getElementById('okta-signin-username').value = arguments[0]; \
+                        document.getElementById('okta-signin-password').value = arguments[1];";
             self.client
-                .find(Locator::Id("okta-signin-password"))
-                .await
-                .map_err(cmd)?
-                .send_keys(password)
+                .execute(fill, vec![json!(user), json!(password)])
                 .await
                 .map_err(cmd)?;
             self.client
@@ -549,11 +792,8 @@ impl<'a> ChromiumDriver<'a> {
     pub async fn elsewhere(&mut self, url: &str, watch: Duration) -> Result<Page, DriverError> {
         let before = self.client.source().await.map_err(cmd)?;
         let here = self.client.window().await.map_err(cmd)?;
-        let tab = self.client.new_window(true).await.map_err(cmd)?;
-        self.client
-            .switch_to_window(tab.handle)
-            .await
-            .map_err(cmd)?;
+        let other = self.tab.new_window().await.map_err(cmd)?;
+        self.client.switch_to_window(other).await.map_err(cmd)?;
         self.client.goto(url).await.map_err(cmd)?;
         self.note_navigation("GET", Some("in another tab".into()))
             .await?;

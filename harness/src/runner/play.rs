@@ -144,20 +144,16 @@ async fn bounded(ctx: &Arc<Ctx>, s: &Scenario, prepared: Option<Prepared>) -> Sc
     };
     match &ctx.chrome {
         Some(chrome) => {
-            let session = chrome
-                .lock()
-                .await
-                .session(ctx.profile.profile.idp_tls)
-                .await;
-            let c = match session {
-                Ok(c) => c,
+            let tab = chrome.lock().await.tab(ctx.profile.profile.idp_tls).await;
+            let mut tab = match tab {
+                Ok(t) => t,
                 Err(e) => {
                     played.error = Some(e);
                     return finish(ctx, s, p, played, started, None);
                 }
             };
             let mut d = crate::driver::chromium::ChromiumDriver::new(
-                &c,
+                &mut tab,
                 ctx.idp.origins(),
                 ctx.rp_origins.clone(),
                 secrets(ctx, &p),
@@ -185,8 +181,10 @@ async fn bounded(ctx: &Arc<Ctx>, s: &Scenario, prepared: Option<Prepared>) -> Sc
                 }
             }
             drop(d);
-            // Closed whatever happened (its profile folder goes with ChromeDriver).
-            let _ = c.close().await;
+            // Its browser context goes whatever happened, with all the scenario left in
+            // the browser; the Chromium stays for the next scenario.
+            let back = async { chrome.lock().await.give_back(tab).await };
+            let _ = tokio::time::timeout(std::time::Duration::from_secs(15), back).await;
             report
         }
         None => {
