@@ -408,6 +408,7 @@ async fn secrets_are_blanked_out_of_the_page_before_a_screenshot() {
         .unwrap();
     drop(d);
     chrome.give_back(tab).await;
+    chrome.close().await;
     assert!(!source.contains(secret), "{source}");
     assert_eq!(value, "[redacted]");
 }
@@ -743,7 +744,9 @@ async fn each_tab_starts_empty_in_a_kept_chromium() {
     chrome.give_back(b).await;
     let (a, b) = two_empty_tabs(&mut chrome, &page).await;
     assert_eq!(starts(), 3);
-    drop((a, b, chrome));
+    chrome.give_back(a).await;
+    chrome.give_back(b).await;
+    chrome.close().await;
     let _ = std::fs::remove_dir_all(&dir);
 }
 

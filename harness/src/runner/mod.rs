@@ -318,6 +318,11 @@ pub async fn run(
             results.len()
         );
     }
+    if interrupted.is_none() {
+        if let Some(chrome) = &ctx.chrome {
+            chrome.lock().await.close().await;
+        }
+    }
     rp.stop().await;
     results.sort_by(|a, b| a.suite.cmp(&b.suite).then(a.id.cmp(&b.id)));
     let plans = opts
