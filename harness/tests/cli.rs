@@ -507,6 +507,43 @@ fn interrupt_run(
     (code, report, family, left)
 }
 
+/// A browser run that ends by itself leaves nothing in its temporary folder: neither its
+/// browsers' profiles nor Chromium's own `org.chromium.Chromium.*` folders (the Chromium it
+/// keeps between scenarios is closed at the end, not killed).
+#[test]
+fn a_browser_run_leaves_its_temporary_folder_empty() {
+    let dir = std::env::temp_dir().join(format!("oidc-harness-tmpdir-{}", std::process::id()));
+    let tmp = dir.join("tmp");
+    std::fs::create_dir_all(&tmp).unwrap();
+    let profile = dir.join("rp.toml");
+    std::fs::write(&profile, support::profile_text("", "sample-rp")).unwrap();
+    let out = harness()
+        .env("TMPDIR", &tmp)
+        .args(["run", "--rp"])
+        .arg(&profile)
+        .arg("--scenario")
+        .arg(scenario_file("oidc-core", "happy-path"))
+        .arg("--scenario")
+        .arg(scenario_file("oidc-core", "bad-signature"))
+        .args(["--driver", "browser", "--jobs", "1", "--out"])
+        .arg(dir.join("reports"))
+        .output()
+        .unwrap();
+    let left: Vec<String> = std::fs::read_dir(&tmp)
+        .unwrap()
+        .filter_map(|e| e.ok())
+        .map(|e| e.file_name().to_string_lossy().into_owned())
+        .collect();
+    std::fs::remove_dir_all(&dir).ok();
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(left.is_empty(), "left in its temporary folder: {left:?}");
+}
+
 fn alive(pid: u32) -> bool {
     std::fs::read_to_string(format!("/proc/{pid}/stat")).is_ok_and(|s| !s.contains(") Z "))
 }
