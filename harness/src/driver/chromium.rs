@@ -5,8 +5,8 @@
 //! own cookies, storage and cache, as a fresh profile has) in a Chromium the run keeps:
 //! a Chromium and its profile folder are started only when no kept one is free, so a run
 //! starts as many as it plays scenarios at once. The context is disposed of after the
-//! scenario whatever happened; ChromeDriver's whole process group is killed when the run
-//! ends.
+//! scenario whatever happened. A run that ends closes the Chromiums it kept; then (or at
+//! once, on an interruption) ChromeDriver's whole process group is killed.
 
 use std::path::PathBuf;
 use std::process::Stdio;
@@ -496,8 +496,6 @@ impl Drop for ChromeDriver {
 /// One scenario's browser.
 pub struct ChromiumDriver<'a> {
     tab: &'a mut Tab,
-    /// The tab's WebDriver session.
-    client: Client,
     /// Navigations seen, redacted.
     pub hops: Vec<Hop>,
     /// The IdP's origins (a personality may spread its endpoints over several hosts).
@@ -533,7 +531,6 @@ impl<'a> ChromiumDriver<'a> {
         settled_when: Option<String>,
     ) -> Self {
         Self {
-            client: tab.client().clone(),
             tab,
             hops: Vec::new(),
             idp_origins: idp_origins.to_vec(),
@@ -575,9 +572,19 @@ impl<'a> ChromiumDriver<'a> {
         }
     }
 
+    /// The tab's WebDriver session.
+    fn client(&self) -> &Client {
+        self.tab.client()
+    }
+
+    /// Whether this page is the IdP's sign-in form.
+    fn on_sign_in(&self, url: &str, source: &str) -> bool {
+        self.party(url) == Party::Idp && source.contains("okta-signin-username")
+    }
+
     async fn status(&self) -> u16 {
         let js = "const n = performance.getEntriesByType('navigation')[0]; return n && n.responseStatus ? n.responseStatus : 0;";
-        self.client
+        self.client()
             .execute(js, vec![])
             .await
             .ok()
@@ -590,7 +597,7 @@ impl<'a> ChromiumDriver<'a> {
         method: &str,
         note: Option<String>,
     ) -> Result<String, DriverError> {
-        let url = self.client.current_url().await.map_err(cmd)?.to_string();
+        let url = self.client().current_url().await.map_err(cmd)?.to_string();
         if url != self.last_url || note.is_some() {
             let status = self.status().await;
             let red = redact::text(&redact::url(&url), &self.secrets);
@@ -612,9 +619,9 @@ impl<'a> ChromiumDriver<'a> {
     /// documents (WebDriver then answers errors such as "target frame detached").
     async fn look(&mut self) -> Option<(String, String, bool)> {
         let url = self.note_navigation("GET", None).await.ok()?;
-        let source = self.client.source().await.ok()?;
+        let source = self.client().source().await.ok()?;
         let ready = self
-            .client
+            .client()
             .execute("return document.readyState", vec![])
             .await
             .ok()?;
@@ -637,13 +644,13 @@ impl<'a> ChromiumDriver<'a> {
                 continue;
             };
             if ready {
-                if self.party(&url) == Party::Idp && source.contains("okta-signin-username") {
+                if self.on_sign_in(&url, &source) {
                     // The IdP's sign-in page runs no script: loaded, it is final.
                     return Ok((url, source));
                 }
                 if let (Some(sel), Party::Rp) = (&self.settled_when, self.party(&url)) {
                     let found = self
-                        .client
+                        .client()
                         .execute(
                             "return document.querySelector(arguments[0]) !== null",
                             vec![json!(sel)],
@@ -654,7 +661,7 @@ impl<'a> ChromiumDriver<'a> {
                         .unwrap_or(false);
                     if found {
                         // The page may have changed since `source` was read: read it again.
-                        if let Ok(source) = self.client.source().await {
+                        if let Ok(source) = self.client().source().await {
                             return Ok((url, source));
                         }
                     }
@@ -681,7 +688,7 @@ impl<'a> ChromiumDriver<'a> {
         let (started, wait) = (Instant::now(), self.page_wait());
         while started.elapsed() < wait {
             if let Some((url, source, _)) = self.look().await {
-                if !(self.party(&url) == Party::Idp && source.contains("okta-signin-username")) {
+                if !self.on_sign_in(&url, &source) {
                     return;
                 }
                 // The IdP answered with the form again (wrong credentials): its message shows.
@@ -702,14 +709,12 @@ impl<'a> ChromiumDriver<'a> {
         password: &str,
         lose_rp_cookies: bool,
     ) -> Result<Login, DriverError> {
-        self.client.goto(start).await.map_err(cmd)?;
+        self.client().goto(start).await.map_err(cmd)?;
         let mut signed_in = false;
         let mut dropped = None;
         for _ in 0..MAX_HOPS {
             let (url, source) = self.settle().await?;
-            let on_sign_in =
-                self.party(&url) == Party::Idp && source.contains("okta-signin-username");
-            if !on_sign_in {
+            if !self.on_sign_in(&url, &source) {
                 return Ok(Login {
                     page: Page {
                         status: self.status().await,
@@ -733,11 +738,11 @@ impl<'a> ChromiumDriver<'a> {
             // that could tell, and the form posts the same fields.
             let fill = "document.getElementById('okta-signin-username').value = arguments[0]; \
                         document.getElementById('okta-signin-password').value = arguments[1];";
-            self.client
+            self.client()
                 .execute(fill, vec![json!(user), json!(password)])
                 .await
                 .map_err(cmd)?;
-            self.client
+            self.client()
                 .find(Locator::Id("okta-signin-submit"))
                 .await
                 .map_err(cmd)?
@@ -766,13 +771,13 @@ impl<'a> ChromiumDriver<'a> {
     /// Drops every cookie but the IdP's session (IdP and RP share the host, so the jar is
     /// one), and the RP origins' web storage.
     async fn drop_rp_cookies(&mut self) -> Result<usize, DriverError> {
-        let cookies = self.client.get_all_cookies().await.map_err(cmd)?;
+        let cookies = self.client().get_all_cookies().await.map_err(cmd)?;
         let mut n = 0;
         for c in cookies
             .iter()
             .filter(|c| !c.name().starts_with("mockidp_sid_"))
         {
-            self.client.delete_cookie(c.name()).await.map_err(cmd)?;
+            self.client().delete_cookie(c.name()).await.map_err(cmd)?;
             n += 1;
         }
         Ok(n)
@@ -780,7 +785,7 @@ impl<'a> ChromiumDriver<'a> {
 
     /// A plain navigation (logout, unsolicited callbacks).
     pub async fn visit(&mut self, url: &str) -> Result<Page, DriverError> {
-        self.client.goto(url).await.map_err(cmd)?;
+        self.client().goto(url).await.map_err(cmd)?;
         let (url, body) = self.settle().await?;
         Ok(Page {
             status: self.status().await,
@@ -792,25 +797,25 @@ impl<'a> ChromiumDriver<'a> {
     /// Visits `url` in a new tab, closes it, and watches this tab's page for up to
     /// `watch` until its source changes.
     pub async fn elsewhere(&mut self, url: &str, watch: Duration) -> Result<Page, DriverError> {
-        let before = self.client.source().await.map_err(cmd)?;
-        let here = self.client.window().await.map_err(cmd)?;
+        let before = self.client().source().await.map_err(cmd)?;
+        let here = self.client().window().await.map_err(cmd)?;
         let other = self.tab.new_window().await.map_err(cmd)?;
-        self.client.switch_to_window(other).await.map_err(cmd)?;
-        self.client.goto(url).await.map_err(cmd)?;
+        self.client().switch_to_window(other).await.map_err(cmd)?;
+        self.client().goto(url).await.map_err(cmd)?;
         self.note_navigation("GET", Some("in another tab".into()))
             .await?;
-        self.client.close_window().await.map_err(cmd)?;
-        self.client.switch_to_window(here).await.map_err(cmd)?;
+        self.client().close_window().await.map_err(cmd)?;
+        self.client().switch_to_window(here).await.map_err(cmd)?;
         let started = Instant::now();
         let mut source = before.clone();
         while started.elapsed() < watch {
             tokio::time::sleep(Duration::from_millis(200)).await;
-            source = self.client.source().await.map_err(cmd)?;
+            source = self.client().source().await.map_err(cmd)?;
             if source != before {
                 break;
             }
         }
-        let url = self.client.current_url().await.map_err(cmd)?.to_string();
+        let url = self.client().current_url().await.map_err(cmd)?.to_string();
         self.last_url = url.clone();
         Ok(Page {
             status: self.status().await,
@@ -821,7 +826,7 @@ impl<'a> ChromiumDriver<'a> {
 
     /// A PNG of the current page.
     pub async fn screenshot(&self) -> Option<Vec<u8>> {
-        self.client.screenshot().await.ok()
+        self.client().screenshot().await.ok()
     }
 
     /// Replaces `secrets` wherever they show on the page (text and form values), so a
@@ -838,7 +843,7 @@ impl<'a> ChromiumDriver<'a> {
               for (const c of n.childNodes) walk(c);\n\
             };\n\
             if (document.documentElement) walk(document.documentElement);";
-        let _ = self.client.execute(JS, vec![json!(secrets)]).await;
+        let _ = self.client().execute(JS, vec![json!(secrets)]).await;
     }
 }
 
