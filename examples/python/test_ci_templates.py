@@ -36,7 +36,7 @@ def sample_rp_profile(tmp):
     built = pathlib.Path(BINARY).resolve().parent / "sample-rp"
     if built.is_file():
         text = re.sub(r"(?m)^command = .*$", f"command = [{json.dumps(str(built))}]", text)
-        text = re.sub(r'(?m)^cwd = .*$', "", text)
+        text = re.sub(r'(?m)^(cwd|build) = .*$', "", text)
     else:
         text = re.sub(r'(?m)^cwd = .*$', f"cwd = {json.dumps(str(ROOT))}", text)
     profile = tmp / "sample-rp.toml"

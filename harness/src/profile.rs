@@ -228,6 +228,10 @@ pub enum Driver {
 pub struct Start {
     /// The program and its arguments (templated).
     pub command: Vec<String>,
+    /// Run to its end once, before the RP first starts (templated, in `cwd`, with `env`):
+    /// a build, so that `command` starts the built RP at once however often it restarts.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub build: Option<Vec<String>>,
     /// Environment (templated): `{issuer}`, `{client_id}`, `{client_secret}`,
     /// `{redirect_uri}`, `{ca_file}`, `{profile_dir}`, `{required_group}`,
     /// `{groups_token}`, `{groups_claim}`, `{end_session_endpoint}`,
@@ -598,7 +602,8 @@ pub fn load(path: &Path) -> Result<Compiled, InputError> {
     Ok(c)
 }
 
-/// The start command's folder and program exist, before anything runs.
+/// The start command's folder and program exist, before anything runs (the build's
+/// program, when there is a build: the RP's may be what it builds).
 fn check_start(c: &Compiled, file: &str, text: &str) -> Result<(), InputError> {
     let Some(start) = &c.profile.start else {
         return Ok(());
@@ -619,9 +624,13 @@ fn check_start(c: &Compiled, file: &str, text: &str) -> Result<(), InputError> {
             None,
         ));
     }
+    let (field, argv) = match &start.build {
+        Some(build) => ("build", build),
+        None => ("command", &start.command),
+    };
     let mut vars = BTreeMap::new();
     vars.insert("profile_dir", c.dir.display().to_string());
-    let program = template(&start.command[0], &vars);
+    let program = template(&argv[0], &vars);
     if program.contains('{') {
         return Ok(());
     }
@@ -635,7 +644,7 @@ fn check_start(c: &Compiled, file: &str, text: &str) -> Result<(), InputError> {
         return Err(at_path(
             file,
             text,
-            &["start", "command", "0"],
+            &["start", field, "0"],
             format!(
                 "expected a program to run (found `{program}`: {})",
                 if program.contains('/') {
@@ -650,7 +659,7 @@ fn check_start(c: &Compiled, file: &str, text: &str) -> Result<(), InputError> {
     Ok(())
 }
 
-/// The variables `start.command` and `start.env` may use.
+/// The variables `start.command`, `start.build` and `start.env` may use.
 pub const TEMPLATE_VARS: [&str; 11] = [
     "issuer",
     "client_id",
@@ -815,6 +824,15 @@ pub fn parse(file: &str, text: &str) -> Result<Compiled, InputError> {
                 None,
             ));
         }
+        if s.build.as_ref().is_some_and(Vec::is_empty) {
+            return Err(at_path(
+                file,
+                text,
+                &["start", "build"],
+                "expected a program and its arguments (or no `build`)".into(),
+                None,
+            ));
+        }
         http(&["start", "ready_url"], &s.ready_url)?;
         if s.ready_timeout_secs == 0 {
             return Err(at_path(
@@ -825,16 +843,16 @@ pub fn parse(file: &str, text: &str) -> Result<Compiled, InputError> {
                 None,
             ));
         }
-        let vars_in = s
-            .command
-            .iter()
-            .enumerate()
-            .map(|(i, a)| {
-                (
-                    vec!["start".to_string(), "command".into(), i.to_string()],
-                    a,
-                )
-            })
+        fn args<'a>(
+            field: &'static str,
+            argv: &'a [String],
+        ) -> impl Iterator<Item = (Vec<String>, &'a String)> {
+            argv.iter()
+                .enumerate()
+                .map(move |(i, a)| (vec!["start".to_string(), field.into(), i.to_string()], a))
+        }
+        let vars_in = args("command", &s.command)
+            .chain(args("build", s.build.as_deref().unwrap_or_default()))
             .chain(
                 s.env
                     .iter()

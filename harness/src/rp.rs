@@ -174,6 +174,8 @@ impl RpLog {
 pub struct RpProcess {
     child: tokio::process::Child,
     pgid: Option<u32>,
+    /// The tasks reading its output into the log.
+    pumps: Vec<tokio::task::JoinHandle<()>>,
 }
 
 /// Why the RP could not be started.
@@ -188,6 +190,9 @@ pub enum StartError {
     /// It started, but exited or never got ready.
     #[error("{0}")]
     NotReady(String),
+    /// Its `build` failed or did not finish.
+    #[error("{0}")]
+    Build(String),
 }
 
 /// The `host:port` a URL's server listens on.
@@ -253,7 +258,54 @@ impl RpProcess {
         dir: &Path,
         log: &RpLog,
     ) -> Result<Self, StartError> {
-        let argv: Vec<String> = start.command.iter().map(|a| template(a, vars)).collect();
+        Self::spawn(&start.command, start, vars, dir, log)
+    }
+
+    /// Runs the profile's `build` (if any) to its end, as the RP is started (in `cwd`,
+    /// with `env`, its output read into `log`). It must exit 0 within `timeout`; one that
+    /// does not finish is stopped, with whatever it started.
+    pub async fn build(
+        start: &Start,
+        vars: &BTreeMap<&str, String>,
+        dir: &Path,
+        log: &RpLog,
+        timeout: Duration,
+    ) -> Result<(), StartError> {
+        let Some(build) = &start.build else {
+            return Ok(());
+        };
+        // As written in the profile, not templated: a template may hold the secret.
+        let shown = build.join(" ");
+        let mut p = Self::spawn(build, start, vars, dir, log)?;
+        let done = tokio::time::timeout(timeout, p.child.wait()).await;
+        // Its last lines are in the log before they are quoted.
+        for pump in std::mem::take(&mut p.pumps) {
+            let _ = tokio::time::timeout(Duration::from_secs(1), pump).await;
+        }
+        p.stop().await;
+        match done {
+            Ok(Ok(status)) if status.success() => Ok(()),
+            Ok(Ok(status)) => Err(StartError::Build(format!(
+                "its build `{shown}` exited with {status}"
+            ))),
+            Ok(Err(e)) => Err(StartError::Build(format!(
+                "its build `{shown}` could not be waited for: {e}"
+            ))),
+            Err(_) => Err(StartError::Build(format!(
+                "its build `{shown}` did not finish within {} s (`ready_timeout_secs`)",
+                timeout.as_secs()
+            ))),
+        }
+    }
+
+    fn spawn(
+        command: &[String],
+        start: &Start,
+        vars: &BTreeMap<&str, String>,
+        dir: &Path,
+        log: &RpLog,
+    ) -> Result<Self, StartError> {
+        let argv: Vec<String> = command.iter().map(|a| template(a, vars)).collect();
         let cwd = match &start.cwd {
             Some(c) => dir.join(c),
             None => dir.to_path_buf(),
@@ -277,14 +329,15 @@ impl RpProcess {
             ))
         })?;
         log.note(&format!("started `{}`", argv[0]));
+        let mut pumps = Vec::new();
         if let Some(out) = child.stdout.take() {
-            tokio::spawn(pump(out, log.clone()));
+            pumps.push(tokio::spawn(pump(out, log.clone())));
         }
         if let Some(err) = child.stderr.take() {
-            tokio::spawn(pump(err, log.clone()));
+            pumps.push(tokio::spawn(pump(err, log.clone())));
         }
         let pgid = child.id();
-        Ok(Self { child, pgid })
+        Ok(Self { child, pgid, pumps })
     }
 
     /// Polls `url` until it answers below 500, the process dies, or `timeout` passes. An

@@ -287,6 +287,30 @@ fn profile_whose_folder_or_program_is_missing() {
 }
 
 #[test]
+fn profile_whose_build_is_empty_or_missing() {
+    let e = run(
+        &[("ok.toml", GOOD_SCENARIO)],
+        &format!("{GOOD_PROFILE}{START}build = []\n"),
+    );
+    assert!(
+        e.contains("profile.toml:13:9: expected a program and its arguments (or no `build`)"),
+        "{e}"
+    );
+    // With a build, its program is checked, not the RP's (which it may be what makes).
+    let e = run(
+        &[("ok.toml", GOOD_SCENARIO)],
+        &format!(
+            "{GOOD_PROFILE}{}build = [\"./no-such-build\"]\n",
+            START.replace("\"sh\", ", "\"./not-built-yet\", ")
+        ),
+    );
+    assert!(
+        e.contains("profile.toml:13:10: expected a program to run (found `./no-such-build`"),
+        "{e}"
+    );
+}
+
+#[test]
 fn profile_with_a_zero_timeout() {
     let e = run(
         &[("ok.toml", GOOD_SCENARIO)],

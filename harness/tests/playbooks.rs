@@ -15,7 +15,8 @@ fn root() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("..")
 }
 
-/// The playbook's profile, with the sample RP built for the tests instead of `cargo run`.
+/// The playbook's profile, with the sample RP built for the tests instead of its `build`
+/// and binary.
 fn profile_of(path: &str) -> harness::profile::Compiled {
     let text = std::fs::read_to_string(root().join(path)).unwrap();
     let port = free_port();
@@ -38,6 +39,10 @@ fn profile_of(path: &str) -> harness::profile::Compiled {
     };
     let text = format!("{}command = [{command}]{}", &text[..start], &text[end..])
         .replace("cwd = \"../..\"\n", "")
+        .lines()
+        .filter(|l| !l.starts_with("build = "))
+        .map(|l| format!("{l}\n"))
+        .collect::<String>()
         .replace(
             &format!("127.0.0.1:{old_port}"),
             &format!("127.0.0.1:{port}"),

@@ -343,3 +343,59 @@ async fn an_rp_that_echoes_every_secret_leaks_none_of_them_into_the_output_folde
     assert!(log.contains("\"refresh_token\":\"[refresh_token:"), "{log}");
     std::fs::remove_dir_all(&dir).ok();
 }
+
+/// The profile's `build` runs once in a run, before the RP's first start, however often
+/// the RP restarts (here for two scenarios that run alone); a build that fails is the
+/// run's error, quoting what the build printed, and the RP is never started.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_build_runs_once_before_the_first_start_and_its_failure_is_quoted() {
+    let dir = std::env::temp_dir().join(format!("oidc-harness-build-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let marker = dir.join("builds");
+    let with_build = |build: &str| {
+        let text = profile_text("", "sample-rp").replacen(
+            "[start]\n",
+            &format!("[start]\nbuild = {build}\n"),
+            1,
+        );
+        harness::profile::parse("built.toml", &text).unwrap()
+    };
+    let p = with_build(&format!(
+        "[\"sh\", \"-c\", \"echo built >> {}\"]",
+        marker.display()
+    ));
+    let ids = ["happy-path", "jwks-unavailable", "discovery-malformed"];
+    let out = dir.join("out");
+    let opts = Options {
+        out_dir: Some(out.clone()),
+        ..Options::default()
+    };
+    let r = run(p, scenarios(&ids), opts).await;
+    assert!(
+        r.scenarios.iter().all(|s| s.verdict == Verdict::Pass),
+        "{:?}",
+        verdicts(&r)
+    );
+    assert_eq!(std::fs::read_to_string(&marker).unwrap(), "built\n");
+    let log = std::fs::read_to_string(out.join("rp.log")).unwrap();
+    let notes: Vec<&str> = log.lines().filter(|l| l.starts_with("── ")).collect();
+    assert_eq!(notes[0], "── oidc-harness: build ──", "{notes:?}");
+    assert_eq!(
+        notes.iter().filter(|l| l.contains("restart for")).count(),
+        2,
+        "{notes:?}"
+    );
+
+    let p = with_build(r#"["sh", "-c", "echo 'error[E0425]: cannot find value' >&2; exit 101"]"#);
+    let mut sinks: Vec<Box<dyn harness::report::Sink>> = Vec::new();
+    let e = harness::runner::run(p, scenarios(&ids), &Options::default(), &mut sinks)
+        .await
+        .unwrap_err()
+        .to_string();
+    assert!(
+        e.contains("the RP could not start: its build `sh -c echo 'error[E0425]: cannot find value' >&2; exit 101` exited with exit status: 101")
+            && e.contains("its last words: «error[E0425]: cannot find value»"),
+        "{e}"
+    );
+    let _ = std::fs::remove_dir_all(&dir);
+}

@@ -236,7 +236,9 @@ impl Known {
         if inner.values.len() >= MAX_REMEMBERED {
             inner.values.pop_front();
         }
-        inner.values.push_back(Arc::new(Secret::new(kind, value.to_string())));
+        inner
+            .values
+            .push_back(Arc::new(Secret::new(kind, value.to_string())));
         inner.pushed += 1;
     }
 
@@ -376,9 +378,9 @@ impl Shared {
 #[cfg(test)]
 mod tests {
     use super::{Known, Matcher, Part, RECENT_MAX, Secret, forms};
-    use std::sync::Arc;
     use aho_corasick::{AhoCorasick, MatchKind};
     use proptest::prelude::*;
+    use std::sync::Arc;
 
     #[test]
     fn a_secret_has_its_encoded_forms() {
@@ -537,9 +539,17 @@ mod tests {
         assert_eq!(known.builds(), (1, 1));
         known.touch();
         let m = known.matcher(|| vec![("password", "new-password".to_string())]);
-        assert_eq!(known.builds(), (1, 2), "the issued values are not searched again");
+        assert_eq!(
+            known.builds(),
+            (1, 2),
+            "the issued values are not searched again"
+        );
         assert!(!m.redact("new-password").contains("new-password"));
-        assert_eq!(m.redact("static-secret-1"), "static-secret-1", "gone with the tenant");
+        assert_eq!(
+            m.redact("static-secret-1"),
+            "static-secret-1",
+            "gone with the tenant"
+        );
         assert!(
             !m.redact("issued-value-1").contains("issued"),
             "remembered values stay"

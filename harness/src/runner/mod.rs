@@ -144,25 +144,37 @@ impl Rp {
             }
             Err(e) => {
                 p.stop().await;
-                let tail = ctx.log.since(mark);
-                let tail: Vec<&String> = tail.iter().rev().take(8).rev().collect();
-                let words = if tail.is_empty() {
-                    " (it printed nothing)".to_string()
-                } else {
-                    format!(
-                        "; its last words: {}",
-                        tail.iter()
-                            .map(|l| format!("«{l}»"))
-                            .collect::<Vec<_>>()
-                            .join(" ")
-                    )
-                };
                 Err(match e {
-                    StartError::NotReady(m) => StartError::NotReady(format!("{m}{words}")),
+                    StartError::NotReady(m) => {
+                        StartError::NotReady(format!("{m}{}", last_words(ctx, mark)))
+                    }
                     other => other,
                 })
             }
         }
+    }
+
+    /// Runs the profile's `build`, once in a run, before the RP first starts (and before
+    /// any fault is armed: a build that fails is the run's error, not the RP's refusal).
+    pub async fn build(&mut self, ctx: &Ctx) -> Result<(), StartError> {
+        let Some(start) = ctx
+            .profile
+            .profile
+            .start
+            .as_ref()
+            .filter(|s| s.build.is_some())
+        else {
+            return Ok(());
+        };
+        ctx.log.note("build");
+        let mark = ctx.log.mark();
+        let timeout = Duration::from_secs(start.ready_timeout_secs);
+        RpProcess::build(start, &self.vars, &ctx.profile.dir, &ctx.log, timeout)
+            .await
+            .map_err(|e| match e {
+                StartError::Build(m) => StartError::Build(format!("{m}{}", last_words(ctx, mark))),
+                other => other,
+            })
     }
 
     /// Stops it, if it runs.
@@ -170,6 +182,23 @@ impl Rp {
         if let Some(p) = self.process.take() {
             p.stop().await;
         }
+    }
+}
+
+/// The RP's last log lines since `mark`, to quote in an error.
+fn last_words(ctx: &Ctx, mark: usize) -> String {
+    let tail = ctx.log.since(mark);
+    let tail: Vec<&String> = tail.iter().rev().take(8).rev().collect();
+    if tail.is_empty() {
+        " (it printed nothing)".to_string()
+    } else {
+        format!(
+            "; its last words: {}",
+            tail.iter()
+                .map(|l| format!("«{l}»"))
+                .collect::<Vec<_>>()
+                .join(" ")
+        )
     }
 }
 
@@ -368,6 +397,9 @@ async fn execute(
     out: &mut Sinks<'_>,
     results: &mut Vec<crate::report::ScenarioReport>,
 ) -> Result<(), RunError> {
+    if let Err(e) = rp.build(ctx).await {
+        return Err(RunError(format!("the RP could not start: {e}")));
+    }
     if !plan.parallel.is_empty() || !restart {
         if let Err(e) = rp.start(ctx, "start").await {
             return Err(RunError(match e {
