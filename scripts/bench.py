@@ -491,7 +491,7 @@ end
          (f"spread {(max(auth_instr) - min(auth_instr)) / max(auth_instr):.1%}: callgrind, in-process, "
           "after the first 10,000 filled the pending sign-ins' cap") if auth_instr else "valgrind missing"),
         ("redacting an RP log line after each new issued value", f"{redact_us:.0f} µs",
-         "10,000 values known (the most remembered): the large automaton rebuilt once per 256 new values"),
+         "10,000 values known (the most remembered), a login's (codes and kilobyte JWTs): the large automaton rebuilt once per 256 new values"),
         ("catalog against the sample RP", f"{catalog:.2f} s",
          "README's command (`oidc-harness run --rp fixtures/rps/sample-rp.toml`), default jobs and reports, median of 3: "
          + ", ".join(f"{n} {v}" for v, n in sorted(catalog_verdicts.items()))),

@@ -296,7 +296,7 @@ fn profile_whose_build_is_empty_or_missing() {
         e.contains("profile.toml:13:9: expected a program and its arguments (or no `build`)"),
         "{e}"
     );
-    // With a build, its program is checked, not the RP's (which it may be what makes).
+    // With a build, its program is checked, not the RP's, which the build may make.
     let e = run(
         &[("ok.toml", GOOD_SCENARIO)],
         &format!(

@@ -27,8 +27,8 @@ pub const RECENT_MAX: usize = 256;
 /// How many bytes of each secret an automaton holds: its last ones (all of it when
 /// shorter). A match of them is a candidate, kept when the text before it holds the rest.
 /// Tokens are a kilobyte of text, so the automata are ~30 times smaller than over whole
-/// values, and as quick to build; an ID token's last bytes are its signature's, unlike its
-/// first (every token's header is the same).
+/// values, and that much quicker to build; an ID token's last bytes are its signature's,
+/// unlike its first (every token's header is the same).
 pub const ANCHOR: usize = 32;
 
 /// What the IdP issued or was given, in order.
