@@ -446,11 +446,11 @@ mod tests {
         }
 
         /// Secrets longer than their anchor, with anchors three bytes long over a
-        /// two-letter alphabet: most anchors are shared by several secrets and found
-        /// where no secret is, and each candidate is checked against the text before it.
-        /// Still exactly what one automaton over the whole secrets replaces, including a
-        /// secret given twice under two kinds (the first given wins) and two-byte
-        /// characters cut by the anchor's window.
+        /// three-letter alphabet (`é` two bytes long): most anchors are shared by several
+        /// secrets and found where no secret is, and each candidate is checked against the
+        /// text before it. Still exactly what one automaton over the whole secrets
+        /// replaces, including a secret given twice under two kinds (the first given wins)
+        /// and a two-byte character cut by the anchor's window.
         #[test]
         fn short_anchors_replace_as_whole_secrets(
             first in prop::collection::vec("[ab\u{e9}]{4,14}", 1..6),
