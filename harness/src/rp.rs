@@ -261,19 +261,17 @@ impl RpProcess {
         Self::spawn(&start.command, start, vars, dir, log)
     }
 
-    /// Runs the profile's `build` (if any) to its end, as the RP is started (in `cwd`,
-    /// with `env`, its output read into `log`). It must exit 0 within `timeout`; one that
-    /// does not finish is stopped, with whatever it started.
+    /// Runs `build` (the profile's) to its end, as the RP is started (in `cwd`, with
+    /// `env`, its output read into `log`). It must exit 0 within `timeout`; one that does
+    /// not finish is stopped, with whatever it started.
     pub async fn build(
+        build: &[String],
         start: &Start,
         vars: &BTreeMap<&str, String>,
         dir: &Path,
         log: &RpLog,
         timeout: Duration,
     ) -> Result<(), StartError> {
-        let Some(build) = &start.build else {
-            return Ok(());
-        };
         // As written in the profile, not templated: a template may hold the secret.
         let shown = build.join(" ");
         let mut p = Self::spawn(build, start, vars, dir, log)?;

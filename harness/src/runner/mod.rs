@@ -157,24 +157,31 @@ impl Rp {
     /// Runs the profile's `build`, once in a run, before the RP first starts (and before
     /// any fault is armed: a build that fails is the run's error, not the RP's refusal).
     pub async fn build(&mut self, ctx: &Ctx) -> Result<(), StartError> {
-        let Some(start) = ctx
+        let Some((start, build)) = ctx
             .profile
             .profile
             .start
             .as_ref()
-            .filter(|s| s.build.is_some())
+            .and_then(|s| Some((s, s.build.as_deref()?)))
         else {
             return Ok(());
         };
         ctx.log.note("build");
         let mark = ctx.log.mark();
         let timeout = Duration::from_secs(start.ready_timeout_secs);
-        RpProcess::build(start, &self.vars, &ctx.profile.dir, &ctx.log, timeout)
-            .await
-            .map_err(|e| match e {
-                StartError::Build(m) => StartError::Build(format!("{m}{}", last_words(ctx, mark))),
-                other => other,
-            })
+        RpProcess::build(
+            build,
+            start,
+            &self.vars,
+            &ctx.profile.dir,
+            &ctx.log,
+            timeout,
+        )
+        .await
+        .map_err(|e| match e {
+            StartError::Build(m) => StartError::Build(format!("{m}{}", last_words(ctx, mark))),
+            other => other,
+        })
     }
 
     /// Stops it, if it runs.
