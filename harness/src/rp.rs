@@ -389,7 +389,7 @@ impl RpProcess {
     pub async fn stop(mut self) {
         if let Some(pgid) = self.pgid.take() {
             let family = crate::procs::descendants(pgid);
-            signal_group(pgid, "-TERM");
+            signal_group(pgid, Signal::Term);
             // Its exit is awaited, not polled for.
             let _ = tokio::time::timeout(Duration::from_secs(2), self.child.wait()).await;
             crate::procs::kill_tree(pgid);
@@ -425,7 +425,7 @@ impl Drop for RpProcess {
     }
 }
 
-use crate::procs::signal_group;
+use crate::procs::{Signal, signal_group};
 
 #[cfg(test)]
 mod tests {

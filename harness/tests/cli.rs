@@ -383,6 +383,51 @@ fn a_report_that_cannot_be_written_fails_the_run_and_is_never_said_written() {
     assert!(err.contains("not-a-folder/reports"), "{err}");
 }
 
+/// A profile's build is named on the terminal before it runs, with where its output goes,
+/// and how long it took after: the first run on a fresh machine compiles the RP, which is
+/// otherwise a silent minute.
+#[test]
+fn the_build_is_named_on_the_terminal_with_where_its_output_goes() {
+    let dir = std::env::temp_dir().join(format!("oidc-harness-building-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let profile = dir.join("rp.toml");
+    let text = support::profile_text("", "sample-rp").replacen(
+        "[start]\n",
+        "[start]\nbuild = [\"sh\", \"-c\", \"echo compiling the RP\"]\n",
+        1,
+    );
+    std::fs::write(&profile, text).unwrap();
+    let reports = dir.join("reports");
+    let out = harness()
+        .args(["run", "--rp"])
+        .arg(&profile)
+        .arg("--scenario")
+        .arg(scenario_file("oidc-core", "happy-path"))
+        .arg("--out")
+        .arg(&reports)
+        .output()
+        .unwrap();
+    let rp_log = std::fs::read_to_string(reports.join("rp.log")).unwrap_or_default();
+    std::fs::remove_dir_all(&dir).ok();
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(0), "{err}");
+    let building = format!(
+        "building the RP: `sh -c echo compiling the RP` (its output goes to {})",
+        reports.join("rp.log").display()
+    );
+    let lines: Vec<&str> = err.lines().collect();
+    let at = lines.iter().position(|l| *l == building);
+    assert!(at.is_some(), "{err}");
+    let took = lines[at.unwrap() + 1];
+    assert!(
+        took.starts_with("the RP's build took ") && took.ends_with(" s"),
+        "{err}"
+    );
+    // The build's own words are in the RP's log, not on the terminal.
+    assert!(!err.contains("compiling the RP\n"), "{err}");
+    assert!(rp_log.contains("compiling the RP"), "{rp_log}");
+}
+
 #[test]
 fn inconclusive_fails_the_run_only_when_asked() {
     let dir = std::env::temp_dir().join(format!("oidc-harness-failon-{}", std::process::id()));

@@ -175,6 +175,18 @@ pub enum Event<'a> {
         /// Which IdP the mock is.
         idp: mock_idp::Personality,
     },
+    /// The profile's `build` starts (once in a run, before the RP first starts).
+    Building {
+        /// The build, as the profile writes it.
+        command: &'a str,
+        /// Where its output goes (`rp.log`), when the run writes reports.
+        log: Option<&'a std::path::Path>,
+    },
+    /// The build exited 0, after this long.
+    Built {
+        /// How long it took.
+        took: std::time::Duration,
+    },
     /// A scenario finished.
     Finished(&'a ScenarioReport),
     /// The run is over.

@@ -49,6 +49,23 @@ impl Sink for TerminalSink {
                     )?;
                 }
             }
+            Event::Building { command, log } => {
+                if self.tty && self.done > 0 {
+                    // Over the progress bar of the scenarios skipped so far.
+                    write!(err, "\r\x1b[2K")?;
+                }
+                match log {
+                    Some(log) => writeln!(
+                        err,
+                        "building the RP: `{command}` (its output goes to {})",
+                        log.display()
+                    )?,
+                    None => writeln!(err, "building the RP: `{command}`")?,
+                }
+            }
+            Event::Built { took } => {
+                writeln!(err, "the RP's build took {:.1} s", took.as_secs_f64())?;
+            }
             Event::Finished(r) => {
                 self.done += 1;
                 let width = 24;

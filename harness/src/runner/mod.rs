@@ -156,16 +156,12 @@ impl Rp {
 
     /// Runs the profile's `build`, once in a run, before the RP first starts (and before
     /// any fault is armed: a build that fails is the run's error, not the RP's refusal).
-    pub async fn build(&mut self, ctx: &Ctx) -> Result<(), StartError> {
-        let Some((start, build)) = ctx
-            .profile
-            .profile
-            .start
-            .as_ref()
-            .and_then(|s| Some((s, s.build.as_deref()?)))
-        else {
-            return Ok(());
-        };
+    pub async fn build(
+        &mut self,
+        ctx: &Ctx,
+        start: &crate::profile::Start,
+        build: &[String],
+    ) -> Result<(), StartError> {
         ctx.log.note("build");
         let mark = ctx.log.mark();
         let timeout = Duration::from_secs(start.ready_timeout_secs);
@@ -404,8 +400,25 @@ async fn execute(
     out: &mut Sinks<'_>,
     results: &mut Vec<crate::report::ScenarioReport>,
 ) -> Result<(), RunError> {
-    if let Err(e) = rp.build(ctx).await {
-        return Err(RunError(format!("the RP could not start: {e}")));
+    if let Some((start, build)) = ctx
+        .profile
+        .profile
+        .start
+        .as_ref()
+        .and_then(|s| Some((s, s.build.as_deref()?)))
+    {
+        let log = ctx.out_dir.as_ref().map(|d| d.join("rp.log"));
+        out.send(&Event::Building {
+            command: &build.join(" "),
+            log: log.as_deref(),
+        });
+        let began = Instant::now();
+        if let Err(e) = rp.build(ctx, start, build).await {
+            return Err(RunError(format!("the RP could not start: {e}")));
+        }
+        out.send(&Event::Built {
+            took: began.elapsed(),
+        });
     }
     if !plan.parallel.is_empty() || !restart {
         if let Err(e) = rp.start(ctx, "start").await {
