@@ -358,6 +358,19 @@ fn scenario_file(suite: &str, id: &str) -> std::path::PathBuf {
     catalog_dir().join(suite).join(format!("{id}.toml"))
 }
 
+/// `oidc-harness run` of `happy-path` alone against `profile`, its reports in `out`.
+fn run_happy_path(profile: &std::path::Path, out: &std::path::Path) -> std::process::Output {
+    harness()
+        .args(["run", "--rp"])
+        .arg(profile)
+        .arg("--scenario")
+        .arg(scenario_file("oidc-core", "happy-path"))
+        .arg("--out")
+        .arg(out)
+        .output()
+        .unwrap()
+}
+
 #[test]
 fn a_report_that_cannot_be_written_fails_the_run_and_is_never_said_written() {
     let dir = std::env::temp_dir().join(format!("oidc-harness-unwritable-{}", std::process::id()));
@@ -367,15 +380,7 @@ fn a_report_that_cannot_be_written_fails_the_run_and_is_never_said_written() {
     // A regular file where the report folder should be.
     let blocker = dir.join("not-a-folder");
     std::fs::write(&blocker, "x").unwrap();
-    let out = harness()
-        .args(["run", "--rp"])
-        .arg(&profile)
-        .arg("--scenario")
-        .arg(scenario_file("oidc-core", "happy-path"))
-        .arg("--out")
-        .arg(blocker.join("reports"))
-        .output()
-        .unwrap();
+    let out = run_happy_path(&profile, &blocker.join("reports"));
     std::fs::remove_dir_all(&dir).ok();
     let err = String::from_utf8_lossy(&out.stderr);
     assert_eq!(out.status.code(), Some(3), "{err}");
@@ -398,15 +403,7 @@ fn the_build_is_named_on_the_terminal_with_where_its_output_goes() {
     );
     std::fs::write(&profile, text).unwrap();
     let reports = dir.join("reports");
-    let out = harness()
-        .args(["run", "--rp"])
-        .arg(&profile)
-        .arg("--scenario")
-        .arg(scenario_file("oidc-core", "happy-path"))
-        .arg("--out")
-        .arg(&reports)
-        .output()
-        .unwrap();
+    let out = run_happy_path(&profile, &reports);
     let rp_log = std::fs::read_to_string(reports.join("rp.log")).unwrap_or_default();
     std::fs::remove_dir_all(&dir).ok();
     let err = String::from_utf8_lossy(&out.stderr);

@@ -14,8 +14,8 @@
 //!   same tokens with the same key but checking and remembering nothing: the practical
 //!   limit of token issuance and logins.
 //! - `bench work KIND N`: N in-process requests of KIND (`sign`, `token`, `login`,
-//!   `discovery`, `authorize`, and `bare`: the bare server's answer to discovery), no
-//!   network, for `valgrind --tool=callgrind` to count the instructions each costs: the
+//!   `discovery`, `authorize`, and `bare` and `bare-login`: the bare server's discovery
+//!   and logins), no network, for `valgrind --tool=callgrind` to count the instructions each costs: the
 //!   IdP's own work beside its signatures, free of this machine's noise.
 //!
 //! - `bench redact N`: the IdP remembers N issued values, then each of 1,000 more is
@@ -315,13 +315,14 @@ async fn work(kind: &str, n: u64) {
                     String::from_utf8_lossy(&tokens)
                 );
             }
-            "login" => {
+            "login" | "bare-login" => {
+                let app = if kind == "bare-login" { &bare } else { &app };
                 let (verifier, challenge) = pkce();
                 let q = format!(
                     "client_id={WEB}&redirect_uri=http%3A%2F%2F127.0.0.1%3A8080%2Fcallback&response_type=code&scope=openid+profile+email&state=bench-state-0123456789&nonce=bench-nonce-0123456789&code_challenge={challenge}&code_challenge_method=S256"
                 );
                 let (h, page) = call(
-                    &app,
+                    app,
                     Request::get(format!("/oauth2/default/v1/authorize?{q}"))
                         .body(Body::empty())
                         .expect("a request"),
@@ -342,7 +343,7 @@ async fn work(kind: &str, n: u64) {
                     "stateToken={token}&username=alice%40example.com&password=correct+horse+battery+staple"
                 );
                 let (h, _) = call(
-                    &app,
+                    app,
                     Request::post("/signin")
                         .header(header::CONTENT_TYPE, form)
                         .header(header::COOKIE, cookie)
@@ -364,7 +365,7 @@ async fn work(kind: &str, n: u64) {
                     "grant_type=authorization_code&code={code}&redirect_uri=http%3A%2F%2F127.0.0.1%3A8080%2Fcallback&code_verifier={verifier}"
                 );
                 let (_, tokens) = call(
-                    &app,
+                    app,
                     Request::post("/oauth2/default/v1/token")
                         .header(header::CONTENT_TYPE, form)
                         .header(header::AUTHORIZATION, format!("Basic {basic}"))
@@ -379,7 +380,9 @@ async fn work(kind: &str, n: u64) {
                 );
             }
             other => {
-                panic!("unknown kind `{other}` (sign, token, login, discovery, authorize, bare)")
+                panic!(
+                    "unknown kind `{other}` (sign, token, login, discovery, authorize, bare, bare-login)"
+                )
             }
         }
     }
