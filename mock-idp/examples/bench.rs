@@ -15,8 +15,8 @@
 //!   limit of token issuance and logins.
 //! - `bench work KIND N`: N in-process requests of KIND (`sign`, `token`, `login`,
 //!   `discovery`, `authorize`, and `bare` and `bare-login`: the bare server's discovery
-//!   and logins), no network, for `valgrind --tool=callgrind` to count the instructions each costs: the
-//!   IdP's own work beside its signatures, free of this machine's noise.
+//!   and logins), no network, for `valgrind --tool=callgrind` to count the instructions
+//!   each costs: the IdP's own work beside its signatures, free of this machine's noise.
 //!
 //! - `bench redact N`: the IdP remembers N issued values, then each of 1,000 more is
 //!   followed by redacting an RP log line (as the harness does with what an RP prints):
