@@ -346,7 +346,7 @@ pub async fn run(
         }
         ctx.log.note(&format!("interrupted by {signal}"));
         eprintln!(
-            "\ninterrupted by {signal}: {} of {total} scenario(s) finished; stopping the RP and the browser",
+            "\ninterrupted by {signal}: {} of {total} scenario(s) finished; stopping every process the run started",
             results.len()
         );
     }
