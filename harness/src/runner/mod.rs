@@ -157,7 +157,7 @@ impl Rp {
     /// Runs the profile's `build`, once in a run, before the RP first starts (and before
     /// any fault is armed: a build that fails is the run's error, not the RP's refusal).
     pub async fn build(
-        &mut self,
+        &self,
         ctx: &Ctx,
         start: &crate::profile::Start,
         build: &[String],
