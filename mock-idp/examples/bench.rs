@@ -436,9 +436,10 @@ fn bare_router(body: Vec<u8>, jwks: Vec<u8>) -> axum::Router {
 /// The least a login costs on this machine: the three requests `bench logins` sends,
 /// answered with what it reads (a sign-in page with a state token and a cookie, a redirect
 /// with a code, tokens), and the same signatures as the IdP's (the IdP's key, claims of the
-/// same size); nothing is remembered or checked. The token POST answers a
-/// client_credentials grant with one signed access token and a code with an ID token too:
-/// the practical limit of token issuance, as the bare discovery handler is of discovery.
+/// same size, the ID token's at_hash hashed from its access token); nothing is remembered
+/// or checked. The token POST answers a client_credentials grant with one signed access
+/// token and a code with an ID token too: the practical limit of token issuance, as the
+/// bare discovery handler is of discovery.
 fn bare_login_routes() -> axum::Router {
     use axum::http::header;
     use axum::response::IntoResponse;
@@ -491,7 +492,12 @@ fn bare_login_routes() -> axum::Router {
             id.insert("nonce".into(), "bench-nonce-0123456789".into());
             id.insert("preferred_username".into(), "alice@example.com".into());
             id.insert("auth_time".into(), now.into());
-            id.insert("at_hash".into(), mock_idp::ids::random_b64(16).into());
+            // The hash of this very access token (OIDC Core 3.3.2.11), as the IdP's.
+            let access_token = out["access_token"].as_str().unwrap_or_default();
+            id.insert(
+                "at_hash".into(),
+                mock_idp::jwt::half_hash(access_token).into(),
+            );
             out.insert(
                 "id_token".into(),
                 mock_idp::jwt::sign_rs256(&header, &id, &key).into(),

@@ -262,12 +262,23 @@ impl JournalEntry {
 
 /// Appends `n` as LEB128 (seven bits a byte, low first).
 #[inline]
-fn put_len(buf: &mut Vec<u8>, mut n: usize) {
+fn put_len(buf: &mut Vec<u8>, n: usize) {
+    let (bytes, used) = varint(n);
+    buf.extend_from_slice(&bytes[..used]);
+}
+
+/// `n` in seven-bit groups, least significant first, the high bit set on all but the
+/// last: the bytes and how many of them are used.
+fn varint(mut n: usize) -> ([u8; 10], usize) {
+    let mut out = [0u8; 10];
+    let mut i = 0;
     while n >= 0x80 {
-        buf.push((n as u8 & 0x7f) | 0x80);
+        out[i] = (n as u8 & 0x7f) | 0x80;
         n >>= 7;
+        i += 1;
     }
-    buf.push(n as u8);
+    out[i] = n as u8;
+    (out, i + 1)
 }
 
 #[inline]
@@ -325,7 +336,14 @@ fn encode(e: &JournalEntry, buf: &mut Vec<u8>) {
         }
     }
     if let Some(token) = &e.id_token {
-        put_str(buf, &token.to_string());
+        // Written in place, then prefixed with its length: `to_string` would go through
+        // `fmt::Write`, a call and a check for room per piece, into a string of its own.
+        let start = buf.len();
+        if serde_json::to_writer(&mut *buf, token).is_err() {
+            buf.truncate(start);
+        }
+        let (len, used) = varint(buf.len() - start);
+        buf.splice(start..start, len[..used].iter().copied());
     }
 }
 

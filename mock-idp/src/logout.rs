@@ -248,8 +248,7 @@ impl Shared {
                 .map(|s| s.expose().to_string());
             let token = self.sign_logout_token(&srv.id, &faults, &c, secret.as_deref());
             self.known.remember("logout_token", &token);
-            entry.id_token = jwt::decode_unverified(&token)
-                .map(|(h, p)| serde_json::json!({"header": h, "payload": p}));
+            entry.id_token = jwt::decode_unverified(&token).map(|(h, p)| jwt::shown(h, p));
             out.backchannel.push(Delivery {
                 uri: uri.clone(),
                 token,

@@ -97,10 +97,9 @@ impl Shared {
         j.id_token = if signature.is_empty() {
             // Untouched: the header and claims it was made of (no need to decode it).
             let key = self.id_token_key(&srv.id, &client.client_id);
-            Some(serde_json::json!({"header": crate::jwt::rs256_header(&key), "payload": claims}))
+            Some(crate::jwt::shown(crate::jwt::rs256_header(&key), claims))
         } else {
-            crate::jwt::decode_unverified(&token)
-                .map(|(h, p)| serde_json::json!({"header": h, "payload": p}))
+            crate::jwt::decode_unverified(&token).map(|(h, p)| crate::jwt::shown(h, p))
         };
         token
     }
