@@ -263,6 +263,11 @@ impl JournalEntry {
 /// Appends `n` as LEB128 (seven bits a byte, low first).
 #[inline]
 fn put_len(buf: &mut Vec<u8>, n: usize) {
+    if n < 0x80 {
+        // Most lengths: one byte.
+        buf.push(n as u8);
+        return;
+    }
     let (bytes, used) = varint(n);
     buf.extend_from_slice(&bytes[..used]);
 }
