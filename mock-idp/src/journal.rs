@@ -680,6 +680,14 @@ mod tests {
             alone += 1;
         }
         assert!(alone >= 20, "{alone} fields tried alone");
+        // Decoded ID tokens as long as a login's and past 16 KiB: lengths of two and three
+        // bytes before JSON written in place.
+        for size in [300, 20_000] {
+            let mut e = full();
+            let payload = serde_json::json!({"sub": "00u1", "name": "é".repeat(size)});
+            e.id_token = Some(serde_json::json!({"header": {"alg": "RS256"}, "payload": payload}));
+            recorded.push(e);
+        }
         let j = Journal::new(100);
         for e in &recorded {
             j.record(e.clone());
