@@ -344,9 +344,7 @@ fn encode(e: &JournalEntry, buf: &mut Vec<u8>) {
         // Written in place, then prefixed with its length: `to_string` would go through
         // `fmt::Write`, a call and a check for room per piece, into a string of its own.
         let start = buf.len();
-        if serde_json::to_writer(&mut *buf, token).is_err() {
-            buf.truncate(start);
-        }
+        serde_json::to_writer(&mut *buf, token).expect("a JSON value always serializes");
         let (len, used) = varint(buf.len() - start);
         buf.splice(start..start, len[..used].iter().copied());
     }
