@@ -317,9 +317,17 @@ impl Params {
     }
 }
 
-/// One name or value of a form, decoded in one pass and checked as UTF-8 at once
-/// (`form_urlencoded` makes a copy for `+`, another for `%XX`, then checks chunk by chunk).
+/// One name or value of a form as text, bytes that are not UTF-8 as U+FFFD (as
+/// `form_urlencoded` reads it).
 fn form_text(raw: &[u8]) -> String {
+    String::from_utf8(form_decode(raw))
+        .unwrap_or_else(|e| String::from_utf8_lossy(e.as_bytes()).into_owned())
+}
+
+/// `application/x-www-form-urlencoded` decoding of one name or value, in one pass: `+` is
+/// a space, `%XX` a byte, a `%` that starts no escape is kept (`form_urlencoded` makes a
+/// copy for `+`, another for `%XX`, then checks UTF-8 chunk by chunk).
+pub fn form_decode(raw: &[u8]) -> Vec<u8> {
     let hex = |b: Option<&u8>| b.and_then(|b| (*b as char).to_digit(16)).map(|d| d as u8);
     let mut out = Vec::with_capacity(raw.len());
     let mut rest = raw;
@@ -336,7 +344,6 @@ fn form_text(raw: &[u8]) -> String {
                 out.push(hi << 4 | lo);
                 rest = &rest[3..];
             }
-            // A `%` that does not start an escape is kept as it is.
             _ => {
                 out.push(b'%');
                 rest = &rest[1..];
@@ -344,7 +351,7 @@ fn form_text(raw: &[u8]) -> String {
         }
     }
     out.extend_from_slice(rest);
-    String::from_utf8(out).unwrap_or_else(|e| String::from_utf8_lossy(e.as_bytes()).into_owned())
+    out
 }
 
 /// A journal entry started for this request.

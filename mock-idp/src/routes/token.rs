@@ -103,13 +103,8 @@ fn parse_basic(b64: &str) -> Option<(String, Option<String>)> {
         Some((id, secret)) => (id, Some(secret)),
         None => (text.as_str(), None),
     };
-    let decode = |s: &str| -> Option<String> {
-        let s = s.replace('+', " ");
-        percent_encoding::percent_decode_str(&s)
-            .decode_utf8()
-            .ok()
-            .map(|c| c.into_owned())
-    };
+    // Form-urlencoded (RFC 6749 2.3.1), and UTF-8 or nothing.
+    let decode = |s: &str| String::from_utf8(super::form_decode(s.as_bytes())).ok();
     let id = decode(id)?;
     (!id.is_empty()).then_some(())?;
     let secret = match secret {
