@@ -2,8 +2,14 @@
 
 use clap::Parser;
 
-#[tokio::main]
-async fn main() {
+fn main() {
     let cli = harness::cli::Cli::parse();
-    std::process::exit(harness::cli::run(cli).await);
+    let code = match mock_idp::cli::runtime() {
+        Ok(rt) => rt.block_on(harness::cli::run(cli)),
+        Err(e) => {
+            eprintln!("error: {e}");
+            e.exit_code()
+        }
+    };
+    std::process::exit(code);
 }

@@ -13,10 +13,10 @@ struct Cli {
     idp: mock_idp::cli::IdpArgs,
 }
 
-#[tokio::main]
-async fn main() {
+fn main() {
     let cli = Cli::parse();
-    if let Err(e) = mock_idp::cli::run(cli.idp).await {
+    let ran = mock_idp::cli::runtime().and_then(|rt| rt.block_on(mock_idp::cli::run(cli.idp)));
+    if let Err(e) = ran {
         eprintln!("error: {e}");
         std::process::exit(e.exit_code());
     }
