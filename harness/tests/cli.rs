@@ -425,6 +425,50 @@ fn the_build_is_named_on_the_terminal_with_where_its_output_goes() {
     assert!(rp_log.contains("compiling the RP"), "{rp_log}");
 }
 
+/// On one CPU (a pinned process, a one-CPU CI container) the run still takes two
+/// scenarios at once by default, and passes: one at a time, each scenario also waits for
+/// the RP's log to settle, which made the sample RP's catalog ten times slower there.
+#[test]
+fn one_cpu_runs_two_scenarios_at_once_by_default() {
+    let dir = std::env::temp_dir().join(format!("oidc-harness-one-cpu-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let profile = dir.join("rp.toml");
+    std::fs::write(&profile, support::profile_text("", "sample-rp")).unwrap();
+    let out = Command::new("taskset")
+        .args(["-c", "0"])
+        .arg(env!("CARGO_BIN_EXE_oidc-harness"))
+        .args(["run", "--rp"])
+        .arg(&profile)
+        .arg("--scenario")
+        .arg(scenario_file("oidc-core", "happy-path"))
+        .arg("--scenario")
+        .arg(scenario_file("troubleshooting", "state-mismatch"))
+        .args(["--format", "json", "--out"])
+        .arg(dir.join("reports"))
+        .output()
+        .expect("taskset (util-linux) runs the harness on one CPU");
+    let report = std::fs::read_to_string(dir.join("reports/report.json")).unwrap_or_default();
+    std::fs::remove_dir_all(&dir).ok();
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(0), "{err}");
+    assert!(
+        err.contains("running 2 scenario(s) against sample-rp, 2 at once"),
+        "{err}"
+    );
+    let report: serde_json::Value = serde_json::from_str(&report).unwrap();
+    let verdicts: Vec<(&str, &str)> = report["scenarios"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|s| (s["id"].as_str().unwrap(), s["verdict"].as_str().unwrap()))
+        .collect();
+    assert_eq!(
+        verdicts,
+        [("happy-path", "pass"), ("state-mismatch", "pass")],
+        "{err}"
+    );
+}
+
 #[test]
 fn inconclusive_fails_the_run_only_when_asked() {
     let dir = std::env::temp_dir().join(format!("oidc-harness-failon-{}", std::process::id()));

@@ -174,6 +174,8 @@ pub enum Event<'a> {
         rp: &'a str,
         /// Which IdP the mock is.
         idp: mock_idp::Personality,
+        /// Scenarios at once.
+        jobs: usize,
     },
     /// The profile's `build` starts (once in a run, before the RP first starts).
     Building {

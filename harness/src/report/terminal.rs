@@ -37,14 +37,24 @@ impl Sink for TerminalSink {
     fn event(&mut self, event: &Event<'_>) -> std::io::Result<()> {
         let mut err = std::io::stderr().lock();
         match event {
-            Event::Started { total, rp, idp } => {
+            Event::Started {
+                total,
+                rp,
+                idp,
+                jobs,
+            } => {
                 self.total = *total;
+                let at_once = if *jobs == 1 {
+                    "one at a time".to_string()
+                } else {
+                    format!("{jobs} at once")
+                };
                 if *idp == mock_idp::Personality::Okta {
-                    writeln!(err, "running {total} scenario(s) against {rp}")?;
+                    writeln!(err, "running {total} scenario(s) against {rp}, {at_once}")?;
                 } else {
                     writeln!(
                         err,
-                        "running {total} scenario(s) against {rp}, the IdP being {}",
+                        "running {total} scenario(s) against {rp}, {at_once}, the IdP being {}",
                         idp.title()
                     )?;
                 }

@@ -31,7 +31,7 @@ use crate::scenario::Loaded;
 /// How to run.
 #[derive(Clone, Debug)]
 pub struct Options {
-    /// Scenarios at once (default: the number of cores).
+    /// Scenarios at once (default: [`default_jobs`] of the CPUs this process may use).
     pub jobs: usize,
     /// Run only slice `k` of `n` (1-based), chosen by a stable hash of the scenario id.
     pub partition: Option<(usize, usize)>,
@@ -56,7 +56,7 @@ pub struct Options {
 impl Default for Options {
     fn default() -> Self {
         Self {
-            jobs: std::thread::available_parallelism().map_or(2, |n| n.get()),
+            jobs: default_jobs(std::thread::available_parallelism().map_or(2, |n| n.get())),
             partition: None,
             timeout: None,
             user_password: None,
@@ -66,6 +66,14 @@ impl Default for Options {
             plans: Vec::new(),
         }
     }
+}
+
+/// Scenarios at once by default: one per CPU, and never fewer than two. A scenario mostly
+/// waits on the RP and the IdP, and one at a time also makes each wait ~50 ms for the RP's
+/// log to settle (so that every step keeps its own log lines): on one CPU the sample RP's
+/// catalog took 8.0 s one at a time and 0.7-0.8 s two at once.
+pub fn default_jobs(cpus: usize) -> usize {
+    cpus.max(2)
 }
 
 /// The harness could not run at all (exit code 3).
@@ -303,6 +311,7 @@ pub async fn run(
         total: scenarios.len(),
         rp: &rp_name,
         idp: ctx.idp.personality(),
+        jobs: opts.jobs,
     });
     let mut plan = schedule::plan(&ctx, scenarios);
     let mut results = Vec::new();
@@ -567,4 +576,17 @@ pub async fn interactive(profile: Compiled, s: &crate::scenario::Scenario) -> Re
         }
     }
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::default_jobs;
+
+    #[test]
+    fn jobs_default_to_one_per_cpu_and_never_fewer_than_two() {
+        assert_eq!(default_jobs(1), 2);
+        assert_eq!(default_jobs(2), 2);
+        assert_eq!(default_jobs(3), 3);
+        assert_eq!(default_jobs(16), 16);
+    }
 }
