@@ -75,7 +75,13 @@ fn main() {
                 .get(3)
                 .map(|f| std::fs::read(f).expect("the JWKS file"))
                 .unwrap_or_else(|| body.clone());
-            runtime(1).block_on(bare(addr.parse().expect("an address"), body, jwks));
+            // The IdP's own choice of scheduler (the current-thread one when pinned to a
+            // core), so that the yardstick has what the IdP has.
+            mock_idp::cli::runtime().expect("a runtime").block_on(bare(
+                addr.parse().expect("an address"),
+                body,
+                jwks,
+            ));
         }
         _ => {
             eprintln!(
