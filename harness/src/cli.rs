@@ -135,7 +135,7 @@ pub struct RunArgs {
     /// Scenarios at once (default: the number of CPUs, at least 2). With 1, each step of
     /// the reports also keeps the RP's log lines it caused, at ~50 ms a scenario spent
     /// waiting for the RP's log to settle.
-    #[arg(long)]
+    #[arg(long, value_parser = clap::builder::RangedU64ValueParser::<usize>::new().range(1..))]
     pub jobs: Option<usize>,
     /// Run slice K of N only (stable by scenario id), e.g. 2/4.
     #[arg(long, value_name = "K/N", value_parser = parse_partition)]

@@ -87,6 +87,14 @@ fn a_bad_option_is_bad_input() {
         .output()
         .unwrap();
     assert_eq!(out.status.code(), Some(2));
+    // No scenario at once is not a run: refused before anything starts.
+    let out = harness()
+        .args(["run", "--rp", "fixtures/rps/sample-rp.toml", "--jobs", "0"])
+        .output()
+        .unwrap();
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(2), "{err}");
+    assert!(err.contains("'0' for '--jobs <JOBS>'"), "{err}");
 }
 
 /// A running `oidc-harness idp`, stopped when dropped.
@@ -452,7 +460,7 @@ fn one_cpu_runs_two_scenarios_at_once_by_default() {
     let err = String::from_utf8_lossy(&out.stderr);
     assert_eq!(out.status.code(), Some(0), "{err}");
     assert!(
-        err.contains("running 2 scenario(s) against sample-rp, 2 at once"),
+        err.contains("running 2 scenario(s) against sample-rp, up to 2 at once"),
         "{err}"
     );
     let report: serde_json::Value = serde_json::from_str(&report).unwrap();

@@ -47,7 +47,7 @@ impl Sink for TerminalSink {
                 let at_once = if *jobs == 1 {
                     "one at a time".to_string()
                 } else {
-                    format!("{jobs} at once")
+                    format!("up to {jobs} at once")
                 };
                 if *idp == mock_idp::Personality::Okta {
                     writeln!(err, "running {total} scenario(s) against {rp}, {at_once}")?;
