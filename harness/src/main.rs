@@ -3,13 +3,15 @@
 use clap::Parser;
 
 fn main() {
-    let cli = harness::cli::Cli::parse();
-    let code = match mock_idp::cli::runtime() {
-        Ok(rt) => rt.block_on(harness::cli::run(cli)),
-        Err(e) => {
-            eprintln!("error: {e}");
-            e.exit_code()
+    let code = mock_idp::cli::exit_code_of(|| {
+        let cli = harness::cli::Cli::parse();
+        match mock_idp::cli::runtime() {
+            Ok(rt) => rt.block_on(harness::cli::run(cli)),
+            Err(e) => {
+                eprintln!("error: {e}");
+                e.exit_code()
+            }
         }
-    };
+    });
     std::process::exit(code);
 }

@@ -97,6 +97,34 @@ fn a_bad_option_is_bad_input() {
     assert!(err.contains("'0' for '--jobs <JOBS>'"), "{err}");
 }
 
+/// `oidc-harness list | head`, or an error said to a closed stderr: once the reader is
+/// gone, the harness stops quietly with 141 (as a shell shows for a C tool cut off by a
+/// closed pipe), not with a panic and its backtrace.
+#[test]
+fn a_closed_pipe_ends_the_output_quietly() {
+    // A socket whose other end is gone: a write to it fails as to a pipe nobody reads.
+    let closed = || {
+        let (ours, theirs) = std::os::unix::net::UnixStream::pair().unwrap();
+        drop(ours);
+        Stdio::from(std::os::fd::OwnedFd::from(theirs))
+    };
+    let out = harness()
+        .arg("list")
+        .stdout(closed())
+        .stderr(Stdio::piped())
+        .output()
+        .unwrap();
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(141), "{err}");
+    assert!(!err.contains("panicked"), "{err}");
+    let out = harness()
+        .args(["run", "--rp", "no-such-profile.toml"])
+        .stderr(closed())
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(141));
+}
+
 /// A running `oidc-harness idp`, stopped when dropped.
 struct Kill(std::process::Child);
 

@@ -288,6 +288,36 @@ fn try_url(idp: &MockIdp) -> Option<String> {
     Some(url.into())
 }
 
+/// Runs a binary's `main` (which returns its exit code) so that a closed pipe on stdout or
+/// stderr (`oidc-harness list | head`) ends it quietly with 141 (128 + SIGPIPE, what a shell
+/// shows for a C tool cut off the same way), not with a panic's message and backtrace. The
+/// panic still unwinds, so what the command started is stopped as on any panic. SIGPIPE
+/// itself stays ignored: the servers write to sockets whose peers may be gone.
+pub fn exit_code_of(main: impl FnOnce() -> i32) -> i32 {
+    let default = std::panic::take_hook();
+    std::panic::set_hook(Box::new(move |info| {
+        if !closed_pipe(info.payload()) {
+            default(info);
+        }
+    }));
+    match std::panic::catch_unwind(std::panic::AssertUnwindSafe(main)) {
+        Ok(code) => code,
+        Err(payload) if closed_pipe(payload.as_ref()) => 141,
+        Err(payload) => std::panic::resume_unwind(payload),
+    }
+}
+
+/// Whether a panic's payload is the standard library's for a print to a closed stdout or
+/// stderr.
+fn closed_pipe(payload: &(dyn std::any::Any + Send)) -> bool {
+    let message = payload
+        .downcast_ref::<String>()
+        .map(String::as_str)
+        .or_else(|| payload.downcast_ref::<&str>().copied())
+        .unwrap_or("");
+    message.starts_with("failed printing to std") && message.contains("Broken pipe")
+}
+
 /// The runtime the `mock-idp` and `oidc-harness` binaries run on: the current-thread
 /// scheduler when this process may use one CPU (a pinned benchmark, a one-CPU CI container),
 /// the multi-thread one otherwise. With a single worker the multi-thread scheduler only

@@ -14,10 +14,16 @@ struct Cli {
 }
 
 fn main() {
-    let cli = Cli::parse();
-    let ran = mock_idp::cli::runtime().and_then(|rt| rt.block_on(mock_idp::cli::run(cli.idp)));
-    if let Err(e) = ran {
-        eprintln!("error: {e}");
-        std::process::exit(e.exit_code());
-    }
+    let code = mock_idp::cli::exit_code_of(|| {
+        let cli = Cli::parse();
+        let ran = mock_idp::cli::runtime().and_then(|rt| rt.block_on(mock_idp::cli::run(cli.idp)));
+        match ran {
+            Ok(()) => 0,
+            Err(e) => {
+                eprintln!("error: {e}");
+                e.exit_code()
+            }
+        }
+    });
+    std::process::exit(code);
 }
